@@ -1,0 +1,54 @@
+//! Cold-start wiring for the Lambda binaries: logging, settings, the
+//! DynamoDB client — each built once, before the first request.
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
+
+use crate::app::App;
+use crate::settings::Settings;
+use crate::store::DynamoStore;
+
+/// JSON logs when Lambda asks for them (`AWS_LAMBDA_LOG_FORMAT=JSON`), text
+/// otherwise; level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` (default INFO).
+/// The AWS SDK and HTTP stack are capped at INFO whatever the level, because
+/// their debug output would show request contents (session keys).
+pub fn init_logging() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|l| l.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let mut filter = EnvFilter::default().add_directive(level.into());
+    for quiet in [
+        "aws_smithy_runtime",
+        "aws_sdk_dynamodb",
+        "aws_config",
+        "hyper",
+        "h2",
+        "rustls",
+    ] {
+        if let Ok(d) = format!("{quiet}=info").parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    let fmt = tracing_subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let _ = if json {
+        fmt.json().try_init()
+    } else {
+        fmt.try_init()
+    };
+}
+
+/// Everything a function needs, from the environment. Fails (and so the
+/// function refuses to start) without a usable `SIGNING_KEY`.
+pub async fn init() -> Result<App<DynamoStore>, lambda_http::Error> {
+    init_logging();
+    let settings =
+        Settings::from_env().inspect_err(|e| tracing::error!(error = %e, "bad settings"))?;
+    let store = DynamoStore::from_env(settings.tables.clone()).await;
+    Ok(App::new(settings, store))
+}

@@ -1,0 +1,482 @@
+//! The store on DynamoDB.
+//!
+//! Tables (names from the settings):
+//!
+//! * users, partition key `pk` (S), three kinds of item:
+//!   - `id#<n>`: `id`, `username`, `password` (PHC), `is_active` — the user;
+//!   - `username#<name>`: `id` — makes usernames unique (conditional put);
+//!   - `counter#user_id`: `value` — the last id handed out (atomic `ADD`).
+//!
+//!   A user's two items are written in one transaction, each conditioned on
+//!   not existing, so concurrent sign-ups never share an id or a username.
+//! * sessions, partition key `session_key` (S): `user_id`, `auth_hash`,
+//!   `expires_at` (TTL).
+//! * blacklist, partition key `jti` (S): `expires_at` (TTL).
+//!
+//! Every read is strongly consistent. Items past `expires_at` count as absent.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::client::Waiters;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put,
+    ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+};
+use sha2::{Digest, Sha256};
+
+use super::{
+    BlacklistStore, CreateUserError, Session, SessionStore, StoreError, UpdateUserError, User,
+    UserAdmin, UserChange, UserStore, valid_session_key, valid_username,
+};
+use crate::settings::Tables;
+use crate::time::now;
+
+const USER_COUNTER: &str = "counter#user_id";
+/// The TTL attribute of the sessions and blacklist tables.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    tables: Tables,
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn id_key(id: u64) -> String {
+    format!("id#{id}")
+}
+
+fn username_key(username: &str) -> String {
+    format!("username#{username}")
+}
+
+/// A DynamoDB key for a jti: the jti itself, or its SHA-256 when it could not
+/// be a key (empty, or longer than a partition key may be).
+fn jti_key(jti: &str) -> String {
+    if !jti.is_empty() && jti.len() <= 1024 {
+        jti.to_owned()
+    } else {
+        format!("sha256:{}", hex::encode(Sha256::digest(jti.as_bytes())))
+    }
+}
+
+fn unavailable<E, R>(op: &str, err: aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    StoreError::Unavailable(format!("{op}: {}", DisplayErrorContext(err)))
+}
+
+/// Whether a transaction was cancelled because the condition of its item
+/// number `index` failed.
+fn cancelled_by_condition(
+    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, HttpResponse>,
+    index: usize,
+) -> bool {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
+            c.cancellation_reasons().get(index).and_then(|r| r.code())
+                == Some("ConditionalCheckFailed")
+        }
+        _ => false,
+    }
+}
+
+fn number(item: &Item, name: &str) -> Option<i64> {
+    match item.get(name) {
+        Some(AttributeValue::N(v)) => v.parse().ok(),
+        _ => None,
+    }
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, tables: Tables) -> Self {
+        DynamoStore { client, tables }
+    }
+
+    /// A client from the standard `aws-config` chain (region, credentials,
+    /// `AWS_ENDPOINT_URL_DYNAMODB`), with bounded timeouts and retries.
+    pub async fn from_env(tables: Tables) -> Self {
+        Self::new(Client::new(&crate::aws::sdk_config().await), tables)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    fn corrupt(&self, table: &str, reason: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            table: table.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    async fn get(&self, table: &str, key: &str, value: String) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(table)
+            .key(key, s(value))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable("GetItem", e))?;
+        Ok(out.item)
+    }
+
+    async fn next_user_id(&self) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.tables.users)
+            .key("pk", s(USER_COUNTER))
+            .update_expression("ADD #v :one")
+            .expression_attribute_names("#v", "value")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| unavailable("UpdateItem", e))?;
+        out.attributes
+            .as_ref()
+            .and_then(|a| number(a, "value"))
+            .and_then(|v| u64::try_from(v).ok())
+            .ok_or_else(|| self.corrupt(&self.tables.users, "user id counter"))
+    }
+
+    fn user_from_item(&self, item: Item) -> Result<User, StoreError> {
+        serde_dynamo::from_item(item).map_err(|e| self.corrupt(&self.tables.users, e.to_string()))
+    }
+}
+
+impl UserStore for DynamoStore {
+    async fn user_by_id(&self, id: u64) -> Result<Option<User>, StoreError> {
+        match self.get(&self.tables.users, "pk", id_key(id)).await? {
+            Some(item) => self.user_from_item(item).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        if !valid_username(username) {
+            return Ok(None);
+        }
+        let Some(pointer) = self
+            .get(&self.tables.users, "pk", username_key(username))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id = number(&pointer, "id")
+            .and_then(|v| u64::try_from(v).ok())
+            .ok_or_else(|| self.corrupt(&self.tables.users, "username item without id"))?;
+        Ok(self
+            .user_by_id(id)
+            .await?
+            .filter(|user| user.username == username))
+    }
+}
+
+impl UserAdmin for DynamoStore {
+    async fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<User, CreateUserError> {
+        // Fast path only: the conditional transaction below is what enforces
+        // uniqueness. It saves an id when the name is plainly taken.
+        if self
+            .get(&self.tables.users, "pk", username_key(username))
+            .await?
+            .is_some()
+        {
+            return Err(CreateUserError::UsernameTaken);
+        }
+        let id = self.next_user_id().await?;
+        let user = User {
+            id,
+            username: username.to_owned(),
+            password: password_hash.to_owned(),
+            is_active: true,
+        };
+        let mut user_item: Item = serde_dynamo::to_item(&user)
+            .map_err(|e| StoreError::Unavailable(format!("serialize user: {e}")))?;
+        user_item.insert("pk".into(), s(id_key(id)));
+        user_item.insert("created_at".into(), n(now()));
+        let pointer: Item = HashMap::from([
+            ("pk".to_owned(), s(username_key(username))),
+            ("id".to_owned(), n(id)),
+        ]);
+        let put = |item: Item| {
+            Put::builder()
+                .table_name(&self.tables.users)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map(|p| TransactWriteItem::builder().put(p).build())
+                .map_err(|e| StoreError::Unavailable(format!("build Put: {e}")))
+        };
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(put(user_item)?)
+            .transact_items(put(pointer)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(user),
+            Err(err) if cancelled_by_condition(&err, 1) => Err(CreateUserError::UsernameTaken),
+            Err(err) => Err(unavailable("TransactWriteItems", err).into()),
+        }
+    }
+
+    async fn update_user(&self, id: u64, change: UserChange) -> Result<User, UpdateUserError> {
+        let (expr, value) = match change {
+            UserChange::Password(hash) => ("SET #f = :v", ("password", s(hash))),
+            UserChange::Active(active) => {
+                ("SET #f = :v", ("is_active", AttributeValue::Bool(active)))
+            }
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.users)
+            .key("pk", s(id_key(id)))
+            .update_expression(expr)
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#f", value.0)
+            .expression_attribute_values(":v", value.1)
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                let item = out.attributes.ok_or_else(|| {
+                    self.corrupt(&self.tables.users, "UpdateItem returned nothing")
+                })?;
+                Ok(self.user_from_item(item)?)
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(UpdateUserError::NotFound)
+            }
+            Err(e) => Err(unavailable("UpdateItem", e).into()),
+        }
+    }
+}
+
+impl SessionStore for DynamoStore {
+    async fn session(&self, session_key: &str) -> Result<Option<Session>, StoreError> {
+        if !valid_session_key(session_key) {
+            return Ok(None);
+        }
+        let Some(item) = self
+            .get(&self.tables.sessions, "session_key", session_key.to_owned())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let session: Session = serde_dynamo::from_item(item)
+            .map_err(|e| self.corrupt(&self.tables.sessions, e.to_string()))?;
+        Ok((session.expires_at > now()).then_some(session))
+    }
+
+    async fn create_session(
+        &self,
+        session: &Session,
+        replaces: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let item: Item = serde_dynamo::to_item(session)
+            .map_err(|e| StoreError::Unavailable(format!("serialize session: {e}")))?;
+        const CONDITION: &str = "attribute_not_exists(session_key) OR expires_at <= :now";
+        let now = n(now());
+        let replaces = replaces.filter(|old| valid_session_key(old) && *old != session.session_key);
+        let Some(old) = replaces else {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.tables.sessions)
+                .set_item(Some(item))
+                .condition_expression(CONDITION)
+                .expression_attribute_values(":now", now)
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(true),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    Ok(false)
+                }
+                Err(e) => Err(unavailable("PutItem", e)),
+            };
+        };
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
+        let put = Put::builder()
+            .table_name(&self.tables.sessions)
+            .set_item(Some(item))
+            .condition_expression(CONDITION)
+            .expression_attribute_values(":now", now)
+            .build()
+            .map_err(build)?;
+        let delete = Delete::builder()
+            .table_name(&self.tables.sessions)
+            .key("session_key", s(old))
+            .build()
+            .map_err(build)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().delete(delete).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if cancelled_by_condition(&e, 0) => Ok(false),
+            Err(e) => Err(unavailable("TransactWriteItems", e)),
+        }
+    }
+
+    async fn delete_session(&self, session_key: &str) -> Result<(), StoreError> {
+        if !valid_session_key(session_key) {
+            return Ok(());
+        }
+        self.client
+            .delete_item()
+            .table_name(&self.tables.sessions)
+            .key("session_key", s(session_key))
+            .send()
+            .await
+            .map_err(|e| unavailable("DeleteItem", e))?;
+        Ok(())
+    }
+}
+
+impl BlacklistStore for DynamoStore {
+    async fn is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
+        let item = self
+            .get(&self.tables.blacklist, "jti", jti_key(jti))
+            .await?;
+        Ok(item
+            .and_then(|i| number(&i, TTL_ATTRIBUTE))
+            .is_some_and(|exp| exp > now()))
+    }
+
+    async fn blacklist(&self, jti: &str, expires_at: i64) -> Result<bool, StoreError> {
+        let now = now();
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.blacklist)
+            .item("jti", s(jti_key(jti)))
+            .item(TTL_ATTRIBUTE, n(expires_at))
+            .item("blacklisted_at", n(now))
+            .condition_expression("attribute_not_exists(jti) OR expires_at <= :now")
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable("PutItem", e)),
+        }
+    }
+}
+
+/// Creates the three tables if they do not exist, waits for them, and turns
+/// on TTL for sessions and blacklist. Safe to run again.
+pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), StoreError> {
+    for (name, key) in [
+        (&tables.users, "pk"),
+        (&tables.sessions, "session_key"),
+        (&tables.blacklist, "jti"),
+    ] {
+        let created = client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(key)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(key)
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            )
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("ResourceInUseException") => {}
+            Err(e) => return Err(unavailable("CreateTable", e)),
+        }
+        client
+            .wait_until_table_exists()
+            .table_name(name)
+            .wait(Duration::from_secs(120))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("waiting for table {name}: {e}")))?;
+    }
+    for name in [&tables.sessions, &tables.blacklist] {
+        let current = client
+            .describe_time_to_live()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| unavailable("DescribeTimeToLive", e))?;
+        let enabled = current
+            .time_to_live_description()
+            .and_then(|d| d.attribute_name())
+            == Some(TTL_ATTRIBUTE);
+        if !enabled {
+            client
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .attribute_name(TTL_ATTRIBUTE)
+                        .enabled(true)
+                        .build()
+                        .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+                )
+                .send()
+                .await
+                .map_err(|e| unavailable("UpdateTimeToLive", e))?;
+        }
+    }
+    Ok(())
+}

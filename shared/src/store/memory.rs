@@ -1,0 +1,162 @@
+//! The store in memory, with the same rules as [`super::DynamoStore`].
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::{
+    BlacklistStore, CreateUserError, Session, SessionStore, StoreError, UpdateUserError, User,
+    UserAdmin, UserChange, UserStore,
+};
+use crate::time::now;
+
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    users: HashMap<u64, User>,
+    usernames: HashMap<String, u64>,
+    last_id: u64,
+    sessions: HashMap<String, Session>,
+    blacklist: HashMap<String, i64>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave State half-updated:
+        // every mutation below is a single insert or remove.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of live sessions (for tests).
+    pub fn session_count(&self) -> usize {
+        let now = now();
+        self.state()
+            .sessions
+            .values()
+            .filter(|s| s.expires_at > now)
+            .count()
+    }
+
+    /// Stores a session as given, even an expired one (for tests).
+    pub fn insert_session(&self, session: Session) {
+        self.state()
+            .sessions
+            .insert(session.session_key.clone(), session);
+    }
+}
+
+impl UserStore for MemoryStore {
+    async fn user_by_id(&self, id: u64) -> Result<Option<User>, StoreError> {
+        Ok(self.state().users.get(&id).cloned())
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        let state = self.state();
+        Ok(state
+            .usernames
+            .get(username)
+            .and_then(|id| state.users.get(id))
+            .cloned())
+    }
+}
+
+impl UserAdmin for MemoryStore {
+    async fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<User, CreateUserError> {
+        let mut state = self.state();
+        if state.usernames.contains_key(username) {
+            return Err(CreateUserError::UsernameTaken);
+        }
+        state.last_id += 1;
+        let user = User {
+            id: state.last_id,
+            username: username.to_owned(),
+            password: password_hash.to_owned(),
+            is_active: true,
+        };
+        state.usernames.insert(user.username.clone(), user.id);
+        state.users.insert(user.id, user.clone());
+        Ok(user)
+    }
+
+    async fn update_user(&self, id: u64, change: UserChange) -> Result<User, UpdateUserError> {
+        let mut state = self.state();
+        let user = state.users.get_mut(&id).ok_or(UpdateUserError::NotFound)?;
+        match change {
+            UserChange::Password(hash) => user.password = hash,
+            UserChange::Active(active) => user.is_active = active,
+        }
+        Ok(user.clone())
+    }
+}
+
+impl SessionStore for MemoryStore {
+    async fn session(&self, session_key: &str) -> Result<Option<Session>, StoreError> {
+        let now = now();
+        Ok(self
+            .state()
+            .sessions
+            .get(session_key)
+            .filter(|s| s.expires_at > now)
+            .cloned())
+    }
+
+    async fn create_session(
+        &self,
+        session: &Session,
+        replaces: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let now = now();
+        let mut state = self.state();
+        if state
+            .sessions
+            .get(&session.session_key)
+            .is_some_and(|s| s.expires_at > now)
+        {
+            return Ok(false);
+        }
+        if let Some(old) = replaces {
+            state.sessions.remove(old);
+        }
+        state
+            .sessions
+            .insert(session.session_key.clone(), session.clone());
+        Ok(true)
+    }
+
+    async fn delete_session(&self, session_key: &str) -> Result<(), StoreError> {
+        self.state().sessions.remove(session_key);
+        Ok(())
+    }
+}
+
+impl BlacklistStore for MemoryStore {
+    async fn is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
+        let now = now();
+        Ok(self
+            .state()
+            .blacklist
+            .get(jti)
+            .is_some_and(|exp| *exp > now))
+    }
+
+    async fn blacklist(&self, jti: &str, expires_at: i64) -> Result<bool, StoreError> {
+        let now = now();
+        let mut state = self.state();
+        if state.blacklist.get(jti).is_some_and(|exp| *exp > now) {
+            return Ok(false);
+        }
+        state.blacklist.insert(jti.to_owned(), expires_at);
+        Ok(true)
+    }
+}

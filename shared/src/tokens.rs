@@ -1,0 +1,596 @@
+//! Claim rules for the two token styles.
+//!
+//! * simplejwt tokens (`access`, `refresh`): `{"token_type","exp","iat","jti","user_id"}`.
+//! * the tutorial's `login/jwt` tokens: `{"id","username","iat","exp"}`, sent back
+//!   in the `jwt-auth` header.
+//!
+//! Both are HS256 with the same key ([`crate::jwt::JwtBackend`]). Time claims
+//! follow PyJWT (leeway 0): `iat` or `nbf` in the future is not yet valid,
+//! `exp <= now` is expired, and a time claim is read the way Python's `int()`
+//! reads it.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::jwt::{Claims, DecodeError, JwtBackend};
+
+/// `token_type` claim values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenType {
+    Access,
+    Refresh,
+}
+
+impl TokenType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenType::Access => "access",
+            TokenType::Refresh => "refresh",
+        }
+    }
+}
+
+/// Why a simplejwt token was refused; `message()` is simplejwt's wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenError {
+    /// Bad signature, garbage, expired, not yet valid, badly typed claims.
+    InvalidOrExpired,
+    NoExp,
+    NoId,
+    NoType,
+    WrongType,
+}
+
+impl TokenError {
+    pub fn message(self) -> &'static str {
+        match self {
+            TokenError::InvalidOrExpired => "Token is invalid or expired",
+            TokenError::NoExp => "Token has no 'exp' claim",
+            TokenError::NoId => "Token has no id",
+            TokenError::NoType => "Token has no type",
+            TokenError::WrongType => "Token has wrong type",
+        }
+    }
+}
+
+/// A simplejwt token whose signature and claims passed the checks.
+#[derive(Debug, Clone)]
+pub struct ValidToken {
+    pub claims: Claims,
+}
+
+impl ValidToken {
+    pub fn jti(&self) -> &str {
+        self.claims
+            .get("jti")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// `exp` as epoch seconds (always present on a valid token).
+    pub fn exp(&self) -> i64 {
+        self.claims.get("exp").and_then(py_int).unwrap_or(0)
+    }
+
+    pub fn token_type(&self) -> Option<&str> {
+        self.claims.get("token_type").and_then(Value::as_str)
+    }
+
+    /// The `user_id` claim, if present.
+    pub fn user_id(&self) -> Option<&Value> {
+        self.claims.get("user_id")
+    }
+}
+
+/// How a user id claim (`user_id` or `id`) reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserIdClaim {
+    /// An id that may exist.
+    Id(u64),
+    /// A number that no user can have (negative, zero, too large), or null.
+    NoSuchUser,
+    /// Not an id at all (text, float, bool, list, object).
+    Unrecognizable,
+}
+
+/// Reads a user id the strict way: a JSON integer or a string of digits.
+pub fn user_id_claim(value: &Value) -> UserIdClaim {
+    match value {
+        Value::Null => UserIdClaim::NoSuchUser,
+        Value::Number(n) if n.is_u64() || n.is_i64() => match n.as_u64() {
+            Some(0) | None => UserIdClaim::NoSuchUser,
+            Some(id) if id > i64::MAX as u64 => UserIdClaim::NoSuchUser,
+            Some(id) => UserIdClaim::Id(id),
+        },
+        Value::String(s) => {
+            let t = s.trim();
+            let digits = t.strip_prefix('+').unwrap_or(t);
+            let negative =
+                t.starts_with('-') && t[1..].bytes().all(|b| b.is_ascii_digit()) && t.len() > 1;
+            if negative {
+                UserIdClaim::NoSuchUser
+            } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                match digits.parse::<u64>() {
+                    Ok(0) | Err(_) => UserIdClaim::NoSuchUser,
+                    Ok(id) if id > i64::MAX as u64 => UserIdClaim::NoSuchUser,
+                    Ok(id) => UserIdClaim::Id(id),
+                }
+            } else {
+                UserIdClaim::Unrecognizable
+            }
+        }
+        _ => UserIdClaim::Unrecognizable,
+    }
+}
+
+/// Python's `int(x)` for a JSON value, saturating at the `i64` range: numbers
+/// (floats truncate), booleans, and strings of digits with optional sign,
+/// surrounding whitespace and single underscores between digits.
+pub fn py_int(value: &Value) -> Option<i64> {
+    match value {
+        Value::Bool(b) => Some(i64::from(*b)),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Some(i)
+            } else if n.is_u64() {
+                Some(i64::MAX)
+            } else {
+                let f = n.as_f64()?;
+                if f.is_finite() {
+                    // `as` saturates at the i64 range and truncates toward zero.
+                    Some(f as i64)
+                } else {
+                    None
+                }
+            }
+        }
+        Value::String(s) => {
+            let t = s.trim();
+            let (negative, body) = match t.as_bytes().first() {
+                Some(b'-') => (true, &t[1..]),
+                Some(b'+') => (false, &t[1..]),
+                _ => (false, t),
+            };
+            let valid = !body.is_empty()
+                && !body.starts_with('_')
+                && !body.ends_with('_')
+                && !body.contains("__")
+                && body.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+            if !valid {
+                return None;
+            }
+            let digits: String = body.chars().filter(|c| *c != '_').collect();
+            Some(match digits.parse::<i64>() {
+                Ok(v) if negative => -v,
+                Ok(v) => v,
+                Err(_) if negative => i64::MIN,
+                Err(_) => i64::MAX,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// PyJWT's registered-claim checks, in its order (iat, nbf, exp, sub, jti).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimError {
+    /// `iat`/`nbf`/`exp`/`sub`/`jti` of the wrong type, or not yet valid.
+    Invalid,
+    Expired,
+}
+
+pub fn check_registered_claims(claims: &Claims, now: i64) -> Result<(), ClaimError> {
+    if let Some(iat) = claims.get("iat") {
+        let iat = py_int(iat).ok_or(ClaimError::Invalid)?;
+        if iat > now {
+            return Err(ClaimError::Invalid);
+        }
+    }
+    if let Some(nbf) = claims.get("nbf") {
+        let nbf = py_int(nbf).ok_or(ClaimError::Invalid)?;
+        if nbf > now {
+            return Err(ClaimError::Invalid);
+        }
+    }
+    if let Some(exp) = claims.get("exp") {
+        let exp = py_int(exp).ok_or(ClaimError::Invalid)?;
+        if exp <= now {
+            return Err(ClaimError::Expired);
+        }
+    }
+    if claims.get("sub").is_some_and(|s| !s.is_string()) {
+        return Err(ClaimError::Invalid);
+    }
+    if claims.get("jti").is_some_and(|s| !s.is_string()) {
+        return Err(ClaimError::Invalid);
+    }
+    Ok(())
+}
+
+/// Decodes a simplejwt token and applies simplejwt's checks: exp present, jti
+/// present, and (unless `expected` is `None`, as for verify) the token type.
+pub fn decode_simplejwt(
+    backend: &JwtBackend,
+    token: &str,
+    expected: Option<TokenType>,
+    now: i64,
+) -> Result<ValidToken, TokenError> {
+    let claims = backend
+        .decode(token)
+        .map_err(|_: DecodeError| TokenError::InvalidOrExpired)?;
+    check_registered_claims(&claims, now).map_err(|_| TokenError::InvalidOrExpired)?;
+    if !claims.contains_key("exp") {
+        return Err(TokenError::NoExp);
+    }
+    if !claims.contains_key("jti") {
+        return Err(TokenError::NoId);
+    }
+    if let Some(expected) = expected {
+        match claims.get("token_type") {
+            None => return Err(TokenError::NoType),
+            Some(t) if t.as_str() != Some(expected.as_str()) => {
+                return Err(TokenError::WrongType);
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(ValidToken { claims })
+}
+
+/// A fresh `jti`: 32 lowercase hex characters, like `uuid4().hex`.
+pub fn new_jti() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+#[derive(Serialize)]
+struct NewToken<'a> {
+    token_type: &'static str,
+    exp: i64,
+    iat: i64,
+    jti: String,
+    user_id: &'a str,
+}
+
+/// A fresh pair for a user, as `TokenObtainPairView` issues it.
+pub struct Pair {
+    pub refresh: String,
+    pub access: String,
+}
+
+pub fn issue_pair(
+    backend: &JwtBackend,
+    user_id: u64,
+    now: i64,
+    access_lifetime: i64,
+    refresh_lifetime: i64,
+) -> Pair {
+    let id = user_id.to_string();
+    let refresh = backend.sign(&NewToken {
+        token_type: TokenType::Refresh.as_str(),
+        exp: now + refresh_lifetime,
+        iat: now,
+        jti: new_jti(),
+        user_id: &id,
+    });
+    let access = backend.sign(&NewToken {
+        token_type: TokenType::Access.as_str(),
+        exp: now + access_lifetime,
+        iat: now,
+        jti: new_jti(),
+        user_id: &id,
+    });
+    Pair { refresh, access }
+}
+
+/// An access token minted from a refresh token: fresh `token_type`, `exp`,
+/// `iat` and `jti`, every other claim copied.
+pub fn access_from_refresh(
+    backend: &JwtBackend,
+    refresh: &ValidToken,
+    now: i64,
+    lifetime: i64,
+) -> String {
+    let mut claims = Map::new();
+    claims.insert("token_type".into(), TokenType::Access.as_str().into());
+    claims.insert("exp".into(), (now + lifetime).into());
+    claims.insert("iat".into(), now.into());
+    claims.insert("jti".into(), new_jti().into());
+    for (k, v) in &refresh.claims {
+        if !matches!(k.as_str(), "token_type" | "exp" | "iat" | "jti") {
+            claims.insert(k.clone(), v.clone());
+        }
+    }
+    backend.sign(&claims)
+}
+
+/// The rotated refresh token: the same claims with a new `jti`, `exp`, `iat`.
+pub fn rotate_refresh(
+    backend: &JwtBackend,
+    refresh: &ValidToken,
+    now: i64,
+    lifetime: i64,
+) -> String {
+    let mut claims = refresh.claims.clone();
+    claims.insert("jti".into(), new_jti().into());
+    claims.insert("exp".into(), (now + lifetime).into());
+    claims.insert("iat".into(), now.into());
+    backend.sign(&claims)
+}
+
+// ---------------------------------------------------------------------------
+// The tutorial's hand-written tokens (`login/jwt`, `jwt-auth` header)
+
+#[derive(Serialize)]
+struct TutorialClaims<'a> {
+    id: u64,
+    username: &'a str,
+    iat: i64,
+    exp: i64,
+}
+
+pub fn issue_tutorial_token(
+    backend: &JwtBackend,
+    user_id: u64,
+    username: &str,
+    now: i64,
+    lifetime: i64,
+) -> String {
+    backend.sign(&TutorialClaims {
+        id: user_id,
+        username,
+        iat: now,
+        exp: now + lifetime,
+    })
+}
+
+/// Why a `jwt-auth` token was refused; `message()` is the tutorial's wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TutorialTokenError {
+    Decoding,
+    Expired,
+    InvalidToken,
+    UserNotFound,
+}
+
+impl TutorialTokenError {
+    pub fn message(self) -> &'static str {
+        match self {
+            TutorialTokenError::Decoding => "Error decoding token",
+            TutorialTokenError::Expired => "Token has expired",
+            TutorialTokenError::InvalidToken => "Invalid Token",
+            TutorialTokenError::UserNotFound => "User not found",
+        }
+    }
+}
+
+/// Decodes a `jwt-auth` token down to the user id it names.
+pub fn decode_tutorial(
+    backend: &JwtBackend,
+    token: &str,
+    now: i64,
+) -> Result<u64, TutorialTokenError> {
+    let claims = backend
+        .decode(token)
+        .map_err(|_| TutorialTokenError::Decoding)?;
+    check_registered_claims(&claims, now).map_err(|e| match e {
+        ClaimError::Expired => TutorialTokenError::Expired,
+        ClaimError::Invalid => TutorialTokenError::Decoding,
+    })?;
+    let id = claims.get("id").ok_or(TutorialTokenError::InvalidToken)?;
+    if is_falsy(id) || !claims.contains_key("exp") {
+        return Err(TutorialTokenError::InvalidToken);
+    }
+    match user_id_claim(id) {
+        UserIdClaim::Id(id) => Ok(id),
+        UserIdClaim::NoSuchUser => Err(TutorialTokenError::UserNotFound),
+        UserIdClaim::Unrecognizable => Err(TutorialTokenError::InvalidToken),
+    }
+}
+
+/// Python truthiness of a JSON value.
+pub fn is_falsy(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+    const NOW: i64 = 1_800_000_000;
+
+    fn sign(v: Value) -> String {
+        JwtBackend::new(KEY).sign(&v)
+    }
+
+    fn simple(token: &str, t: Option<TokenType>) -> Result<ValidToken, TokenError> {
+        decode_simplejwt(&JwtBackend::new(KEY), token, t, NOW)
+    }
+
+    #[test]
+    fn issued_pairs_have_simplejwts_claims_in_order() {
+        let backend = JwtBackend::new(KEY);
+        let pair = issue_pair(&backend, 7, NOW, 300, 86_400);
+        let access = simple(&pair.access, Some(TokenType::Access)).unwrap();
+        let keys: Vec<_> = access.claims.keys().cloned().collect();
+        assert_eq!(keys, ["token_type", "exp", "iat", "jti", "user_id"]);
+        assert_eq!(access.claims["exp"], json!(NOW + 300));
+        assert_eq!(access.claims["iat"], json!(NOW));
+        assert_eq!(access.claims["user_id"], json!("7"));
+        let jti = access.jti();
+        assert_eq!(jti.len(), 32);
+        assert!(
+            jti.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
+        let refresh = simple(&pair.refresh, Some(TokenType::Refresh)).unwrap();
+        assert_eq!(refresh.claims["exp"], json!(NOW + 86_400));
+        assert_ne!(refresh.jti(), access.jti());
+    }
+
+    #[test]
+    fn expiry_has_no_leeway() {
+        let at = |exp: i64| {
+            sign(json!({"token_type":"access","exp":exp,"iat":NOW-10,"jti":"a","user_id":"1"}))
+        };
+        assert_eq!(
+            simple(&at(NOW), None).unwrap_err(),
+            TokenError::InvalidOrExpired
+        );
+        assert!(simple(&at(NOW + 1), None).is_ok());
+        assert_eq!(
+            simple(&at(NOW - 1), None).unwrap_err(),
+            TokenError::InvalidOrExpired
+        );
+    }
+
+    #[test]
+    fn simplejwt_errors_in_simplejwt_order() {
+        let t = |v: Value| simple(&sign(v), Some(TokenType::Access)).unwrap_err();
+        assert_eq!(
+            t(json!({"jti":"a","token_type":"access"})),
+            TokenError::NoExp
+        );
+        assert_eq!(
+            t(json!({"exp":NOW+5,"token_type":"access"})),
+            TokenError::NoId
+        );
+        assert_eq!(t(json!({"exp":NOW+5,"jti":"a"})), TokenError::NoType);
+        assert_eq!(
+            t(json!({"exp":NOW+5,"jti":"a","token_type":"refresh"})),
+            TokenError::WrongType
+        );
+        assert_eq!(
+            t(json!({"exp":NOW+5,"jti":"a","token_type":"access","iat":NOW+1})),
+            TokenError::InvalidOrExpired
+        );
+        assert_eq!(
+            t(json!({"exp":NOW+5,"jti":"a","token_type":"access","nbf":NOW+1})),
+            TokenError::InvalidOrExpired
+        );
+        assert_eq!(
+            t(json!({"exp":"soon","jti":"a","token_type":"access"})),
+            TokenError::InvalidOrExpired
+        );
+        assert_eq!(
+            t(json!({"exp":NOW+5,"jti":5,"token_type":"access"})),
+            TokenError::InvalidOrExpired
+        );
+        // untyped (verify) accepts any type
+        assert!(simple(&sign(json!({"exp":NOW+5,"jti":"a","token_type":"x"})), None).is_ok());
+    }
+
+    #[test]
+    fn time_claims_read_like_python_int() {
+        assert_eq!(py_int(&json!(5)), Some(5));
+        assert_eq!(py_int(&json!(5.9)), Some(5));
+        assert_eq!(py_int(&json!(-5.9)), Some(-5));
+        assert_eq!(py_int(&json!(" 12 ")), Some(12));
+        assert_eq!(py_int(&json!("1_000")), Some(1000));
+        assert_eq!(py_int(&json!("-3")), Some(-3));
+        assert_eq!(py_int(&json!(true)), Some(1));
+        assert_eq!(py_int(&json!(1e300)), Some(i64::MAX));
+        assert_eq!(py_int(&json!(u64::MAX)), Some(i64::MAX));
+        assert_eq!(py_int(&json!("99999999999999999999999")), Some(i64::MAX));
+        for bad in [
+            json!("1.5"),
+            json!("_1"),
+            json!("1__0"),
+            json!(""),
+            json!(null),
+            json!([1]),
+        ] {
+            assert_eq!(py_int(&bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn user_ids_are_read_strictly() {
+        assert_eq!(user_id_claim(&json!(1)), UserIdClaim::Id(1));
+        assert_eq!(user_id_claim(&json!("1")), UserIdClaim::Id(1));
+        assert_eq!(user_id_claim(&json!("-1")), UserIdClaim::NoSuchUser);
+        assert_eq!(user_id_claim(&json!(-1)), UserIdClaim::NoSuchUser);
+        assert_eq!(user_id_claim(&json!(u64::MAX)), UserIdClaim::NoSuchUser);
+        assert_eq!(
+            user_id_claim(&json!("99999999999999999999999")),
+            UserIdClaim::NoSuchUser
+        );
+        assert_eq!(user_id_claim(&json!(null)), UserIdClaim::NoSuchUser);
+        for bad in [
+            json!("abc"),
+            json!(1.0),
+            json!(true),
+            json!([1]),
+            json!({"id":1}),
+            json!(""),
+        ] {
+            assert_eq!(user_id_claim(&bad), UserIdClaim::Unrecognizable, "{bad}");
+        }
+    }
+
+    #[test]
+    fn refresh_gives_fresh_access_claims_and_rotation_keeps_the_rest() {
+        let backend = JwtBackend::new(KEY);
+        let refresh = sign(
+            json!({"token_type":"refresh","exp":NOW+100,"iat":NOW-100,"jti":"r1","user_id":"3","fam":"f"}),
+        );
+        let valid = simple(&refresh, Some(TokenType::Refresh)).unwrap();
+        let access = access_from_refresh(&backend, &valid, NOW, 300);
+        let access = simple(&access, Some(TokenType::Access)).unwrap();
+        let keys: Vec<_> = access.claims.keys().cloned().collect();
+        assert_eq!(keys, ["token_type", "exp", "iat", "jti", "user_id", "fam"]);
+        assert_eq!(access.claims["iat"], json!(NOW));
+        assert_ne!(access.jti(), "r1");
+        let rotated = rotate_refresh(&backend, &valid, NOW, 1000);
+        let rotated = simple(&rotated, Some(TokenType::Refresh)).unwrap();
+        let keys: Vec<_> = rotated.claims.keys().cloned().collect();
+        assert_eq!(keys, ["token_type", "exp", "iat", "jti", "user_id", "fam"]);
+        assert_eq!(rotated.claims["exp"], json!(NOW + 1000));
+        assert_ne!(rotated.jti(), "r1");
+    }
+
+    #[test]
+    fn tutorial_tokens() {
+        let backend = JwtBackend::new(KEY);
+        let token = issue_tutorial_token(&backend, 1, "alice", NOW, 60);
+        let payload = token.split('.').nth(1).unwrap();
+        use base64::Engine;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap();
+        assert_eq!(
+            payload,
+            format!(
+                r#"{{"id":1,"username":"alice","iat":{NOW},"exp":{}}}"#,
+                NOW + 60
+            )
+            .as_bytes()
+        );
+        assert_eq!(decode_tutorial(&backend, &token, NOW), Ok(1));
+        let err = |v: Value| decode_tutorial(&backend, &sign(v), NOW).unwrap_err();
+        use TutorialTokenError::*;
+        assert_eq!(err(json!({"id":1,"exp":NOW})), Expired);
+        assert_eq!(err(json!({"id":1})), InvalidToken);
+        assert_eq!(err(json!({"id":0,"exp":NOW+9})), InvalidToken);
+        assert_eq!(err(json!({"id":"x","exp":NOW+9})), InvalidToken);
+        assert_eq!(err(json!({"exp":NOW+9})), InvalidToken);
+        assert_eq!(err(json!({"id":1,"exp":NOW+9,"nbf":NOW+5})), Decoding);
+        assert_eq!(err(json!({"id":-4,"exp":NOW+9})), UserNotFound);
+        assert_eq!(
+            decode_tutorial(&backend, "garbage", NOW).unwrap_err(),
+            Decoding
+        );
+        assert_eq!(
+            decode_tutorial(&backend, &sign(json!({"id":"2","exp":NOW+9})), NOW),
+            Ok(2)
+        );
+    }
+}

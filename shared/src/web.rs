@@ -1,0 +1,611 @@
+//! The HTTP side every endpoint shares: reading a request (size limit, body
+//! parsing as DRF does it, cookies, method checks) and writing the response
+//! (JSON, status, the headers DRF and Django add, cookies).
+//!
+//! A handler builds a [`Cx`] for its [`View`], runs its logic to a
+//! `Result<Reply, ApiError>`, and hands that to [`Cx::finish`].
+
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use serde_json::{Map, Value, json};
+
+use crate::password::PasswordError;
+use crate::settings::CSRF_COOKIE_AGE;
+use crate::store::StoreError;
+
+/// Bodies above this many bytes get 413 before anything else looks at them.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub const SESSION_COOKIE: &str = "sessionid";
+pub const CSRF_COOKIE: &str = "csrftoken";
+
+/// The two families of views in the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewKind {
+    /// `login`, `logout`, `login/jwt`, `login/jwt/info`: DRF `APIView`s that
+    /// authenticate the caller (`WWW-Authenticate: Basic`, `Vary: Accept, Cookie`).
+    Tutorial,
+    /// `login/simpleJWT…`: no caller authentication (`WWW-Authenticate:
+    /// Bearer`, `Vary: Accept`).
+    SimpleJwt,
+}
+
+/// The method an endpoint serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serves {
+    Post,
+    Get,
+}
+
+impl Serves {
+    pub fn allow(self) -> &'static str {
+        match self {
+            Serves::Post => "POST, OPTIONS",
+            Serves::Get => "GET, HEAD, OPTIONS",
+        }
+    }
+}
+
+/// What an endpoint is, for the shared machinery.
+#[derive(Debug)]
+pub struct View {
+    /// Name in logs (the function's name).
+    pub name: &'static str,
+    pub kind: ViewKind,
+    pub serves: Serves,
+    /// The body of `OPTIONS` (DRF's view metadata).
+    pub options: &'static str,
+}
+
+/// Which handler a request's method selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// The endpoint's own method (HEAD counts as GET).
+    Main,
+    Options,
+}
+
+/// A response before the shared headers are added.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    /// Compact JSON, or nothing (then no `Content-Type` either).
+    pub body: Option<String>,
+}
+
+impl Reply {
+    pub fn json(status: StatusCode, value: &Value) -> Self {
+        Reply {
+            status,
+            body: Some(to_json(value)),
+        }
+    }
+
+    pub fn ok(value: &Value) -> Self {
+        Self::json(StatusCode::OK, value)
+    }
+
+    pub fn empty(status: StatusCode) -> Self {
+        Reply { status, body: None }
+    }
+}
+
+/// An error response. Store and task failures become 503 and are logged
+/// (without secrets) where they are converted.
+#[derive(Debug)]
+pub struct ApiError(pub Reply);
+
+impl ApiError {
+    pub fn json(status: StatusCode, value: Value) -> Self {
+        ApiError(Reply::json(status, &value))
+    }
+
+    pub fn detail(status: StatusCode, detail: &str) -> Self {
+        Self::json(status, json!({ "detail": detail }))
+    }
+
+    pub fn empty(status: StatusCode) -> Self {
+        ApiError(Reply::empty(status))
+    }
+
+    pub fn not_authenticated() -> Self {
+        Self::detail(
+            StatusCode::UNAUTHORIZED,
+            "Authentication credentials were not provided.",
+        )
+    }
+
+    pub fn malformed() -> Self {
+        Self::detail(StatusCode::BAD_REQUEST, "Malformed request.")
+    }
+
+    pub fn unavailable() -> Self {
+        Self::detail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service temporarily unavailable.",
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        tracing::error!(error = %err, "store error");
+        ApiError::unavailable()
+    }
+}
+
+impl From<PasswordError> for ApiError {
+    fn from(err: PasswordError) -> Self {
+        tracing::error!(error = %err, "password hashing error");
+        ApiError::unavailable()
+    }
+}
+
+/// Seconds a client should wait after a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
+/// Compact JSON as DRF's renderer writes it (U+2028/U+2029 escaped).
+pub fn to_json(value: &Value) -> String {
+    let s = serde_json::to_string(value).expect("a Value always serializes");
+    if s.contains(['\u{2028}', '\u{2029}']) {
+        s.replace('\u{2028}', "\\u2028")
+            .replace('\u{2029}', "\\u2029")
+    } else {
+        s
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Request bodies
+
+/// A parsed body: JSON (any value) or a form (every pair, in order).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Data {
+    Json(Value),
+    Form(Vec<(String, String)>),
+}
+
+/// One field of a body.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Field<'a> {
+    Missing,
+    Json(&'a Value),
+    /// A form value (the last one, when the field repeats, as Django's QueryDict).
+    Text(&'a str),
+}
+
+impl Data {
+    /// JSON objects and forms are mappings; other JSON values are not.
+    pub fn is_mapping(&self) -> bool {
+        matches!(self, Data::Json(Value::Object(_)) | Data::Form(_))
+    }
+
+    pub fn field(&self, name: &str) -> Field<'_> {
+        match self {
+            Data::Json(Value::Object(map)) => map.get(name).map_or(Field::Missing, Field::Json),
+            Data::Json(_) => Field::Missing,
+            Data::Form(pairs) => pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map_or(Field::Missing, |(_, v)| Field::Text(v)),
+        }
+    }
+
+    /// Python's name for the type of a non-mapping JSON body.
+    pub fn python_type(&self) -> &'static str {
+        match self {
+            Data::Json(Value::Array(_)) => "list",
+            Data::Json(Value::String(_)) => "str",
+            Data::Json(Value::Bool(_)) => "bool",
+            Data::Json(Value::Number(n)) if n.is_f64() => "float",
+            Data::Json(Value::Number(_)) => "int",
+            Data::Json(Value::Null) => "NoneType",
+            _ => "dict",
+        }
+    }
+}
+
+/// The media types DRF's parsers accept, in DRF's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parser {
+    Json,
+    Form,
+    Multipart,
+}
+
+/// DRF's `media_type_matches` of each parser against the request's type:
+/// main type lowercased, `*` matching anything, parameters ignored.
+fn select_parser(content_type: &str) -> Option<Parser> {
+    let full = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let (main, sub) = full.split_once('/').unwrap_or((full.as_str(), ""));
+    let matches = |m: &str, s: &str| (main == "*" || main == m) && (sub == "*" || sub == s);
+    [
+        (Parser::Json, "application", "json"),
+        (Parser::Form, "application", "x-www-form-urlencoded"),
+        (Parser::Multipart, "multipart", "form-data"),
+    ]
+    .into_iter()
+    .find(|(_, m, s)| matches(m, s))
+    .map(|(p, _, _)| p)
+}
+
+/// Whether `content_type` is a urlencoded form (Django's `request.POST` test).
+fn is_form(content_type: &str) -> bool {
+    content_type.split(';').next().is_some_and(|t| {
+        t.trim()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    })
+}
+
+fn parse_form(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Cookies out
+
+/// A `Set-Cookie` value in Django's exact format.
+pub fn cookie(name: &str, value: &str, max_age: i64, http_only: bool, secure: bool) -> String {
+    let expires = httpdate::fmt_http_date(
+        std::time::SystemTime::now() + std::time::Duration::from_secs(max_age.max(0) as u64),
+    );
+    format!(
+        "{name}={value}; expires={expires}; {}Max-Age={max_age}; Path=/; SameSite=Lax{}",
+        if http_only { "HttpOnly; " } else { "" },
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// Django's `delete_cookie`.
+pub fn deletion_cookie(name: &str) -> String {
+    format!(r#"{name}=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax"#)
+}
+
+// ---------------------------------------------------------------------------
+// The exchange
+
+/// One request on its way to a response.
+pub struct Cx<'r> {
+    pub req: &'r Request,
+    pub view: &'static View,
+    /// `SESSION_COOKIE_SECURE`: cookies set by this response get `Secure`.
+    secure_cookies: bool,
+    cookies: Vec<(String, String)>,
+    set_csrf: Option<String>,
+    set_session: Option<String>,
+    /// How the caller was authenticated and who it is, for the log line.
+    pub caller: Option<(&'static str, u64)>,
+}
+
+impl<'r> Cx<'r> {
+    pub fn new(view: &'static View, req: &'r Request, secure_cookies: bool) -> Self {
+        let cookies = req
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .flat_map(|v| parse_cookie_header(&String::from_utf8_lossy(v.as_bytes())))
+            .collect();
+        Cx {
+            req,
+            view,
+            secure_cookies,
+            cookies,
+            set_csrf: None,
+            set_session: None,
+            caller: None,
+        }
+    }
+
+    /// 413 for bodies over [`MAX_BODY_BYTES`].
+    pub fn check_size(&self) -> Result<(), ApiError> {
+        if self.body_bytes().len() > MAX_BODY_BYTES {
+            return Err(ApiError::detail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request body too large.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The method check: the endpoint's method, OPTIONS, or 405 with `Allow`.
+    pub fn call(&self) -> Result<Call, ApiError> {
+        let method = self.req.method();
+        match (self.view.serves, method) {
+            (Serves::Post, &Method::POST) | (Serves::Get, &Method::GET | &Method::HEAD) => {
+                Ok(Call::Main)
+            }
+            (_, &Method::OPTIONS) => Ok(Call::Options),
+            _ => Err(ApiError::detail(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &format!("Method \"{}\" not allowed.", method.as_str()),
+            )),
+        }
+    }
+
+    /// The OPTIONS reply: the view's metadata.
+    pub fn options(&self) -> Reply {
+        Reply {
+            status: StatusCode::OK,
+            body: Some(self.view.options.to_owned()),
+        }
+    }
+
+    pub fn method(&self) -> &Method {
+        self.req.method()
+    }
+
+    /// A header as text, if present and visible ASCII/Latin-1 safe.
+    pub fn header(&self, name: &str) -> Option<&'r str> {
+        self.req.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn header_bytes(&self, name: &str) -> Option<&'r [u8]> {
+        self.req.headers().get(name).map(HeaderValue::as_bytes)
+    }
+
+    /// The request cookie `name` (the last one, as Django's parser).
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the request came over HTTPS, as API Gateway reports it in
+    /// `X-Forwarded-Proto` (Django's `SECURE_PROXY_SSL_HEADER`). Without the
+    /// header (`cargo lambda watch`), plain HTTP.
+    pub fn is_secure(&self) -> bool {
+        self.header("x-forwarded-proto")
+            .and_then(|v| v.split(',').next())
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+    }
+
+    pub fn body_bytes(&self) -> &'r [u8] {
+        self.req.body().as_ref()
+    }
+
+    fn content_type(&self) -> String {
+        self.header_bytes("content-type")
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Parses the body as DRF would: an empty body is `{}` (or an empty
+    /// form); JSON and urlencoded forms are read; anything else is 415.
+    pub fn data(&self) -> Result<Data, ApiError> {
+        let content_type = self.content_type();
+        let body = self.body_bytes();
+        if body.is_empty() {
+            return Ok(if is_form(&content_type) {
+                Data::Form(Vec::new())
+            } else {
+                Data::Json(Value::Object(Map::new()))
+            });
+        }
+        match select_parser(&content_type) {
+            Some(Parser::Json) => serde_json::from_slice(body).map(Data::Json).map_err(|e| {
+                ApiError::detail(StatusCode::BAD_REQUEST, &format!("JSON parse error - {e}"))
+            }),
+            Some(Parser::Form) => Ok(Data::Form(parse_form(body))),
+            Some(Parser::Multipart) | None => Err(ApiError::detail(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                &format!("Unsupported media type \"{content_type}\" in request."),
+            )),
+        }
+    }
+
+    /// `csrfmiddlewaretoken` from a urlencoded body (Django's `request.POST`).
+    pub fn form_csrf_token(&self) -> Option<String> {
+        if !is_form(&self.content_type()) {
+            return None;
+        }
+        parse_form(self.body_bytes())
+            .into_iter()
+            .rev()
+            .find(|(k, _)| k == "csrfmiddlewaretoken")
+            .map(|(_, v)| v)
+    }
+
+    /// Sets a new `sessionid` cookie.
+    pub fn set_session_cookie(&mut self, key: &str, max_age: i64) {
+        self.set_session = Some(cookie(
+            SESSION_COOKIE,
+            key,
+            max_age,
+            true,
+            self.secure_cookies,
+        ));
+    }
+
+    /// Deletes the client's `sessionid` cookie.
+    pub fn delete_session_cookie(&mut self) {
+        if self.cookie(SESSION_COOKIE).is_some() {
+            self.set_session = Some(deletion_cookie(SESSION_COOKIE));
+        }
+    }
+
+    /// Sets a `csrftoken` cookie with this secret.
+    pub fn set_csrf_cookie(&mut self, secret: &str) {
+        self.set_csrf = Some(cookie(
+            CSRF_COOKIE,
+            secret,
+            CSRF_COOKIE_AGE,
+            false,
+            self.secure_cookies,
+        ));
+    }
+
+    /// Turns the outcome into the Lambda response, adding what every
+    /// response carries, and writes the request's log line.
+    pub fn finish(mut self, outcome: Result<Reply, ApiError>) -> Response<Body> {
+        let reply = outcome.unwrap_or_else(|e| e.0);
+        // Django replaces a malformed csrftoken cookie on any response, and
+        // drops a sessionid too short to be a session key.
+        if self.set_csrf.is_none()
+            && self
+                .cookie(CSRF_COOKIE)
+                .is_some_and(|c| crate::csrf::check_format(c).is_err())
+        {
+            let secret = crate::csrf::new_secret();
+            self.set_csrf_cookie(&secret);
+        }
+        if self.set_session.is_none() && self.cookie(SESSION_COOKIE).is_some_and(|k| k.len() < 8) {
+            self.delete_session_cookie();
+        }
+
+        let head = self.req.method() == Method::HEAD;
+        let mut builder = Response::builder().status(reply.status);
+        if reply.body.is_some() {
+            builder = builder.header(header::CONTENT_TYPE, "application/json");
+        }
+        let vary = match self.view.kind {
+            ViewKind::Tutorial => "Accept, Cookie",
+            ViewKind::SimpleJwt if self.set_session.is_some() => "Accept, Cookie",
+            ViewKind::SimpleJwt => "Accept",
+        };
+        builder = builder
+            .header(header::VARY, vary)
+            .header(header::ALLOW, self.view.serves.allow())
+            .header("X-Frame-Options", "DENY")
+            .header("X-Content-Type-Options", "nosniff")
+            .header("Referrer-Policy", "same-origin")
+            .header("Cross-Origin-Opener-Policy", "same-origin");
+        if reply.status == StatusCode::UNAUTHORIZED {
+            let challenge = match self.view.kind {
+                ViewKind::Tutorial => r#"Basic realm="api""#,
+                ViewKind::SimpleJwt => r#"Bearer realm="api""#,
+            };
+            builder = builder.header(header::WWW_AUTHENTICATE, challenge);
+        }
+        if reply.status == StatusCode::SERVICE_UNAVAILABLE {
+            builder = builder.header(header::RETRY_AFTER, RETRY_AFTER_SECONDS);
+        }
+        for c in self.set_csrf.iter().chain(self.set_session.iter()) {
+            builder = builder.header(header::SET_COOKIE, c);
+        }
+        let (via, user_id) = self.caller.unwrap_or(("none", 0));
+        tracing::info!(
+            function = self.view.name,
+            method = %self.req.method(),
+            status = reply.status.as_u16(),
+            auth = via,
+            user_id,
+            "request"
+        );
+        let body = match reply.body {
+            Some(b) if !head => Body::Text(b),
+            _ => Body::Empty,
+        };
+        builder.body(body).unwrap_or_else(|_| {
+            // Only reachable if a header value were invalid; all are static.
+            let mut r = Response::new(Body::Empty);
+            *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            r
+        })
+    }
+}
+
+/// Django's `parse_cookie`, through the `cookie` crate: `;`-separated
+/// pairs, whitespace trimmed, surrounding quotes removed; later duplicates win.
+fn parse_cookie_header(header: &str) -> Vec<(String, String)> {
+    header
+        .split(';')
+        .filter_map(|chunk| {
+            let chunk = chunk.trim();
+            if chunk.is_empty() {
+                return None;
+            }
+            let c = cookie::Cookie::parse(chunk).ok()?;
+            Some((c.name().to_owned(), c.value_trimmed().to_owned()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parser_selection_follows_drf() {
+        assert_eq!(select_parser("application/json"), Some(Parser::Json));
+        assert_eq!(
+            select_parser("Application/JSON; charset=utf-8"),
+            Some(Parser::Json)
+        );
+        assert_eq!(select_parser("*/*"), Some(Parser::Json));
+        assert_eq!(select_parser("application/*"), Some(Parser::Json));
+        assert_eq!(
+            select_parser("application/x-www-form-urlencoded; charset=UTF-8"),
+            Some(Parser::Form)
+        );
+        assert_eq!(
+            select_parser("multipart/form-data; boundary=x"),
+            Some(Parser::Multipart)
+        );
+        for other in ["", "text/plain", "json", "application/jsonx", "text/json"] {
+            assert_eq!(select_parser(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn cookies_are_formatted_as_django_does() {
+        let c = cookie("sessionid", "abc", 1_209_600, true, false);
+        let re = |s: &str| {
+            s.starts_with("sessionid=abc; expires=")
+                && s.ends_with(" GMT; HttpOnly; Max-Age=1209600; Path=/; SameSite=Lax")
+        };
+        assert!(re(&c), "{c}");
+        let c = cookie("csrftoken", "x", 31_449_600, false, true);
+        assert!(
+            c.ends_with(" GMT; Max-Age=31449600; Path=/; SameSite=Lax; Secure"),
+            "{c}"
+        );
+        assert_eq!(
+            deletion_cookie("sessionid"),
+            r#"sessionid=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax"#
+        );
+    }
+
+    #[test]
+    fn cookie_header_parsing_keeps_the_last_duplicate() {
+        let parsed = parse_cookie_header(r#"a=1; sessionid=x;; b="q"; sessionid=y; junk"#);
+        let last = |name: &str| {
+            parsed
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(last("sessionid").as_deref(), Some("y"));
+        assert_eq!(last("b").as_deref(), Some("q"));
+        assert_eq!(last("a").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn json_output_escapes_line_separators_like_drf() {
+        assert_eq!(to_json(&json!({"a": "x\u{2028}y"})), r#"{"a":"x\u2028y"}"#);
+    }
+
+    #[test]
+    fn form_fields_take_the_last_value() {
+        let data = Data::Form(vec![
+            ("username".into(), "a".into()),
+            ("username".into(), "b".into()),
+        ]);
+        assert_eq!(data.field("username"), Field::Text("b"));
+        assert_eq!(data.field("password"), Field::Missing);
+    }
+}
