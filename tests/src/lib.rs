@@ -1,1 +1,522 @@
-//! Test harness.
+//! Test harness: a real DynamoDB-API server (moto) started on a free
+//! loopback port, fresh tables per test, and helpers to build API Gateway
+//! v2 events and read the functions' responses.
+//!
+//! `spawn_app()` gives each test its own tables, so tests run in parallel
+//! without seeing each other's users, sessions or blacklisted tokens.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{LazyLock, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use auth::App;
+use auth::lambda_http::{Body, Request, Response};
+use auth::password::hash_password_blocking;
+use auth::secrecy::SecretString;
+use auth::settings::{Settings, Tables};
+use auth::store::{DynamoStore, User, UserAdmin, create_tables};
+use base64::Engine;
+use serde_json::{Value, json};
+
+pub use auth;
+
+/// The signing key of every test app.
+pub const SIGNING_KEY: &str = "test-signing-key-0123456789abcdef-0123456789";
+pub const ALICE_PASSWORD: &str = "correct horse battery staple";
+pub const BOB_PASSWORD: &str = "hunter2-Secret!";
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// A tool from `.tools/bin` (the project virtualenv) or else `PATH`.
+pub fn tool(name: &str) -> PathBuf {
+    let local = workspace().join(".tools/bin").join(name);
+    if local.exists() {
+        local
+    } else {
+        PathBuf::from(name)
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// A child process that ends when this test process ends, however it ends:
+/// it runs under a shell that waits for EOF on a pipe only we hold.
+pub struct Guarded {
+    child: Child,
+}
+
+impl Guarded {
+    pub fn spawn(
+        program: &std::path::Path,
+        args: &[&str],
+        envs: &[(&str, String)],
+        log: &str,
+    ) -> Self {
+        let script = r#"prog="$1"; shift; "$prog" "$@" & pid=$!; cat >/dev/null; kill "$pid" 2>/dev/null; sleep 0.5; kill -9 "$pid" 2>/dev/null; exit 0"#;
+        let log = std::fs::File::create(log).expect("log file");
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(script)
+            .arg("guarded")
+            .arg(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        Guarded { child }
+    }
+
+    /// Stops the process now.
+    pub fn stop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The moto server this test binary shares, started on first use.
+pub fn moto_endpoint() -> String {
+    static MOTO: OnceLock<(Mutex<Guarded>, String)> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        let port = free_port();
+        let program = std::env::var_os("MOTO_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| tool("moto_server"));
+        let log = std::env::temp_dir().join(format!("auth-tests-moto-{port}.log"));
+        let guard = Guarded::spawn(
+            &program,
+            &["-H", "127.0.0.1", "-p", &port.to_string()],
+            &[],
+            log.to_str().unwrap_or("/tmp/moto.log"),
+        );
+        assert!(
+            wait_for_port(port, Duration::from_secs(20)),
+            "moto_server did not start on port {port}: install it with `bash tests/run.sh` \
+             (or pip install 'moto[server]') or set MOTO_SERVER; log: {}",
+            log.display()
+        );
+        (Mutex::new(guard), format!("http://127.0.0.1:{port}"))
+    })
+    .1
+    .clone()
+}
+
+/// An SDK client for `endpoint` with dummy credentials.
+pub async fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .endpoint_url(endpoint)
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+/// Fresh table names, unique to one test.
+pub fn fresh_tables() -> Tables {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    Tables {
+        users: format!("t{}-users", &id[..12]),
+        sessions: format!("t{}-sessions", &id[..12]),
+        blacklist: format!("t{}-blacklist", &id[..12]),
+    }
+}
+
+/// A DynamoDB store on fresh tables of the shared moto server.
+pub async fn fresh_store() -> DynamoStore {
+    let tables = fresh_tables();
+    let client = client_for(&moto_endpoint()).await;
+    create_tables(&client, &tables)
+        .await
+        .expect("tables are created on moto");
+    DynamoStore::new(client, tables)
+}
+
+/// Settings for tests: the test key, every default, then `vars`.
+pub fn settings(vars: &[(&str, &str)]) -> Settings {
+    let map: HashMap<&str, &str> = vars.iter().copied().collect();
+    Settings::from_lookup(|name| {
+        map.get(name)
+            .map(|v| v.to_string())
+            .or_else(|| (name == "SIGNING_KEY").then(|| SIGNING_KEY.to_owned()))
+    })
+    .expect("valid test settings")
+}
+
+/// Argon2 hashes of the demo passwords, computed once per test binary.
+pub fn password_hash(password: &str) -> String {
+    static CACHE: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Default::default);
+    if let Some(h) = CACHE.lock().unwrap().get(password) {
+        return h.clone();
+    }
+    let hash = hash_password_blocking(&SecretString::from(password.to_owned())).expect("hash");
+    CACHE
+        .lock()
+        .unwrap()
+        .insert(password.to_owned(), hash.clone());
+    hash
+}
+
+/// The app under test, on its own tables.
+pub struct TestApp {
+    pub app: App<DynamoStore>,
+    pub alice: User,
+    pub bob: User,
+}
+
+/// A test app with default settings and users alice (id 1) and bob (id 2).
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
+    let store = fresh_store().await;
+    let alice = store
+        .create_user("alice", &password_hash(ALICE_PASSWORD))
+        .await
+        .expect("alice");
+    let bob = store
+        .create_user("bob", &password_hash(BOB_PASSWORD))
+        .await
+        .expect("bob");
+    TestApp {
+        app: App::new(settings(vars), store),
+        alice,
+        bob,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Requests
+
+/// Builds an API Gateway HTTP API (payload 2.0) event, the shape the
+/// functions receive from API Gateway and from `cargo lambda watch`.
+#[derive(Clone, Debug)]
+pub struct Req {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    cookies: Vec<String>,
+    body: Option<Vec<u8>>,
+    source_ip: String,
+}
+
+impl Req {
+    pub fn new(method: &str, path: &str) -> Self {
+        Req {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            headers: vec![("host".into(), "127.0.0.1:9000".into())],
+            cookies: Vec::new(),
+            body: None,
+            source_ip: "127.0.0.1".into(),
+        }
+    }
+
+    pub fn post(path: &str) -> Self {
+        Self::new("POST", path)
+    }
+
+    pub fn get(path: &str) -> Self {
+        Self::new("GET", path)
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_owned()));
+        self
+    }
+
+    pub fn cookie(mut self, name: &str, value: &str) -> Self {
+        self.cookies.push(format!("{name}={value}"));
+        self
+    }
+
+    /// A raw `Cookie` header (bypasses the event's cookies array).
+    pub fn cookie_header(self, value: &str) -> Self {
+        self.header("cookie", value)
+    }
+
+    pub fn json(self, value: &Value) -> Self {
+        self.raw_body("application/json", value.to_string().as_bytes())
+    }
+
+    pub fn form(self, pairs: &[(&str, &str)]) -> Self {
+        let body: String = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.raw_body("application/x-www-form-urlencoded", body.as_bytes())
+    }
+
+    pub fn raw_body(mut self, content_type: &str, body: &[u8]) -> Self {
+        if !content_type.is_empty() {
+            self.headers.retain(|(k, _)| k != "content-type");
+            self.headers
+                .push(("content-type".into(), content_type.into()));
+        }
+        self.body = Some(body.to_vec());
+        self
+    }
+
+    pub fn basic(self, username: &str, password: &str) -> Self {
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+        self.header("authorization", &format!("Basic {encoded}"))
+    }
+
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    /// The event as JSON.
+    pub fn event(&self) -> Value {
+        let mut headers = serde_json::Map::new();
+        for (k, v) in &self.headers {
+            // API Gateway joins repeated headers with commas.
+            let joined = match headers.get(k).and_then(Value::as_str) {
+                Some(prev) => format!("{prev},{v}"),
+                None => v.clone(),
+            };
+            headers.insert(k.clone(), Value::String(joined));
+        }
+        let (body, b64) = match &self.body {
+            None => (Value::Null, false),
+            Some(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => (Value::String(text.to_owned()), false),
+                Err(_) => (
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
+                    true,
+                ),
+            },
+        };
+        let mut event = json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": self.path,
+            "rawQueryString": "",
+            "headers": headers,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "api",
+                "domainName": "127.0.0.1",
+                "domainPrefix": "api",
+                "http": {
+                    "method": self.method,
+                    "path": self.path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": self.source_ip,
+                    "userAgent": "tests"
+                },
+                "requestId": "test",
+                "routeKey": "$default",
+                "stage": "$default",
+                "time": "26/Nov/2026:00:00:00 +0000",
+                "timeEpoch": 1_795_651_200_000_i64
+            },
+            "isBase64Encoded": b64
+        });
+        if !self.cookies.is_empty() {
+            event["cookies"] = json!(self.cookies);
+        }
+        if !body.is_null() {
+            event["body"] = body;
+        }
+        event
+    }
+
+    pub fn build(&self) -> Request {
+        auth::lambda_http::request::from_str(&self.event().to_string())
+            .expect("the event parses as an API Gateway v2 request")
+    }
+}
+
+fn encode(s: &str) -> String {
+    form_encode(s)
+}
+
+/// `application/x-www-form-urlencoded` encoding of one component.
+pub fn form_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Responses
+
+/// A function's response, read back.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn from_response(resp: Response<Body>) -> Self {
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = match resp.body() {
+            Body::Empty => String::new(),
+            Body::Text(t) => t.clone(),
+            Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            _ => String::new(),
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn headers_named(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn set_cookies(&self) -> Vec<&str> {
+        self.headers_named("set-cookie")
+    }
+
+    /// The value a `Set-Cookie` of this response gives `name`.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookies().into_iter().find_map(|c| {
+            let (n, rest) = c.split_once('=')?;
+            (n == name).then(|| rest.split(';').next().unwrap_or("").to_owned())
+        })
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.body))
+    }
+
+    /// Asserts status and exact body.
+    #[track_caller]
+    pub fn assert(&self, status: u16, body: &str) {
+        assert_eq!(
+            (self.status, self.body.as_str()),
+            (status, body),
+            "headers: {:?}",
+            self.headers
+        );
+    }
+}
+
+/// Calls one of the function handlers on a built request.
+#[macro_export]
+macro_rules! call {
+    ($function:ident, $app:expr, $req:expr) => {
+        $crate::Resp::from_response(::$function::handler(&$app.app, ($req).build()).await)
+    };
+}
+
+/// Writes `data` to a fresh file under the system temp dir; returns its path.
+pub fn temp_file(name: &str, data: &[u8]) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("{}-{name}", uuid::Uuid::new_v4().simple()));
+    let mut f = std::fs::File::create(&path).expect("temp file");
+    f.write_all(data).expect("write temp file");
+    path
+}
+
+/// Every item of the three tables, in a stable order: compare snapshots
+/// taken before and after a request to show it changed nothing.
+pub async fn snapshot(store: &DynamoStore) -> Vec<String> {
+    let mut all = Vec::new();
+    let tables = store.tables();
+    for table in [&tables.users, &tables.sessions, &tables.blacklist] {
+        let mut start = None;
+        loop {
+            let out = store
+                .client()
+                .scan()
+                .table_name(table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan");
+            for item in out.items() {
+                let mut fields: Vec<String> =
+                    item.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                fields.sort();
+                all.push(format!("{table}: {}", fields.join(", ")));
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+    }
+    all.sort();
+    all
+}

@@ -1,0 +1,82 @@
+//! `POST login/simpleJWT/verify`.
+
+use integration_tests::auth::store::BlacklistStore;
+use integration_tests::auth::time::now;
+use integration_tests::{Req, call, spawn_app};
+use serde_json::json;
+
+use super::*;
+
+#[tokio::test]
+async fn any_valid_access_or_refresh_token_is_200_empty_object() {
+    let t = spawn_app().await;
+    let (refresh, access) = pair_of_alice(&t).await;
+    for token in [&refresh, &access] {
+        let r = call!(
+            token_verify,
+            t,
+            Req::post(VERIFY).json(&json!({ "token": token }))
+        );
+        r.assert(200, "{}");
+        assert_eq!(r.header("vary"), Some("Accept"));
+    }
+    let r = call!(
+        token_verify,
+        t,
+        Req::post(VERIFY).form(&[("token", &access)])
+    );
+    r.assert(200, "{}");
+}
+
+#[tokio::test]
+async fn errors() {
+    let t = spawn_app().await;
+    let r = call!(token_verify, t, Req::post(VERIFY).json(&json!({})));
+    r.assert(400, r#"{"token":["This field is required."]}"#);
+    let mut expired = access_claims(json!("1"));
+    expired["exp"] = json!(now() - 1);
+    let mut no_exp = access_claims(json!("1"));
+    no_exp.as_object_mut().unwrap().remove("exp");
+    for (token, detail) in [
+        ("garbage".to_owned(), "Token is invalid or expired"),
+        (sign(expired), "Token is invalid or expired"),
+        (
+            sign_with(
+                "another key that is long enough to use!",
+                access_claims(json!("1")),
+            ),
+            "Token is invalid or expired",
+        ),
+        (sign(no_exp), "Token has no 'exp' claim"),
+    ] {
+        let r = call!(
+            token_verify,
+            t,
+            Req::post(VERIFY).json(&json!({ "token": token }))
+        );
+        assert_eq!(
+            (r.status, r.json()),
+            (401, json!({"detail": detail, "code": "token_not_valid"})),
+            "{token}"
+        );
+        assert_eq!(r.header("www-authenticate"), Some(r#"Bearer realm="api""#));
+    }
+}
+
+#[tokio::test]
+async fn a_blacklisted_refresh_token_is_400_non_field_errors() {
+    let t = spawn_app().await;
+    let (refresh, _) = pair_of_alice(&t).await;
+    let c = claims(&refresh);
+    t.app
+        .store
+        .blacklist(c["jti"].as_str().unwrap(), c["exp"].as_i64().unwrap())
+        .await
+        .unwrap();
+    let r = call!(
+        token_verify,
+        t,
+        Req::post(VERIFY).json(&json!({ "token": refresh }))
+    );
+    r.assert(400, r#"{"non_field_errors":["Token is blacklisted"]}"#);
+}
