@@ -6,7 +6,6 @@
 //! without seeing each other's users, sessions or blacklisted tokens.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -284,7 +283,7 @@ impl Req {
     pub fn form(self, pairs: &[(&str, &str)]) -> Self {
         let body: String = pairs
             .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
             .collect::<Vec<_>>()
             .join("&");
         self.raw_body("application/x-www-form-urlencoded", body.as_bytes())
@@ -370,10 +369,6 @@ impl Req {
         auth::lambda_http::request::from_str(&self.event().to_string())
             .expect("the event parses as an API Gateway v2 request")
     }
-}
-
-fn encode(s: &str) -> String {
-    form_encode(s)
 }
 
 /// `application/x-www-form-urlencoded` encoding of one component.
@@ -478,14 +473,6 @@ macro_rules! call {
     ($function:ident, $app:expr, $req:expr) => {
         $crate::Resp::from_response(::$function::handler(&$app.app, ($req).build()).await)
     };
-}
-
-/// Writes `data` to a fresh file under the system temp dir; returns its path.
-pub fn temp_file(name: &str, data: &[u8]) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("{}-{name}", uuid::Uuid::new_v4().simple()));
-    let mut f = std::fs::File::create(&path).expect("temp file");
-    f.write_all(data).expect("write temp file");
-    path
 }
 
 /// Every item of the three tables, in a stable order: compare snapshots
