@@ -21,6 +21,7 @@ pub mod authn;
 pub mod aws;
 pub mod csrf;
 pub mod fields;
+pub mod fixtures;
 pub mod jwt;
 pub mod password;
 pub mod runtime;

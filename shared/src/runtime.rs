@@ -4,6 +4,8 @@
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
+use secrecy::{ExposeSecret, SecretString};
+
 use crate::app::App;
 use crate::settings::Settings;
 use crate::store::DynamoStore;
@@ -44,11 +46,52 @@ pub fn init_logging() {
 }
 
 /// Everything a function needs, from the environment. Fails (and so the
-/// function refuses to start) without a usable `SIGNING_KEY`.
+/// function refuses to start) without a usable signing key.
+///
+/// The key is `SIGNING_KEY` if set (local runs), else the SSM Parameter
+/// Store SecureString named by `SIGNING_KEY_PARAMETER` (deployed stacks),
+/// fetched once here.
 pub async fn init() -> Result<App<DynamoStore>, lambda_http::Error> {
     init_logging();
-    let settings =
-        Settings::from_env().inspect_err(|e| tracing::error!(error = %e, "bad settings"))?;
-    let store = DynamoStore::from_env(settings.tables.clone()).await;
+    let config = crate::aws::sdk_config().await;
+    let parameter_key = match (
+        std::env::var_os("SIGNING_KEY"),
+        std::env::var("SIGNING_KEY_PARAMETER"),
+    ) {
+        (None, Ok(name)) => Some(signing_key_from_ssm(&config, &name).await.inspect_err(
+            |e| tracing::error!(error = %e, parameter = %name, "cannot read the signing key"),
+        )?),
+        _ => None,
+    };
+    let settings = Settings::from_lookup(|name| match (name, &parameter_key) {
+        ("SIGNING_KEY", Some(key)) => Some(key.expose_secret().to_owned()),
+        _ => std::env::var(name).ok(),
+    })
+    .inspect_err(|e| tracing::error!(error = %e, "bad settings"))?;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let store = DynamoStore::new(client, settings.tables.clone());
     Ok(App::new(settings, store))
+}
+
+async fn signing_key_from_ssm(
+    config: &aws_config::SdkConfig,
+    name: &str,
+) -> Result<SecretString, lambda_http::Error> {
+    let out = aws_sdk_ssm::Client::new(config)
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "GetParameter {name}: {}",
+                aws_sdk_ssm::error::DisplayErrorContext(e)
+            )
+        })?;
+    let value = out
+        .parameter
+        .and_then(|p| p.value)
+        .ok_or_else(|| format!("parameter {name} has no value"))?;
+    Ok(SecretString::from(value))
 }

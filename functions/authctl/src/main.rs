@@ -10,6 +10,7 @@
 use std::io::Read;
 use std::process::ExitCode;
 
+use auth::fixtures::Credentials;
 use auth::password::hash_password_blocking;
 use auth::secrecy::{ExposeSecret, SecretString};
 use auth::settings::Tables;
@@ -50,6 +51,20 @@ enum Command {
     },
     /// Mark a user inactive: it can no longer log in or authenticate.
     Deactivate { username: String },
+    /// Write ready-to-invoke copies of the sample events, their placeholders
+    /// filled with fresh tokens and a new session of USER (needs SIGNING_KEY;
+    /// for `cargo lambda invoke` against a local stack).
+    FillEvents {
+        /// Directory of event templates.
+        #[arg(long, default_value = "events")]
+        from: std::path::PathBuf,
+        /// Where the filled copies go (same layout).
+        #[arg(long, default_value = "target/events")]
+        to: std::path::PathBuf,
+        /// Whose credentials to mint.
+        #[arg(long, default_value = "alice")]
+        user: String,
+    },
 }
 
 enum Failure {
@@ -110,6 +125,40 @@ async fn run(command: Command) -> Result<(), Failure> {
     let tables = Tables::from_env().map_err(|e| Failure::BadInput(e.to_string()))?;
     let store = DynamoStore::from_env(tables.clone()).await;
     match command {
+        Command::FillEvents { from, to, user } => {
+            let settings = auth::settings::Settings::from_env()
+                .map_err(|e| Failure::BadInput(e.to_string()))?;
+            let user = store
+                .user_by_username(&user)
+                .await?
+                .ok_or_else(|| Failure::NoSuchUser(user.clone()))?;
+            let app = auth::App::new(settings, store);
+            let mut filled = 0;
+            for path in json_files(&from)
+                .map_err(|e| Failure::BadInput(format!("{}: {e}", from.display())))?
+            {
+                let template = std::fs::read_to_string(&path)
+                    .map_err(|e| Failure::BadInput(format!("{}: {e}", path.display())))?;
+                let text = if Credentials::needed(&template) {
+                    filled += 1;
+                    Credentials::mint(&app, &user).await?.fill(&template)
+                } else {
+                    template
+                };
+                let out = to.join(path.strip_prefix(&from).unwrap_or(&path));
+                if let Some(dir) = out.parent() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| Failure::BadInput(format!("{}: {e}", dir.display())))?;
+                }
+                std::fs::write(&out, text)
+                    .map_err(|e| Failure::BadInput(format!("{}: {e}", out.display())))?;
+            }
+            println!(
+                "wrote {} with {filled} events given fresh credentials of {}",
+                to.display(),
+                user.username
+            );
+        }
         Command::CreateTables => {
             create_tables(store.client(), &tables).await?;
             println!(
@@ -149,6 +198,21 @@ async fn run(command: Command) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Every `*.json` under `dir`, sorted.
+fn json_files(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            files.extend(json_files(&path)?);
+        } else if path.extension().is_some_and(|e| e == "json") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 fn with_name(f: Failure, username: &str) -> Failure {

@@ -1,24 +1,19 @@
 //! What every endpoint shares: 405 with Allow, 415, 400 parse errors, 413,
 //! OPTIONS, and the headers on every response.
 
-use integration_tests::{Req, Resp, TestApp, call, spawn_app};
+use integration_tests::{Req, Resp, TestApp, spawn_app};
 use serde_json::json;
 
 use super::*;
 
 /// Calls the function serving `path`.
 async fn send(t: &TestApp, path: &str, req: Req) -> Resp {
-    match path {
-        LOGIN => call!(login, t, req),
-        LOGOUT => call!(logout, t, req),
-        JWT_LOGIN => call!(jwt_login, t, req),
-        INFO => call!(info, t, req),
-        OBTAIN => call!(token_obtain_pair, t, req),
-        REFRESH => call!(token_refresh, t, req),
-        VERIFY => call!(token_verify, t, req),
-        BLACKLIST => call!(token_blacklist, t, req),
-        _ => unreachable!("{path}"),
-    }
+    let function = ROUTES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .expect("a contract path")
+        .1;
+    invoke(function, t, req.build()).await
 }
 
 /// The endpoints that read a body (logout, as Django's, never does).

@@ -6,6 +6,7 @@ mod authn;
 mod blacklist;
 mod common;
 mod csrf;
+mod events;
 mod info;
 mod jwt_login;
 mod login;
@@ -16,6 +17,7 @@ mod store;
 mod verify;
 
 use integration_tests::auth::jwt::JwtBackend;
+use integration_tests::auth::lambda_http::Request;
 use integration_tests::auth::time::now;
 use integration_tests::{ALICE_PASSWORD, Req, Resp, SIGNING_KEY, TestApp, call};
 use serde_json::{Value, json};
@@ -28,6 +30,34 @@ pub const OBTAIN: &str = "/api/v1/users/login/simpleJWT";
 pub const REFRESH: &str = "/api/v1/users/login/simpleJWT/refresh";
 pub const VERIFY: &str = "/api/v1/users/login/simpleJWT/verify";
 pub const BLACKLIST: &str = "/api/v1/users/login/simpleJWT/blacklist";
+
+/// The function serving each contract path.
+pub const ROUTES: [(&str, &str); 8] = [
+    (LOGIN, "login"),
+    (LOGOUT, "logout"),
+    (JWT_LOGIN, "jwt-login"),
+    (INFO, "info"),
+    (OBTAIN, "token-obtain-pair"),
+    (REFRESH, "token-refresh"),
+    (VERIFY, "token-verify"),
+    (BLACKLIST, "token-blacklist"),
+];
+
+/// Runs `request` through the handler of `function` (by its crate name).
+pub async fn invoke(function: &str, t: &TestApp, request: Request) -> Resp {
+    let app = &t.app;
+    Resp::from_response(match function {
+        "login" => ::login::handler(app, request).await,
+        "logout" => ::logout::handler(app, request).await,
+        "jwt-login" => ::jwt_login::handler(app, request).await,
+        "info" => ::info::handler(app, request).await,
+        "token-obtain-pair" => ::token_obtain_pair::handler(app, request).await,
+        "token-refresh" => ::token_refresh::handler(app, request).await,
+        "token-verify" => ::token_verify::handler(app, request).await,
+        "token-blacklist" => ::token_blacklist::handler(app, request).await,
+        other => panic!("no function {other}"),
+    })
+}
 
 /// Signs arbitrary claims with the test key.
 pub fn sign(claims: Value) -> String {

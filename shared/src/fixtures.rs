@@ -1,0 +1,87 @@
+//! Live credentials for the sample events in `events/`.
+//!
+//! Events that must carry a valid token or session hold placeholders
+//! (`{{ACCESS_TOKEN}}`, `{{REFRESH_TOKEN}}`, `{{EXPIRED_ACCESS_TOKEN}}`,
+//! `{{EXPIRED_REFRESH_TOKEN}}`, `{{JWT_LOGIN_TOKEN}}`, `{{SESSION_ID}}`,
+//! `{{CSRF_TOKEN}}`) instead of pasted secrets. `authctl fill-events` and the
+//! event tests replace them with credentials minted here: tokens signed with
+//! the configured key and a real session in the sessions table.
+
+use crate::app::App;
+use crate::csrf;
+use crate::session::new_session_key;
+use crate::store::{Session, SessionStore, StoreError, User};
+use crate::time::now;
+use crate::tokens::{issue_pair, issue_tutorial_token};
+
+/// One set of credentials for one user.
+pub struct Credentials {
+    values: Vec<(&'static str, String)>,
+}
+
+impl Credentials {
+    /// Mints fresh tokens for `user` and stores a new session for it.
+    pub async fn mint<S: SessionStore>(app: &App<S>, user: &User) -> Result<Self, StoreError> {
+        let s = &app.settings;
+        let now = now();
+        let live = issue_pair(
+            &app.jwt,
+            user.id,
+            now,
+            s.access_token_lifetime,
+            s.refresh_token_lifetime,
+        );
+        // Issued long enough ago to have expired.
+        let past = now - s.refresh_token_lifetime.max(s.access_token_lifetime) - 60;
+        let expired = issue_pair(
+            &app.jwt,
+            user.id,
+            past,
+            s.access_token_lifetime,
+            s.refresh_token_lifetime,
+        );
+        let session = Session {
+            session_key: new_session_key(),
+            user_id: user.id,
+            auth_hash: app.sessions.hash(&user.password),
+            expires_at: now + s.session_cookie_age,
+        };
+        if !app.store.create_session(&session, None).await? {
+            return Err(StoreError::Unavailable("session key collision".into()));
+        }
+        Ok(Credentials {
+            values: vec![
+                ("{{ACCESS_TOKEN}}", live.access),
+                ("{{REFRESH_TOKEN}}", live.refresh),
+                ("{{EXPIRED_ACCESS_TOKEN}}", expired.access),
+                ("{{EXPIRED_REFRESH_TOKEN}}", expired.refresh),
+                (
+                    "{{JWT_LOGIN_TOKEN}}",
+                    issue_tutorial_token(
+                        &app.jwt,
+                        user.id,
+                        &user.username,
+                        now,
+                        s.jwt_login_token_lifetime,
+                    ),
+                ),
+                ("{{SESSION_ID}}", session.session_key),
+                ("{{CSRF_TOKEN}}", csrf::new_secret()),
+            ],
+        })
+    }
+
+    /// Whether `template` has any placeholder.
+    pub fn needed(template: &str) -> bool {
+        template.contains("{{")
+    }
+
+    /// `template` with every placeholder replaced.
+    pub fn fill(&self, template: &str) -> String {
+        self.values
+            .iter()
+            .fold(template.to_owned(), |text, (name, value)| {
+                text.replace(name, value)
+            })
+    }
+}

@@ -1,0 +1,125 @@
+//! The sample events in `events/` double as fixtures: each one, its
+//! placeholders filled with fresh credentials, runs through its function's
+//! handler and gets the status its name promises.
+
+use std::collections::BTreeSet;
+
+use integration_tests::auth::fixtures::Credentials;
+use integration_tests::{spawn_app, workspace};
+
+use super::*;
+
+/// Every event file and the status it must produce.
+const EXPECTED: &[(&str, u16)] = &[
+    ("info/bad-password-basic.json", 401),
+    ("info/basic.json", 200),
+    ("info/bearer.json", 200),
+    ("info/expired-bearer.json", 401),
+    ("info/forged-bearer.json", 401),
+    ("info/garbage-jwt-auth.json", 401),
+    ("info/jwt-auth.json", 200),
+    ("info/refresh-token-as-bearer.json", 401),
+    ("info/session.json", 200),
+    ("info/unauthenticated.json", 401),
+    ("info/wrong-method.json", 405),
+    ("jwt-login/bad-password.json", 403),
+    ("jwt-login/missing-field.json", 400),
+    ("jwt-login/ok.json", 200),
+    ("login/already-logged-in-missing-csrf.json", 403),
+    ("login/bad-password.json", 403),
+    ("login/body-too-large.json", 413),
+    ("login/json-parse-error.json", 400),
+    ("login/missing-field.json", 400),
+    ("login/not-an-object.json", 400),
+    ("login/ok-form.json", 200),
+    ("login/ok.json", 200),
+    ("login/unknown-user.json", 403),
+    ("login/unsupported-media-type.json", 415),
+    ("login/wrong-method.json", 405),
+    ("logout/bad-origin.json", 403),
+    ("logout/basic.json", 200),
+    ("logout/missing-csrf-header.json", 403),
+    ("logout/ok.json", 200),
+    ("logout/unauthenticated.json", 401),
+    ("logout/wrong-method.json", 405),
+    ("token-blacklist/access-token.json", 401),
+    ("token-blacklist/garbage.json", 401),
+    ("token-blacklist/missing-field.json", 400),
+    ("token-blacklist/ok.json", 200),
+    ("token-obtain-pair/bad-password.json", 401),
+    ("token-obtain-pair/blank-field.json", 400),
+    ("token-obtain-pair/missing-field.json", 400),
+    ("token-obtain-pair/ok-form.json", 200),
+    ("token-obtain-pair/ok.json", 200),
+    ("token-refresh/access-token.json", 401),
+    ("token-refresh/expired.json", 401),
+    ("token-refresh/forged.json", 401),
+    ("token-refresh/garbage.json", 401),
+    ("token-refresh/missing-field.json", 400),
+    ("token-refresh/ok.json", 200),
+    ("token-verify/expired.json", 401),
+    ("token-verify/forged.json", 401),
+    ("token-verify/missing-field.json", 400),
+    ("token-verify/ok-refresh.json", 200),
+    ("token-verify/ok.json", 200),
+];
+
+fn event_files() -> BTreeSet<String> {
+    let root = workspace().join("events");
+    let mut files = BTreeSet::new();
+    for dir in std::fs::read_dir(&root).expect("events/") {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let file = file.unwrap().path();
+            if file.extension().is_some_and(|e| e == "json") {
+                files.insert(
+                    file.strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn every_event_file_has_an_expected_status_and_a_function() {
+    let listed: BTreeSet<String> = EXPECTED.iter().map(|(f, _)| f.to_string()).collect();
+    assert_eq!(event_files(), listed, "events/ and EXPECTED differ");
+    for (file, _) in EXPECTED {
+        let function = file.split('/').next().unwrap();
+        assert!(
+            ROUTES.iter().any(|(_, f)| *f == function),
+            "{file}: no function {function}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_event_gets_the_status_its_name_promises() {
+    let t = spawn_app().await;
+    for (file, status) in EXPECTED {
+        let template = std::fs::read_to_string(workspace().join("events").join(file)).unwrap();
+        let text = if Credentials::needed(&template) {
+            Credentials::mint(&t.app, &t.alice)
+                .await
+                .unwrap()
+                .fill(&template)
+        } else {
+            template
+        };
+        let request = integration_tests::auth::lambda_http::request::from_str(&text)
+            .unwrap_or_else(|e| panic!("{file} is not an API Gateway v2 event: {e}"));
+        let function = file.split('/').next().unwrap();
+        let r = invoke(function, &t, request).await;
+        assert_eq!(r.status, *status, "{file}: {}", r.body);
+        if r.status == 200 && function == "login" {
+            assert_eq!(r.set_cookies().len(), 2, "{file}");
+        }
+    }
+}
