@@ -239,6 +239,23 @@ fn select_parser(content_type: &str) -> Option<Parser> {
     .map(|(p, _, _)| p)
 }
 
+/// DRF's `DefaultContentNegotiation` with its two renderers (JSON and the
+/// browsable API's HTML): does any media range of `accept` match one?
+fn acceptable(accept: &str) -> bool {
+    accept.split(',').any(|range| {
+        let full = range
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let (main, sub) = full.split_once('/').unwrap_or((full.as_str(), ""));
+        [("application", "json"), ("text", "html")]
+            .iter()
+            .any(|(m, s)| (main == "*" || main == *m) && (sub == "*" || sub == *s))
+    })
+}
+
 /// Whether `content_type` is a urlencoded form (Django's `request.POST` test).
 fn is_form(content_type: &str) -> bool {
     content_type.split(';').next().is_some_and(|t| {
@@ -308,12 +325,22 @@ impl<'r> Cx<'r> {
         }
     }
 
-    /// 413 for bodies over [`MAX_BODY_BYTES`].
-    pub fn check_size(&self) -> Result<(), ApiError> {
+    /// What every request passes first: 413 for bodies over
+    /// [`MAX_BODY_BYTES`], then DRF's content negotiation (406 when `Accept`
+    /// allows neither JSON nor HTML; we answer JSON either way).
+    pub fn admit(&self) -> Result<(), ApiError> {
         if self.body_bytes().len() > MAX_BODY_BYTES {
             return Err(ApiError::detail(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Request body too large.",
+            ));
+        }
+        if let Some(accept) = self.header_bytes("accept")
+            && !acceptable(&String::from_utf8_lossy(accept))
+        {
+            return Err(ApiError::detail(
+                StatusCode::NOT_ACCEPTABLE,
+                "Could not satisfy the request Accept header.",
             ));
         }
         Ok(())
@@ -473,7 +500,10 @@ impl<'r> Cx<'r> {
         }
         let vary = match self.view.kind {
             ViewKind::Tutorial => "Accept, Cookie",
-            ViewKind::SimpleJwt if self.set_session.is_some() => "Accept, Cookie",
+            // Django adds Cookie to Vary whenever it sets one.
+            ViewKind::SimpleJwt if self.set_session.is_some() || self.set_csrf.is_some() => {
+                "Accept, Cookie"
+            }
             ViewKind::SimpleJwt => "Accept",
         };
         builder = builder
@@ -557,6 +587,24 @@ mod tests {
         );
         for other in ["", "text/plain", "json", "application/jsonx", "text/json"] {
             assert_eq!(select_parser(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn content_negotiation_follows_drf() {
+        for ok in [
+            "*/*",
+            "application/json",
+            "text/html",
+            "application/*",
+            "text/*; q=0.5",
+            "application/xml, */*;q=0.1",
+            "Application/JSON",
+        ] {
+            assert!(acceptable(ok), "{ok}");
+        }
+        for bad in ["application/xml", "", "text/plain", "image/*", "json"] {
+            assert!(!acceptable(bad), "{bad}");
         }
     }
 

@@ -27,7 +27,7 @@ async fn info<S: UserStore + SessionStore>(
     app: &App<S>,
     cx: &mut Cx<'_>,
 ) -> Result<Reply, ApiError> {
-    cx.check_size()?;
+    cx.admit()?;
     let Some(caller) = authenticate(app, cx).await? else {
         return Err(ApiError::not_authenticated());
     };

@@ -32,7 +32,7 @@ async fn jwt_login<S: UserStore + SessionStore>(
     app: &App<S>,
     cx: &mut Cx<'_>,
 ) -> Result<Reply, ApiError> {
-    cx.check_size()?;
+    cx.admit()?;
     authenticate(app, cx).await?;
     if cx.call()? == Call::Options {
         return Ok(cx.options());

@@ -30,7 +30,7 @@ async fn login<S: UserStore + SessionStore>(
     app: &App<S>,
     cx: &mut Cx<'_>,
 ) -> Result<Reply, ApiError> {
-    cx.check_size()?;
+    cx.admit()?;
     // DRF authenticates every caller first, so a bad credential or a failed
     // CSRF check wins over everything below.
     authenticate(app, cx).await?;

@@ -28,7 +28,7 @@ async fn logout<S: UserStore + SessionStore>(
     app: &App<S>,
     cx: &mut Cx<'_>,
 ) -> Result<Reply, ApiError> {
-    cx.check_size()?;
+    cx.admit()?;
     if authenticate(app, cx).await?.is_none() {
         return Err(ApiError::not_authenticated());
     }

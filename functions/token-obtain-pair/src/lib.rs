@@ -29,7 +29,7 @@ pub async fn handler<S: UserStore>(app: &App<S>, req: Request) -> Response<Body>
 }
 
 async fn obtain<S: UserStore>(app: &App<S>, cx: &mut Cx<'_>) -> Result<Reply, ApiError> {
-    cx.check_size()?;
+    cx.admit()?;
     if cx.call()? == Call::Options {
         return Ok(cx.options());
     }

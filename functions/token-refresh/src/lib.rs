@@ -42,7 +42,7 @@ async fn refresh<S: UserStore + BlacklistStore>(
     app: &App<S>,
     cx: &mut Cx<'_>,
 ) -> Result<Reply, ApiError> {
-    cx.check_size()?;
+    cx.admit()?;
     if cx.call()? == Call::Options {
         return Ok(cx.options());
     }

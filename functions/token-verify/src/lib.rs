@@ -28,7 +28,7 @@ pub async fn handler<S: BlacklistStore>(app: &App<S>, req: Request) -> Response<
 }
 
 async fn verify<S: BlacklistStore>(app: &App<S>, cx: &mut Cx<'_>) -> Result<Reply, ApiError> {
-    cx.check_size()?;
+    cx.admit()?;
     if cx.call()? == Call::Options {
         return Ok(cx.options());
     }

@@ -203,3 +203,42 @@ async fn options_describes_each_view() {
         );
     }
 }
+
+#[tokio::test]
+async fn accept_headers_allowing_neither_json_nor_html_get_406_first() {
+    let t = spawn_app().await;
+    for path in ALL {
+        for accept in ["application/xml", "image/*", ""] {
+            // before authentication: no credentials, yet 406 rather than 401
+            let r = send(
+                &t,
+                path,
+                Req::post(path).header("accept", accept).json(&json!({})),
+            )
+            .await;
+            r.assert(
+                406,
+                r#"{"detail":"Could not satisfy the request Accept header."}"#,
+            );
+        }
+        for accept in [
+            "application/json",
+            "*/*",
+            "text/html",
+            "application/xml, */*;q=0.1",
+        ] {
+            let r = send(
+                &t,
+                path,
+                Req::post(path).header("accept", accept).json(&json!({})),
+            )
+            .await;
+            assert_ne!(r.status, 406, "{path} {accept}");
+            assert_eq!(
+                r.header("content-type"),
+                Some("application/json"),
+                "always JSON"
+            );
+        }
+    }
+}

@@ -222,4 +222,9 @@ async fn a_malformed_csrf_cookie_is_replaced() {
     let fresh = r.cookie("csrftoken").unwrap();
     assert_eq!(fresh.len(), 32);
     assert!(set[0].ends_with("; Max-Age=31449600; Path=/; SameSite=Lax"));
+    assert_eq!(
+        r.header("vary"),
+        Some("Accept, Cookie"),
+        "Django varies on Cookie when it sets one"
+    );
 }
