@@ -18,8 +18,9 @@ pub struct App<S> {
 
 impl<S> App<S> {
     pub fn new(settings: Settings, store: S) -> Self {
-        let jwt = JwtBackend::new(settings.signing_key_bytes());
-        let sessions = SessionHasher::new(settings.signing_key_bytes());
+        let keys = settings.signing_key_bytes();
+        let jwt = JwtBackend::new(&keys);
+        let sessions = SessionHasher::new(&keys);
         App {
             settings,
             store,

@@ -96,7 +96,7 @@ pub async fn start_session<S: SessionStore>(
         let session = Session {
             session_key: new_session_key(),
             user_id: user.id,
-            auth_hash: app.sessions.hash(&user.password),
+            auth_hash: app.sessions.hash(user.id, user.generation),
             expires_at: now() + age,
         };
         if app
@@ -210,8 +210,12 @@ async fn session<S: UserStore + SessionStore>(
     else {
         return Ok(None);
     };
-    if !app.sessions.verify(&session.auth_hash, &user.password) {
-        // The password changed since login: Django flushes the session.
+    if !app
+        .sessions
+        .verify(&session.auth_hash, user.id, user.generation)
+    {
+        // The password changed (or logout everywhere) since login: Django
+        // flushes the session.
         app.store.delete_session(&key).await?;
         cx.delete_session_cookie();
         return Ok(None);
@@ -265,21 +269,22 @@ async fn bearer<S: UserStore>(app: &App<S>, parts: &[&[u8]]) -> Result<Caller, A
         ));
     }
     let raw = String::from_utf8_lossy(parts[1]);
-    let token =
-        tokens::decode_simplejwt(&app.jwt, &raw, Some(TokenType::Access), now()).map_err(|e| {
-            ApiError::json(
-                StatusCode::UNAUTHORIZED,
-                json!({
-                    "detail": "Given token not valid for any token type",
-                    "code": "token_not_valid",
-                    "messages": [{
-                        "token_class": "AccessToken",
-                        "token_type": "access",
-                        "message": e.message(),
-                    }],
-                }),
-            )
-        })?;
+    let not_valid = |message: &str| {
+        ApiError::json(
+            StatusCode::UNAUTHORIZED,
+            json!({
+                "detail": "Given token not valid for any token type",
+                "code": "token_not_valid",
+                "messages": [{
+                    "token_class": "AccessToken",
+                    "token_type": "access",
+                    "message": message,
+                }],
+            }),
+        )
+    };
+    let token = tokens::decode_simplejwt(&app.jwt, &raw, Some(TokenType::Access), now())
+        .map_err(|e| not_valid(e.message()))?;
     let no_user = || failed_with_code("User not found", "user_not_found");
     let id = match token.user_id().map(tokens::user_id_claim) {
         None | Some(UserIdClaim::Unrecognizable) => {
@@ -295,6 +300,10 @@ async fn bearer<S: UserStore>(app: &App<S>, parts: &[&[u8]]) -> Result<Caller, A
     if !user.is_active {
         return Err(failed_with_code("User is inactive", "user_inactive"));
     }
+    if !token.current_for(user.generation) {
+        // Issued before a password change or a logout everywhere.
+        return Err(not_valid(tokens::REVOKED));
+    }
     Ok(Caller {
         user,
         via: Via::Bearer,
@@ -306,13 +315,16 @@ async fn jwt_auth<S: UserStore>(app: &App<S>, cx: &Cx<'_>) -> Result<Option<Call
         return Ok(None);
     };
     let raw = String::from_utf8_lossy(raw);
-    let id = tokens::decode_tutorial(&app.jwt, &raw, now()).map_err(|e| failed(e.message()))?;
+    let token = tokens::decode_tutorial(&app.jwt, &raw, now()).map_err(|e| failed(e.message()))?;
     let user = app
         .store
-        .user_by_id(id)
+        .user_by_id(token.user_id)
         .await?
         .filter(|u| u.is_active)
         .ok_or_else(|| failed(tokens::TutorialTokenError::UserNotFound.message()))?;
+    if token.generation != Some(user.generation) {
+        return Err(failed(tokens::TutorialTokenError::InvalidToken.message()));
+    }
     Ok(Some(Caller {
         user,
         via: Via::JwtAuth,

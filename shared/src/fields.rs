@@ -17,8 +17,8 @@ const BLANK: &str = "This field may not be blank.";
 const INVALID: &str = "Not a valid string.";
 const NUL_CHARS: &str = "Null characters are not allowed.";
 
-/// DRF `CharField` (trim_whitespace on, allow_blank off) on one field.
-fn char_field(field: Field<'_>) -> Result<String, &'static str> {
+/// DRF `CharField` (allow_blank off) on one field, trimmed or not.
+fn char_field(field: Field<'_>, trim: bool) -> Result<String, &'static str> {
     let raw = match field {
         Field::Missing => return Err(REQUIRED),
         Field::Json(Value::Null) => return Err(NULL),
@@ -27,7 +27,7 @@ fn char_field(field: Field<'_>) -> Result<String, &'static str> {
         Field::Json(Value::Number(n)) => n.to_string(),
         Field::Json(_) => return Err(INVALID),
     };
-    let value = raw.trim();
+    let value = if trim { raw.trim() } else { raw.as_str() };
     if value.is_empty() {
         return Err(BLANK);
     }
@@ -43,6 +43,23 @@ pub fn serializer_fields<const N: usize>(
     data: &Data,
     names: [&str; N],
 ) -> Result<[String; N], ApiError> {
+    fields(data, names, true)
+}
+
+/// As [`serializer_fields`], for passwords: kept exactly as sent (Django's
+/// password form fields do not strip).
+pub fn password_fields<const N: usize>(
+    data: &Data,
+    names: [&str; N],
+) -> Result<[SecretString; N], ApiError> {
+    Ok(fields(data, names, false)?.map(SecretString::from))
+}
+
+fn fields<const N: usize>(
+    data: &Data,
+    names: [&str; N],
+    trim: bool,
+) -> Result<[String; N], ApiError> {
     if let Data::Json(Value::Null) = data {
         return Err(bad_request(
             json!({"non_field_errors": ["No data provided"]}),
@@ -57,7 +74,7 @@ pub fn serializer_fields<const N: usize>(
         })));
     }
     let mut errors = Map::new();
-    let values = names.map(|name| match char_field(data.field(name)) {
+    let values = names.map(|name| match char_field(data.field(name), trim) {
         Ok(v) => v,
         Err(message) => {
             errors.insert(name.to_owned(), json!([message]));
@@ -125,6 +142,26 @@ mod tests {
         assert_eq!(
             errors(Data::Form(vec![("username".into(), "".into())])),
             r#"{"username":["This field may not be blank."],"password":["This field is required."]}"#
+        );
+    }
+
+    #[test]
+    fn password_fields_are_not_trimmed() {
+        use secrecy::ExposeSecret;
+        let [a, b] = password_fields(
+            &Data::Json(json!({"old_password": " x ", "new_password": "y"})),
+            ["old_password", "new_password"],
+        )
+        .unwrap();
+        assert_eq!((a.expose_secret(), b.expose_secret()), (" x ", "y"));
+        let err = password_fields(
+            &Data::Json(json!({"old_password": ""})),
+            ["old_password", "new_password"],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.0.body.unwrap(),
+            r#"{"old_password":["This field may not be blank."],"new_password":["This field is required."]}"#
         );
     }
 

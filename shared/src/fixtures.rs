@@ -27,6 +27,7 @@ impl Credentials {
         let live = issue_pair(
             &app.jwt,
             user.id,
+            user.generation,
             now,
             s.access_token_lifetime,
             s.refresh_token_lifetime,
@@ -36,6 +37,7 @@ impl Credentials {
         let expired = issue_pair(
             &app.jwt,
             user.id,
+            user.generation,
             past,
             s.access_token_lifetime,
             s.refresh_token_lifetime,
@@ -43,7 +45,7 @@ impl Credentials {
         let session = Session {
             session_key: new_session_key(),
             user_id: user.id,
-            auth_hash: app.sessions.hash(&user.password),
+            auth_hash: app.sessions.hash(user.id, user.generation),
             expires_at: now + s.session_cookie_age,
         };
         if !app.store.create_session(&session, None).await? {
@@ -61,6 +63,7 @@ impl Credentials {
                         &app.jwt,
                         user.id,
                         &user.username,
+                        user.generation,
                         now,
                         s.jwt_login_token_lifetime,
                     ),

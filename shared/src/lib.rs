@@ -30,9 +30,11 @@ pub mod settings;
 pub mod store;
 pub mod time;
 pub mod tokens;
+pub mod validators;
 pub mod web;
 
 pub use app::App;
 pub use lambda_http;
 pub use secrecy;
 pub use serde_json;
+pub use tracing;

@@ -48,23 +48,23 @@ pub fn init_logging() {
 /// Everything a function needs, from the environment. Fails (and so the
 /// function refuses to start) without a usable signing key.
 ///
-/// The key is `SIGNING_KEY` if set (local runs), else the SSM Parameter
-/// Store SecureString named by `SIGNING_KEY_PARAMETER` (deployed stacks),
-/// fetched once here.
+/// The keys are `SIGNING_KEYS` or `SIGNING_KEY` if set (local runs), else
+/// the SSM Parameter Store SecureString named by `SIGNING_KEY_PARAMETER`
+/// (deployed stacks; one key, or several separated by commas or newlines,
+/// current first), fetched once here.
 pub async fn init() -> Result<App<DynamoStore>, lambda_http::Error> {
     init_logging();
     let config = crate::aws::sdk_config().await;
-    let parameter_key = match (
-        std::env::var_os("SIGNING_KEY"),
-        std::env::var("SIGNING_KEY_PARAMETER"),
-    ) {
-        (None, Ok(name)) => Some(signing_key_from_ssm(&config, &name).await.inspect_err(
+    let local =
+        std::env::var_os("SIGNING_KEY").is_some() || std::env::var_os("SIGNING_KEYS").is_some();
+    let parameter_key = match (local, std::env::var("SIGNING_KEY_PARAMETER")) {
+        (false, Ok(name)) => Some(signing_key_from_ssm(&config, &name).await.inspect_err(
             |e| tracing::error!(error = %e, parameter = %name, "cannot read the signing key"),
         )?),
         _ => None,
     };
     let settings = Settings::from_lookup(|name| match (name, &parameter_key) {
-        ("SIGNING_KEY", Some(key)) => Some(key.expose_secret().to_owned()),
+        ("SIGNING_KEYS", Some(keys)) => Some(keys.expose_secret().to_owned()),
         _ => std::env::var(name).ok(),
     })
     .inspect_err(|e| tracing::error!(error = %e, "bad settings"))?;

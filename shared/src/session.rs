@@ -1,9 +1,15 @@
-//! Session keys and the session's password-hash HMAC.
+//! Session keys and the session's auth hash.
 //!
-//! As Django's `get_session_auth_hash`, a session stores an HMAC of the
-//! user's password hash at login; a session whose HMAC no longer matches
-//! (the password changed) is flushed. The HMAC key is derived from the
-//! signing key the way Django's `salted_hmac` derives it from `SECRET_KEY`.
+//! As Django's `get_session_auth_hash`, a session stores an HMAC taken at
+//! login and compared on every request. Ours covers the user's id and
+//! credential generation (`generation`), which moves on every password change and
+//! logout-everywhere, so such an event ends every older session — while a
+//! silent re-hash of the same password (a Django hash upgraded to Argon2id)
+//! leaves sessions alone. Because it is keyed, someone able to write the
+//! sessions table but without the signing key still cannot forge a session.
+//! The HMAC key is derived from each signing key as Django's `salted_hmac`
+//! derives it from `SECRET_KEY`; every key of the ring verifies, so rotating
+//! the signing key keeps sessions.
 
 use hmac::{Hmac, Mac};
 use rand::Rng;
@@ -23,36 +29,50 @@ pub fn new_session_key() -> String {
 
 /// Computes and checks session auth hashes.
 pub struct SessionHasher {
-    key: [u8; 32],
+    /// One derived key per signing key, the current one first.
+    keys: Vec<[u8; 32]>,
 }
 
 impl SessionHasher {
-    pub fn new(signing_key: &[u8]) -> Self {
-        let mut digest = Sha256::new();
-        digest.update(KEY_SALT.as_bytes());
-        digest.update(signing_key);
-        SessionHasher {
-            key: digest.finalize().into(),
-        }
+    pub fn new(signing_keys: &[&[u8]]) -> Self {
+        let keys = signing_keys
+            .iter()
+            .map(|k| {
+                let mut digest = Sha256::new();
+                digest.update(KEY_SALT.as_bytes());
+                digest.update(k);
+                digest.finalize().into()
+            })
+            .collect();
+        SessionHasher { keys }
     }
 
-    fn mac(&self, password_hash: &str) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key size");
-        mac.update(password_hash.as_bytes());
+    fn mac(key: &[u8; 32], user_id: u64, generation: u64) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key size");
+        mac.update(format!("{user_id}:{generation}").as_bytes());
         mac
     }
 
-    /// The hex HMAC stored in a new session.
-    pub fn hash(&self, password_hash: &str) -> String {
-        hex::encode(self.mac(password_hash).finalize().into_bytes())
+    /// The hex HMAC stored in a new session of this user at this generation.
+    pub fn hash(&self, user_id: u64, generation: u64) -> String {
+        hex::encode(
+            Self::mac(&self.keys[0], user_id, generation)
+                .finalize()
+                .into_bytes(),
+        )
     }
 
-    /// Whether `stored` is the HMAC of `password_hash`, in constant time.
-    pub fn verify(&self, stored: &str, password_hash: &str) -> bool {
-        match hex::decode(stored) {
-            Ok(bytes) => self.mac(password_hash).verify_slice(&bytes).is_ok(),
-            Err(_) => false,
-        }
+    /// Whether `stored` matches the user's current generation under any of
+    /// the keys, each compared in constant time.
+    pub fn verify(&self, stored: &str, user_id: u64, generation: u64) -> bool {
+        let Ok(bytes) = hex::decode(stored) else {
+            return false;
+        };
+        self.keys.iter().any(|k| {
+            Self::mac(k, user_id, generation)
+                .verify_slice(&bytes)
+                .is_ok()
+        })
     }
 }
 
@@ -71,14 +91,24 @@ mod tests {
         assert_ne!(k, new_session_key());
     }
 
+    const ONE: &[u8] = b"key one, thirty-two bytes long!!";
+    const TWO: &[u8] = b"key two, thirty-two bytes long!!";
+
     #[test]
-    fn hash_changes_with_the_password_and_the_key() {
-        let h = SessionHasher::new(b"key one, thirty-two bytes long!!");
-        let stored = h.hash("$argon2id$old");
-        assert!(h.verify(&stored, "$argon2id$old"));
-        assert!(!h.verify(&stored, "$argon2id$new"));
-        assert!(!h.verify("not hex", "$argon2id$old"));
-        let other = SessionHasher::new(b"key two, thirty-two bytes long!!");
-        assert!(!other.verify(&stored, "$argon2id$old"));
+    fn hash_changes_with_the_generation_the_user_and_the_key() {
+        let h = SessionHasher::new(&[ONE]);
+        let stored = h.hash(1, 0);
+        assert!(h.verify(&stored, 1, 0));
+        assert!(!h.verify(&stored, 1, 1));
+        assert!(!h.verify(&stored, 2, 0));
+        assert!(!h.verify("not hex", 1, 0));
+        assert!(!SessionHasher::new(&[TWO]).verify(&stored, 1, 0));
+    }
+
+    #[test]
+    fn rotating_the_key_keeps_sessions() {
+        let stored = SessionHasher::new(&[ONE]).hash(1, 3);
+        assert!(SessionHasher::new(&[TWO, ONE]).verify(&stored, 1, 3));
+        assert!(!SessionHasher::new(&[TWO]).verify(&stored, 1, 3));
     }
 }

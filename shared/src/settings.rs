@@ -12,8 +12,10 @@ pub const MIN_SIGNING_KEY_BYTES: usize = 32;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `SIGNING_KEY`: HS256 key for both token styles and the session hash.
-    pub signing_key: SecretString,
+    /// `SIGNING_KEYS` (or a single `SIGNING_KEY`): HS256 keys for both token
+    /// styles and the session hash. The first signs; all verify, so a key
+    /// can be rotated without logging anyone out.
+    pub signing_keys: Vec<SecretString>,
     /// `ACCESS_TOKEN_LIFETIME`, seconds.
     pub access_token_lifetime: i64,
     /// `REFRESH_TOKEN_LIFETIME`, seconds.
@@ -22,6 +24,12 @@ pub struct Settings {
     pub rotate_refresh_tokens: bool,
     /// `BLACKLIST_AFTER_ROTATION`: a rotated refresh token is blacklisted.
     pub blacklist_after_rotation: bool,
+    /// `REFRESH_REUSE_DETECTION`: presenting an already-rotated refresh token
+    /// revokes its whole family (only meaningful with rotation).
+    pub refresh_reuse_detection: bool,
+    /// `REFRESH_REUSE_INTERVAL`, seconds: within it, the token just rotated
+    /// may be presented again (a network retry) and gets the same successor.
+    pub refresh_reuse_interval: i64,
     /// `JWT_LOGIN_TOKEN_LIFETIME`, seconds: lifetime of `login/jwt` tokens.
     pub jwt_login_token_lifetime: i64,
     /// `CSRF_TRUSTED_ORIGINS`: comma-separated origins (`https://app.example.com`,
@@ -70,6 +78,8 @@ pub struct Defaults {
     pub refresh_token_lifetime: i64,
     pub rotate_refresh_tokens: bool,
     pub blacklist_after_rotation: bool,
+    pub refresh_reuse_detection: bool,
+    pub refresh_reuse_interval: i64,
     pub jwt_login_token_lifetime: i64,
     pub session_cookie_secure: bool,
     pub session_cookie_age: i64,
@@ -83,11 +93,11 @@ pub const CSRF_COOKIE_AGE: i64 = 31_449_600;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum SettingsError {
-    #[error("SIGNING_KEY is not set; refusing to start without a signing key")]
+    #[error("neither SIGNING_KEYS nor SIGNING_KEY is set; refusing to start without a signing key")]
     MissingSigningKey,
-    #[error("SIGNING_KEY is too short: it needs at least {MIN_SIGNING_KEY_BYTES} bytes")]
+    #[error("a signing key is too short: each needs at least {MIN_SIGNING_KEY_BYTES} bytes")]
     ShortSigningKey,
-    #[error("{name} must be a whole number of seconds greater than 0, got {value:?}")]
+    #[error("{name} must be a whole number of seconds, got {value:?}")]
     BadSeconds { name: &'static str, value: String },
     #[error("{name} must be true or false, got {value:?}")]
     BadBool { name: &'static str, value: String },
@@ -103,6 +113,8 @@ impl Settings {
         refresh_token_lifetime: 86_400,
         rotate_refresh_tokens: false,
         blacklist_after_rotation: true,
+        refresh_reuse_detection: true,
+        refresh_reuse_interval: 0,
         jwt_login_token_lifetime: 86_400,
         session_cookie_secure: false,
         session_cookie_age: 1_209_600,
@@ -119,19 +131,31 @@ impl Settings {
     /// Reads settings through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let d = Self::DEFAULTS;
-        let signing_key = lookup("SIGNING_KEY")
-            .filter(|k| !k.is_empty())
-            .ok_or(SettingsError::MissingSigningKey)?;
-        if signing_key.len() < MIN_SIGNING_KEY_BYTES {
+        let signing_keys: Vec<SecretString> = match lookup("SIGNING_KEYS") {
+            Some(list) => parse_key_list(&list),
+            None => lookup("SIGNING_KEY")
+                .filter(|k| !k.is_empty())
+                .map(SecretString::from)
+                .into_iter()
+                .collect(),
+        };
+        if signing_keys.is_empty() {
+            return Err(SettingsError::MissingSigningKey);
+        }
+        if signing_keys
+            .iter()
+            .any(|k| k.expose_secret().len() < MIN_SIGNING_KEY_BYTES)
+        {
             return Err(SettingsError::ShortSigningKey);
         }
-        let seconds = |name: &'static str, default: i64| match lookup(name) {
+        let number = |name: &'static str, default: i64, min: i64| match lookup(name) {
             None => Ok(default),
             Some(v) => match v.trim().parse::<i64>() {
-                Ok(n) if n > 0 => Ok(n),
+                Ok(n) if n >= min => Ok(n),
                 _ => Err(SettingsError::BadSeconds { name, value: v }),
             },
         };
+        let seconds = |name: &'static str, default: i64| number(name, default, 1);
         let flag = |name: &'static str, default: bool| match lookup(name) {
             None => Ok(default),
             Some(v) => parse_bool(&v).ok_or(SettingsError::BadBool { name, value: v }),
@@ -141,11 +165,13 @@ impl Settings {
             Some(v) => parse_origins(&v)?,
         };
         Ok(Settings {
-            signing_key: SecretString::from(signing_key),
+            signing_keys,
             access_token_lifetime: seconds("ACCESS_TOKEN_LIFETIME", d.access_token_lifetime)?,
             refresh_token_lifetime: seconds("REFRESH_TOKEN_LIFETIME", d.refresh_token_lifetime)?,
             rotate_refresh_tokens: flag("ROTATE_REFRESH_TOKENS", d.rotate_refresh_tokens)?,
             blacklist_after_rotation: flag("BLACKLIST_AFTER_ROTATION", d.blacklist_after_rotation)?,
+            refresh_reuse_detection: flag("REFRESH_REUSE_DETECTION", d.refresh_reuse_detection)?,
+            refresh_reuse_interval: number("REFRESH_REUSE_INTERVAL", d.refresh_reuse_interval, 0)?,
             jwt_login_token_lifetime: seconds(
                 "JWT_LOGIN_TOKEN_LIFETIME",
                 d.jwt_login_token_lifetime,
@@ -162,9 +188,21 @@ impl Settings {
         Self::from_lookup(|name| (name == "SIGNING_KEY").then(|| key.to_owned()))
     }
 
-    pub(crate) fn signing_key_bytes(&self) -> &[u8] {
-        self.signing_key.expose_secret().as_bytes()
+    /// The signing keys' bytes, the current one first.
+    pub(crate) fn signing_key_bytes(&self) -> Vec<&[u8]> {
+        self.signing_keys
+            .iter()
+            .map(|k| k.expose_secret().as_bytes())
+            .collect()
     }
+}
+
+/// `SIGNING_KEYS`: keys separated by commas or whitespace, current first.
+pub fn parse_key_list(list: &str) -> Vec<SecretString> {
+    list.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|k| !k.is_empty())
+        .map(|k| SecretString::from(k.to_owned()))
+        .collect()
 }
 
 fn parse_bool(v: &str) -> Option<bool> {
@@ -211,6 +249,8 @@ mod tests {
         assert_eq!(s.refresh_token_lifetime, 86_400);
         assert!(!s.rotate_refresh_tokens);
         assert!(s.blacklist_after_rotation);
+        assert!(s.refresh_reuse_detection);
+        assert_eq!(s.refresh_reuse_interval, 0);
         assert_eq!(s.jwt_login_token_lifetime, 86_400);
         assert!(s.csrf_trusted_origins.is_empty());
         assert!(!s.session_cookie_secure);
@@ -241,6 +281,8 @@ mod tests {
             ("REFRESH_TOKEN_LIFETIME", "120"),
             ("ROTATE_REFRESH_TOKENS", "True"),
             ("BLACKLIST_AFTER_ROTATION", "0"),
+            ("REFRESH_REUSE_DETECTION", "off"),
+            ("REFRESH_REUSE_INTERVAL", "10"),
             ("JWT_LOGIN_TOKEN_LIFETIME", "30"),
             (
                 "CSRF_TRUSTED_ORIGINS",
@@ -257,6 +299,8 @@ mod tests {
         assert_eq!(s.refresh_token_lifetime, 120);
         assert!(s.rotate_refresh_tokens);
         assert!(!s.blacklist_after_rotation);
+        assert!(!s.refresh_reuse_detection);
+        assert_eq!(s.refresh_reuse_interval, 10);
         assert_eq!(s.jwt_login_token_lifetime, 30);
         assert_eq!(
             s.csrf_trusted_origins,
@@ -275,11 +319,32 @@ mod tests {
     }
 
     #[test]
+    fn several_keys_current_first() {
+        let other = "fedcba9876543210fedcba9876543210";
+        let s = settings(&[
+            ("SIGNING_KEYS", &format!(" {KEY},\n{other} ")),
+            ("SIGNING_KEY", "ignored"),
+        ])
+        .unwrap();
+        let keys: Vec<&str> = s.signing_keys.iter().map(|k| k.expose_secret()).collect();
+        assert_eq!(keys, [KEY, other]);
+        assert_eq!(
+            settings(&[("SIGNING_KEYS", &format!("{KEY},short"))]).unwrap_err(),
+            SettingsError::ShortSigningKey
+        );
+        assert_eq!(
+            settings(&[("SIGNING_KEYS", " , ")]).unwrap_err(),
+            SettingsError::MissingSigningKey
+        );
+    }
+
+    #[test]
     fn rejects_bad_values_instead_of_guessing() {
         for (name, value) in [
             ("ACCESS_TOKEN_LIFETIME", "5m"),
             ("ACCESS_TOKEN_LIFETIME", "0"),
             ("REFRESH_TOKEN_LIFETIME", "-1"),
+            ("REFRESH_REUSE_INTERVAL", "-1"),
             ("ROTATE_REFRESH_TOKENS", "maybe"),
             ("CSRF_TRUSTED_ORIGINS", "app.example.com"),
             ("USERS_TABLE", " "),

@@ -1,8 +1,14 @@
 //! Claim rules for the two token styles.
 //!
-//! * simplejwt tokens (`access`, `refresh`): `{"token_type","exp","iat","jti","user_id"}`.
-//! * the tutorial's `login/jwt` tokens: `{"id","username","iat","exp"}`, sent back
-//!   in the `jwt-auth` header.
+//! * simplejwt tokens (`access`, `refresh`): `{"token_type","exp","iat","jti","user_id"}`,
+//!   plus `fam` on refresh tokens (the family a login starts, kept through
+//!   rotations) and `gen` (the user's credential generation when issued).
+//! * the tutorial's `login/jwt` tokens: `{"id","username","iat","exp"}` plus
+//!   `gen`, sent back in the `jwt-auth` header.
+//!
+//! A token whose `gen` is older than its user's (a password change or a
+//! logout-everywhere since) is revoked; tokens without `gen` (signed
+//! elsewhere with the same key) count as generation 0.
 //!
 //! Both are HS256 with the same key ([`crate::jwt::JwtBackend`]). Time claims
 //! follow PyJWT (leeway 0): `iat` or `nbf` in the future is not yet valid,
@@ -53,6 +59,10 @@ impl TokenError {
     }
 }
 
+/// The message for a token revoked by a password change, a logout
+/// everywhere, a blacklisting or its family's revocation.
+pub const REVOKED: &str = "Token is blacklisted";
+
 /// A simplejwt token whose signature and claims passed the checks.
 #[derive(Debug, Clone)]
 pub struct ValidToken {
@@ -79,6 +89,52 @@ impl ValidToken {
     /// The `user_id` claim, if present.
     pub fn user_id(&self) -> Option<&Value> {
         self.claims.get("user_id")
+    }
+
+    /// The refresh token family, if the token names one.
+    pub fn fam(&self) -> Option<&str> {
+        self.claims.get("fam").and_then(Value::as_str)
+    }
+
+    /// Whether the token belongs to the user's current generation.
+    pub fn current_for(&self, user_gen: u64) -> bool {
+        claim_gen(&self.claims) == Some(user_gen)
+    }
+}
+
+impl ValidToken {
+    /// The `user_id` claim as simplejwt's refresh reads it: only a truthy
+    /// claim names a user to check.
+    pub fn user_claim(&self) -> Option<UserIdClaim> {
+        self.user_id().filter(|v| !is_falsy(v)).map(user_id_claim)
+    }
+
+    /// The user id worth looking up, if the claim names one.
+    pub fn lookup_id(&self) -> Option<u64> {
+        match self.user_claim() {
+            Some(UserIdClaim::Id(id)) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Whether the tables revoke this refresh token: blacklisted, rotated,
+    /// its family revoked, or issued before its user's current generation.
+    pub fn revoked_by(&self, state: &crate::store::TokenState) -> bool {
+        state.family_revoked
+            || state.revoked.is_some()
+            || state
+                .user
+                .as_ref()
+                .is_some_and(|u| !self.current_for(u.generation))
+    }
+}
+
+/// The `gen` claim: absent is 0; anything but a non-negative integer is None
+/// (never current).
+pub fn claim_gen(claims: &Claims) -> Option<u64> {
+    match claims.get("gen") {
+        None => Some(0),
+        Some(v) => v.as_u64(),
     }
 }
 
@@ -249,6 +305,10 @@ struct NewToken<'a> {
     iat: i64,
     jti: String,
     user_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fam: Option<String>,
+    #[serde(rename = "gen")]
+    generation: u64,
 }
 
 /// A fresh pair for a user, as `TokenObtainPairView` issues it.
@@ -257,9 +317,11 @@ pub struct Pair {
     pub access: String,
 }
 
+/// A pair starting a new refresh family, for a user at generation `generation`.
 pub fn issue_pair(
     backend: &JwtBackend,
     user_id: u64,
+    generation: u64,
     now: i64,
     access_lifetime: i64,
     refresh_lifetime: i64,
@@ -271,6 +333,8 @@ pub fn issue_pair(
         iat: now,
         jti: new_jti(),
         user_id: &id,
+        fam: Some(new_jti()),
+        generation,
     });
     let access = backend.sign(&NewToken {
         token_type: TokenType::Access.as_str(),
@@ -278,6 +342,8 @@ pub fn issue_pair(
         iat: now,
         jti: new_jti(),
         user_id: &id,
+        fam: None,
+        generation,
     });
     Pair { refresh, access }
 }
@@ -303,17 +369,25 @@ pub fn access_from_refresh(
     backend.sign(&claims)
 }
 
-/// The rotated refresh token: the same claims with a new `jti`, `exp`, `iat`.
-pub fn rotate_refresh(
+/// The successor of a refresh token under rotation: the same claims with
+/// the given `jti`, `exp` and `iat`, and the family `fam` (added if the token
+/// had none). The same inputs give the same token, so a retried refresh
+/// can be handed the successor it already got.
+pub fn successor(
     backend: &JwtBackend,
     refresh: &ValidToken,
-    now: i64,
-    lifetime: i64,
+    jti: &str,
+    iat: i64,
+    exp: i64,
+    fam: &str,
 ) -> String {
     let mut claims = refresh.claims.clone();
-    claims.insert("jti".into(), new_jti().into());
-    claims.insert("exp".into(), (now + lifetime).into());
-    claims.insert("iat".into(), now.into());
+    claims.insert("jti".into(), jti.into());
+    claims.insert("exp".into(), exp.into());
+    claims.insert("iat".into(), iat.into());
+    if !claims.contains_key("fam") {
+        claims.insert("fam".into(), fam.into());
+    }
     backend.sign(&claims)
 }
 
@@ -326,12 +400,15 @@ struct TutorialClaims<'a> {
     username: &'a str,
     iat: i64,
     exp: i64,
+    #[serde(rename = "gen")]
+    generation: u64,
 }
 
 pub fn issue_tutorial_token(
     backend: &JwtBackend,
     user_id: u64,
     username: &str,
+    generation: u64,
     now: i64,
     lifetime: i64,
 ) -> String {
@@ -340,7 +417,15 @@ pub fn issue_tutorial_token(
         username,
         iat: now,
         exp: now + lifetime,
+        generation,
     })
+}
+
+/// A decoded `jwt-auth` token: whose, and of which generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TutorialToken {
+    pub user_id: u64,
+    pub generation: Option<u64>,
 }
 
 /// Why a `jwt-auth` token was refused; `message()` is the tutorial's wording.
@@ -368,7 +453,7 @@ pub fn decode_tutorial(
     backend: &JwtBackend,
     token: &str,
     now: i64,
-) -> Result<u64, TutorialTokenError> {
+) -> Result<TutorialToken, TutorialTokenError> {
     let claims = backend
         .decode(token)
         .map_err(|_| TutorialTokenError::Decoding)?;
@@ -381,7 +466,10 @@ pub fn decode_tutorial(
         return Err(TutorialTokenError::InvalidToken);
     }
     match user_id_claim(id) {
-        UserIdClaim::Id(id) => Ok(id),
+        UserIdClaim::Id(id) => Ok(TutorialToken {
+            user_id: id,
+            generation: claim_gen(&claims),
+        }),
         UserIdClaim::NoSuchUser => Err(TutorialTokenError::UserNotFound),
         UserIdClaim::Unrecognizable => Err(TutorialTokenError::InvalidToken),
     }
@@ -407,21 +495,27 @@ mod tests {
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
     const NOW: i64 = 1_800_000_000;
 
+    fn backend() -> JwtBackend {
+        JwtBackend::new(&[KEY])
+    }
+
     fn sign(v: Value) -> String {
-        JwtBackend::new(KEY).sign(&v)
+        backend().sign(&v)
     }
 
     fn simple(token: &str, t: Option<TokenType>) -> Result<ValidToken, TokenError> {
-        decode_simplejwt(&JwtBackend::new(KEY), token, t, NOW)
+        decode_simplejwt(&backend(), token, t, NOW)
     }
 
     #[test]
     fn issued_pairs_have_simplejwts_claims_in_order() {
-        let backend = JwtBackend::new(KEY);
-        let pair = issue_pair(&backend, 7, NOW, 300, 86_400);
+        let backend = backend();
+        let pair = issue_pair(&backend, 7, 3, NOW, 300, 86_400);
         let access = simple(&pair.access, Some(TokenType::Access)).unwrap();
         let keys: Vec<_> = access.claims.keys().cloned().collect();
-        assert_eq!(keys, ["token_type", "exp", "iat", "jti", "user_id"]);
+        assert_eq!(keys, ["token_type", "exp", "iat", "jti", "user_id", "gen"]);
+        assert!(access.current_for(3));
+        assert!(!access.current_for(4));
         assert_eq!(access.claims["exp"], json!(NOW + 300));
         assert_eq!(access.claims["iat"], json!(NOW));
         assert_eq!(access.claims["user_id"], json!("7"));
@@ -432,8 +526,14 @@ mod tests {
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         );
         let refresh = simple(&pair.refresh, Some(TokenType::Refresh)).unwrap();
+        let keys: Vec<_> = refresh.claims.keys().cloned().collect();
+        assert_eq!(
+            keys,
+            ["token_type", "exp", "iat", "jti", "user_id", "fam", "gen"]
+        );
         assert_eq!(refresh.claims["exp"], json!(NOW + 86_400));
         assert_ne!(refresh.jti(), access.jti());
+        assert_eq!(refresh.fam().unwrap().len(), 32);
     }
 
     #[test]
@@ -538,7 +638,7 @@ mod tests {
 
     #[test]
     fn refresh_gives_fresh_access_claims_and_rotation_keeps_the_rest() {
-        let backend = JwtBackend::new(KEY);
+        let backend = backend();
         let refresh = sign(
             json!({"token_type":"refresh","exp":NOW+100,"iat":NOW-100,"jti":"r1","user_id":"3","fam":"f"}),
         );
@@ -549,18 +649,31 @@ mod tests {
         assert_eq!(keys, ["token_type", "exp", "iat", "jti", "user_id", "fam"]);
         assert_eq!(access.claims["iat"], json!(NOW));
         assert_ne!(access.jti(), "r1");
-        let rotated = rotate_refresh(&backend, &valid, NOW, 1000);
-        let rotated = simple(&rotated, Some(TokenType::Refresh)).unwrap();
+        let next = successor(&backend, &valid, "r2", NOW, NOW + 1000, "other");
+        assert_eq!(
+            next,
+            successor(&backend, &valid, "r2", NOW, NOW + 1000, "other"),
+            "deterministic"
+        );
+        let rotated = simple(&next, Some(TokenType::Refresh)).unwrap();
         let keys: Vec<_> = rotated.claims.keys().cloned().collect();
         assert_eq!(keys, ["token_type", "exp", "iat", "jti", "user_id", "fam"]);
         assert_eq!(rotated.claims["exp"], json!(NOW + 1000));
-        assert_ne!(rotated.jti(), "r1");
+        assert_eq!(rotated.jti(), "r2");
+        assert_eq!(rotated.fam(), Some("f"), "the family is kept");
+        let legacy = simple(
+            &sign(json!({"token_type":"refresh","exp":NOW+100,"jti":"x","user_id":"3"})),
+            None,
+        )
+        .unwrap();
+        let next = simple(&successor(&backend, &legacy, "y", NOW, NOW + 9, "x"), None).unwrap();
+        assert_eq!(next.fam(), Some("x"), "a token without a family starts one");
     }
 
     #[test]
     fn tutorial_tokens() {
-        let backend = JwtBackend::new(KEY);
-        let token = issue_tutorial_token(&backend, 1, "alice", NOW, 60);
+        let backend = backend();
+        let token = issue_tutorial_token(&backend, 1, "alice", 0, NOW, 60);
         let payload = token.split('.').nth(1).unwrap();
         use base64::Engine;
         let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -569,12 +682,18 @@ mod tests {
         assert_eq!(
             payload,
             format!(
-                r#"{{"id":1,"username":"alice","iat":{NOW},"exp":{}}}"#,
+                r#"{{"id":1,"username":"alice","iat":{NOW},"exp":{},"gen":0}}"#,
                 NOW + 60
             )
             .as_bytes()
         );
-        assert_eq!(decode_tutorial(&backend, &token, NOW), Ok(1));
+        let ok = |user_id, generation| {
+            Ok(TutorialToken {
+                user_id,
+                generation,
+            })
+        };
+        assert_eq!(decode_tutorial(&backend, &token, NOW), ok(1, Some(0)));
         let err = |v: Value| decode_tutorial(&backend, &sign(v), NOW).unwrap_err();
         use TutorialTokenError::*;
         assert_eq!(err(json!({"id":1,"exp":NOW})), Expired);
@@ -590,7 +709,11 @@ mod tests {
         );
         assert_eq!(
             decode_tutorial(&backend, &sign(json!({"id":"2","exp":NOW+9})), NOW),
-            Ok(2)
+            ok(2, Some(0))
+        );
+        assert_eq!(
+            decode_tutorial(&backend, &sign(json!({"id":2,"exp":NOW+9,"gen":"x"})), NOW),
+            ok(2, None)
         );
     }
 }

@@ -138,8 +138,47 @@ pub fn moto_endpoint() -> String {
     .clone()
 }
 
+/// Counts the DynamoDB requests a client sends, by operation (an SDK
+/// interceptor reading each request's `X-Amz-Target`).
+#[derive(Debug, Clone, Default)]
+pub struct Calls(std::sync::Arc<Mutex<Vec<String>>>);
+
+impl Calls {
+    /// The operations sent since the last `take`, in order.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl aws_sdk_dynamodb::config::Intercept for Calls {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or("?");
+        let op = target.rsplit('.').next().unwrap_or(target).to_owned();
+        self.0.lock().unwrap().push(op);
+        Ok(())
+    }
+}
+
 /// An SDK client for `endpoint` with dummy credentials.
 pub async fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    counted_client_for(endpoint, Calls::default()).await
+}
+
+/// As [`client_for`], counting its requests into `calls`.
+pub async fn counted_client_for(endpoint: &str, calls: Calls) -> aws_sdk_dynamodb::Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
@@ -148,7 +187,10 @@ pub async fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
         .endpoint_url(endpoint)
         .load()
         .await;
-    aws_sdk_dynamodb::Client::new(&config)
+    let config = aws_sdk_dynamodb::config::Builder::from(&config)
+        .interceptor(calls)
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
 }
 
 /// Fresh table names, unique to one test.
@@ -163,8 +205,12 @@ pub fn fresh_tables() -> Tables {
 
 /// A DynamoDB store on fresh tables of the shared moto server.
 pub async fn fresh_store() -> DynamoStore {
+    counted_store(Calls::default()).await
+}
+
+async fn counted_store(calls: Calls) -> DynamoStore {
     let tables = fresh_tables();
-    let client = client_for(&moto_endpoint()).await;
+    let client = counted_client_for(&moto_endpoint(), calls).await;
     create_tables(&client, &tables)
         .await
         .expect("tables are created on moto");
@@ -201,6 +247,8 @@ pub struct TestApp {
     pub app: App<DynamoStore>,
     pub alice: User,
     pub bob: User,
+    /// The DynamoDB requests the app sent since the last `calls.take()`.
+    pub calls: Calls,
 }
 
 /// A test app with default settings and users alice (id 1) and bob (id 2).
@@ -208,8 +256,14 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// Another app (other settings, e.g. other keys) on the same tables.
+pub fn app_on(store: &DynamoStore, vars: &[(&str, &str)]) -> App<DynamoStore> {
+    App::new(settings(vars), store.clone())
+}
+
 pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
-    let store = fresh_store().await;
+    let calls = Calls::default();
+    let store = counted_store(calls.clone()).await;
     let alice = store
         .create_user("alice", &password_hash(ALICE_PASSWORD))
         .await
@@ -218,10 +272,12 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         .create_user("bob", &password_hash(BOB_PASSWORD))
         .await
         .expect("bob");
+    calls.take();
     TestApp {
         app: App::new(settings(vars), store),
         alice,
         bob,
+        calls,
     }
 }
 

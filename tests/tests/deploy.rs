@@ -136,6 +136,7 @@ fn iam_is_least_privilege() {
     let t = template();
     let allowed = [
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
         "dynamodb:UpdateItem",

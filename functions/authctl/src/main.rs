@@ -42,7 +42,7 @@ enum Command {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
-    /// Set a user's password.
+    /// Set a user's password; ends every session and token of the user.
     SetPassword {
         username: String,
         /// Read the password from standard input (required: never on the command line).
@@ -84,6 +84,9 @@ impl From<UpdateUserError> for Failure {
     fn from(e: UpdateUserError) -> Self {
         match e {
             UpdateUserError::NotFound => Failure::NoSuchUser(String::new()),
+            UpdateUserError::Conflict => {
+                Failure::BadInput("the user changed meanwhile; try again".into())
+            }
             UpdateUserError::Store(e) => Failure::Store(e),
         }
     }
@@ -183,7 +186,7 @@ async fn run(command: Command) -> Result<(), Failure> {
             let id = user_id(&store, &username).await?;
             let hash = hash(read_password()?).await?;
             store
-                .update_user(id, UserChange::Password(hash))
+                .update_user(id, UserChange::password(hash))
                 .await
                 .map_err(|e| with_name(e.into(), &username))?;
             println!("password set for {username}");

@@ -45,6 +45,7 @@ async fn jwt_login<S: UserStore + SessionStore>(
         &app.jwt,
         user.id,
         &user.username,
+        user.generation,
         now(),
         app.settings.jwt_login_token_lifetime,
     );

@@ -1,17 +1,21 @@
 //! `POST /api/v1/users/login/simpleJWT/blacklist` — revoke a refresh token.
 //!
-//! 200 `{}`; the same 400/401 errors as refresh; a second blacklisting of
-//! the same token is 401 `Token is blacklisted` (one conditional write
-//! decides, so two racing requests cannot both succeed).
+//! 200 `{}`; the same 400/401 errors as refresh; a token already revoked
+//! (blacklisted, rotated, of a revoked family, or issued before its user's
+//! password change or logout everywhere) is 401 `Token is blacklisted`. One
+//! conditional write decides, so two racing requests cannot both succeed.
+//!
+//! DynamoDB: one BatchGetItem (user, token entry, family), one conditional
+//! PutItem.
 
 use auth::App;
 use auth::fields::serializer_fields;
 use auth::lambda_http::http::StatusCode;
 use auth::lambda_http::{Body, Request, Response};
 use auth::serde_json::json;
-use auth::store::BlacklistStore;
+use auth::store::TokenStore;
 use auth::time::now;
-use auth::tokens::{TokenType, decode_simplejwt};
+use auth::tokens::{REVOKED, TokenType, decode_simplejwt};
 use auth::web::{ApiError, Call, Cx, Reply, Serves, View, ViewKind};
 
 pub static VIEW: View = View {
@@ -21,13 +25,13 @@ pub static VIEW: View = View {
     options: r#"{"name":"Token Blacklist","description":"Takes a token and blacklists it. Must be used with the\n`rest_framework_simplejwt.token_blacklist` app installed.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"],"actions":{"POST":{"refresh":{"type":"string","required":true,"read_only":false,"label":"Refresh"}}}}"#,
 };
 
-pub async fn handler<S: BlacklistStore>(app: &App<S>, req: Request) -> Response<Body> {
+pub async fn handler<S: TokenStore>(app: &App<S>, req: Request) -> Response<Body> {
     let mut cx = app.cx(&VIEW, &req);
     let outcome = blacklist(app, &mut cx).await;
     cx.finish(outcome)
 }
 
-async fn blacklist<S: BlacklistStore>(app: &App<S>, cx: &mut Cx<'_>) -> Result<Reply, ApiError> {
+async fn blacklist<S: TokenStore>(app: &App<S>, cx: &mut Cx<'_>) -> Result<Reply, ApiError> {
     cx.admit()?;
     if cx.call()? == Call::Options {
         return Ok(cx.options());
@@ -41,8 +45,12 @@ async fn blacklist<S: BlacklistStore>(app: &App<S>, cx: &mut Cx<'_>) -> Result<R
     };
     let token = decode_simplejwt(&app.jwt, &raw, Some(TokenType::Refresh), now())
         .map_err(|e| not_valid(e.message()))?;
-    if !app.store.blacklist(token.jti(), token.exp()).await? {
-        return Err(not_valid("Token is blacklisted"));
+    let state = app
+        .store
+        .token_state(token.lookup_id(), token.jti(), token.fam())
+        .await?;
+    if token.revoked_by(&state) || !app.store.blacklist(token.jti(), token.exp()).await? {
+        return Err(not_valid(REVOKED));
     }
     Ok(Reply::ok(&json!({})))
 }

@@ -44,6 +44,7 @@ async fn obtain<S: UserStore>(app: &App<S>, cx: &mut Cx<'_>) -> Result<Reply, Ap
     let pair = issue_pair(
         &app.jwt,
         user.id,
+        user.generation,
         now(),
         s.access_token_lifetime,
         s.refresh_token_lifetime,

@@ -3,7 +3,7 @@
 //! Tables (names from the settings):
 //!
 //! * users, partition key `pk` (S), three kinds of item:
-//!   - `id#<n>`: `id`, `username`, `password` (PHC), `is_active` — the user;
+//!   - `id#<n>`: `id`, `username`, `password` (PHC), `is_active`, `gen` — the user;
 //!   - `username#<name>`: `id` — makes usernames unique (conditional put);
 //!   - `counter#user_id`: `value` — the last id handed out (atomic `ADD`).
 //!
@@ -11,7 +11,10 @@
 //!   not existing, so concurrent sign-ups never share an id or a username.
 //! * sessions, partition key `session_key` (S): `user_id`, `auth_hash`,
 //!   `expires_at` (TTL).
-//! * blacklist, partition key `jti` (S): `expires_at` (TTL).
+//! * blacklist, partition key `jti` (S): `expires_at` (TTL); a rotated
+//!   token's entry also names its family and successor (`fam`, `next_jti`,
+//!   `next_iat`, `next_exp`, `rotated_at`); `fam#<id>` items revoke a whole
+//!   family of refresh tokens.
 //!
 //! Every read is strongly consistent. Items past `expires_at` count as absent.
 
@@ -24,19 +27,22 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put,
-    ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType,
+    KeysAndAttributes, Put, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem,
 };
 use sha2::{Digest, Sha256};
 
 use super::{
-    BlacklistStore, CreateUserError, Session, SessionStore, StoreError, UpdateUserError, User,
-    UserAdmin, UserChange, UserStore, valid_session_key, valid_username,
+    CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError, TokenState,
+    TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore, valid_session_key,
+    valid_username,
 };
 use crate::settings::Tables;
 use crate::time::now;
 
 const USER_COUNTER: &str = "counter#user_id";
+const ID_ATTEMPTS: usize = 20;
 /// The TTL attribute of the sessions and blacklist tables.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 
@@ -65,9 +71,10 @@ fn username_key(username: &str) -> String {
 }
 
 /// A DynamoDB key for a jti: the jti itself, or its SHA-256 when it could not
-/// be a key (empty, or longer than a partition key may be).
+/// be a key (empty, or longer than a partition key may be) or could be taken
+/// for a family item.
 fn jti_key(jti: &str) -> String {
-    if !jti.is_empty() && jti.len() <= 1024 {
+    if !jti.is_empty() && jti.len() <= 1024 && !jti.starts_with(FAMILY_PREFIX) {
         jti.to_owned()
     } else {
         format!("sha256:{}", hex::encode(Sha256::digest(jti.as_bytes())))
@@ -211,63 +218,84 @@ impl UserAdmin for DynamoStore {
         {
             return Err(CreateUserError::UsernameTaken);
         }
-        let id = self.next_user_id().await?;
-        let user = User {
-            id,
-            username: username.to_owned(),
-            password: password_hash.to_owned(),
-            is_active: true,
-        };
-        let mut user_item: Item = serde_dynamo::to_item(&user)
-            .map_err(|e| StoreError::Unavailable(format!("serialize user: {e}")))?;
-        user_item.insert("pk".into(), s(id_key(id)));
-        user_item.insert("created_at".into(), n(now()));
-        let pointer: Item = HashMap::from([
-            ("pk".to_owned(), s(username_key(username))),
-            ("id".to_owned(), n(id)),
-        ]);
-        let put = |item: Item| {
-            Put::builder()
-                .table_name(&self.tables.users)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map(|p| TransactWriteItem::builder().put(p).build())
-                .map_err(|e| StoreError::Unavailable(format!("build Put: {e}")))
-        };
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(put(user_item)?)
-            .transact_items(put(pointer)?)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(user),
-            Err(err) if cancelled_by_condition(&err, 1) => Err(CreateUserError::UsernameTaken),
-            Err(err) => Err(unavailable("TransactWriteItems", err).into()),
+        // The id item's own condition guarantees no two users share an id,
+        // whatever the counter says (e.g. after a restore, an import, or a
+        // server whose ADD is not atomic); a clash just takes the next id.
+        for _ in 0..ID_ATTEMPTS {
+            let id = self.next_user_id().await?;
+            let user = User {
+                id,
+                username: username.to_owned(),
+                password: password_hash.to_owned(),
+                is_active: true,
+                generation: 0,
+            };
+            let mut user_item: Item = serde_dynamo::to_item(&user)
+                .map_err(|e| StoreError::Unavailable(format!("serialize user: {e}")))?;
+            user_item.insert("pk".into(), s(id_key(id)));
+            user_item.insert("created_at".into(), n(now()));
+            let pointer: Item = HashMap::from([
+                ("pk".to_owned(), s(username_key(username))),
+                ("id".to_owned(), n(id)),
+            ]);
+            let put = |item: Item| {
+                Put::builder()
+                    .table_name(&self.tables.users)
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map(|p| TransactWriteItem::builder().put(p).build())
+                    .map_err(|e| StoreError::Unavailable(format!("build Put: {e}")))
+            };
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(put(user_item)?)
+                .transact_items(put(pointer)?)
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(user),
+                Err(err) if cancelled_by_condition(&err, 1) => {
+                    return Err(CreateUserError::UsernameTaken);
+                }
+                Err(err) if cancelled_by_condition(&err, 0) => continue,
+                Err(err) => return Err(unavailable("TransactWriteItems", err).into()),
+            }
         }
+        Err(StoreError::Unavailable(format!("no free user id after {ID_ATTEMPTS} attempts")).into())
     }
 
     async fn update_user(&self, id: u64, change: UserChange) -> Result<User, UpdateUserError> {
-        let (expr, value) = match change {
-            UserChange::Password(hash) => ("SET #f = :v", ("password", s(hash))),
-            UserChange::Active(active) => {
-                ("SET #f = :v", ("is_active", AttributeValue::Bool(active)))
-            }
-        };
-        let result = self
+        let mut request = self
             .client
             .update_item()
             .table_name(&self.tables.users)
             .key("pk", s(id_key(id)))
-            .update_expression(expr)
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#f", value.0)
-            .expression_attribute_values(":v", value.1)
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
+            .return_values(ReturnValue::AllNew);
+        let mut condition = "attribute_exists(pk)";
+        request = match change {
+            UserChange::Password { hash, if_current } => {
+                let request = request
+                    .update_expression("SET password = :hash ADD gen :one")
+                    .expression_attribute_values(":hash", s(hash))
+                    .expression_attribute_values(":one", n(1));
+                match if_current {
+                    Some(current) => {
+                        condition = "attribute_exists(pk) AND password = :current";
+                        request.expression_attribute_values(":current", s(current))
+                    }
+                    None => request,
+                }
+            }
+            UserChange::Active(active) => request
+                .update_expression("SET is_active = :active")
+                .expression_attribute_values(":active", AttributeValue::Bool(active)),
+            UserChange::Revoke => request
+                .update_expression("ADD gen :one")
+                .expression_attribute_values(":one", n(1)),
+        };
+        let result = request.condition_expression(condition).send().await;
         match result {
             Ok(out) => {
                 let item = out.attributes.ok_or_else(|| {
@@ -279,7 +307,11 @@ impl UserAdmin for DynamoStore {
                 if e.as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
             {
-                Err(UpdateUserError::NotFound)
+                // Either the user is gone or (with if_current) the hash moved on.
+                match self.user_by_id(id).await? {
+                    None => Err(UpdateUserError::NotFound),
+                    Some(_) => Err(UpdateUserError::Conflict),
+                }
             }
             Err(e) => Err(unavailable("UpdateItem", e).into()),
         }
@@ -375,25 +407,55 @@ impl SessionStore for DynamoStore {
     }
 }
 
-impl BlacklistStore for DynamoStore {
-    async fn is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
-        let item = self
-            .get(&self.tables.blacklist, "jti", jti_key(jti))
-            .await?;
-        Ok(item
-            .and_then(|i| number(&i, TTL_ATTRIBUTE))
-            .is_some_and(|exp| exp > now()))
-    }
+const FAMILY_PREFIX: &str = "fam#";
 
-    async fn blacklist(&self, jti: &str, expires_at: i64) -> Result<bool, StoreError> {
+/// The blacklist key revoking family `fam` (hashed when too long).
+fn family_key(fam: &str) -> String {
+    if fam.len() <= 1000 {
+        format!("{FAMILY_PREFIX}{fam}")
+    } else {
+        format!(
+            "{FAMILY_PREFIX}sha256:{}",
+            hex::encode(Sha256::digest(fam.as_bytes()))
+        )
+    }
+}
+
+fn revocation_from_item(item: &Item, now: i64) -> Option<Revocation> {
+    let expires_at = number(item, TTL_ATTRIBUTE)?;
+    if expires_at <= now {
+        return None;
+    }
+    let text = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(v)) => Some(v.clone()),
+        _ => None,
+    };
+    let rotation = (|| {
+        Some(Rotation {
+            fam: text("fam")?,
+            next_jti: text("next_jti")?,
+            next_iat: number(item, "next_iat")?,
+            next_exp: number(item, "next_exp")?,
+            rotated_at: number(item, "rotated_at")?,
+        })
+    })();
+    Some(Revocation {
+        expires_at,
+        rotation,
+    })
+}
+
+impl DynamoStore {
+    /// A conditional put of a blacklist item: true if written, false if a
+    /// live entry was there already.
+    async fn put_revocation(&self, mut item: Item) -> Result<bool, StoreError> {
         let now = now();
+        item.insert("blacklisted_at".into(), n(now));
         let result = self
             .client
             .put_item()
             .table_name(&self.tables.blacklist)
-            .item("jti", s(jti_key(jti)))
-            .item(TTL_ATTRIBUTE, n(expires_at))
-            .item("blacklisted_at", n(now))
+            .set_item(Some(item))
             .condition_expression("attribute_not_exists(jti) OR expires_at <= :now")
             .expression_attribute_values(":now", n(now))
             .send()
@@ -405,6 +467,146 @@ impl BlacklistStore for DynamoStore {
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
             {
                 Ok(false)
+            }
+            Err(e) => Err(unavailable("PutItem", e)),
+        }
+    }
+}
+
+impl TokenStore for DynamoStore {
+    async fn token_state(
+        &self,
+        user_id: Option<u64>,
+        jti: &str,
+        fam: Option<&str>,
+    ) -> Result<TokenState, StoreError> {
+        let key = |name: &str, value: String| HashMap::from([(name.to_owned(), s(value))]);
+        let jti_k = jti_key(jti);
+        let fam_k = fam.map(family_key);
+        let mut blacklist_keys = vec![key("jti", jti_k.clone())];
+        if let Some(f) = &fam_k {
+            blacklist_keys.push(key("jti", f.clone()));
+        }
+        let mut request = HashMap::from([(
+            self.tables.blacklist.clone(),
+            KeysAndAttributes::builder()
+                .set_keys(Some(blacklist_keys))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+        )]);
+        if let Some(id) = user_id {
+            request.insert(
+                self.tables.users.clone(),
+                KeysAndAttributes::builder()
+                    .keys(key("pk", id_key(id)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            );
+        }
+        let mut found: Vec<(String, Item)> = Vec::new();
+        // BatchGetItem may hand back keys it did not get to; ask again.
+        for attempt in 0..5 {
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(request))
+                .send()
+                .await
+                .map_err(|e| unavailable("BatchGetItem", e))?;
+            for (table, items) in out.responses.unwrap_or_default() {
+                found.extend(items.into_iter().map(|i| (table.clone(), i)));
+            }
+            match out.unprocessed_keys.filter(|u| !u.is_empty()) {
+                None => {
+                    request = HashMap::new();
+                    break;
+                }
+                Some(rest) => {
+                    request = rest;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                }
+            }
+        }
+        if !request.is_empty() {
+            return Err(StoreError::Unavailable(
+                "BatchGetItem left keys unprocessed".into(),
+            ));
+        }
+        let now = now();
+        let mut state = TokenState::default();
+        for (table, item) in found {
+            if table == self.tables.users {
+                state.user = Some(self.user_from_item(item)?);
+                continue;
+            }
+            match item.get("jti") {
+                Some(AttributeValue::S(k)) if *k == jti_k => {
+                    state.revoked = revocation_from_item(&item, now)
+                }
+                Some(AttributeValue::S(k)) if Some(k) == fam_k.as_ref() => {
+                    state.family_revoked = number(&item, TTL_ATTRIBUTE).is_some_and(|e| e > now)
+                }
+                _ => {}
+            }
+        }
+        Ok(state)
+    }
+
+    async fn revocation(&self, jti: &str) -> Result<Option<Revocation>, StoreError> {
+        let item = self
+            .get(&self.tables.blacklist, "jti", jti_key(jti))
+            .await?;
+        Ok(item.and_then(|i| revocation_from_item(&i, now())))
+    }
+
+    async fn blacklist(&self, jti: &str, expires_at: i64) -> Result<bool, StoreError> {
+        self.put_revocation(HashMap::from([
+            ("jti".to_owned(), s(jti_key(jti))),
+            (TTL_ATTRIBUTE.to_owned(), n(expires_at)),
+        ]))
+        .await
+    }
+
+    async fn rotate(
+        &self,
+        jti: &str,
+        expires_at: i64,
+        rotation: &Rotation,
+    ) -> Result<bool, StoreError> {
+        self.put_revocation(HashMap::from([
+            ("jti".to_owned(), s(jti_key(jti))),
+            (TTL_ATTRIBUTE.to_owned(), n(expires_at)),
+            ("fam".to_owned(), s(rotation.fam.clone())),
+            ("next_jti".to_owned(), s(rotation.next_jti.clone())),
+            ("next_iat".to_owned(), n(rotation.next_iat)),
+            ("next_exp".to_owned(), n(rotation.next_exp)),
+            ("rotated_at".to_owned(), n(rotation.rotated_at)),
+        ]))
+        .await
+    }
+
+    async fn revoke_family(&self, fam: &str, expires_at: i64) -> Result<(), StoreError> {
+        // Keeps the later expiry if two revocations race.
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.blacklist)
+            .item("jti", s(family_key(fam)))
+            .item(TTL_ATTRIBUTE, n(expires_at))
+            .item("revoked_at", n(now()))
+            .condition_expression("attribute_not_exists(jti) OR expires_at < :exp")
+            .expression_attribute_values(":exp", n(expires_at))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
             }
             Err(e) => Err(unavailable("PutItem", e)),
         }

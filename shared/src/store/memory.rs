@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{
-    BlacklistStore, CreateUserError, Session, SessionStore, StoreError, UpdateUserError, User,
-    UserAdmin, UserChange, UserStore,
+    CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError, TokenState,
+    TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore,
 };
 use crate::time::now;
 
@@ -20,7 +20,17 @@ struct State {
     usernames: HashMap<String, u64>,
     last_id: u64,
     sessions: HashMap<String, Session>,
-    blacklist: HashMap<String, i64>,
+    blacklist: HashMap<String, Revocation>,
+    families: HashMap<String, i64>,
+}
+
+impl State {
+    fn revocation(&self, jti: &str, now: i64) -> Option<Revocation> {
+        self.blacklist
+            .get(jti)
+            .filter(|r| r.expires_at > now)
+            .cloned()
+    }
 }
 
 impl MemoryStore {
@@ -83,6 +93,7 @@ impl UserAdmin for MemoryStore {
             username: username.to_owned(),
             password: password_hash.to_owned(),
             is_active: true,
+            generation: 0,
         };
         state.usernames.insert(user.username.clone(), user.id);
         state.users.insert(user.id, user.clone());
@@ -93,8 +104,15 @@ impl UserAdmin for MemoryStore {
         let mut state = self.state();
         let user = state.users.get_mut(&id).ok_or(UpdateUserError::NotFound)?;
         match change {
-            UserChange::Password(hash) => user.password = hash,
+            UserChange::Password { hash, if_current } => {
+                if if_current.is_some_and(|current| current != user.password) {
+                    return Err(UpdateUserError::Conflict);
+                }
+                user.password = hash;
+                user.generation += 1;
+            }
             UserChange::Active(active) => user.is_active = active,
+            UserChange::Revoke => user.generation += 1,
         }
         Ok(user.clone())
     }
@@ -140,23 +158,66 @@ impl SessionStore for MemoryStore {
     }
 }
 
-impl BlacklistStore for MemoryStore {
-    async fn is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
+impl TokenStore for MemoryStore {
+    async fn token_state(
+        &self,
+        user_id: Option<u64>,
+        jti: &str,
+        fam: Option<&str>,
+    ) -> Result<TokenState, StoreError> {
         let now = now();
-        Ok(self
-            .state()
-            .blacklist
-            .get(jti)
-            .is_some_and(|exp| *exp > now))
+        let state = self.state();
+        Ok(TokenState {
+            user: user_id.and_then(|id| state.users.get(&id).cloned()),
+            revoked: state.revocation(jti, now),
+            family_revoked: fam
+                .is_some_and(|f| state.families.get(f).is_some_and(|exp| *exp > now)),
+        })
+    }
+
+    async fn revocation(&self, jti: &str) -> Result<Option<Revocation>, StoreError> {
+        Ok(self.state().revocation(jti, now()))
     }
 
     async fn blacklist(&self, jti: &str, expires_at: i64) -> Result<bool, StoreError> {
-        let now = now();
+        self.insert(jti, expires_at, None)
+    }
+
+    async fn rotate(
+        &self,
+        jti: &str,
+        expires_at: i64,
+        rotation: &Rotation,
+    ) -> Result<bool, StoreError> {
+        self.insert(jti, expires_at, Some(rotation.clone()))
+    }
+
+    async fn revoke_family(&self, fam: &str, expires_at: i64) -> Result<(), StoreError> {
         let mut state = self.state();
-        if state.blacklist.get(jti).is_some_and(|exp| *exp > now) {
+        let entry = state.families.entry(fam.to_owned()).or_insert(expires_at);
+        *entry = (*entry).max(expires_at);
+        Ok(())
+    }
+}
+
+impl MemoryStore {
+    fn insert(
+        &self,
+        jti: &str,
+        expires_at: i64,
+        rotation: Option<Rotation>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        if state.revocation(jti, now()).is_some() {
             return Ok(false);
         }
-        state.blacklist.insert(jti.to_owned(), expires_at);
+        state.blacklist.insert(
+            jti.to_owned(),
+            Revocation {
+                expires_at,
+                rotation,
+            },
+        );
         Ok(true)
     }
 }

@@ -25,6 +25,11 @@ pub struct User {
     /// PHC string (`$argon2id$...`).
     pub password: String,
     pub is_active: bool,
+    /// Credential generation: moves on with every password change and
+    /// logout-everywhere. Sessions and tokens of an older generation are
+    /// refused.
+    #[serde(default, rename = "gen")]
+    pub generation: u64,
 }
 
 impl std::fmt::Debug for User {
@@ -33,6 +38,7 @@ impl std::fmt::Debug for User {
             .field("id", &self.id)
             .field("username", &self.username)
             .field("is_active", &self.is_active)
+            .field("gen", &self.generation)
             .finish_non_exhaustive()
     }
 }
@@ -77,15 +83,73 @@ pub enum CreateUserError {
 pub enum UpdateUserError {
     #[error("no such user")]
     NotFound,
+    #[error("the password changed meanwhile")]
+    Conflict,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// What an admin may change on a user.
-#[derive(Debug, Clone)]
+/// What may change on a user; each is one conditional write.
+#[derive(Clone)]
 pub enum UserChange {
-    Password(String),
+    /// A new password hash. Moves `gen` on, ending every session and token.
+    /// With `if_current`, only if the stored hash is still that one
+    /// (else [`UpdateUserError::Conflict`]).
+    Password {
+        hash: String,
+        if_current: Option<String>,
+    },
     Active(bool),
+    /// Logout everywhere: moves `gen` on.
+    Revoke,
+}
+
+impl UserChange {
+    /// A new password, whatever the current one is.
+    pub fn password(hash: impl Into<String>) -> Self {
+        UserChange::Password {
+            hash: hash.into(),
+            if_current: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for UserChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UserChange::Password { .. } => f.write_str("Password"),
+            UserChange::Active(a) => write!(f, "Active({a})"),
+            UserChange::Revoke => f.write_str("Revoke"),
+        }
+    }
+}
+
+/// A refresh token rotated into its successor (kept on its blacklist entry,
+/// so a retry within `REFRESH_REUSE_INTERVAL` can be given the same
+/// successor, and a later reuse can revoke the family).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    pub fam: String,
+    pub next_jti: String,
+    pub next_iat: i64,
+    pub next_exp: i64,
+    pub rotated_at: i64,
+}
+
+/// A live blacklist entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    pub expires_at: i64,
+    /// Set when the token was rotated rather than blacklisted by a client.
+    pub rotation: Option<Rotation>,
+}
+
+/// What the tables say about one refresh token, read in one round trip.
+#[derive(Debug, Clone, Default)]
+pub struct TokenState {
+    pub user: Option<User>,
+    pub revoked: Option<Revocation>,
+    pub family_revoked: bool,
 }
 
 pub trait UserStore: Send + Sync {
@@ -134,8 +198,25 @@ pub trait SessionStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-pub trait BlacklistStore: Send + Sync {
-    fn is_blacklisted(&self, jti: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+pub trait TokenStore: Send + Sync {
+    /// The user `user_id` (if given), the blacklist entry of `jti` and
+    /// whether family `fam` (if given) is revoked: one round trip.
+    fn token_state(
+        &self,
+        user_id: Option<u64>,
+        jti: &str,
+        fam: Option<&str>,
+    ) -> impl Future<Output = Result<TokenState, StoreError>> + Send;
+
+    /// The live blacklist entry of `jti`.
+    fn revocation(
+        &self,
+        jti: &str,
+    ) -> impl Future<Output = Result<Option<Revocation>, StoreError>> + Send;
+
+    fn is_blacklisted(&self, jti: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        async move { Ok(self.revocation(jti).await?.is_some()) }
+    }
 
     /// Blacklists `jti` until `expires_at`; false if it already was.
     fn blacklist(
@@ -143,11 +224,27 @@ pub trait BlacklistStore: Send + Sync {
         jti: &str,
         expires_at: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Blacklists `jti` as rotated into `rotation.next_jti`; false (and
+    /// nothing written) if it already was: of racing rotations one wins.
+    fn rotate(
+        &self,
+        jti: &str,
+        expires_at: i64,
+        rotation: &Rotation,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Revokes every refresh token of family `fam` until `expires_at`.
+    fn revoke_family(
+        &self,
+        fam: &str,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Everything the functions use; both stores implement it.
-pub trait Store: UserStore + SessionStore + BlacklistStore {}
-impl<T: UserStore + SessionStore + BlacklistStore> Store for T {}
+pub trait Store: UserStore + SessionStore + TokenStore {}
+impl<T: UserStore + SessionStore + TokenStore> Store for T {}
 
 /// Usernames that can exist: 1 to 150 characters, Django's
 /// `UnicodeUsernameValidator` (`^[\w.@+-]+\Z`).

@@ -1,6 +1,6 @@
 //! `POST login/simpleJWT/blacklist`.
 
-use integration_tests::auth::store::BlacklistStore;
+use integration_tests::auth::store::TokenStore;
 use integration_tests::auth::time::now;
 use integration_tests::{Req, call, spawn_app};
 use serde_json::json;

@@ -87,9 +87,11 @@ async fn other_content_types_get_415_naming_the_type_as_sent() {
 #[tokio::test]
 async fn logout_never_reads_its_body() {
     let t = spawn_app().await;
-    for (ct, body) in [("text/plain", &b"x"[..]), ("application/json", b"{")] {
-        let r = send(&t, LOGOUT, authed(Req::post(LOGOUT).raw_body(ct, body))).await;
-        r.assert(200, "");
+    for path in [LOGOUT, LOGOUT_ALL] {
+        for (ct, body) in [("text/plain", &b"x"[..]), ("application/json", b"{")] {
+            let r = send(&t, path, authed(Req::post(path).raw_body(ct, body))).await;
+            r.assert(200, "");
+        }
     }
 }
 
@@ -185,6 +187,8 @@ async fn options_describes_each_view() {
     for (path, name) in [
         (LOGIN, "Login"),
         (LOGOUT, "Logout"),
+        (LOGOUT_ALL, "Logout All"),
+        (PASSWORD, "Password Change"),
         (JWT_LOGIN, "Jwt Login"),
         (INFO, "User Detail"),
         (OBTAIN, "Token Obtain Pair"),

@@ -258,7 +258,7 @@ async fn sessions_end_when_the_password_changes() {
     let hash = integration_tests::password_hash("a brand new password");
     t.app
         .store
-        .update_user(t.alice.id, UserChange::Password(hash))
+        .update_user(t.alice.id, UserChange::password(hash))
         .await
         .unwrap();
     let r = call!(info, t, Req::get(INFO).cookie("sessionid", &key));

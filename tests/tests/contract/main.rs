@@ -4,11 +4,13 @@
 
 mod authn;
 mod blacklist;
+mod calls;
 mod common;
 mod csrf;
 mod events;
 mod info;
 mod jwt_login;
+mod lifecycle;
 mod login;
 mod logout;
 mod obtain;
@@ -24,6 +26,8 @@ use serde_json::{Value, json};
 
 pub const LOGIN: &str = "/api/v1/users/login";
 pub const LOGOUT: &str = "/api/v1/users/logout";
+pub const LOGOUT_ALL: &str = "/api/v1/users/logout/all";
+pub const PASSWORD: &str = "/api/v1/users/password";
 pub const JWT_LOGIN: &str = "/api/v1/users/login/jwt";
 pub const INFO: &str = "/api/v1/users/login/jwt/info";
 pub const OBTAIN: &str = "/api/v1/users/login/simpleJWT";
@@ -32,9 +36,11 @@ pub const VERIFY: &str = "/api/v1/users/login/simpleJWT/verify";
 pub const BLACKLIST: &str = "/api/v1/users/login/simpleJWT/blacklist";
 
 /// The function serving each contract path.
-pub const ROUTES: [(&str, &str); 8] = [
+pub const ROUTES: [(&str, &str); 10] = [
     (LOGIN, "login"),
     (LOGOUT, "logout"),
+    (LOGOUT_ALL, "logout-all"),
+    (PASSWORD, "password-change"),
     (JWT_LOGIN, "jwt-login"),
     (INFO, "info"),
     (OBTAIN, "token-obtain-pair"),
@@ -49,6 +55,8 @@ pub async fn invoke(function: &str, t: &TestApp, request: Request) -> Resp {
     Resp::from_response(match function {
         "login" => ::login::handler(app, request).await,
         "logout" => ::logout::handler(app, request).await,
+        "logout-all" => ::logout_all::handler(app, request).await,
+        "password-change" => ::password_change::handler(app, request).await,
         "jwt-login" => ::jwt_login::handler(app, request).await,
         "info" => ::info::handler(app, request).await,
         "token-obtain-pair" => ::token_obtain_pair::handler(app, request).await,
@@ -61,12 +69,12 @@ pub async fn invoke(function: &str, t: &TestApp, request: Request) -> Resp {
 
 /// Signs arbitrary claims with the test key.
 pub fn sign(claims: Value) -> String {
-    JwtBackend::new(SIGNING_KEY.as_bytes()).sign(&claims)
+    JwtBackend::new(&[SIGNING_KEY.as_bytes()]).sign(&claims)
 }
 
 /// Signs with another key.
 pub fn sign_with(key: &str, claims: Value) -> String {
-    JwtBackend::new(key.as_bytes()).sign(&claims)
+    JwtBackend::new(&[key.as_bytes()]).sign(&claims)
 }
 
 pub fn access_claims(user_id: Value) -> Value {
@@ -75,6 +83,21 @@ pub fn access_claims(user_id: Value) -> Value {
 
 pub fn refresh_claims(user_id: Value) -> Value {
     json!({"token_type":"refresh","exp":now()+3600,"iat":now(),"jti":uuid::Uuid::new_v4().simple().to_string(),"user_id":user_id})
+}
+
+/// Asserts a token's header is PyJWT's with our current `kid`.
+#[track_caller]
+pub fn assert_jwt_header(token: &str) {
+    use base64::Engine;
+    let header = token.split('.').next().expect("a JWT");
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .unwrap();
+    let kid = integration_tests::auth::jwt::key_id(SIGNING_KEY.as_bytes());
+    assert_eq!(
+        String::from_utf8(header).unwrap(),
+        format!(r#"{{"alg":"HS256","kid":"{kid}","typ":"JWT"}}"#)
+    );
 }
 
 /// The claims of a token, decoded without checks.

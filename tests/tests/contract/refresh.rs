@@ -1,6 +1,6 @@
 //! `POST login/simpleJWT/refresh`.
 
-use integration_tests::auth::store::{BlacklistStore, UserAdmin, UserChange};
+use integration_tests::auth::store::{TokenStore, UserAdmin, UserChange};
 use integration_tests::auth::time::now;
 use integration_tests::{Req, TestApp, call, spawn_app, spawn_app_with};
 use serde_json::json;
@@ -34,7 +34,10 @@ async fn returns_a_fresh_access_token() {
     let access = v["access"].as_str().unwrap();
     let c = claims(access);
     let keys: Vec<_> = c.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys, ["token_type", "exp", "iat", "jti", "user_id"]);
+    assert_eq!(
+        keys,
+        ["token_type", "exp", "iat", "jti", "user_id", "fam", "gen"]
+    );
     assert_eq!(c["token_type"], json!("access"));
     assert_eq!(c["user_id"], json!("1"));
     assert_ne!(c["jti"], claims(&old_access)["jti"]);
@@ -150,10 +153,19 @@ async fn rotation_returns_a_new_refresh_token_and_blacklists_the_old() {
             .await
             .unwrap()
     );
+    assert_eq!(new["fam"], old["fam"], "the family is kept");
+    // the successor works (and is rotated in turn)
+    let r = refresh_with(&t, &new_refresh).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // presenting the first token again is a reuse: refused, and the whole
+    // family, down to the newest token, is revoked
+    let newest = r.json()["refresh"].as_str().unwrap().to_owned();
     refresh_with(&t, &refresh)
         .await
         .assert(401, &not_valid("Token is blacklisted"));
-    assert_eq!(refresh_with(&t, &new_refresh).await.status, 200);
+    refresh_with(&t, &newest)
+        .await
+        .assert(401, &not_valid("Token is blacklisted"));
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use integration_tests::auth::store::{
-    CreateUserError, MemoryStore, Session, Store, UpdateUserError, UserAdmin, UserChange,
+    CreateUserError, MemoryStore, Rotation, Session, Store, UpdateUserError, UserAdmin, UserChange,
 };
 use integration_tests::auth::time::now;
 use integration_tests::fresh_store;
@@ -46,8 +46,9 @@ async fn users<S: Store + UserAdmin>(store: &S) {
             "{weird:?}"
         );
     }
+    assert_eq!(a.generation, 0);
     let changed = store
-        .update_user(a.id, UserChange::Password("hash-new".into()))
+        .update_user(a.id, UserChange::password("hash-new"))
         .await
         .unwrap();
     assert_eq!(changed.password, "hash-new");
@@ -69,6 +70,145 @@ async fn users<S: Store + UserAdmin>(store: &S) {
         store.update_user(99, UserChange::Active(true)).await,
         Err(UpdateUserError::NotFound)
     ));
+}
+
+async fn generations<S: Store + UserAdmin>(store: &S) {
+    let a = store.create_user("alice", "h1").await.unwrap();
+    let a = store
+        .update_user(a.id, UserChange::password("h2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.password.as_str(), a.generation),
+        ("h2", 1),
+        "a new password moves gen on"
+    );
+    let a = store.update_user(a.id, UserChange::Revoke).await.unwrap();
+    assert_eq!(
+        (a.password.as_str(), a.generation),
+        ("h2", 2),
+        "revoke moves only gen"
+    );
+    let a = store
+        .update_user(a.id, UserChange::Active(false))
+        .await
+        .unwrap();
+    assert_eq!(a.generation, 2, "deactivating does not");
+    // a conditional change loses to one that came first
+    let stale = UserChange::Password {
+        hash: "h3".into(),
+        if_current: Some("h1".into()),
+    };
+    assert!(matches!(
+        store.update_user(a.id, stale).await,
+        Err(UpdateUserError::Conflict)
+    ));
+    assert_eq!(
+        store.user_by_id(a.id).await.unwrap().unwrap().password,
+        "h2"
+    );
+    let fresh = UserChange::Password {
+        hash: "h3".into(),
+        if_current: Some("h2".into()),
+    };
+    assert_eq!(store.update_user(a.id, fresh).await.unwrap().generation, 3);
+    let racers = futures::future::join_all((0..6).map(|i| {
+        store.update_user(
+            a.id,
+            UserChange::Password {
+                hash: format!("race{i}"),
+                if_current: Some("h3".into()),
+            },
+        )
+    }))
+    .await;
+    assert_eq!(
+        racers.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "one of racing password changes wins"
+    );
+    assert!(matches!(
+        store.update_user(99, UserChange::Revoke).await,
+        Err(UpdateUserError::NotFound)
+    ));
+}
+
+async fn token_state<S: Store + UserAdmin>(store: &S) {
+    let a = store.create_user("alice", "h").await.unwrap();
+    let state = store
+        .token_state(Some(a.id), "j0", Some("f0"))
+        .await
+        .unwrap();
+    assert_eq!(state.user.map(|u| u.id), Some(a.id));
+    assert!(state.revoked.is_none() && !state.family_revoked);
+    let state = store.token_state(None, "j0", None).await.unwrap();
+    assert!(state.user.is_none());
+    let rotation = Rotation {
+        fam: "f0".into(),
+        next_jti: "j1".into(),
+        next_iat: now(),
+        next_exp: now() + 50,
+        rotated_at: now(),
+    };
+    assert!(store.rotate("j0", now() + 100, &rotation).await.unwrap());
+    assert!(
+        !store.rotate("j0", now() + 100, &rotation).await.unwrap(),
+        "single use"
+    );
+    let state = store
+        .token_state(Some(a.id), "j0", Some("f0"))
+        .await
+        .unwrap();
+    assert_eq!(
+        state.revoked.as_ref().and_then(|r| r.rotation.clone()),
+        Some(rotation.clone())
+    );
+    assert_eq!(store.revocation("j0").await.unwrap(), state.revoked);
+    assert!(store.blacklist("j9", now() + 100).await.unwrap());
+    assert_eq!(
+        store.revocation("j9").await.unwrap().unwrap().rotation,
+        None
+    );
+    store.revoke_family("f0", now() + 100).await.unwrap();
+    store.revoke_family("f0", now() + 10).await.unwrap();
+    assert!(
+        store
+            .token_state(None, "jx", Some("f0"))
+            .await
+            .unwrap()
+            .family_revoked
+    );
+    assert!(
+        !store
+            .token_state(None, "jx", Some("f1"))
+            .await
+            .unwrap()
+            .family_revoked
+    );
+    store.revoke_family("f2", now() - 1).await.unwrap();
+    assert!(
+        !store
+            .token_state(None, "jx", Some("f2"))
+            .await
+            .unwrap()
+            .family_revoked,
+        "expired"
+    );
+    // a jti cannot pose as a family
+    assert!(store.blacklist("fam#f3", now() + 100).await.unwrap());
+    assert!(
+        !store
+            .token_state(None, "jx", Some("f3"))
+            .await
+            .unwrap()
+            .family_revoked
+    );
+    let racers =
+        futures::future::join_all((0..8).map(|_| store.rotate("r", now() + 100, &rotation))).await;
+    assert_eq!(
+        racers.into_iter().filter(|r| *r.as_ref().unwrap()).count(),
+        1
+    );
 }
 
 async fn concurrent_sign_ups<S: Store + UserAdmin>(store: &S) {
@@ -189,6 +329,26 @@ async fn blacklist<S: Store>(store: &S) {
         racers.into_iter().filter(|r| *r.as_ref().unwrap()).count(),
         1
     );
+}
+
+#[tokio::test]
+async fn memory_generations() {
+    generations(&MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn dynamo_generations() {
+    generations(&fresh_store().await).await;
+}
+
+#[tokio::test]
+async fn memory_token_state() {
+    token_state(&MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn dynamo_token_state() {
+    token_state(&fresh_store().await).await;
 }
 
 #[tokio::test]

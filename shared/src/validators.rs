@@ -1,0 +1,142 @@
+//! Django's default password validators (the tutorial's
+//! `AUTH_PASSWORD_VALIDATORS`), in Django's order and wording:
+//! similarity to the username, minimum length 8, common passwords (the
+//! list Django ships, in `shared/data/`), entirely numeric.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+pub const MIN_LENGTH: usize = 8;
+/// `UserAttributeSimilarityValidator`'s default threshold.
+const MAX_SIMILARITY: f64 = 0.7;
+
+static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../data/common-passwords.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect()
+});
+
+/// Every message Django's validators give `password` for this username
+/// (empty when it passes).
+pub fn validate(password: &str, username: &str) -> Vec<String> {
+    let mut errors = Vec::new();
+    if too_similar(password, username) {
+        errors.push("The password is too similar to the username.".to_owned());
+    }
+    if password.chars().count() < MIN_LENGTH {
+        errors.push(format!(
+            "This password is too short. It must contain at least {MIN_LENGTH} characters."
+        ));
+    }
+    if COMMON.contains(password.to_lowercase().trim()) {
+        errors.push("This password is too common.".to_owned());
+    }
+    if !password.is_empty() && password.chars().all(char::is_numeric) {
+        errors.push("This password is entirely numeric.".to_owned());
+    }
+    errors
+}
+
+/// `UserAttributeSimilarityValidator` on the username: the whole name and
+/// each of its `\W+`-separated parts, by `SequenceMatcher.quick_ratio`.
+fn too_similar(password: &str, username: &str) -> bool {
+    let password = password.to_lowercase();
+    let value = username.to_lowercase();
+    let parts = value
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .chain(std::iter::once(value.as_str()));
+    let pwd_len = password.chars().count();
+    for part in parts {
+        let part_len = part.chars().count();
+        // Django's exceeds_maximum_length_ratio: skip parts far shorter
+        // than the password, which can never be similar enough.
+        if pwd_len >= 10 * part_len && (part_len as f64) < MAX_SIMILARITY / 2.0 * pwd_len as f64 {
+            continue;
+        }
+        if quick_ratio(&password, part) >= MAX_SIMILARITY {
+            return true;
+        }
+    }
+    false
+}
+
+/// Python's `difflib.SequenceMatcher(a=a, b=b).quick_ratio()`: twice the
+/// size of the multiset intersection of characters over the total length.
+fn quick_ratio(a: &str, b: &str) -> f64 {
+    let total = a.chars().count() + b.chars().count();
+    if total == 0 {
+        return 1.0;
+    }
+    let mut counts: HashMap<char, usize> = HashMap::new();
+    for c in b.chars() {
+        *counts.entry(c).or_default() += 1;
+    }
+    let mut matches = 0;
+    for c in a.chars() {
+        if let Some(n) = counts.get_mut(&c).filter(|n| **n > 0) {
+            *n -= 1;
+            matches += 1;
+        }
+    }
+    2.0 * matches as f64 / total as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_passwords_pass() {
+        assert!(validate("correct horse battery staple", "alice").is_empty());
+        assert!(validate("hunter2-Secret!", "bob").is_empty());
+    }
+
+    #[test]
+    fn each_validator_in_djangos_order_and_words() {
+        assert_eq!(
+            validate("1234567", "alice"),
+            [
+                "This password is too short. It must contain at least 8 characters.",
+                "This password is too common.",
+                "This password is entirely numeric.",
+            ]
+        );
+        assert_eq!(
+            validate("password", "alice"),
+            ["This password is too common."]
+        );
+        assert_eq!(
+            validate("Password ", "alice"),
+            ["This password is too common."]
+        );
+        assert_eq!(
+            validate("73915824609", "bob"),
+            ["This password is entirely numeric."]
+        );
+        assert_eq!(
+            validate("alice2026", "alice"),
+            ["The password is too similar to the username."]
+        );
+        assert_eq!(
+            validate("ALICE.SMITH", "alice.smith"),
+            ["The password is too similar to the username."]
+        );
+    }
+
+    #[test]
+    fn quick_ratio_matches_python() {
+        // difflib.SequenceMatcher(a=..., b=...).quick_ratio()
+        assert_eq!(quick_ratio("alice2026", "alice"), 10.0 / 14.0);
+        assert_eq!(quick_ratio("abc", "xyz"), 0.0);
+        assert_eq!(quick_ratio("", ""), 1.0);
+        assert_eq!(quick_ratio("aab", "ab"), 0.8);
+    }
+
+    #[test]
+    fn the_common_list_is_djangos() {
+        assert_eq!(COMMON.len(), 19_640);
+        assert!(COMMON.contains("123456") && COMMON.contains("qwerty"));
+    }
+}
