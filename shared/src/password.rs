@@ -1,13 +1,35 @@
-//! Password hashing: Argon2id with OWASP's parameters, always off the async
-//! executor.
+//! Password hashing and checking, always off the async executor.
 //!
-//! An unknown or inactive username still costs one verification (against
-//! [`DUMMY_HASH`]) so response times do not reveal which usernames exist.
+//! New hashes are always ours: Argon2id with OWASP's parameters
+//! ([`MEMORY_KIB`], [`ITERATIONS`], [`PARALLELISM`]). Checking also accepts
+//! the hashes of users imported from Django, so they can log in with their
+//! Django passwords; [`check_password`] then says the hash should be
+//! replaced with one of ours ([`Verdict::MatchNeedsUpgrade`]).
+//!
+//! | stored value | [`hash_format`] | checked as |
+//! | --- | --- | --- |
+//! | `$argon2id$v=19$m=19456,t=2,p=1$salt$hash` | `argon2id` | ours; other Argon2id parameters verify too, but need an upgrade |
+//! | `pbkdf2_sha256$iterations$salt$base64 hash` | `pbkdf2_sha256` | Django's `PBKDF2PasswordHasher`: PBKDF2-HMAC-SHA256, 32 bytes, any iteration count |
+//! | `argon2$argon2id$v=19$m=…,t=…,p=…$salt$hash` (or `argon2i`, `argon2d`) | `argon2 (django)` | Django's `Argon2PasswordHasher`: the PHC string after `argon2` |
+//! | `bcrypt_sha256$$2b$12$salt+hash` | `bcrypt_sha256` | Django's `BCryptSHA256PasswordHasher`: bcrypt of the lowercase hex SHA-256 of the password |
+//! | `!…` | `unusable` | Django's unusable password (`set_unusable_password`): never matches |
+//! | anything else, or malformed | `unknown` | never matches |
+//!
+//! As in libargon2 (and so Django), an Argon2 PHC string without `v=` is
+//! Argon2 version 0x10.
+//!
+//! Whatever can never match (an unknown username, an unusable, unrecognised
+//! or malformed stored value) still costs one verification against
+//! [`DUMMY_HASH`], so response times do not reveal which it was.
 
 use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::password_hash::{Error as PhcError, PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use pbkdf2::sha2::{Digest, Sha256};
 use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
 use thiserror::Error;
 
 /// OWASP Password Storage Cheat Sheet: Argon2id, m=19 MiB, t=2, p=1.
@@ -25,6 +47,25 @@ pub enum PasswordError {
     Hash(String),
     #[error("password hashing task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+}
+
+/// Outcome of checking a password against a stored hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Wrong password, or a stored hash that can never match.
+    Mismatch,
+    /// Right password, and the stored hash is ours with our parameters.
+    Match,
+    /// Right password, but the stored hash is another format (Django's) or
+    /// other parameters: the caller should store [`hash_password`] of it.
+    MatchNeedsUpgrade,
+}
+
+impl Verdict {
+    /// Whether the password was right.
+    pub fn matched(self) -> bool {
+        self != Verdict::Mismatch
+    }
 }
 
 fn argon2() -> Argon2<'static> {
@@ -46,36 +87,244 @@ pub fn hash_password_blocking(password: &SecretString) -> Result<String, Passwor
         .map_err(|e| PasswordError::Hash(e.to_string()))
 }
 
-/// Checks `password` against `stored` (a PHC string); with `None` it checks
-/// against [`DUMMY_HASH`] and returns false, spending the same time.
-///
-/// A stored value that is not a valid PHC string never matches.
+/// Checks `password` against `stored` (any format in the module docs); with
+/// `None` (no such user) it spends the time of a verification against
+/// [`DUMMY_HASH`] and returns false.
 pub async fn verify_password(
     password: SecretString,
     stored: Option<String>,
 ) -> Result<bool, PasswordError> {
-    Ok(tokio::task::spawn_blocking(move || {
-        let real = stored.is_some();
-        let phc = stored.as_deref().unwrap_or(DUMMY_HASH);
-        let matches = match PasswordHash::new(phc) {
-            Ok(hash) => argon2()
-                .verify_password(password.expose_secret().as_bytes(), &hash)
-                .is_ok(),
-            Err(_) => {
-                // Keep the cost even for a corrupt stored hash.
-                let dummy = PasswordHash::new(DUMMY_HASH).expect("DUMMY_HASH parses");
-                let _ = argon2().verify_password(password.expose_secret().as_bytes(), &dummy);
-                false
-            }
+    Ok(check_password(password, stored).await?.matched())
+}
+
+/// Like [`verify_password`], but says whether a matching stored hash is not
+/// our native Argon2id with our parameters (so the caller should re-hash it).
+pub async fn check_password(
+    password: SecretString,
+    stored: Option<String>,
+) -> Result<Verdict, PasswordError> {
+    Ok(tokio::task::spawn_blocking(move || check_blocking(&password, stored.as_deref())).await?)
+}
+
+/// Short name of a stored hash's format for admin listings: `argon2id`
+/// (native), `pbkdf2_sha256`, `argon2 (django)`, `bcrypt_sha256`,
+/// `unusable`, or `unknown` (also for a malformed value of a known format).
+pub fn hash_format(stored: &str) -> &'static str {
+    Stored::parse(stored).format()
+}
+
+/// Whether a stored hash is in a format we can verify (or is unusable, which
+/// is a valid import: that user cannot log in with a password).
+pub fn importable(stored: &str) -> bool {
+    !matches!(Stored::parse(stored), Stored::Unknown)
+}
+
+/// A stored hash, parsed far enough to know how to check it.
+enum Stored<'a> {
+    /// Ours: an Argon2id PHC string, perhaps with other parameters.
+    Native(PasswordHash),
+    /// `pbkdf2_sha256$…`: Django's `PBKDF2PasswordHasher`.
+    DjangoPbkdf2 {
+        iterations: u32,
+        salt: &'a str,
+        hash: [u8; 32],
+    },
+    /// `argon2$…`: Django's `Argon2PasswordHasher`, holding the PHC string.
+    DjangoArgon2(PasswordHash),
+    /// `bcrypt_sha256$…`: Django's `BCryptSHA256PasswordHasher`, holding
+    /// the bcrypt string after the prefix.
+    DjangoBcryptSha256(&'a str),
+    /// Django's unusable password: `!` and 40 random characters.
+    Unusable,
+    /// Unrecognised or malformed.
+    Unknown,
+}
+
+impl<'a> Stored<'a> {
+    fn parse(stored: &'a str) -> Self {
+        let parsed = if stored.starts_with('!') {
+            Some(Stored::Unusable)
+        } else if stored.starts_with("$argon2id$") {
+            parse_argon2(stored).map(Stored::Native)
+        } else if let Some(rest) = stored.strip_prefix("pbkdf2_sha256$") {
+            parse_django_pbkdf2(rest)
+        } else if let Some(phc) = stored.strip_prefix("argon2").filter(|p| p.starts_with('$')) {
+            parse_argon2(phc).map(Stored::DjangoArgon2)
+        } else if let Some(bcrypt) = stored.strip_prefix("bcrypt_sha256$") {
+            parse_django_bcrypt(bcrypt).map(Stored::DjangoBcryptSha256)
+        } else {
+            None
         };
-        real && matches
+        parsed.unwrap_or(Stored::Unknown)
+    }
+
+    fn format(&self) -> &'static str {
+        match self {
+            Stored::Native(_) => "argon2id",
+            Stored::DjangoPbkdf2 { .. } => "pbkdf2_sha256",
+            Stored::DjangoArgon2(_) => "argon2 (django)",
+            Stored::DjangoBcryptSha256(_) => "bcrypt_sha256",
+            Stored::Unusable => "unusable",
+            Stored::Unknown => "unknown",
+        }
+    }
+
+    /// Checks `password`: `None` if this can never match.
+    fn check(&self, password: &SecretString) -> Option<Verdict> {
+        let matches = match self {
+            Stored::Native(hash) | Stored::DjangoArgon2(hash) => verify_argon2(password, hash)?,
+            Stored::DjangoPbkdf2 {
+                iterations,
+                salt,
+                hash,
+            } => verify_django_pbkdf2(password, *iterations, salt, hash),
+            Stored::DjangoBcryptSha256(bcrypt) => verify_django_bcrypt(password, bcrypt)?,
+            Stored::Unusable | Stored::Unknown => return None,
+        };
+        Some(match (matches, self) {
+            (false, _) => Verdict::Mismatch,
+            (true, Stored::Native(hash)) if has_our_parameters(hash) => Verdict::Match,
+            (true, _) => Verdict::MatchNeedsUpgrade,
+        })
+    }
+}
+
+/// The blocking half of [`check_password`].
+fn check_blocking(password: &SecretString, stored: Option<&str>) -> Verdict {
+    stored
+        .and_then(|stored| Stored::parse(stored).check(password))
+        .unwrap_or_else(|| {
+            spend_one_verification(password);
+            Verdict::Mismatch
+        })
+}
+
+/// Verifies against [`DUMMY_HASH`], for the time it takes.
+fn spend_one_verification(password: &SecretString) {
+    let dummy = PasswordHash::new(DUMMY_HASH).expect("DUMMY_HASH parses");
+    let _ = argon2().verify_password(password.expose_secret().as_bytes(), &dummy);
+}
+
+/// An Argon2 (d, i or id) PHC string with valid parameters, a salt and a hash.
+fn parse_argon2(phc: &str) -> Option<PasswordHash> {
+    let mut hash = PasswordHash::new(phc).ok()?;
+    Algorithm::try_from(hash.algorithm.as_str()).ok()?;
+    Params::try_from(&hash).ok()?;
+    if hash.salt.as_ref()?.len() < argon2::MIN_SALT_LEN || hash.hash.is_none() {
+        return None;
+    }
+    // No `v=` means the original Argon2, version 0x10 (libargon2's rule).
+    let version = *hash.version.get_or_insert(Version::V0x10.into());
+    Version::try_from(version).ok()?;
+    Some(hash)
+}
+
+/// Whether an Argon2 hash is what [`hash_password`] writes today.
+fn has_our_parameters(hash: &PasswordHash) -> bool {
+    hash.algorithm == Algorithm::Argon2id.ident()
+        && hash.version == Some(Version::V0x13.into())
+        && Params::try_from(hash).is_ok_and(|p| {
+            p.m_cost() == MEMORY_KIB
+                && p.t_cost() == ITERATIONS
+                && p.p_cost() == PARALLELISM
+                && p.output_len() == Some(Params::DEFAULT_OUTPUT_LEN)
+                && p.keyid().is_empty()
+                && p.data().is_empty()
+        })
+}
+
+/// Our own and Django's Argon2: the algorithm, version and parameters come
+/// from the PHC string.
+fn verify_argon2(password: &SecretString, hash: &PasswordHash) -> Option<bool> {
+    match argon2().verify_password(password.expose_secret().as_bytes(), hash) {
+        Ok(()) => Some(true),
+        Err(PhcError::PasswordInvalid) => Some(false),
+        Err(_) => None,
+    }
+}
+
+/// `<iterations>$<salt>$<hash>` as Django's `PBKDF2PasswordHasher.encode`
+/// writes it. Django verifies by re-encoding and comparing the whole string,
+/// so only the canonical form can match: iterations in plain decimal
+/// without leading zeros, a non-empty salt, and 32 bytes in padded base64.
+fn parse_django_pbkdf2(rest: &str) -> Option<Stored<'_>> {
+    let (iterations, rest) = rest.split_once('$')?;
+    let (salt, hash) = rest.split_once('$')?;
+    let canonical = iterations.bytes().all(|b| b.is_ascii_digit()) && !iterations.starts_with('0');
+    if !canonical || salt.is_empty() {
+        return None;
+    }
+    Some(Stored::DjangoPbkdf2 {
+        iterations: iterations.parse().ok()?,
+        salt,
+        hash: BASE64.decode(hash).ok()?.try_into().ok()?,
     })
-    .await?)
+}
+
+/// PBKDF2-HMAC-SHA256 of the UTF-8 password and salt, 32 bytes.
+fn verify_django_pbkdf2(
+    password: &SecretString,
+    iterations: u32,
+    salt: &str,
+    expected: &[u8; 32],
+) -> bool {
+    let (password, salt) = (password.expose_secret().as_bytes(), salt.as_bytes());
+    let mut derived = [0; 32];
+    match pbkdf2::Params::new(iterations) {
+        // Not generic, so compiled (and optimised, see the workspace's
+        // profiles) in the pbkdf2 crate: ~17x faster in debug builds.
+        Ok(params) => pbkdf2::pbkdf2_hmac_with_params(
+            password,
+            salt,
+            pbkdf2::Algorithm::Pbkdf2Sha256,
+            params,
+            &mut derived,
+        ),
+        // Below pbkdf2's floor of 1,000 rounds, which Django does not have.
+        Err(_) => pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, iterations, &mut derived),
+    }
+    derived.ct_eq(expected).into()
+}
+
+/// A bcrypt string (`$2b$12$` and 53 characters of salt and hash) with a
+/// cost bcrypt accepts.
+fn parse_django_bcrypt(bcrypt: &str) -> Option<&str> {
+    let parts: bcrypt::HashParts = bcrypt.parse().ok()?;
+    (4..=31).contains(&parts.get_cost()).then_some(bcrypt)
+}
+
+/// bcrypt of the password's SHA-256 as 64 lowercase hex digits (Django
+/// pre-hashes so bcrypt's 72-byte limit does not truncate passwords).
+fn verify_django_bcrypt(password: &SecretString, bcrypt: &str) -> Option<bool> {
+    let digest = Sha256::digest(password.expose_secret().as_bytes());
+    let prehashed = SecretString::from(hex::encode(digest));
+    bcrypt::verify(prehashed.expose_secret(), bcrypt).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
+
+    /// Hashes made by Django 6.1.3 itself; see tests/fixtures/README.md.
+    const DJANGO_HASHES: &str = include_str!("../tests/fixtures/django-hashes.json");
+
+    #[derive(Clone, Deserialize)]
+    struct Vector {
+        hasher: String,
+        password: Option<String>,
+        hash: String,
+    }
+
+    fn django_vectors() -> Vec<Vector> {
+        serde_json::from_str(DJANGO_HASHES).expect("the fixture is a list of vectors")
+    }
+
+    async fn check(password: &str, stored: &str) -> Verdict {
+        check_password(SecretString::from(password), Some(stored.to_owned()))
+            .await
+            .unwrap()
+    }
 
     #[tokio::test]
     async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
@@ -92,10 +341,14 @@ mod tests {
                 .unwrap()
         );
         assert!(
-            !verify_password(SecretString::from("correct horsf"), Some(hash))
+            !verify_password(SecretString::from("correct horsf"), Some(hash.clone()))
                 .await
                 .unwrap()
         );
+        assert_eq!(check("correct horse", &hash).await, Verdict::Match);
+        assert_eq!(check("correct horsf", &hash).await, Verdict::Mismatch);
+        assert_eq!(hash_format(&hash), "argon2id");
+        assert!(importable(&hash));
     }
 
     #[tokio::test]
@@ -108,6 +361,10 @@ mod tests {
     #[tokio::test]
     async fn unknown_users_and_corrupt_hashes_never_match() {
         assert!(!verify_password(SecretString::from(""), None).await.unwrap());
+        assert_eq!(
+            check_password(SecretString::from(""), None).await.unwrap(),
+            Verdict::Mismatch
+        );
         assert!(
             !verify_password(SecretString::from("x"), Some("not a phc string".into()))
                 .await
@@ -120,5 +377,201 @@ mod tests {
         let parsed = PasswordHash::new(DUMMY_HASH).unwrap();
         assert_eq!(parsed.algorithm.as_str(), "argon2id");
         assert!(DUMMY_HASH.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(has_our_parameters(&parse_argon2(DUMMY_HASH).unwrap()));
+    }
+
+    #[test]
+    fn the_fixture_covers_every_django_format() {
+        let vectors = django_vectors();
+        for hasher in ["pbkdf2_sha256", "argon2", "bcrypt_sha256", "unusable"] {
+            assert!(vectors.iter().any(|v| v.hasher == hasher), "{hasher}");
+        }
+        for variant in ["argon2$argon2id$", "argon2$argon2i$", "argon2$argon2d$"] {
+            assert!(
+                vectors.iter().any(|v| v.hash.starts_with(variant)),
+                "{variant}"
+            );
+        }
+        for iterations in ["$1$", "$999$", "$1000$", "$1500000$"] {
+            let pbkdf2 = format!("pbkdf2_sha256{iterations}");
+            assert!(
+                vectors.iter().any(|v| v.hash.starts_with(&pbkdf2)),
+                "{pbkdf2}"
+            );
+        }
+        let passwords: Vec<_> = vectors
+            .iter()
+            .filter_map(|v| v.password.as_deref())
+            .collect();
+        assert!(passwords.iter().any(|p| !p.is_ascii()));
+        assert!(passwords.iter().any(|p| p.ends_with(' ')));
+        assert!(passwords.iter().any(|p| p.len() > 72));
+    }
+
+    /// Every usable Django vector: the right password matches (and needs an
+    /// upgrade), near misses do not, and the format is named. All vectors
+    /// run at once, each on the blocking pool.
+    #[tokio::test]
+    async fn django_hashes_verify_with_their_password_only() {
+        let mut checks = tokio::task::JoinSet::new();
+        for v in django_vectors()
+            .into_iter()
+            .filter(|v| v.hasher != "unusable")
+        {
+            let password = v.password.clone().expect("usable vectors have a password");
+            let mut shortened = password.clone();
+            shortened.pop();
+            // The shortened one drops the trailing space of that vector: no trimming.
+            for wrong in [format!("{password}x"), shortened] {
+                let hash = v.hash.clone();
+                checks.spawn(async move {
+                    let verified = verify_password(wrong.clone().into(), Some(hash.clone()));
+                    assert!(!verified.await.unwrap(), "{wrong:?} against {hash}");
+                });
+            }
+            let hash = v.hash.clone();
+            checks.spawn(async move {
+                let verdict = check(&password, &hash).await;
+                assert_eq!(verdict, Verdict::MatchNeedsUpgrade, "{hash}");
+            });
+            let format = match v.hasher.as_str() {
+                "pbkdf2_sha256" => "pbkdf2_sha256",
+                "argon2" => "argon2 (django)",
+                "bcrypt_sha256" => "bcrypt_sha256",
+                other => panic!("unexpected hasher {other} in the fixture"),
+            };
+            assert_eq!(hash_format(&v.hash), format, "{}", v.hash);
+            assert!(importable(&v.hash), "{}", v.hash);
+        }
+        while let Some(done) = checks.join_next().await {
+            done.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn unusable_passwords_never_match() {
+        let unusable: Vec<_> = django_vectors()
+            .into_iter()
+            .filter(|v| v.hasher == "unusable")
+            .map(|v| v.hash)
+            .chain(["!".to_owned(), format!("!{DUMMY_HASH}")])
+            .collect();
+        for hash in unusable {
+            assert_eq!(hash_format(&hash), "unusable", "{hash}");
+            assert!(importable(&hash), "{hash}");
+            for password in ["", "!", &hash, &hash[1..]] {
+                assert_eq!(check(password, &hash).await, Verdict::Mismatch, "{hash}");
+            }
+        }
+    }
+
+    /// Each with the password that would match if the value were read
+    /// leniently; none may match, and none is importable.
+    #[tokio::test]
+    async fn unknown_and_malformed_formats_never_match() {
+        let vectors = django_vectors();
+        let find = |prefix: &str| {
+            vectors
+                .iter()
+                .find(|v| v.hash.starts_with(prefix))
+                .unwrap_or_else(|| panic!("a {prefix} vector"))
+        };
+        let pbkdf2 = find("pbkdf2_sha256$1000$");
+        let argon2 = find("argon2$argon2id$");
+        let bcrypt = find("bcrypt_sha256$");
+        let pbkdf2_password = pbkdf2.password.as_deref().unwrap();
+        let bcrypt_password = bcrypt.password.as_deref().unwrap();
+        let hex_of_bcrypt_password = hex::encode(Sha256::digest(bcrypt_password));
+        let cases = [
+            ("", ""),
+            ("x", "not a phc string"),
+            ("x", "pbkdf2_sha256$"),
+            ("x", "argon2$"),
+            ("x", "bcrypt_sha256$"),
+            // Django compares the re-encoded string: "01000" is not "1000".
+            (pbkdf2_password, &pbkdf2.hash.replace("$1000$", "$01000$")),
+            (pbkdf2_password, &pbkdf2.hash.replace("$1000$", "$+1000$")),
+            (pbkdf2_password, &pbkdf2.hash.replace("$1000$", "$0$")),
+            (pbkdf2_password, pbkdf2.hash.trim_end_matches('=')),
+            (pbkdf2_password, &format!("{}$", pbkdf2.hash)),
+            (
+                pbkdf2_password,
+                &pbkdf2.hash.replace("pbkdf2_sha256", "pbkdf2_sha1"),
+            ),
+            // The same PHC string under another name, or truncated.
+            (
+                argon2.password.as_deref().unwrap(),
+                &argon2.hash.replace("argon2$argon2id", "argon2$argon2x"),
+            ),
+            (
+                argon2.password.as_deref().unwrap(),
+                &argon2.hash[..argon2.hash.rfind('$').unwrap()],
+            ),
+            // A bare argon2i PHC string is neither ours nor Django's.
+            (
+                argon2.password.as_deref().unwrap(),
+                &argon2.hash["argon2".len()..].replace("$argon2id$", "$argon2i$"),
+            ),
+            // Django's plain BCryptPasswordHasher and a bare bcrypt string:
+            // not supported, even with the pre-hashed password.
+            (
+                bcrypt_password,
+                &bcrypt.hash.replace("bcrypt_sha256$", "bcrypt$"),
+            ),
+            (
+                &hex_of_bcrypt_password,
+                &bcrypt.hash["bcrypt_sha256$".len()..],
+            ),
+            (bcrypt_password, &bcrypt.hash.replace("$12$", "$99$")),
+            (bcrypt_password, &format!("{}x", bcrypt.hash)),
+            ("x", "md5$salt$0123456789abcdef0123456789abcdef"),
+            ("x", "sha1$$0123456789abcdef0123456789abcdef01234567"),
+        ];
+        for (password, hash) in cases {
+            assert_eq!(hash_format(hash), "unknown", "{hash}");
+            assert!(!importable(hash), "{hash}");
+            assert_eq!(check(password, hash).await, Verdict::Mismatch, "{hash}");
+        }
+    }
+
+    #[tokio::test]
+    async fn native_hashes_with_other_parameters_need_an_upgrade() {
+        let password = SecretString::from("correct horse");
+        let weaker = Params::new(8 * 1024, 1, 1, None).unwrap();
+        let longer = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, Some(64)).unwrap();
+        let mut hashes = Vec::new();
+        for (version, params) in [
+            (Version::V0x13, weaker),
+            (Version::V0x13, longer),
+            (
+                Version::V0x10,
+                Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).unwrap(),
+            ),
+        ] {
+            let hash = Argon2::new(Algorithm::Argon2id, version, params)
+                .hash_password(password.expose_secret().as_bytes())
+                .unwrap()
+                .to_string();
+            hashes.push(hash);
+        }
+        // Django's default argon2id parameters, without Django's prefix.
+        let django = django_vectors()
+            .into_iter()
+            .find(|v| v.hash.starts_with("argon2$argon2id$"))
+            .unwrap();
+        let bare = django.hash["argon2".len()..].to_owned();
+        for (right, hash) in hashes
+            .iter()
+            .map(|h| ("correct horse", h))
+            .chain([(django.password.as_deref().unwrap(), &bare)])
+        {
+            assert_eq!(hash_format(hash), "argon2id", "{hash}");
+            assert_eq!(
+                check(right, hash).await,
+                Verdict::MatchNeedsUpgrade,
+                "{hash}"
+            );
+            assert_eq!(check("wrong", hash).await, Verdict::Mismatch, "{hash}");
+        }
     }
 }
