@@ -16,8 +16,13 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::csrf::{self, CsrfRequest};
+use crate::password::{self, Verdict};
 use crate::session::new_session_key;
-use crate::store::{Session, SessionStore, StoreError, User, UserStore, valid_session_key};
+use crate::store::{
+    Session, SessionStore, StoreError, ThrottleStore, UpdateUserError, User, UserChange, UserStore,
+    valid_session_key,
+};
+use crate::throttle;
 use crate::time::now;
 use crate::tokens::{self, TokenType, UserIdClaim};
 use crate::web::{ApiError, Cx, SESSION_COOKIE};
@@ -69,16 +74,54 @@ fn split_ascii_whitespace(value: &[u8]) -> Vec<&[u8]> {
 
 /// Django's `ModelBackend.authenticate`: the active user with this username
 /// and password. Unknown users cost a dummy verification; inactive users a
-/// real one — so timing tells neither apart from a wrong password.
-pub async fn check_credentials<S: UserStore>(
+/// real one — so timing tells neither apart from a wrong password. Every
+/// call is charged to the throttle first (429 past its limits, with no
+/// hashing at all).
+pub async fn check_credentials<S: UserStore + ThrottleStore>(
     app: &App<S>,
+    cx: &Cx<'_>,
     username: &str,
     password: SecretString,
 ) -> Result<Option<User>, ApiError> {
+    let attempt = throttle::begin(app, username, cx.client_address()).await?;
     let user = app.store.user_by_username(username).await?;
     let stored = user.as_ref().map(|u| u.password.clone());
-    let matches = crate::password::verify_password(password, stored).await?;
-    Ok(user.filter(|u| matches && u.is_active))
+    let verdict = password::check_password(password.clone(), stored).await?;
+    let Some(user) = user.filter(|u| verdict.matched() && u.is_active) else {
+        return Ok(None);
+    };
+    throttle::succeeded(app, attempt).await?;
+    if verdict == Verdict::MatchNeedsUpgrade {
+        upgrade_hash(app, &user, password).await;
+    }
+    Ok(Some(user))
+}
+
+/// Replaces a Django (or otherwise outdated) hash with our Argon2id hash of
+/// the same password, only if the stored hash is still the one just checked
+/// (a concurrent password change wins). Sessions and tokens are untouched:
+/// the credential generation stays. A failure here never fails the login;
+/// the next login tries again.
+async fn upgrade_hash<S: UserStore>(app: &App<S>, user: &User, password: SecretString) {
+    let outcome = async {
+        let hash = password::hash_password(password).await?;
+        let change = UserChange::Rehash {
+            hash,
+            if_current: user.password.clone(),
+        };
+        match app.store.update_user(user.id, change).await {
+            Ok(_) | Err(UpdateUserError::Conflict | UpdateUserError::NotFound) => Ok(()),
+            Err(UpdateUserError::Store(e)) => Err(ApiError::from(e)),
+        }
+    }
+    .await;
+    match outcome {
+        Ok(()) => tracing::info!(user_id = user.id, "password hash upgraded to Argon2id"),
+        Err(_) => tracing::warn!(
+            user_id = user.id,
+            "password hash upgrade failed; retried at next login"
+        ),
+    }
 }
 
 /// Django's `login()`: a new session (never the key the client sent; that
@@ -113,7 +156,7 @@ pub async fn start_session<S: SessionStore>(
 }
 
 /// Runs the chain. `Ok(None)`: nothing usable was presented.
-pub async fn authenticate<S: UserStore + SessionStore>(
+pub async fn authenticate<S: UserStore + SessionStore + ThrottleStore>(
     app: &App<S>,
     cx: &mut Cx<'_>,
 ) -> Result<Option<Caller>, ApiError> {
@@ -122,7 +165,7 @@ pub async fn authenticate<S: UserStore + SessionStore>(
     let scheme = parts.first().copied().unwrap_or_default();
 
     let caller = if scheme.eq_ignore_ascii_case(b"basic") {
-        Some(basic(app, &parts).await?)
+        Some(basic(app, cx, &parts).await?)
     } else if let Some(caller) = session(app, cx).await? {
         Some(caller)
     } else if scheme.eq_ignore_ascii_case(b"token") {
@@ -138,7 +181,11 @@ pub async fn authenticate<S: UserStore + SessionStore>(
     Ok(caller)
 }
 
-async fn basic<S: UserStore>(app: &App<S>, parts: &[&[u8]]) -> Result<Caller, ApiError> {
+async fn basic<S: UserStore + ThrottleStore>(
+    app: &App<S>,
+    cx: &Cx<'_>,
+    parts: &[&[u8]],
+) -> Result<Caller, ApiError> {
     match parts.len() {
         1 => return Err(failed("Invalid basic header. No credentials provided.")),
         2 => {}
@@ -150,7 +197,7 @@ async fn basic<S: UserStore>(app: &App<S>, parts: &[&[u8]]) -> Result<Caller, Ap
     }
     let (username, password) = decode_basic(parts[1])
         .ok_or_else(|| failed("Invalid basic header. Credentials not correctly base64 encoded."))?;
-    match check_credentials(app, &username, SecretString::from(password)).await? {
+    match check_credentials(app, cx, &username, SecretString::from(password)).await? {
         Some(user) => Ok(Caller {
             user,
             via: Via::Basic,

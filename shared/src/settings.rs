@@ -39,7 +39,14 @@ pub struct Settings {
     pub session_cookie_secure: bool,
     /// `SESSION_COOKIE_AGE`, seconds (Django's default: two weeks).
     pub session_cookie_age: i64,
-    /// `USERS_TABLE`, `SESSIONS_TABLE`, `BLACKLIST_TABLE`: DynamoDB table names.
+    /// `THROTTLE_USERNAME_LIMIT`: password attempts per username per window.
+    pub throttle_username_limit: u64,
+    /// `THROTTLE_IP_LIMIT`: password attempts per client address per window.
+    pub throttle_ip_limit: u64,
+    /// `THROTTLE_WINDOW`, seconds.
+    pub throttle_window: i64,
+    /// `USERS_TABLE`, `SESSIONS_TABLE`, `BLACKLIST_TABLE`, `THROTTLE_TABLE`:
+    /// DynamoDB table names.
     pub tables: Tables,
 }
 
@@ -48,10 +55,11 @@ pub struct Tables {
     pub users: String,
     pub sessions: String,
     pub blacklist: String,
+    pub throttle: String,
 }
 
 impl Tables {
-    /// `USERS_TABLE`, `SESSIONS_TABLE`, `BLACKLIST_TABLE` from the environment
+    /// `USERS_TABLE`, `SESSIONS_TABLE`, `BLACKLIST_TABLE`, `THROTTLE_TABLE` from the environment
     /// (all `authctl` needs).
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(&|name| std::env::var(name).ok())
@@ -68,6 +76,7 @@ impl Tables {
             users: table("USERS_TABLE", d.users_table)?,
             sessions: table("SESSIONS_TABLE", d.sessions_table)?,
             blacklist: table("BLACKLIST_TABLE", d.blacklist_table)?,
+            throttle: table("THROTTLE_TABLE", d.throttle_table)?,
         })
     }
 }
@@ -86,6 +95,10 @@ pub struct Defaults {
     pub users_table: &'static str,
     pub sessions_table: &'static str,
     pub blacklist_table: &'static str,
+    pub throttle_table: &'static str,
+    pub throttle_username_limit: u64,
+    pub throttle_ip_limit: u64,
+    pub throttle_window: i64,
 }
 
 /// Lifetime of the `csrftoken` cookie (Django's `CSRF_COOKIE_AGE`, 52 weeks).
@@ -121,6 +134,10 @@ impl Settings {
         users_table: "auth-users",
         sessions_table: "auth-sessions",
         blacklist_table: "auth-blacklist",
+        throttle_table: "auth-throttle",
+        throttle_username_limit: 5,
+        throttle_ip_limit: 50,
+        throttle_window: 900,
     };
 
     /// Reads the process environment.
@@ -179,6 +196,13 @@ impl Settings {
             csrf_trusted_origins,
             session_cookie_secure: flag("SESSION_COOKIE_SECURE", d.session_cookie_secure)?,
             session_cookie_age: seconds("SESSION_COOKIE_AGE", d.session_cookie_age)?,
+            throttle_username_limit: number(
+                "THROTTLE_USERNAME_LIMIT",
+                d.throttle_username_limit as i64,
+                1,
+            )? as u64,
+            throttle_ip_limit: number("THROTTLE_IP_LIMIT", d.throttle_ip_limit as i64, 1)? as u64,
+            throttle_window: seconds("THROTTLE_WINDOW", d.throttle_window)?,
             tables: Tables::from_lookup(&lookup)?,
         })
     }
@@ -258,6 +282,15 @@ mod tests {
         assert_eq!(s.tables.users, "auth-users");
         assert_eq!(s.tables.sessions, "auth-sessions");
         assert_eq!(s.tables.blacklist, "auth-blacklist");
+        assert_eq!(s.tables.throttle, "auth-throttle");
+        assert_eq!(
+            (
+                s.throttle_username_limit,
+                s.throttle_ip_limit,
+                s.throttle_window
+            ),
+            (5, 50, 900)
+        );
     }
 
     #[test]
@@ -293,6 +326,10 @@ mod tests {
             ("USERS_TABLE", "u"),
             ("SESSIONS_TABLE", "s"),
             ("BLACKLIST_TABLE", "b"),
+            ("THROTTLE_TABLE", "t"),
+            ("THROTTLE_USERNAME_LIMIT", "3"),
+            ("THROTTLE_IP_LIMIT", "30"),
+            ("THROTTLE_WINDOW", "60"),
         ])
         .unwrap();
         assert_eq!(s.access_token_lifetime, 60);
@@ -309,11 +346,20 @@ mod tests {
         assert!(s.session_cookie_secure);
         assert_eq!(s.session_cookie_age, 3600);
         assert_eq!(
+            (
+                s.throttle_username_limit,
+                s.throttle_ip_limit,
+                s.throttle_window
+            ),
+            (3, 30, 60)
+        );
+        assert_eq!(
             s.tables,
             Tables {
                 users: "u".into(),
                 sessions: "s".into(),
-                blacklist: "b".into()
+                blacklist: "b".into(),
+                throttle: "t".into()
             }
         );
     }

@@ -71,6 +71,8 @@ pub struct Reply {
     pub status: StatusCode,
     /// Compact JSON, or nothing (then no `Content-Type` either).
     pub body: Option<String>,
+    /// Seconds for a `Retry-After` header (429, 503).
+    pub retry_after: Option<u64>,
 }
 
 impl Reply {
@@ -78,6 +80,7 @@ impl Reply {
         Reply {
             status,
             body: Some(to_json(value)),
+            retry_after: None,
         }
     }
 
@@ -86,7 +89,11 @@ impl Reply {
     }
 
     pub fn empty(status: StatusCode) -> Self {
-        Reply { status, body: None }
+        Reply {
+            status,
+            body: None,
+            retry_after: None,
+        }
     }
 }
 
@@ -120,10 +127,23 @@ impl ApiError {
     }
 
     pub fn unavailable() -> Self {
-        Self::detail(
+        let mut e = Self::detail(
             StatusCode::SERVICE_UNAVAILABLE,
             "Service temporarily unavailable.",
-        )
+        );
+        e.0.retry_after = Some(RETRY_AFTER_SECONDS);
+        e
+    }
+
+    /// DRF's `Throttled`: 429 with the wait in the body and `Retry-After`.
+    pub fn throttled(wait: u64) -> Self {
+        let unit = if wait == 1 { "second" } else { "seconds" };
+        let mut e = Self::detail(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("Request was throttled. Expected available in {wait} {unit}."),
+        );
+        e.0.retry_after = Some(wait);
+        e
     }
 
     pub fn status(&self) -> StatusCode {
@@ -146,7 +166,7 @@ impl From<PasswordError> for ApiError {
 }
 
 /// Seconds a client should wait after a 503.
-pub const RETRY_AFTER_SECONDS: u32 = 1;
+pub const RETRY_AFTER_SECONDS: u64 = 1;
 
 /// Compact JSON as DRF's renderer writes it (U+2028/U+2029 escaped).
 pub fn to_json(value: &Value) -> String {
@@ -366,6 +386,19 @@ impl<'r> Cx<'r> {
         Reply {
             status: StatusCode::OK,
             body: Some(self.view.options.to_owned()),
+            retry_after: None,
+        }
+    }
+
+    /// The client's address as API Gateway saw it (`sourceIp`).
+    pub fn client_address(&self) -> &'r str {
+        use lambda_http::RequestExt;
+        use lambda_http::request::RequestContext;
+        match self.req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => {
+                ctx.http.source_ip.as_deref().unwrap_or("unknown")
+            }
+            _ => "unknown",
         }
     }
 
@@ -520,8 +553,8 @@ impl<'r> Cx<'r> {
             };
             builder = builder.header(header::WWW_AUTHENTICATE, challenge);
         }
-        if reply.status == StatusCode::SERVICE_UNAVAILABLE {
-            builder = builder.header(header::RETRY_AFTER, RETRY_AFTER_SECONDS);
+        if let Some(seconds) = reply.retry_after {
+            builder = builder.header(header::RETRY_AFTER, seconds);
         }
         for c in self.set_csrf.iter().chain(self.set_session.iter()) {
             builder = builder.header(header::SET_COOKIE, c);

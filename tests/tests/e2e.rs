@@ -103,6 +103,7 @@ async fn session_and_token_flows_over_http() {
         ("USERS_TABLE", tables.users.clone()),
         ("SESSIONS_TABLE", tables.sessions.clone()),
         ("BLACKLIST_TABLE", tables.blacklist.clone()),
+        ("THROTTLE_TABLE", tables.throttle.clone()),
     ];
     let manifest = workspace().join("Cargo.toml");
     let _watch = Guarded::spawn(

@@ -2,29 +2,33 @@
 //!
 //! Works against whatever the standard AWS configuration points at: real
 //! DynamoDB, or a local server through `AWS_ENDPOINT_URL_DYNAMODB`. Table
-//! names come from `USERS_TABLE`, `SESSIONS_TABLE`, `BLACKLIST_TABLE`.
-//!
-//! Exit codes: 0 success, 1 bad input, 2 usage error, 3 no such user,
-//! 4 username taken, 5 DynamoDB unavailable.
+//! names come from `USERS_TABLE`, `SESSIONS_TABLE`, `BLACKLIST_TABLE`,
+//! `THROTTLE_TABLE`. Passwords are only ever read from standard input.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use auth::django;
 use auth::fixtures::Credentials;
-use auth::password::hash_password_blocking;
+use auth::password::{hash_format, hash_password_blocking};
 use auth::secrecy::{ExposeSecret, SecretString};
-use auth::settings::Tables;
+use auth::settings::{Settings, Tables};
 use auth::store::{
-    CreateUserError, DynamoStore, StoreError, UpdateUserError, UserAdmin, UserChange, UserStore,
-    create_tables, valid_username,
+    CreateUserError, DynamoStore, ImportRefused, Imported, StoreError, ThrottleStore,
+    UpdateUserError, User, UserAdmin, UserChange, UserStore, create_tables, valid_username,
 };
 use clap::{Parser, Subcommand};
+
+const AFTER_HELP: &str = "Exit codes: 0 success, 1 bad input, 2 usage error, 3 no such user, \
+4 username taken, 5 DynamoDB unavailable, 6 import finished with records skipped.";
 
 #[derive(Parser)]
 #[command(
     name = "authctl",
     version,
-    about = "Administer the auth service's DynamoDB tables"
+    about = "Administer the auth service's DynamoDB tables",
+    after_help = AFTER_HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -33,7 +37,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the users, sessions and blacklist tables (if missing) and enable TTL.
+    /// Create the users, sessions, blacklist and throttle tables (if missing) and enable TTL.
     CreateTables,
     /// Create a user; prints the new user's id.
     CreateUser {
@@ -49,18 +53,42 @@ enum Command {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// List every user: id, username, active, password hash format.
+    List,
+    /// Show one user.
+    Show { username: String },
+    /// Let an inactive user log in and authenticate again.
+    Activate { username: String },
     /// Mark a user inactive: it can no longer log in or authenticate.
     Deactivate { username: String },
+    /// Delete a user and end its sessions (its tokens are refused: no such user).
+    Delete { username: String },
+    /// Log a user out everywhere: every session and token issued so far is refused.
+    Revoke { username: String },
+    /// Clear a username's password-attempt counters (429 throttling).
+    Unthrottle { username: String },
+    /// Import users from Django's `manage.py dumpdata users.User` (or auth.User)
+    /// JSON, keeping ids, usernames, active flags and password hashes (upgraded
+    /// to Argon2id at each user's next login). Safe to run again.
+    ImportDjango {
+        file: PathBuf,
+        /// Report what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace users whose stored password or active flag differs.
+        #[arg(long)]
+        overwrite: bool,
+    },
     /// Write ready-to-invoke copies of the sample events, their placeholders
     /// filled with fresh tokens and a new session of USER (needs SIGNING_KEY;
     /// for `cargo lambda invoke` against a local stack).
     FillEvents {
         /// Directory of event templates.
         #[arg(long, default_value = "events")]
-        from: std::path::PathBuf,
+        from: PathBuf,
         /// Where the filled copies go (same layout).
         #[arg(long, default_value = "target/events")]
-        to: std::path::PathBuf,
+        to: PathBuf,
         /// Whose credentials to mint.
         #[arg(long, default_value = "alice")]
         user: String,
@@ -72,6 +100,7 @@ enum Failure {
     NoSuchUser(String),
     Taken(String),
     Store(StoreError),
+    Skipped(usize),
 }
 
 impl From<StoreError> for Failure {
@@ -80,23 +109,15 @@ impl From<StoreError> for Failure {
     }
 }
 
-impl From<UpdateUserError> for Failure {
-    fn from(e: UpdateUserError) -> Self {
-        match e {
-            UpdateUserError::NotFound => Failure::NoSuchUser(String::new()),
-            UpdateUserError::Conflict => {
-                Failure::BadInput("the user changed meanwhile; try again".into())
-            }
-            UpdateUserError::Store(e) => Failure::Store(e),
-        }
-    }
+fn bad(e: impl std::fmt::Display) -> Failure {
+    Failure::BadInput(e.to_string())
 }
 
 fn read_password() -> Result<SecretString, Failure> {
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
-        .map_err(|e| Failure::BadInput(format!("cannot read the password from stdin: {e}")))?;
+        .map_err(|e| bad(format!("cannot read the password from stdin: {e}")))?;
     let input = SecretString::from(input);
     let password = input
         .expose_secret()
@@ -104,7 +125,7 @@ fn read_password() -> Result<SecretString, Failure> {
         .map(|p| p.strip_suffix('\r').unwrap_or(p))
         .unwrap_or(input.expose_secret());
     if password.is_empty() {
-        return Err(Failure::BadInput("the password on stdin is empty".into()));
+        return Err(bad("the password on stdin is empty"));
     }
     Ok(SecretString::from(password.to_owned()))
 }
@@ -112,66 +133,53 @@ fn read_password() -> Result<SecretString, Failure> {
 async fn hash(password: SecretString) -> Result<String, Failure> {
     tokio::task::spawn_blocking(move || hash_password_blocking(&password))
         .await
-        .map_err(|e| Failure::BadInput(e.to_string()))?
-        .map_err(|e| Failure::BadInput(e.to_string()))
+        .map_err(bad)?
+        .map_err(bad)
 }
 
-async fn user_id(store: &DynamoStore, username: &str) -> Result<u64, Failure> {
+async fn user(store: &DynamoStore, username: &str) -> Result<User, Failure> {
     store
         .user_by_username(username)
         .await?
-        .map(|u| u.id)
         .ok_or_else(|| Failure::NoSuchUser(username.to_owned()))
 }
 
+async fn update(store: &DynamoStore, user: &User, change: UserChange) -> Result<User, Failure> {
+    store
+        .update_user(user.id, change)
+        .await
+        .map_err(|e| match e {
+            UpdateUserError::NotFound => Failure::NoSuchUser(user.username.clone()),
+            UpdateUserError::Conflict => bad("the user changed meanwhile; try again"),
+            UpdateUserError::Store(e) => Failure::Store(e),
+        })
+}
+
+fn describe(u: &User) -> String {
+    format!(
+        "id: {}\nusername: {}\nactive: {}\npassword: {}\ngeneration: {}",
+        u.id,
+        u.username,
+        u.is_active,
+        hash_format(&u.password),
+        u.generation
+    )
+}
+
 async fn run(command: Command) -> Result<(), Failure> {
-    let tables = Tables::from_env().map_err(|e| Failure::BadInput(e.to_string()))?;
+    let tables = Tables::from_env().map_err(bad)?;
     let store = DynamoStore::from_env(tables.clone()).await;
     match command {
-        Command::FillEvents { from, to, user } => {
-            let settings = auth::settings::Settings::from_env()
-                .map_err(|e| Failure::BadInput(e.to_string()))?;
-            let user = store
-                .user_by_username(&user)
-                .await?
-                .ok_or_else(|| Failure::NoSuchUser(user.clone()))?;
-            let app = auth::App::new(settings, store);
-            let mut filled = 0;
-            for path in json_files(&from)
-                .map_err(|e| Failure::BadInput(format!("{}: {e}", from.display())))?
-            {
-                let template = std::fs::read_to_string(&path)
-                    .map_err(|e| Failure::BadInput(format!("{}: {e}", path.display())))?;
-                let text = if Credentials::needed(&template) {
-                    filled += 1;
-                    Credentials::mint(&app, &user).await?.fill(&template)
-                } else {
-                    template
-                };
-                let out = to.join(path.strip_prefix(&from).unwrap_or(&path));
-                if let Some(dir) = out.parent() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| Failure::BadInput(format!("{}: {e}", dir.display())))?;
-                }
-                std::fs::write(&out, text)
-                    .map_err(|e| Failure::BadInput(format!("{}: {e}", out.display())))?;
-            }
-            println!(
-                "wrote {} with {filled} events given fresh credentials of {}",
-                to.display(),
-                user.username
-            );
-        }
         Command::CreateTables => {
             create_tables(store.client(), &tables).await?;
             println!(
-                "tables ready: {}, {}, {}",
-                tables.users, tables.sessions, tables.blacklist
+                "tables ready: {}, {}, {}, {}",
+                tables.users, tables.sessions, tables.blacklist, tables.throttle
             );
         }
         Command::CreateUser { username, .. } => {
             if !valid_username(&username) {
-                return Err(Failure::BadInput(format!(
+                return Err(bad(format!(
                     "invalid username {username:?}: 1-150 letters, digits and @/./+/-/_ only"
                 )));
             }
@@ -183,28 +191,174 @@ async fn run(command: Command) -> Result<(), Failure> {
             }
         }
         Command::SetPassword { username, .. } => {
-            let id = user_id(&store, &username).await?;
+            let u = user(&store, &username).await?;
             let hash = hash(read_password()?).await?;
-            store
-                .update_user(id, UserChange::password(hash))
-                .await
-                .map_err(|e| with_name(e.into(), &username))?;
-            println!("password set for {username}");
+            update(&store, &u, UserChange::password(hash)).await?;
+            println!("password set for {username}; its sessions and tokens have ended");
+        }
+        Command::List => {
+            println!("{:>6}  {:<24} {:<7} password", "id", "username", "active");
+            for u in store.list_users().await? {
+                println!(
+                    "{:>6}  {:<24} {:<7} {}",
+                    u.id,
+                    u.username,
+                    if u.is_active { "yes" } else { "no" },
+                    hash_format(&u.password)
+                );
+            }
+        }
+        Command::Show { username } => println!("{}", describe(&user(&store, &username).await?)),
+        Command::Activate { username } => {
+            update(
+                &store,
+                &user(&store, &username).await?,
+                UserChange::Active(true),
+            )
+            .await?;
+            println!("{username} activated");
         }
         Command::Deactivate { username } => {
-            let id = user_id(&store, &username).await?;
-            store
-                .update_user(id, UserChange::Active(false))
-                .await
-                .map_err(|e| with_name(e.into(), &username))?;
+            update(
+                &store,
+                &user(&store, &username).await?,
+                UserChange::Active(false),
+            )
+            .await?;
             println!("{username} deactivated");
+        }
+        Command::Delete { username } => {
+            let u = user(&store, &username).await?;
+            store.delete_user(&u).await.map_err(|e| match e {
+                UpdateUserError::Store(e) => Failure::Store(e),
+                _ => Failure::NoSuchUser(username.clone()),
+            })?;
+            let ended = store.end_sessions(u.id).await?;
+            println!("{username} (id {}) deleted; {ended} sessions ended", u.id);
+        }
+        Command::Revoke { username } => {
+            update(&store, &user(&store, &username).await?, UserChange::Revoke).await?;
+            println!("{username}: every session and token issued so far is refused");
+        }
+        Command::Unthrottle { username } => {
+            let window = Settings::DEFAULTS.throttle_window;
+            let window = std::env::var("THROTTLE_WINDOW")
+                .ok()
+                .and_then(|w| w.parse().ok())
+                .unwrap_or(window);
+            store
+                .release(&auth::throttle::username_keys(window, &username), &[])
+                .await?;
+            println!("{username} may try passwords again");
+        }
+        Command::ImportDjango {
+            file,
+            dry_run,
+            overwrite,
+        } => import(&store, &file, dry_run, overwrite).await?,
+        Command::FillEvents {
+            from,
+            to,
+            user: name,
+        } => {
+            let settings = Settings::from_env().map_err(bad)?;
+            let u = user(&store, &name).await?;
+            let app = auth::App::new(settings, store);
+            let mut filled = 0;
+            for path in json_files(&from).map_err(|e| bad(format!("{}: {e}", from.display())))? {
+                let template = std::fs::read_to_string(&path)
+                    .map_err(|e| bad(format!("{}: {e}", path.display())))?;
+                let text = if Credentials::needed(&template) {
+                    filled += 1;
+                    Credentials::mint(&app, &u).await?.fill(&template)
+                } else {
+                    template
+                };
+                let out = to.join(path.strip_prefix(&from).unwrap_or(&path));
+                if let Some(dir) = out.parent() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| bad(format!("{}: {e}", dir.display())))?;
+                }
+                std::fs::write(&out, text).map_err(|e| bad(format!("{}: {e}", out.display())))?;
+            }
+            println!(
+                "wrote {} with {filled} events given fresh credentials of {name}",
+                to.display()
+            );
         }
     }
     Ok(())
 }
 
+async fn import(
+    store: &DynamoStore,
+    file: &Path,
+    dry_run: bool,
+    overwrite: bool,
+) -> Result<(), Failure> {
+    let text =
+        std::fs::read_to_string(file).map_err(|e| bad(format!("{}: {e}", file.display())))?;
+    let records = django::read(&text).map_err(|e| bad(format!("{}: {e}", file.display())))?;
+    let progress = indicatif::ProgressBar::new(records.len() as u64);
+    if !std::io::stderr().is_terminal() {
+        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let (mut created, mut unchanged, mut updated) = (0, 0, 0);
+    let mut skipped = Vec::new();
+    let mut max_id = 0;
+    for record in records {
+        progress.inc(1);
+        let user = match record {
+            django::Record::User(u) => u,
+            django::Record::Bad { label, reason } => {
+                skipped.push((label, reason));
+                continue;
+            }
+        };
+        match store.import_user(&user, overwrite, dry_run).await? {
+            Ok(outcome) => {
+                max_id = max_id.max(user.id);
+                match outcome {
+                    Imported::Created => created += 1,
+                    Imported::Unchanged => unchanged += 1,
+                    Imported::Updated => updated += 1,
+                }
+            }
+            Err(refused) => skipped.push((
+                format!("{:?} (id {})", user.username, user.id),
+                refused_reason(&refused),
+            )),
+        }
+    }
+    progress.finish_and_clear();
+    if !dry_run && max_id > 0 {
+        store.raise_id_counter(max_id).await?;
+    }
+    let verb = if dry_run { "would be " } else { "" };
+    println!(
+        "{}: {created} {verb}created, {unchanged} unchanged, {updated} {verb}updated, {} skipped",
+        file.display(),
+        skipped.len()
+    );
+    if created + updated == 0 && skipped.is_empty() && !dry_run {
+        println!("nothing to do: every user is already there");
+    }
+    for (label, reason) in &skipped {
+        println!("  skipped {label}: {reason}");
+    }
+    if skipped.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Skipped(skipped.len()))
+    }
+}
+
+fn refused_reason(r: &ImportRefused) -> String {
+    r.to_string()
+}
+
 /// Every `*.json` under `dir`, sorted.
-fn json_files(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
@@ -216,13 +370,6 @@ fn json_files(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>>
     }
     files.sort();
     Ok(files)
-}
-
-fn with_name(f: Failure, username: &str) -> Failure {
-    match f {
-        Failure::NoSuchUser(_) => Failure::NoSuchUser(username.to_owned()),
-        other => other,
-    }
 }
 
 #[tokio::main]
@@ -245,6 +392,10 @@ async fn main() -> ExitCode {
         Err(Failure::Store(e)) => {
             eprintln!("authctl: {e}");
             ExitCode::from(5)
+        }
+        Err(Failure::Skipped(n)) => {
+            eprintln!("authctl: {n} records skipped (listed above)");
+            ExitCode::from(6)
         }
     }
 }

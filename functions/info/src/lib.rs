@@ -7,7 +7,7 @@ use auth::App;
 use auth::authn::authenticate;
 use auth::lambda_http::{Body, Request, Response};
 use auth::serde_json::json;
-use auth::store::{SessionStore, UserStore};
+use auth::store::{SessionStore, ThrottleStore, UserStore};
 use auth::web::{ApiError, Call, Cx, Reply, Serves, View, ViewKind};
 
 pub static VIEW: View = View {
@@ -17,13 +17,16 @@ pub static VIEW: View = View {
     options: r#"{"name":"User Detail","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#,
 };
 
-pub async fn handler<S: UserStore + SessionStore>(app: &App<S>, req: Request) -> Response<Body> {
+pub async fn handler<S: UserStore + SessionStore + ThrottleStore>(
+    app: &App<S>,
+    req: Request,
+) -> Response<Body> {
     let mut cx = app.cx(&VIEW, &req);
     let outcome = info(app, &mut cx).await;
     cx.finish(outcome)
 }
 
-async fn info<S: UserStore + SessionStore>(
+async fn info<S: UserStore + SessionStore + ThrottleStore>(
     app: &App<S>,
     cx: &mut Cx<'_>,
 ) -> Result<Reply, ApiError> {

@@ -10,7 +10,7 @@ use auth::fields::tutorial_credentials;
 use auth::lambda_http::http::StatusCode;
 use auth::lambda_http::{Body, Request, Response};
 use auth::serde_json::json;
-use auth::store::{SessionStore, UserStore};
+use auth::store::{SessionStore, ThrottleStore, UserStore};
 use auth::web::{ApiError, Call, Cx, Reply, Serves, View, ViewKind};
 
 pub static VIEW: View = View {
@@ -20,13 +20,16 @@ pub static VIEW: View = View {
     options: r#"{"name":"Login","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#,
 };
 
-pub async fn handler<S: UserStore + SessionStore>(app: &App<S>, req: Request) -> Response<Body> {
+pub async fn handler<S: UserStore + SessionStore + ThrottleStore>(
+    app: &App<S>,
+    req: Request,
+) -> Response<Body> {
     let mut cx = app.cx(&VIEW, &req);
     let outcome = login(app, &mut cx).await;
     cx.finish(outcome)
 }
 
-async fn login<S: UserStore + SessionStore>(
+async fn login<S: UserStore + SessionStore + ThrottleStore>(
     app: &App<S>,
     cx: &mut Cx<'_>,
 ) -> Result<Reply, ApiError> {
@@ -38,7 +41,7 @@ async fn login<S: UserStore + SessionStore>(
         return Ok(cx.options());
     }
     let (username, password) = tutorial_credentials(&cx.data()?)?;
-    let Some(user) = check_credentials(app, &username, password).await? else {
+    let Some(user) = check_credentials(app, cx, &username, password).await? else {
         return Err(ApiError::empty(StatusCode::FORBIDDEN));
     };
     start_session(app, cx, &user).await?;

@@ -10,7 +10,7 @@ use auth::App;
 use auth::authn::authenticate;
 use auth::lambda_http::http::StatusCode;
 use auth::lambda_http::{Body, Request, Response};
-use auth::store::{SessionStore, UpdateUserError, UserAdmin, UserChange};
+use auth::store::{SessionStore, ThrottleStore, UpdateUserError, UserChange, UserStore};
 use auth::web::{ApiError, Call, Cx, Reply, Serves, View, ViewKind};
 
 pub static VIEW: View = View {
@@ -20,13 +20,16 @@ pub static VIEW: View = View {
     options: r#"{"name":"Logout All","description":"Ends every session and revokes every token of the caller.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#,
 };
 
-pub async fn handler<S: UserAdmin + SessionStore>(app: &App<S>, req: Request) -> Response<Body> {
+pub async fn handler<S: UserStore + SessionStore + ThrottleStore>(
+    app: &App<S>,
+    req: Request,
+) -> Response<Body> {
     let mut cx = app.cx(&VIEW, &req);
     let outcome = logout_all(app, &mut cx).await;
     cx.finish(outcome)
 }
 
-async fn logout_all<S: UserAdmin + SessionStore>(
+async fn logout_all<S: UserStore + SessionStore + ThrottleStore>(
     app: &App<S>,
     cx: &mut Cx<'_>,
 ) -> Result<Reply, ApiError> {

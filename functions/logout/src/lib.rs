@@ -8,7 +8,7 @@ use auth::App;
 use auth::authn::authenticate;
 use auth::lambda_http::http::StatusCode;
 use auth::lambda_http::{Body, Request, Response};
-use auth::store::{SessionStore, UserStore, valid_session_key};
+use auth::store::{SessionStore, ThrottleStore, UserStore, valid_session_key};
 use auth::web::{ApiError, Call, Cx, Reply, SESSION_COOKIE, Serves, View, ViewKind};
 
 pub static VIEW: View = View {
@@ -18,13 +18,16 @@ pub static VIEW: View = View {
     options: r#"{"name":"Logout","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#,
 };
 
-pub async fn handler<S: UserStore + SessionStore>(app: &App<S>, req: Request) -> Response<Body> {
+pub async fn handler<S: UserStore + SessionStore + ThrottleStore>(
+    app: &App<S>,
+    req: Request,
+) -> Response<Body> {
     let mut cx = app.cx(&VIEW, &req);
     let outcome = logout(app, &mut cx).await;
     cx.finish(outcome)
 }
 
-async fn logout<S: UserStore + SessionStore>(
+async fn logout<S: UserStore + SessionStore + ThrottleStore>(
     app: &App<S>,
     cx: &mut Cx<'_>,
 ) -> Result<Reply, ApiError> {

@@ -22,7 +22,8 @@ use auth::lambda_http::{Body, Request, Response};
 use auth::password::{hash_password, verify_password};
 use auth::secrecy::ExposeSecret;
 use auth::serde_json::{Map, Value, json};
-use auth::store::{SessionStore, UpdateUserError, UserAdmin, UserChange};
+use auth::store::{SessionStore, ThrottleStore, UpdateUserError, UserChange, UserStore};
+use auth::throttle;
 use auth::time::now;
 use auth::tokens::{issue_pair, issue_tutorial_token};
 use auth::validators::validate;
@@ -37,13 +38,16 @@ pub static VIEW: View = View {
 
 const WRONG_OLD: &str = "Your old password was entered incorrectly. Please enter it again.";
 
-pub async fn handler<S: UserAdmin + SessionStore>(app: &App<S>, req: Request) -> Response<Body> {
+pub async fn handler<S: UserStore + SessionStore + ThrottleStore>(
+    app: &App<S>,
+    req: Request,
+) -> Response<Body> {
     let mut cx = app.cx(&VIEW, &req);
     let outcome = change(app, &mut cx).await;
     cx.finish(outcome)
 }
 
-async fn change<S: UserAdmin + SessionStore>(
+async fn change<S: UserStore + SessionStore + ThrottleStore>(
     app: &App<S>,
     cx: &mut Cx<'_>,
 ) -> Result<Reply, ApiError> {
@@ -58,7 +62,10 @@ async fn change<S: UserAdmin + SessionStore>(
     let user = caller.user;
 
     let mut errors = Map::new();
-    if !verify_password(old, Some(user.password.clone())).await? {
+    let attempt = throttle::begin(app, &user.username, cx.client_address()).await?;
+    if verify_password(old, Some(user.password.clone())).await? {
+        throttle::succeeded(app, attempt).await?;
+    } else {
         errors.insert("old_password".into(), json!([WRONG_OLD]));
     }
     let problems = validate(new.expose_secret(), &user.username);

@@ -16,6 +16,9 @@
 //!   `next_iat`, `next_exp`, `rotated_at`); `fam#<id>` items revoke a whole
 //!   family of refresh tokens.
 //!
+//! * throttle, partition key `counter_key` (S): `hits`, `expires_at` (TTL) —
+//!   password attempts per username or client address per window.
+//!
 //! Every read is strongly consistent. Items past `expires_at` count as absent.
 
 use std::collections::HashMap;
@@ -34,12 +37,15 @@ use aws_sdk_dynamodb::types::{
 use sha2::{Digest, Sha256};
 
 use super::{
-    CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError, TokenState,
-    TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore, valid_session_key,
-    valid_username,
+    CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError, ThrottleStore,
+    TokenState, TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore,
+    valid_session_key, valid_username,
 };
 use crate::settings::Tables;
 use crate::time::now;
+
+mod admin;
+pub use admin::{ImportRefused, Imported};
 
 const USER_COUNTER: &str = "counter#user_id";
 const ID_ATTEMPTS: usize = 20;
@@ -201,6 +207,64 @@ impl UserStore for DynamoStore {
             .await?
             .filter(|user| user.username == username))
     }
+
+    async fn update_user(&self, id: u64, change: UserChange) -> Result<User, UpdateUserError> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.tables.users)
+            .key("pk", s(id_key(id)))
+            .return_values(ReturnValue::AllNew);
+        let mut condition = "attribute_exists(pk)";
+        request = match change {
+            UserChange::Password { hash, if_current } => {
+                let request = request
+                    .update_expression("SET password = :hash ADD gen :one")
+                    .expression_attribute_values(":hash", s(hash))
+                    .expression_attribute_values(":one", n(1));
+                match if_current {
+                    Some(current) => {
+                        condition = "attribute_exists(pk) AND password = :current";
+                        request.expression_attribute_values(":current", s(current))
+                    }
+                    None => request,
+                }
+            }
+            UserChange::Rehash { hash, if_current } => {
+                condition = "attribute_exists(pk) AND password = :current";
+                request
+                    .update_expression("SET password = :hash")
+                    .expression_attribute_values(":hash", s(hash))
+                    .expression_attribute_values(":current", s(if_current))
+            }
+            UserChange::Active(active) => request
+                .update_expression("SET is_active = :active")
+                .expression_attribute_values(":active", AttributeValue::Bool(active)),
+            UserChange::Revoke => request
+                .update_expression("ADD gen :one")
+                .expression_attribute_values(":one", n(1)),
+        };
+        let result = request.condition_expression(condition).send().await;
+        match result {
+            Ok(out) => {
+                let item = out.attributes.ok_or_else(|| {
+                    self.corrupt(&self.tables.users, "UpdateItem returned nothing")
+                })?;
+                Ok(self.user_from_item(item)?)
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                // Either the user is gone or (with if_current) the hash moved on.
+                match self.user_by_id(id).await? {
+                    None => Err(UpdateUserError::NotFound),
+                    Some(_) => Err(UpdateUserError::Conflict),
+                }
+            }
+            Err(e) => Err(unavailable("UpdateItem", e).into()),
+        }
+    }
 }
 
 impl UserAdmin for DynamoStore {
@@ -264,57 +328,6 @@ impl UserAdmin for DynamoStore {
             }
         }
         Err(StoreError::Unavailable(format!("no free user id after {ID_ATTEMPTS} attempts")).into())
-    }
-
-    async fn update_user(&self, id: u64, change: UserChange) -> Result<User, UpdateUserError> {
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.tables.users)
-            .key("pk", s(id_key(id)))
-            .return_values(ReturnValue::AllNew);
-        let mut condition = "attribute_exists(pk)";
-        request = match change {
-            UserChange::Password { hash, if_current } => {
-                let request = request
-                    .update_expression("SET password = :hash ADD gen :one")
-                    .expression_attribute_values(":hash", s(hash))
-                    .expression_attribute_values(":one", n(1));
-                match if_current {
-                    Some(current) => {
-                        condition = "attribute_exists(pk) AND password = :current";
-                        request.expression_attribute_values(":current", s(current))
-                    }
-                    None => request,
-                }
-            }
-            UserChange::Active(active) => request
-                .update_expression("SET is_active = :active")
-                .expression_attribute_values(":active", AttributeValue::Bool(active)),
-            UserChange::Revoke => request
-                .update_expression("ADD gen :one")
-                .expression_attribute_values(":one", n(1)),
-        };
-        let result = request.condition_expression(condition).send().await;
-        match result {
-            Ok(out) => {
-                let item = out.attributes.ok_or_else(|| {
-                    self.corrupt(&self.tables.users, "UpdateItem returned nothing")
-                })?;
-                Ok(self.user_from_item(item)?)
-            }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                // Either the user is gone or (with if_current) the hash moved on.
-                match self.user_by_id(id).await? {
-                    None => Err(UpdateUserError::NotFound),
-                    Some(_) => Err(UpdateUserError::Conflict),
-                }
-            }
-            Err(e) => Err(unavailable("UpdateItem", e).into()),
-        }
     }
 }
 
@@ -613,13 +626,80 @@ impl TokenStore for DynamoStore {
     }
 }
 
-/// Creates the three tables if they do not exist, waits for them, and turns
-/// on TTL for sessions and blacklist. Safe to run again.
+impl ThrottleStore for DynamoStore {
+    async fn hit(&self, keys: &[String], expires_at: i64) -> Result<Vec<u64>, StoreError> {
+        let hits = keys.iter().map(|key| async move {
+            let out = self
+                .client
+                .update_item()
+                .table_name(&self.tables.throttle)
+                .key("counter_key", s(key.clone()))
+                .update_expression("SET expires_at = :exp ADD hits :one")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":exp", n(expires_at))
+                .return_values(ReturnValue::UpdatedNew)
+                .send()
+                .await
+                .map_err(|e| unavailable("UpdateItem", e))?;
+            out.attributes
+                .as_ref()
+                .and_then(|a| number(a, "hits"))
+                .and_then(|h| u64::try_from(h).ok())
+                .ok_or_else(|| self.corrupt(&self.tables.throttle, "counter without hits"))
+        });
+        futures_util::future::try_join_all(hits).await
+    }
+
+    async fn release(&self, reset: &[String], undo: &[String]) -> Result<(), StoreError> {
+        let resets = reset.iter().map(|key| async move {
+            self.client
+                .delete_item()
+                .table_name(&self.tables.throttle)
+                .key("counter_key", s(key.clone()))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| unavailable("DeleteItem", e))
+        });
+        let undos = undo.iter().map(|key| async move {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.tables.throttle)
+                .key("counter_key", s(key.clone()))
+                .update_expression("ADD hits :minus")
+                .condition_expression("attribute_exists(counter_key) AND hits > :zero")
+                .expression_attribute_values(":minus", n(-1))
+                .expression_attribute_values(":zero", n(0))
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(()),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    Ok(())
+                }
+                Err(e) => Err(unavailable("UpdateItem", e)),
+            }
+        });
+        let (a, b) = tokio::join!(
+            futures_util::future::try_join_all(resets),
+            futures_util::future::try_join_all(undos)
+        );
+        a.and(b).map(|_| ())
+    }
+}
+
+/// Creates the four tables if they do not exist, waits for them, and turns
+/// on TTL for sessions, blacklist and throttle. Safe to run again.
 pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), StoreError> {
     for (name, key) in [
         (&tables.users, "pk"),
         (&tables.sessions, "session_key"),
         (&tables.blacklist, "jti"),
+        (&tables.throttle, "counter_key"),
     ] {
         let created = client
             .create_table()
@@ -653,7 +733,7 @@ pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), Store
             .await
             .map_err(|e| StoreError::Unavailable(format!("waiting for table {name}: {e}")))?;
     }
-    for name in [&tables.sessions, &tables.blacklist] {
+    for name in [&tables.sessions, &tables.blacklist, &tables.throttle] {
         let current = client
             .describe_time_to_live()
             .table_name(name)

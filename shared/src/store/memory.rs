@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{
-    CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError, TokenState,
-    TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore,
+    CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError, ThrottleStore,
+    TokenState, TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore,
 };
 use crate::time::now;
 
@@ -22,6 +22,7 @@ struct State {
     sessions: HashMap<String, Session>,
     blacklist: HashMap<String, Revocation>,
     families: HashMap<String, i64>,
+    counters: HashMap<String, (u64, i64)>,
 }
 
 impl State {
@@ -75,6 +76,29 @@ impl UserStore for MemoryStore {
             .and_then(|id| state.users.get(id))
             .cloned())
     }
+
+    async fn update_user(&self, id: u64, change: UserChange) -> Result<User, UpdateUserError> {
+        let mut state = self.state();
+        let user = state.users.get_mut(&id).ok_or(UpdateUserError::NotFound)?;
+        match change {
+            UserChange::Password { hash, if_current } => {
+                if if_current.is_some_and(|current| current != user.password) {
+                    return Err(UpdateUserError::Conflict);
+                }
+                user.password = hash;
+                user.generation += 1;
+            }
+            UserChange::Rehash { hash, if_current } => {
+                if if_current != user.password {
+                    return Err(UpdateUserError::Conflict);
+                }
+                user.password = hash;
+            }
+            UserChange::Active(active) => user.is_active = active,
+            UserChange::Revoke => user.generation += 1,
+        }
+        Ok(user.clone())
+    }
 }
 
 impl UserAdmin for MemoryStore {
@@ -98,23 +122,6 @@ impl UserAdmin for MemoryStore {
         state.usernames.insert(user.username.clone(), user.id);
         state.users.insert(user.id, user.clone());
         Ok(user)
-    }
-
-    async fn update_user(&self, id: u64, change: UserChange) -> Result<User, UpdateUserError> {
-        let mut state = self.state();
-        let user = state.users.get_mut(&id).ok_or(UpdateUserError::NotFound)?;
-        match change {
-            UserChange::Password { hash, if_current } => {
-                if if_current.is_some_and(|current| current != user.password) {
-                    return Err(UpdateUserError::Conflict);
-                }
-                user.password = hash;
-                user.generation += 1;
-            }
-            UserChange::Active(active) => user.is_active = active,
-            UserChange::Revoke => user.generation += 1,
-        }
-        Ok(user.clone())
     }
 }
 
@@ -196,6 +203,37 @@ impl TokenStore for MemoryStore {
         let mut state = self.state();
         let entry = state.families.entry(fam.to_owned()).or_insert(expires_at);
         *entry = (*entry).max(expires_at);
+        Ok(())
+    }
+}
+
+impl ThrottleStore for MemoryStore {
+    async fn hit(&self, keys: &[String], expires_at: i64) -> Result<Vec<u64>, StoreError> {
+        let now = now();
+        let mut state = self.state();
+        Ok(keys
+            .iter()
+            .map(|k| {
+                let c = state.counters.entry(k.clone()).or_insert((0, expires_at));
+                if c.1 <= now {
+                    *c = (0, expires_at);
+                }
+                c.0 += 1;
+                c.0
+            })
+            .collect())
+    }
+
+    async fn release(&self, reset: &[String], undo: &[String]) -> Result<(), StoreError> {
+        let mut state = self.state();
+        for k in reset {
+            state.counters.remove(k);
+        }
+        for k in undo {
+            if let Some(c) = state.counters.get_mut(k) {
+                c.0 = c.0.saturating_sub(1);
+            }
+        }
         Ok(())
     }
 }

@@ -11,7 +11,7 @@ mod memory;
 
 use std::future::Future;
 
-pub use dynamo::{DynamoStore, create_tables};
+pub use dynamo::{DynamoStore, ImportRefused, Imported, create_tables};
 pub use memory::MemoryStore;
 use thiserror::Error;
 
@@ -99,6 +99,13 @@ pub enum UserChange {
         hash: String,
         if_current: Option<String>,
     },
+    /// The same password re-hashed in our format (a Django hash upgraded
+    /// at login): `gen` stays, so sessions and tokens live on. Only if the
+    /// stored hash is still `if_current` (else Conflict).
+    Rehash {
+        hash: String,
+        if_current: String,
+    },
     Active(bool),
     /// Logout everywhere: moves `gen` on.
     Revoke,
@@ -118,6 +125,7 @@ impl std::fmt::Debug for UserChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             UserChange::Password { .. } => f.write_str("Password"),
+            UserChange::Rehash { .. } => f.write_str("Rehash"),
             UserChange::Active(a) => write!(f, "Active({a})"),
             UserChange::Revoke => f.write_str("Revoke"),
         }
@@ -159,6 +167,13 @@ pub trait UserStore: Send + Sync {
         &self,
         username: &str,
     ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// Applies `change` in one conditional write; the user afterwards.
+    fn update_user(
+        &self,
+        id: u64,
+        change: UserChange,
+    ) -> impl Future<Output = Result<User, UpdateUserError>> + Send;
 }
 
 pub trait UserAdmin: UserStore {
@@ -168,12 +183,6 @@ pub trait UserAdmin: UserStore {
         username: &str,
         password_hash: &str,
     ) -> impl Future<Output = Result<User, CreateUserError>> + Send;
-
-    fn update_user(
-        &self,
-        id: u64,
-        change: UserChange,
-    ) -> impl Future<Output = Result<User, UpdateUserError>> + Send;
 }
 
 pub trait SessionStore: Send + Sync {
@@ -242,9 +251,29 @@ pub trait TokenStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// Counters of password attempts, per username and per client address,
+/// in fixed windows (see `crate::throttle`).
+pub trait ThrottleStore: Send + Sync {
+    /// Adds one attempt to each counter in `keys` (atomically); the new
+    /// counts, in order. The counters expire at `expires_at`.
+    fn hit(
+        &self,
+        keys: &[String],
+        expires_at: i64,
+    ) -> impl Future<Output = Result<Vec<u64>, StoreError>> + Send;
+
+    /// After a successful check: forgets the counter `reset` and takes the
+    /// attempt back from each of `undo`.
+    fn release(
+        &self,
+        reset: &[String],
+        undo: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 /// Everything the functions use; both stores implement it.
-pub trait Store: UserStore + SessionStore + TokenStore {}
-impl<T: UserStore + SessionStore + TokenStore> Store for T {}
+pub trait Store: UserStore + SessionStore + TokenStore + ThrottleStore {}
+impl<T: UserStore + SessionStore + TokenStore + ThrottleStore> Store for T {}
 
 /// Usernames that can exist: 1 to 150 characters, Django's
 /// `UnicodeUsernameValidator` (`^[\w.@+-]+\Z`).

@@ -1,7 +1,7 @@
 //! API.md "Authenticating a request": the order, and every error.
 
 use base64::Engine;
-use integration_tests::auth::store::{Session, SessionStore, UserAdmin, UserChange};
+use integration_tests::auth::store::{Session, SessionStore, UserChange, UserStore};
 use integration_tests::auth::time::now;
 use integration_tests::{ALICE_PASSWORD, Req, Resp, TestApp, call, spawn_app};
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! reuse detection and the reuse interval, logout everywhere, password
 //! change, and signing-key rotation — all against the DynamoDB-API server.
 
-use integration_tests::auth::store::{SessionStore, UserAdmin, UserChange};
+use integration_tests::auth::store::{SessionStore, UserChange, UserStore};
 use integration_tests::{
     ALICE_PASSWORD, BOB_PASSWORD, Req, Resp, TestApp, app_on, call, spawn_app, spawn_app_with,
 };

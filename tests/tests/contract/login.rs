@@ -1,6 +1,6 @@
 //! `POST login` — API.md "Session login, logout".
 
-use integration_tests::auth::store::{SessionStore, UserAdmin, UserChange};
+use integration_tests::auth::store::{SessionStore, UserChange, UserStore};
 use integration_tests::auth::time::now;
 use integration_tests::{ALICE_PASSWORD, Req, call, spawn_app, spawn_app_with};
 use serde_json::json;

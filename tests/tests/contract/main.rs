@@ -7,6 +7,7 @@ mod blacklist;
 mod calls;
 mod common;
 mod csrf;
+mod django;
 mod events;
 mod info;
 mod jwt_login;
@@ -16,6 +17,7 @@ mod logout;
 mod obtain;
 mod refresh;
 mod store;
+mod throttle;
 mod verify;
 
 use integration_tests::auth::jwt::JwtBackend;

@@ -1,6 +1,6 @@
 //! `POST login/simpleJWT/refresh`.
 
-use integration_tests::auth::store::{TokenStore, UserAdmin, UserChange};
+use integration_tests::auth::store::{TokenStore, UserChange, UserStore};
 use integration_tests::auth::time::now;
 use integration_tests::{Req, TestApp, call, spawn_app, spawn_app_with};
 use serde_json::json;

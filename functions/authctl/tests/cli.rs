@@ -1,0 +1,280 @@
+//! authctl end to end: the real binary against the DynamoDB-API server.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use integration_tests::auth::store::{
+    DynamoStore, Session, SessionStore, ThrottleStore, UserStore,
+};
+use integration_tests::auth::throttle::username_keys;
+use integration_tests::auth::time::now;
+use integration_tests::{fresh_tables, moto_endpoint, workspace};
+
+struct Ctl {
+    tables: integration_tests::auth::settings::Tables,
+    endpoint: String,
+}
+
+impl Ctl {
+    fn new() -> Self {
+        Ctl {
+            tables: fresh_tables(),
+            endpoint: moto_endpoint(),
+        }
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_authctl"))
+            .args(args)
+            .env("AWS_ENDPOINT_URL_DYNAMODB", &self.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("USERS_TABLE", &self.tables.users)
+            .env("SESSIONS_TABLE", &self.tables.sessions)
+            .env("BLACKLIST_TABLE", &self.tables.blacklist)
+            .env("THROTTLE_TABLE", &self.tables.throttle)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("authctl runs");
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+        drop(input);
+        child.wait_with_output().unwrap()
+    }
+
+    #[track_caller]
+    fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let out = self.run(args, stdin);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[track_caller]
+    fn fails(&self, args: &[&str], stdin: Option<&str>, code: i32) -> String {
+        let out = self.run(args, stdin);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    async fn store(&self) -> DynamoStore {
+        DynamoStore::new(
+            integration_tests::client_for(&self.endpoint).await,
+            self.tables.clone(),
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn users_from_creation_to_deletion() {
+    let ctl = Ctl::new();
+    assert!(ctl.ok(&["create-tables"], None).starts_with("tables ready"));
+    ctl.ok(&["create-tables"], None); // idempotent
+    assert_eq!(
+        ctl.ok(
+            &["create-user", "alice", "--password-stdin"],
+            Some("pw one\n")
+        ),
+        "1\n"
+    );
+    assert_eq!(
+        ctl.ok(&["create-user", "bob", "--password-stdin"], Some("pw two")),
+        "2\n"
+    );
+    ctl.fails(&["create-user", "bob", "--password-stdin"], Some("x"), 4);
+    ctl.fails(
+        &["create-user", "no spaces", "--password-stdin"],
+        Some("x"),
+        1,
+    );
+    ctl.fails(&["create-user", "carol", "--password-stdin"], Some(""), 1);
+    ctl.fails(&["create-user", "carol"], None, 2);
+
+    let list = ctl.ok(&["list"], None);
+    assert!(
+        list.contains("alice") && list.contains("bob") && list.contains("argon2id"),
+        "{list}"
+    );
+    let show = ctl.ok(&["show", "alice"], None);
+    assert!(
+        show.contains("id: 1\nusername: alice\nactive: true\npassword: argon2id\ngeneration: 0"),
+        "{show}"
+    );
+    ctl.fails(&["show", "nobody"], None, 3);
+
+    ctl.ok(&["deactivate", "bob"], None);
+    assert!(ctl.ok(&["show", "bob"], None).contains("active: false"));
+    ctl.ok(&["activate", "bob"], None);
+    assert!(ctl.ok(&["show", "bob"], None).contains("active: true"));
+
+    ctl.ok(
+        &["set-password", "alice", "--password-stdin"],
+        Some("pw three\n"),
+    );
+    assert!(ctl.ok(&["show", "alice"], None).contains("generation: 1"));
+    ctl.ok(&["revoke", "alice"], None);
+    assert!(ctl.ok(&["show", "alice"], None).contains("generation: 2"));
+
+    // delete also ends the user's sessions
+    let store = ctl.store().await;
+    for key in [
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2",
+    ] {
+        let s = Session {
+            session_key: key.into(),
+            user_id: 2,
+            auth_hash: "h".into(),
+            expires_at: now() + 100,
+        };
+        store.create_session(&s, None).await.unwrap();
+    }
+    assert!(
+        ctl.ok(&["delete", "bob"], None)
+            .contains("2 sessions ended")
+    );
+    assert!(store.user_by_username("bob").await.unwrap().is_none());
+    assert!(
+        store
+            .session("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    ctl.fails(&["delete", "bob"], None, 3);
+    ctl.fails(&["revoke", "bob"], None, 3);
+    // the name is free again; ids are never reused
+    assert_eq!(
+        ctl.ok(&["create-user", "bob", "--password-stdin"], Some("pw")),
+        "3\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unthrottle_clears_the_username_counters() {
+    let ctl = Ctl::new();
+    ctl.ok(&["create-tables"], None);
+    let store = ctl.store().await;
+    let keys = username_keys(900, "alice");
+    store.hit(&keys[..1], now() + 900).await.unwrap();
+    assert_eq!(store.hit(&keys[..1], now() + 900).await.unwrap(), [2]);
+    ctl.ok(&["unthrottle", "alice"], None);
+    assert_eq!(
+        store.hit(&keys[..1], now() + 900).await.unwrap(),
+        [1],
+        "counting starts afresh"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_django_is_idempotent_and_reports_bad_records() {
+    let ctl = Ctl::new();
+    ctl.ok(&["create-tables"], None);
+    let fixture = workspace().join("tests/fixtures/django-dumpdata.json");
+    let file = fixture.to_str().unwrap();
+
+    let dry = ctl.ok(&["import-django", file, "--dry-run"], None);
+    assert!(
+        dry.contains("6 would be created, 0 unchanged, 0 would be updated, 0 skipped"),
+        "{dry}"
+    );
+    assert!(
+        ctl.ok(&["list"], None).lines().count() == 1,
+        "a dry run writes nothing"
+    );
+
+    let first = ctl.ok(&["import-django", file], None);
+    assert!(
+        first.contains("6 created, 0 unchanged, 0 updated, 0 skipped"),
+        "{first}"
+    );
+    let second = ctl.ok(&["import-django", file], None);
+    assert!(
+        second.contains("0 created, 6 unchanged, 0 updated, 0 skipped"),
+        "{second}"
+    );
+    assert!(second.contains("nothing to do"), "{second}");
+    let list = ctl.ok(&["list"], None);
+    for (id, name, format) in [
+        (1, "pbkdf", "pbkdf2_sha256"),
+        (2, "argon", "argon2 (django)"),
+        (3, "bcrypt", "bcrypt_sha256"),
+        (5, "nopassword", "unusable"),
+    ] {
+        assert!(
+            list.lines()
+                .any(|l| l.contains(&format!("{id}  {name}")) && l.contains(format)),
+            "{list}"
+        );
+    }
+    assert_eq!(
+        ctl.ok(&["create-user", "next", "--password-stdin"], Some("pw")),
+        "7\n"
+    );
+
+    // bad records and conflicts are reported, the rest still imported
+    let bad = std::env::temp_dir().join(format!("dump-{}.json", std::process::id()));
+    std::fs::write(
+        &bad,
+        r#"[
+          {"model": "users.user", "pk": 8, "fields": {"password": "!x", "username": "fine"}},
+          {"model": "users.user", "pk": 9, "fields": {"password": "md5$a$b", "username": "oldhash"}},
+          {"model": "users.user", "pk": 10, "fields": {"password": "!x", "username": ""}},
+          {"model": "users.user", "pk": 1, "fields": {"password": "!changed", "username": "pbkdf"}},
+          {"model": "users.user", "pk": 11, "fields": {"password": "!x", "username": "argon"}}
+        ]"#,
+    )
+    .unwrap();
+    let out = ctl.run(&["import-django", bad.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(6));
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        report.contains("1 created, 0 unchanged, 0 updated, 4 skipped"),
+        "{report}"
+    );
+    for reason in [
+        "unknown password hash format",
+        "no username",
+        "differs from the stored user (use --overwrite)",
+        "username taken by user id 2",
+    ] {
+        assert!(report.contains(reason), "{reason}: {report}");
+    }
+    ctl.fails(&["import-django", "/nonexistent.json"], None, 1);
+}
+
+#[test]
+fn every_command_has_help() {
+    let ctl = Ctl::new();
+    for cmd in [
+        "create-tables",
+        "create-user",
+        "set-password",
+        "list",
+        "show",
+        "activate",
+        "deactivate",
+        "delete",
+        "revoke",
+        "unthrottle",
+        "import-django",
+        "fill-events",
+    ] {
+        let out = ctl.ok(&[cmd, "--help"], None);
+        assert!(out.contains("Usage: authctl"), "{cmd}: {out}");
+    }
+    assert!(ctl.ok(&["--help"], None).contains("Exit codes"));
+}

@@ -1,0 +1,129 @@
+//! Reading the users out of Django's `dumpdata` JSON
+//! (`python manage.py dumpdata users.User` or `auth.User`).
+
+use crate::password::importable;
+use crate::store::{User, valid_username};
+use serde_json::Value;
+
+/// One record of the file: a user to import, or why it cannot be.
+#[derive(Debug)]
+pub enum Record {
+    User(User),
+    Bad { label: String, reason: String },
+}
+
+/// Every record of a dumpdata file, in file order. Fails only if the file
+/// is not a JSON list; bad records are reported one by one.
+pub fn read(text: &str) -> Result<Vec<Record>, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let Value::Array(items) = value else {
+        return Err("not a dumpdata file: expected a JSON list of objects".into());
+    };
+    Ok(items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| record(i, item))
+        .collect())
+}
+
+fn record(index: usize, item: &Value) -> Record {
+    let pk = item.get("pk").and_then(Value::as_u64).filter(|id| *id > 0);
+    let fields = item.get("fields");
+    let username = fields
+        .and_then(|f| f.get("username"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let label = match (pk, username) {
+        (Some(id), "") => format!("record {} (id {id})", index + 1),
+        (_, name) if !name.is_empty() => format!("{name:?}"),
+        _ => format!("record {}", index + 1),
+    };
+    let bad = |reason: &str| Record::Bad {
+        label: label.clone(),
+        reason: reason.to_owned(),
+    };
+    let model = item
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !model.eq_ignore_ascii_case("users.user") && !model.eq_ignore_ascii_case("auth.user") {
+        return bad(&format!("not a user record (model {model:?})"));
+    }
+    let Some(id) = pk else {
+        return bad("no numeric id (pk)");
+    };
+    let Some(fields) = fields else {
+        return bad("no fields");
+    };
+    if username.is_empty() {
+        return bad("no username");
+    }
+    if !valid_username(username) {
+        return bad("invalid username (1-150 letters, digits and @/./+/-/_)");
+    }
+    let password = fields
+        .get("password")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !importable(password) {
+        return bad("unknown password hash format");
+    }
+    let is_active = fields
+        .get("is_active")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    Record::User(User {
+        id,
+        username: username.to_owned(),
+        password: password.to_owned(),
+        is_active,
+        generation: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_users_and_reports_bad_records() {
+        let text = r#"[
+          {"model": "users.user", "pk": 3, "fields": {"password": "pbkdf2_sha256$1000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "username": "carol", "is_active": false, "email": ""}},
+          {"model": "auth.user", "pk": 4, "fields": {"password": "!unusable", "username": "dan"}},
+          {"model": "users.user", "pk": 5, "fields": {"password": "md5$x$y", "username": "eve"}},
+          {"model": "users.user", "pk": 6, "fields": {"password": "!x", "username": ""}},
+          {"model": "users.user", "fields": {"password": "!x", "username": "nopk"}},
+          {"model": "sessions.session", "pk": "abc", "fields": {}}
+        ]"#;
+        let records = read(text).unwrap();
+        assert_eq!(records.len(), 6);
+        match &records[0] {
+            Record::User(u) => {
+                assert_eq!(
+                    (u.id, u.username.as_str(), u.is_active),
+                    (3, "carol", false)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&records[1], Record::User(u) if u.is_active && u.id == 4));
+        let reasons: Vec<String> = records[2..]
+            .iter()
+            .map(|r| match r {
+                Record::Bad { reason, .. } => reason.clone(),
+                Record::User(u) => panic!("{u:?} accepted"),
+            })
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "unknown password hash format",
+                "no username",
+                "no numeric id (pk)",
+                "not a user record (model \"sessions.session\")"
+            ]
+        );
+        assert!(read("{}").is_err());
+        assert!(read("nope").is_err());
+    }
+}

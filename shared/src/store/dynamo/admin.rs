@@ -1,0 +1,265 @@
+//! Administration on the DynamoDB store, for `authctl`: listing, deleting
+//! (with the user's sessions), and importing users with given ids.
+//! Listing and ending sessions scan a table: fine for an admin command,
+//! never done on a request path.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+
+use super::{
+    DynamoStore, Item, USER_COUNTER, cancelled_by_condition, id_key, n, s, unavailable,
+    username_key,
+};
+use crate::store::{StoreError, UpdateUserError, User, UserChange, UserStore};
+
+/// What importing one user did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    Created,
+    /// Already there, identical.
+    Unchanged,
+    /// Already there with other data, replaced (`--overwrite`).
+    Updated,
+}
+
+/// Why a user was not imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportRefused {
+    /// The id exists with other data (password or active flag).
+    Differs,
+    /// The username belongs to another id.
+    UsernameTaken(u64),
+    /// The id belongs to another username.
+    IdTaken(String),
+}
+
+impl std::fmt::Display for ImportRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImportRefused::Differs => f.write_str("differs from the stored user (use --overwrite)"),
+            ImportRefused::UsernameTaken(id) => write!(f, "username taken by user id {id}"),
+            ImportRefused::IdTaken(name) => write!(f, "id belongs to user {name:?}"),
+        }
+    }
+}
+
+impl DynamoStore {
+    /// Every user, by id.
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let mut users = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.tables.users)
+                .filter_expression("begins_with(pk, :p)")
+                .expression_attribute_values(":p", s("id#"))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| unavailable("Scan", e))?;
+            for item in out.items.unwrap_or_default() {
+                users.push(self.user_from_item(item)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        users.sort_by_key(|u| u.id);
+        Ok(users)
+    }
+
+    /// Deletes the user's two items in one transaction.
+    pub async fn delete_user(&self, user: &User) -> Result<(), UpdateUserError> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
+        let by_id = Delete::builder()
+            .table_name(&self.tables.users)
+            .key("pk", s(id_key(user.id)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(build)?;
+        let by_name = Delete::builder()
+            .table_name(&self.tables.users)
+            .key("pk", s(username_key(&user.username)))
+            .condition_expression("id = :id")
+            .expression_attribute_values(":id", n(user.id))
+            .build()
+            .map_err(build)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(by_id).build())
+            .transact_items(TransactWriteItem::builder().delete(by_name).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if cancelled_by_condition(&e, 0) || cancelled_by_condition(&e, 1) => {
+                Err(UpdateUserError::NotFound)
+            }
+            Err(e) => Err(unavailable("TransactWriteItems", e).into()),
+        }
+    }
+
+    /// Deletes every session of `user_id`; how many there were.
+    pub async fn end_sessions(&self, user_id: u64) -> Result<usize, StoreError> {
+        let mut ended = 0;
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.tables.sessions)
+                .filter_expression("user_id = :id")
+                .expression_attribute_values(":id", n(user_id))
+                .projection_expression("session_key")
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| unavailable("Scan", e))?;
+            for item in out.items.unwrap_or_default() {
+                if let Some(key) = item.get("session_key") {
+                    self.client
+                        .delete_item()
+                        .table_name(&self.tables.sessions)
+                        .key("session_key", key.clone())
+                        .send()
+                        .await
+                        .map_err(|e| unavailable("DeleteItem", e))?;
+                    ended += 1;
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(ended)
+    }
+
+    /// Imports `user` with its own id: created if both the id and the name
+    /// are free (one conditional transaction), unchanged if identical,
+    /// updated only with `overwrite`. With `dry_run` nothing is written and
+    /// the answer says what would happen.
+    pub async fn import_user(
+        &self,
+        user: &User,
+        overwrite: bool,
+        dry_run: bool,
+    ) -> Result<Result<Imported, ImportRefused>, StoreError> {
+        if dry_run {
+            return self.import_verdict(user, overwrite).await;
+        }
+        let mut user_item: Item = serde_dynamo::to_item(user)
+            .map_err(|e| StoreError::Unavailable(format!("serialize user: {e}")))?;
+        user_item.insert("pk".into(), s(id_key(user.id)));
+        user_item.insert("created_at".into(), n(crate::time::now()));
+        let pointer: Item = HashMap::from([
+            ("pk".to_owned(), s(username_key(&user.username))),
+            ("id".to_owned(), n(user.id)),
+        ]);
+        let put = |item: Item| {
+            Put::builder()
+                .table_name(&self.tables.users)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map(|p| TransactWriteItem::builder().put(p).build())
+                .map_err(|e| StoreError::Unavailable(format!("build Put: {e}")))
+        };
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(put(user_item)?)
+            .transact_items(put(pointer)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Ok(Imported::Created)),
+            Err(e) if cancelled_by_condition(&e, 0) || cancelled_by_condition(&e, 1) => {
+                match self.import_verdict(user, overwrite).await? {
+                    Ok(Imported::Updated) => self.overwrite(user).await,
+                    other => Ok(other),
+                }
+            }
+            Err(e) => Err(unavailable("TransactWriteItems", e)),
+        }
+    }
+
+    /// What importing `user` would do, from what is stored now.
+    async fn import_verdict(
+        &self,
+        user: &User,
+        overwrite: bool,
+    ) -> Result<Result<Imported, ImportRefused>, StoreError> {
+        let (by_id, by_name) = tokio::join!(
+            self.user_by_id(user.id),
+            self.user_by_username(&user.username)
+        );
+        let (by_id, by_name) = (by_id?, by_name?);
+        if let Some(other) = by_name.as_ref().filter(|u| u.id != user.id) {
+            return Ok(Err(ImportRefused::UsernameTaken(other.id)));
+        }
+        Ok(match by_id {
+            None => Ok(Imported::Created),
+            Some(stored) if stored.username != user.username => {
+                Err(ImportRefused::IdTaken(stored.username))
+            }
+            Some(stored)
+                if stored.password == user.password && stored.is_active == user.is_active =>
+            {
+                Ok(Imported::Unchanged)
+            }
+            Some(_) if overwrite => Ok(Imported::Updated),
+            Some(_) => Err(ImportRefused::Differs),
+        })
+    }
+
+    async fn overwrite(&self, user: &User) -> Result<Result<Imported, ImportRefused>, StoreError> {
+        let update = |change| async move {
+            match self.update_user(user.id, change).await {
+                Ok(_) | Err(UpdateUserError::Conflict) => Ok(()),
+                Err(UpdateUserError::NotFound) => Err(StoreError::Unavailable(
+                    "the user vanished while being overwritten".into(),
+                )),
+                Err(UpdateUserError::Store(e)) => Err(e),
+            }
+        };
+        let stored = self.user_by_id(user.id).await?;
+        if stored.as_ref().is_some_and(|u| u.password != user.password) {
+            update(UserChange::password(user.password.clone())).await?;
+        }
+        update(UserChange::Active(user.is_active)).await?;
+        Ok(Ok(Imported::Updated))
+    }
+
+    /// Makes sure new users get ids above `at_least` (after an import).
+    pub async fn raise_id_counter(&self, at_least: u64) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.users)
+            .key("pk", s(USER_COUNTER))
+            .update_expression("SET #v = :max")
+            .condition_expression("attribute_not_exists(#v) OR #v < :max")
+            .expression_attribute_names("#v", "value")
+            .expression_attribute_values(":max", AttributeValue::N(at_least.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(unavailable("UpdateItem", e)),
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Moving users over from Django: a `dumpdata` file made by the reference
+//! imports with ids, names, active flags and hashes kept; each user logs in
+//! with the Django password, after which the stored hash is our Argon2id,
+//! sessions live on, and the user still logs in.
+
+use integration_tests::auth::django::{self, Record};
+use integration_tests::auth::fixtures::Credentials;
+use integration_tests::auth::password::hash_format;
+use integration_tests::auth::store::{
+    DynamoStore, ImportRefused, Imported, User, UserAdmin, UserChange, UserStore,
+};
+use integration_tests::{Req, TestApp, app_on, call, fresh_store, workspace};
+use serde_json::json;
+
+use super::*;
+
+const PEOPLE: [(&str, &str); 4] = [
+    ("pbkdf", "pbkdf2 password 1"),
+    ("argon", "argon2 password ✓"),
+    ("bcrypt", "bcrypt password 3"),
+    ("argon2i", "argon2i password 4"),
+];
+
+fn dumpdata() -> Vec<User> {
+    let text =
+        std::fs::read_to_string(workspace().join("tests/fixtures/django-dumpdata.json")).unwrap();
+    django::read(&text)
+        .unwrap()
+        .into_iter()
+        .map(|r| match r {
+            Record::User(u) => u,
+            Record::Bad { label, reason } => panic!("{label}: {reason}"),
+        })
+        .collect()
+}
+
+async fn imported() -> (TestApp, DynamoStore) {
+    let store = fresh_store().await;
+    for user in dumpdata() {
+        assert_eq!(
+            store.import_user(&user, false, false).await.unwrap(),
+            Ok(Imported::Created),
+            "{}",
+            user.username
+        );
+    }
+    store.raise_id_counter(6).await.unwrap();
+    let app = app_on(&store, &[]);
+    let placeholder = store.user_by_id(1).await.unwrap().unwrap();
+    (
+        TestApp {
+            app,
+            alice: placeholder.clone(),
+            bob: placeholder,
+            calls: Default::default(),
+        },
+        store,
+    )
+}
+
+fn login_as(name: &str, password: &str) -> Req {
+    Req::post(LOGIN).json(&json!({"username": name, "password": password}))
+}
+
+#[tokio::test]
+async fn imported_users_log_in_with_their_django_passwords_and_get_upgraded() {
+    let (t, store) = imported().await;
+    for (id, (name, password)) in PEOPLE.iter().enumerate() {
+        let before = store.user_by_username(name).await.unwrap().unwrap();
+        assert_eq!(before.id, id as u64 + 1, "ids kept");
+        assert_ne!(
+            hash_format(&before.password),
+            "argon2id",
+            "{name} starts with a Django hash"
+        );
+        // a session from before the upgrade
+        let old_session = Credentials::mint(&t.app, &before)
+            .await
+            .unwrap()
+            .fill("{{SESSION_ID}}");
+
+        call!(login, t, login_as(name, "not the password")).assert(403, "");
+        call!(login, t, login_as(name, password)).assert(200, r#"{"message":"success"}"#);
+
+        let after = store.user_by_username(name).await.unwrap().unwrap();
+        assert_eq!(hash_format(&after.password), "argon2id", "{name} upgraded");
+        assert!(
+            after
+                .password
+                .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+        );
+        assert_eq!(
+            after.generation, before.generation,
+            "an upgrade is not a password change"
+        );
+        call!(info, t, Req::get(INFO).cookie("sessionid", &old_session)).assert(
+            200,
+            &format!(r#"{{"id":{},"username":"{name}"}}"#, before.id),
+        );
+        call!(login, t, login_as(name, password)).assert(200, r#"{"message":"success"}"#);
+        let r = call!(
+            token_obtain_pair,
+            t,
+            Req::post(OBTAIN).json(&json!({"username": name, "password": password}))
+        );
+        assert_eq!(r.status, 200, "{name}: {}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn unusable_and_inactive_django_users_cannot_log_in() {
+    let (t, store) = imported().await;
+    let nopassword = store.user_by_username("nopassword").await.unwrap().unwrap();
+    assert_eq!(hash_format(&nopassword.password), "unusable");
+    for guess in ["", "!", &nopassword.password, &nopassword.password[1..]] {
+        if !guess.is_empty() {
+            call!(login, t, login_as("nopassword", guess)).assert(403, "");
+        }
+    }
+    let retired = store.user_by_username("retired").await.unwrap().unwrap();
+    assert!(!retired.is_active);
+    call!(login, t, login_as("retired", "retired password 5")).assert(403, "");
+    assert_ne!(
+        hash_format(
+            &store
+                .user_by_username("retired")
+                .await
+                .unwrap()
+                .unwrap()
+                .password
+        ),
+        "argon2id",
+        "no upgrade for a refused login"
+    );
+}
+
+#[tokio::test]
+async fn importing_again_changes_nothing_and_conflicts_are_refused() {
+    let (_t, store) = imported().await;
+    let before = integration_tests::snapshot(&store).await;
+    for user in dumpdata() {
+        assert_eq!(
+            store.import_user(&user, false, false).await.unwrap(),
+            Ok(Imported::Unchanged)
+        );
+        assert_eq!(
+            store.import_user(&user, false, true).await.unwrap(),
+            Ok(Imported::Unchanged)
+        );
+    }
+    assert_eq!(
+        integration_tests::snapshot(&store).await,
+        before,
+        "idempotent"
+    );
+
+    let mut users = dumpdata();
+    let mut changed = users.remove(0);
+    changed.is_active = false;
+    assert_eq!(
+        store.import_user(&changed, false, false).await.unwrap(),
+        Err(ImportRefused::Differs)
+    );
+    assert_eq!(
+        store.import_user(&changed, true, true).await.unwrap(),
+        Ok(Imported::Updated),
+        "dry run"
+    );
+    assert_eq!(
+        integration_tests::snapshot(&store).await,
+        before,
+        "a dry run writes nothing"
+    );
+    assert_eq!(
+        store.import_user(&changed, true, false).await.unwrap(),
+        Ok(Imported::Updated)
+    );
+    assert!(!store.user_by_id(1).await.unwrap().unwrap().is_active);
+
+    let mut renamed = users[0].clone();
+    renamed.username = "someone-else".into();
+    assert_eq!(
+        store.import_user(&renamed, true, false).await.unwrap(),
+        Err(ImportRefused::IdTaken("argon".into()))
+    );
+    let mut moved = users[0].clone();
+    moved.id = 99;
+    assert_eq!(
+        store.import_user(&moved, true, false).await.unwrap(),
+        Err(ImportRefused::UsernameTaken(2))
+    );
+    // new users continue after the highest imported id
+    assert_eq!(store.create_user("newcomer", "h").await.unwrap().id, 7);
+}
+
+#[tokio::test]
+async fn a_password_changed_meanwhile_is_never_overwritten_by_an_upgrade() {
+    let (_t, store) = imported().await;
+    let user = store.user_by_username("bcrypt").await.unwrap().unwrap();
+    store
+        .update_user(user.id, UserChange::password("set meanwhile"))
+        .await
+        .unwrap();
+    let stale = UserChange::Rehash {
+        hash: "upgrade".into(),
+        if_current: user.password.clone(),
+    };
+    assert!(store.update_user(user.id, stale).await.is_err());
+    assert_eq!(
+        store.user_by_id(user.id).await.unwrap().unwrap().password,
+        "set meanwhile"
+    );
+}

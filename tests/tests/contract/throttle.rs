@@ -1,0 +1,159 @@
+//! Throttling of password guessing: per username and per client address,
+//! before any hashing, on every path that checks a password.
+
+use integration_tests::{ALICE_PASSWORD, Req, Resp, TestApp, call, spawn_app, spawn_app_with};
+use serde_json::json;
+
+use super::*;
+
+fn login_as(user: &str, password: &str) -> Req {
+    Req::post(LOGIN).json(&json!({"username": user, "password": password}))
+}
+
+#[track_caller]
+fn assert_throttled(r: &Resp, window: u64) {
+    assert_eq!(r.status, 429, "{}", r.body);
+    let wait: u64 = r
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!((1..=window).contains(&wait), "{wait}");
+    let unit = if wait == 1 { "second" } else { "seconds" };
+    assert_eq!(
+        r.json(),
+        json!({ "detail": format!("Request was throttled. Expected available in {wait} {unit}.") })
+    );
+}
+
+#[tokio::test]
+async fn the_sixth_wrong_password_is_429_and_so_is_the_right_one() {
+    let t = spawn_app().await;
+    for _ in 0..5 {
+        call!(login, t, login_as("alice", "wrong")).assert(403, "");
+    }
+    t.calls.take();
+    let r = call!(login, t, login_as("alice", "wrong"));
+    assert_throttled(&r, 900);
+    // refused before the user is even read: no password hashing at all
+    assert_eq!(t.calls.take(), ["UpdateItem", "UpdateItem"]);
+    assert_throttled(&call!(login, t, login_as("alice", ALICE_PASSWORD)), 900);
+    // every password path shares the username's counter
+    assert_throttled(
+        &call!(
+            jwt_login,
+            t,
+            Req::post(JWT_LOGIN).json(&json!({"username":"alice","password":ALICE_PASSWORD}))
+        ),
+        900,
+    );
+    assert_throttled(
+        &call!(
+            token_obtain_pair,
+            t,
+            Req::post(OBTAIN).json(&json!({"username":"alice","password":ALICE_PASSWORD}))
+        ),
+        900,
+    );
+    assert_throttled(
+        &call!(info, t, Req::get(INFO).basic("alice", ALICE_PASSWORD)),
+        900,
+    );
+    // other users are not affected
+    assert_eq!(
+        call!(login, t, login_as("bob", integration_tests::BOB_PASSWORD)).status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_right_password_resets_the_username_counter() {
+    let t = spawn_app().await;
+    for _ in 0..4 {
+        call!(login, t, login_as("alice", "wrong")).assert(403, "");
+    }
+    assert_eq!(
+        call!(login, t, login_as("alice", ALICE_PASSWORD)).status,
+        200
+    );
+    for _ in 0..5 {
+        call!(login, t, login_as("alice", "wrong")).assert(403, "");
+    }
+    assert_eq!(call!(login, t, login_as("alice", "wrong")).status, 429);
+}
+
+#[tokio::test]
+async fn addresses_have_their_own_limit() {
+    let t = spawn_app_with(&[("THROTTLE_IP_LIMIT", "3")]).await;
+    for name in ["u1", "u2", "u3"] {
+        call!(login, t, login_as(name, "x").source_ip("203.0.113.9")).assert(403, "");
+    }
+    assert_throttled(
+        &call!(login, t, login_as("u4", "x").source_ip("203.0.113.9")),
+        900,
+    );
+    assert_throttled(
+        &call!(
+            login,
+            t,
+            login_as("alice", ALICE_PASSWORD).source_ip("203.0.113.9")
+        ),
+        900,
+    );
+    // another address may still try
+    assert_eq!(
+        call!(
+            login,
+            t,
+            login_as("alice", ALICE_PASSWORD).source_ip("198.51.100.7")
+        )
+        .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn concurrent_guesses_cannot_slip_past_the_limit() {
+    let t = spawn_app().await;
+    let results = futures::future::join_all(
+        (0..20).map(|_| async { call!(login, t, login_as("alice", "wrong")) }),
+    )
+    .await;
+    let hashed = results.iter().filter(|r| r.status == 403).count();
+    let throttled = results.iter().filter(|r| r.status == 429).count();
+    assert_eq!((hashed, throttled), (5, 15));
+}
+
+#[tokio::test]
+async fn basic_auth_and_password_change_are_throttled_too() {
+    let t = spawn_app_with(&[("THROTTLE_USERNAME_LIMIT", "2")]).await;
+    let (_, access) = pair_of_alice(&t).await;
+    for _ in 0..2 {
+        call!(info, t, Req::get(INFO).basic("alice", "wrong"))
+            .assert(401, r#"{"detail":"Invalid username/password."}"#);
+    }
+    assert_throttled(&call!(info, t, Req::get(INFO).basic("alice", "wrong")), 900);
+    let change = Req::post(PASSWORD)
+        .bearer(&access)
+        .json(&json!({"old_password": ALICE_PASSWORD, "new_password": "a fresh passphrase 2026"}));
+    assert_throttled(&call!(password_change, t, change), 900);
+}
+
+async fn right_password(t: &TestApp) -> Resp {
+    call!(login, t, login_as("alice", ALICE_PASSWORD))
+}
+
+#[tokio::test]
+async fn the_limit_ends_with_the_window() {
+    let t = spawn_app_with(&[("THROTTLE_WINDOW", "2"), ("THROTTLE_USERNAME_LIMIT", "1")]).await;
+    // Find a window's start, so both attempts below fall in one window.
+    let now = integration_tests::auth::time::now();
+    tokio::time::sleep(std::time::Duration::from_millis(
+        ((2 - now.rem_euclid(2)) * 1000 + 50) as u64,
+    ))
+    .await;
+    call!(login, t, login_as("alice", "wrong")).assert(403, "");
+    assert_throttled(&right_password(&t).await, 2);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(right_password(&t).await.status, 200, "a new window");
+}
