@@ -23,6 +23,8 @@ use serde_json::{Value, json};
 
 pub use auth;
 
+pub mod faults;
+
 /// The signing key of every test app.
 pub const SIGNING_KEY: &str = "test-signing-key-0123456789abcdef-0123456789";
 pub const ALICE_PASSWORD: &str = "correct horse battery staple";
@@ -179,7 +181,8 @@ pub async fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
 
 /// As [`client_for`], counting its requests into `calls`.
 pub async fn counted_client_for(endpoint: &str, calls: Calls) -> aws_sdk_dynamodb::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    // The functions' own timeouts and retry policy.
+    let config = auth::aws::bounded(aws_config::defaults(aws_config::BehaviorVersion::latest()))
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "test", "test", None, None, "tests",

@@ -224,14 +224,17 @@ impl UserStore for DynamoStore {
                     .expression_attribute_values(":one", n(1));
                 match if_current {
                     Some(current) => {
-                        condition = "attribute_exists(pk) AND password = :current";
+                        // `OR password = :hash`: the SDK retrying a write
+                        // that did land is not a conflict.
+                        condition =
+                            "attribute_exists(pk) AND (password = :current OR password = :hash)";
                         request.expression_attribute_values(":current", s(current))
                     }
                     None => request,
                 }
             }
             UserChange::Rehash { hash, if_current } => {
-                condition = "attribute_exists(pk) AND password = :current";
+                condition = "attribute_exists(pk) AND (password = :current OR password = :hash)";
                 request
                     .update_expression("SET password = :hash")
                     .expression_attribute_values(":hash", s(hash))
@@ -352,9 +355,14 @@ impl SessionStore for DynamoStore {
         session: &Session,
         replaces: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let item: Item = serde_dynamo::to_item(session)
+        let mut item: Item = serde_dynamo::to_item(session)
             .map_err(|e| StoreError::Unavailable(format!("serialize session: {e}")))?;
-        const CONDITION: &str = "attribute_not_exists(session_key) OR expires_at <= :now";
+        // The write id makes the put idempotent: when the SDK retries a put
+        // that did land, the condition still holds.
+        let write_id = s(crate::tokens::new_jti());
+        item.insert("write_id".into(), write_id.clone());
+        const CONDITION: &str =
+            "attribute_not_exists(session_key) OR expires_at <= :now OR write_id = :w";
         let now = n(now());
         let replaces = replaces.filter(|old| valid_session_key(old) && *old != session.session_key);
         let Some(old) = replaces else {
@@ -365,6 +373,7 @@ impl SessionStore for DynamoStore {
                 .set_item(Some(item))
                 .condition_expression(CONDITION)
                 .expression_attribute_values(":now", now)
+                .expression_attribute_values(":w", write_id)
                 .send()
                 .await;
             return match result {
@@ -384,6 +393,7 @@ impl SessionStore for DynamoStore {
             .set_item(Some(item))
             .condition_expression(CONDITION)
             .expression_attribute_values(":now", now)
+            .expression_attribute_values(":w", write_id)
             .build()
             .map_err(build)?;
         let delete = Delete::builder()
@@ -460,17 +470,24 @@ fn revocation_from_item(item: &Item, now: i64) -> Option<Revocation> {
 
 impl DynamoStore {
     /// A conditional put of a blacklist item: true if written, false if a
-    /// live entry was there already.
+    /// live entry was there already. Idempotent under the SDK's retries: a
+    /// retried put finds its own write id and still succeeds, so a landed
+    /// rotation is never mistaken for a lost race (and a reuse).
     async fn put_revocation(&self, mut item: Item) -> Result<bool, StoreError> {
         let now = now();
+        let write_id = s(crate::tokens::new_jti());
         item.insert("blacklisted_at".into(), n(now));
+        item.insert("write_id".into(), write_id.clone());
         let result = self
             .client
             .put_item()
             .table_name(&self.tables.blacklist)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(jti) OR expires_at <= :now")
+            .condition_expression(
+                "attribute_not_exists(jti) OR expires_at <= :now OR write_id = :w",
+            )
             .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":w", write_id)
             .send()
             .await;
         match result {

@@ -9,6 +9,7 @@ mod common;
 mod csrf;
 mod django;
 mod events;
+mod faults;
 mod info;
 mod jwt_login;
 mod lifecycle;
