@@ -218,11 +218,20 @@ pub fn decode_basic(encoded: &[u8]) -> Option<(String, String)> {
             .with_decode_allow_trailing_bits(true)
             .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
     );
-    let filtered: Vec<u8> = encoded
+    let mut filtered: Vec<u8> = encoded
         .iter()
         .copied()
         .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
         .collect();
+    // Python stops at the padding and ignores whatever follows it.
+    if let Some(pad) = filtered.iter().position(|&b| b == b'=') {
+        filtered.truncate(pad);
+        match filtered.len() % 4 {
+            2 => filtered.extend_from_slice(b"=="),
+            3 => filtered.push(b'='),
+            _ => return None,
+        }
+    }
     let bytes = LENIENT.decode(filtered).ok()?;
     let text = match String::from_utf8(bytes) {
         Ok(s) => s,
@@ -267,7 +276,10 @@ async fn session<S: UserStore + SessionStore>(
         cx.delete_session_cookie();
         return Ok(None);
     }
-    if !matches!(cx.method().as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE") {
+    if !matches!(
+        cx.method_name().as_str(),
+        "GET" | "HEAD" | "OPTIONS" | "TRACE"
+    ) {
         enforce_csrf(app, cx)?;
     }
     Ok(Some(Caller {
@@ -277,20 +289,23 @@ async fn session<S: UserStore + SessionStore>(
 }
 
 fn enforce_csrf<S>(app: &App<S>, cx: &Cx<'_>) -> Result<(), ApiError> {
-    let form_token = if cx.method().as_str() == "POST" {
-        cx.form_csrf_token()
-    } else {
-        None
-    };
+    let is_post = cx.method_name() == "POST";
+    let form_token = if is_post { cx.form_csrf_token() } else { None };
+    let (origin, referer, host, header_token) = (
+        cx.header("origin"),
+        cx.header("referer"),
+        cx.header("host"),
+        cx.header("x-csrftoken"),
+    );
     let request = CsrfRequest {
-        is_post: cx.method().as_str() == "POST",
-        origin: cx.header("origin"),
-        referer: cx.header("referer"),
-        host: cx.header("host"),
+        is_post,
+        origin: origin.as_deref(),
+        referer: referer.as_deref(),
+        host: host.as_deref(),
         is_secure: cx.is_secure(),
         cookie: cx.cookie(crate::web::CSRF_COOKIE),
         form_token: form_token.as_deref(),
-        header_token: cx.header("x-csrftoken"),
+        header_token: header_token.as_deref(),
     };
     csrf::check(&request, &app.settings.csrf_trusted_origins).map_err(|failure| {
         ApiError::detail(StatusCode::FORBIDDEN, &format!("CSRF Failed: {failure}"))
@@ -392,6 +407,8 @@ mod tests {
         assert_eq!(d("YTpiOmM="), Some(("a".into(), "b:c".into())));
         // bad padding, no colon
         assert_eq!(d("YWxpY2U6cHc"), None);
+        // data after the padding is ignored, as Python's b64decode does
+        assert_eq!(d("YWxpY2U6cHc=junk"), Some(("alice".into(), "pw".into())));
         assert_eq!(d("YWxpY2U="), None);
         // not UTF-8: Latin-1
         assert_eq!(d("/zr/"), Some(("\u{ff}".into(), "\u{ff}".into())));

@@ -53,8 +53,10 @@ pub fn init_logging() {
 /// (deployed stacks; one key, or several separated by commas or newlines,
 /// current first), fetched once here.
 pub async fn init() -> Result<App<DynamoStore>, lambda_http::Error> {
+    let started = std::time::Instant::now();
     init_logging();
     let config = crate::aws::sdk_config().await;
+    let config_done = started.elapsed();
     let local =
         std::env::var_os("SIGNING_KEY").is_some() || std::env::var_os("SIGNING_KEYS").is_some();
     let parameter_key = match (local, std::env::var("SIGNING_KEY_PARAMETER")) {
@@ -70,7 +72,14 @@ pub async fn init() -> Result<App<DynamoStore>, lambda_http::Error> {
     .inspect_err(|e| tracing::error!(error = %e, "bad settings"))?;
     let client = aws_sdk_dynamodb::Client::new(&config);
     let store = DynamoStore::new(client, settings.tables.clone());
-    Ok(App::new(settings, store))
+    let app = App::new(settings, store);
+    tracing::info!(
+        sdk_config_us = config_done.as_micros() as u64,
+        total_us = started.elapsed().as_micros() as u64,
+        signing_key_from_ssm = parameter_key.is_some(),
+        "init done"
+    );
+    Ok(app)
 }
 
 async fn signing_key_from_ssm(

@@ -5,6 +5,8 @@
 //! A handler builds a [`Cx`] for its [`View`], runs its logic to a
 //! `Result<Reply, ApiError>`, and hands that to [`Cx::finish`].
 
+use std::borrow::Cow;
+
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
@@ -179,6 +181,14 @@ pub fn to_json(value: &Value) -> String {
     }
 }
 
+/// Bytes as text: UTF-8 if they are, else Latin-1 (every byte a char).
+pub fn text_of(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(bytes.iter().map(|&b| b as char).collect()),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Request bodies
 
@@ -276,6 +286,32 @@ fn acceptable(accept: &str) -> bool {
     })
 }
 
+/// The body as text in the `charset` its content type names, as DRF's JSON
+/// parser reads it; `None` for UTF-8 (the default), left to the JSON parser.
+fn decode_charset(body: &[u8], content_type: &str) -> Result<Option<String>, String> {
+    let charset = content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"').to_owned())
+    });
+    let Some(label) = charset else {
+        return Ok(None);
+    };
+    // Django ignores a charset it does not know (and reads UTF-8).
+    let Some(encoding) = encoding_rs::Encoding::for_label(label.as_bytes()) else {
+        return Ok(None);
+    };
+    if encoding == encoding_rs::UTF_8 {
+        return Ok(None);
+    }
+    let (text, _, had_errors) = encoding.decode(body);
+    if had_errors {
+        return Err(format!("the body is not valid {}", encoding.name()));
+    }
+    Ok(Some(text.into_owned()))
+}
+
 /// Whether `content_type` is a urlencoded form (Django's `request.POST` test).
 fn is_form(content_type: &str) -> bool {
     content_type.split(';').next().is_some_and(|t| {
@@ -368,17 +404,20 @@ impl<'r> Cx<'r> {
 
     /// The method check: the endpoint's method, OPTIONS, or 405 with `Allow`.
     pub fn call(&self) -> Result<Call, ApiError> {
-        let method = self.req.method();
-        match (self.view.serves, method) {
-            (Serves::Post, &Method::POST) | (Serves::Get, &Method::GET | &Method::HEAD) => {
-                Ok(Call::Main)
-            }
-            (_, &Method::OPTIONS) => Ok(Call::Options),
+        let method = self.method_name();
+        match (self.view.serves, method.as_str()) {
+            (Serves::Post, "POST") | (Serves::Get, "GET" | "HEAD") => Ok(Call::Main),
+            (_, "OPTIONS") => Ok(Call::Options),
             _ => Err(ApiError::detail(
                 StatusCode::METHOD_NOT_ALLOWED,
-                &format!("Method \"{}\" not allowed.", method.as_str()),
+                &format!("Method \"{method}\" not allowed."),
             )),
         }
+    }
+
+    /// The method, upper-cased as Django does (`post` is POST).
+    pub fn method_name(&self) -> String {
+        self.req.method().as_str().to_ascii_uppercase()
     }
 
     /// The OPTIONS reply: the view's metadata.
@@ -406,9 +445,11 @@ impl<'r> Cx<'r> {
         self.req.method()
     }
 
-    /// A header as text, if present and visible ASCII/Latin-1 safe.
-    pub fn header(&self, name: &str) -> Option<&'r str> {
-        self.req.headers().get(name).and_then(|v| v.to_str().ok())
+    /// A header as text, whatever bytes it holds: UTF-8 (API Gateway's
+    /// events are JSON), else Latin-1 (as Django reads headers). A header
+    /// that is present is never read as absent.
+    pub fn header(&self, name: &str) -> Option<Cow<'r, str>> {
+        self.req.headers().get(name).map(|v| text_of(v.as_bytes()))
     }
 
     pub fn header_bytes(&self, name: &str) -> Option<&'r [u8]> {
@@ -428,9 +469,11 @@ impl<'r> Cx<'r> {
     /// `X-Forwarded-Proto` (Django's `SECURE_PROXY_SSL_HEADER`). Without the
     /// header (`cargo lambda watch`), plain HTTP.
     pub fn is_secure(&self) -> bool {
-        self.header("x-forwarded-proto")
-            .and_then(|v| v.split(',').next())
-            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+        self.header("x-forwarded-proto").is_some_and(|v| {
+            v.split(',')
+                .next()
+                .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+        })
     }
 
     pub fn body_bytes(&self) -> &'r [u8] {
@@ -438,8 +481,8 @@ impl<'r> Cx<'r> {
     }
 
     fn content_type(&self) -> String {
-        self.header_bytes("content-type")
-            .map(|v| String::from_utf8_lossy(v).into_owned())
+        self.header("content-type")
+            .map(Cow::into_owned)
             .unwrap_or_default()
     }
 
@@ -456,9 +499,20 @@ impl<'r> Cx<'r> {
             });
         }
         match select_parser(&content_type) {
-            Some(Parser::Json) => serde_json::from_slice(body).map(Data::Json).map_err(|e| {
-                ApiError::detail(StatusCode::BAD_REQUEST, &format!("JSON parse error - {e}"))
-            }),
+            Some(Parser::Json) => {
+                let parse_error = |reason: &dyn std::fmt::Display| {
+                    ApiError::detail(
+                        StatusCode::BAD_REQUEST,
+                        &format!("JSON parse error - {reason}"),
+                    )
+                };
+                match decode_charset(body, &content_type).map_err(|e| parse_error(&e))? {
+                    None => serde_json::from_slice(body),
+                    Some(text) => serde_json::from_str(&text),
+                }
+                .map(Data::Json)
+                .map_err(|e| parse_error(&e))
+            }
             Some(Parser::Form) => Ok(Data::Form(parse_form(body))),
             Some(Parser::Multipart) | None => Err(ApiError::detail(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -526,7 +580,7 @@ impl<'r> Cx<'r> {
             self.delete_session_cookie();
         }
 
-        let head = self.req.method() == Method::HEAD;
+        let head = self.method_name() == "HEAD";
         let mut builder = Response::builder().status(reply.status);
         if reply.body.is_some() {
             builder = builder.header(header::CONTENT_TYPE, "application/json");

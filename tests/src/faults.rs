@@ -70,8 +70,9 @@ impl FaultProxy {
     }
 }
 
-/// One HTTP/1.1 message: head and body (by Content-Length).
-async fn read_message(socket: &mut TcpStream) -> std::io::Result<Option<(String, Vec<u8>)>> {
+/// One HTTP/1.1 message: head and body (by Content-Length). Enough for the
+/// SDK's requests, moto's answers and the Lambda Runtime API.
+pub async fn read_message(socket: &mut TcpStream) -> std::io::Result<Option<(String, Vec<u8>)>> {
     let mut buf = Vec::new();
     let head_end = loop {
         if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {

@@ -179,6 +179,24 @@ pub async fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
     counted_client_for(endpoint, Calls::default()).await
 }
 
+/// As [`counted_client_for`] with roomier timeouts (same retry policy): for
+/// tests about retries on a loaded machine, not about timing.
+pub async fn patient_client_for(endpoint: &str, calls: Calls) -> aws_sdk_dynamodb::Client {
+    let client = counted_client_for(endpoint, calls).await;
+    let config = client
+        .config()
+        .to_builder()
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .operation_attempt_timeout(std::time::Duration::from_secs(10))
+                .operation_timeout(std::time::Duration::from_secs(30))
+                .build(),
+        )
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
 /// As [`client_for`], counting its requests into `calls`.
 pub async fn counted_client_for(endpoint: &str, calls: Calls) -> aws_sdk_dynamodb::Client {
     // The functions' own timeouts and retry policy.

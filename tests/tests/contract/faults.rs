@@ -14,7 +14,7 @@ use integration_tests::auth::tokens::issue_pair;
 use integration_tests::faults::{Fault, FaultProxy, black_hole, dead_endpoint};
 use integration_tests::{
     ALICE_PASSWORD, Calls, Req, Resp, TestApp, counted_client_for, fresh_tables, moto_endpoint,
-    settings, spawn_app_with,
+    patient_client_for, settings, spawn_app_with,
 };
 use serde_json::json;
 
@@ -132,7 +132,7 @@ async fn behind_proxy(
     let proxy = FaultProxy::start(&moto_endpoint(), rule).await;
     let tables = t.app.store.tables().clone();
     let store = DynamoStore::new(
-        counted_client_for(&proxy.endpoint, t.calls.clone()).await,
+        patient_client_for(&proxy.endpoint, t.calls.clone()).await,
         tables,
     );
     t.app = App::new(settings(vars), store);

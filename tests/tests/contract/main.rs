@@ -10,6 +10,7 @@ mod csrf;
 mod django;
 mod events;
 mod faults;
+mod hostile;
 mod info;
 mod jwt_login;
 mod lifecycle;

@@ -1,0 +1,441 @@
+//! A bounded load run against the local stack: the functions served by
+//! `cargo lambda watch` on a moto DynamoDB-API server, both on loopback.
+//!
+//!     cargo run --release -p integration-tests --bin load -- [--flows 500] [--concurrency 8] [--release]
+//!
+//! Workers run mixed flows until `--flows` are done: a session flow (login,
+//! info, logout with CSRF) and a token flow (obtain, info by Bearer,
+//! refresh, verify, blacklist, refresh refused) — 9 requests per pair of
+//! flows on average. Afterwards it checks that nothing was lost: every
+//! session still open is in the sessions table, every logged-out one is
+//! gone, every blacklisted jti is in the blacklist table. Reports
+//! throughput, latency percentiles per operation, and any 5xx (there must
+//! be none). Exit code 1 if anything was lost or any 5xx seen.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use auth::store::{DynamoStore, SessionStore, TokenStore, UserAdmin, create_tables};
+use integration_tests::{
+    Guarded, SIGNING_KEY, client_for, free_port, fresh_tables, moto_endpoint, password_hash, tool,
+    wait_for_port, workspace,
+};
+use serde_json::{Value, json};
+
+#[derive(Default)]
+struct Record {
+    latencies: BTreeMap<&'static str, Vec<Duration>>,
+    server_errors: Vec<String>,
+    open_sessions: Vec<String>,
+    closed_sessions: Vec<String>,
+    blacklisted: Vec<String>,
+    requests: usize,
+}
+
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+    record: Arc<Mutex<Record>>,
+}
+
+struct Answer {
+    status: u16,
+    body: String,
+    cookies: Vec<String>,
+}
+
+impl Client {
+    fn send(
+        &self,
+        op: &'static str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Answer {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let started = Instant::now();
+        let result = match body {
+            Some(b) => self.agent.run(
+                req.header("content-type", "application/json")
+                    .body(b.to_string())
+                    .unwrap(),
+            ),
+            None => self.agent.run(req.body(()).unwrap()),
+        };
+        let elapsed = started.elapsed();
+        let mut record = self.record.lock().unwrap();
+        record.requests += 1;
+        record.latencies.entry(op).or_default().push(elapsed);
+        let mut resp = match result {
+            Ok(r) => r,
+            Err(e) => {
+                record
+                    .server_errors
+                    .push(format!("{op}: transport error {e}"));
+                return Answer {
+                    status: 0,
+                    body: String::new(),
+                    cookies: vec![],
+                };
+            }
+        };
+        drop(record);
+        let cookies = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+            .collect();
+        let answer = Answer {
+            status: resp.status().as_u16(),
+            body: resp.body_mut().read_to_string().unwrap_or_default(),
+            cookies,
+        };
+        if answer.status >= 500 {
+            self.record
+                .lock()
+                .unwrap()
+                .server_errors
+                .push(format!("{op}: {} {}", answer.status, answer.body));
+        }
+        answer
+    }
+}
+
+fn cookie(a: &Answer, name: &str) -> Option<String> {
+    a.cookies.iter().find_map(|c| {
+        let (n, rest) = c.split_once('=')?;
+        (n == name).then(|| rest.split(';').next().unwrap_or("").to_owned())
+    })
+}
+
+fn jti(token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap_or_default();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap_or_default();
+    serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .and_then(|v| v["jti"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn session_flow(c: &Client, user: &str, password: &str, close: bool) {
+    let r = c.send(
+        "login",
+        "POST",
+        "/login",
+        &[],
+        Some(json!({"username": user, "password": password})),
+    );
+    let (Some(sid), Some(csrf)) = (cookie(&r, "sessionid"), cookie(&r, "csrftoken")) else {
+        return;
+    };
+    let jar = format!("sessionid={sid}; csrftoken={csrf}");
+    c.send(
+        "info by session",
+        "GET",
+        "/login/jwt/info",
+        &[("cookie", &jar)],
+        None,
+    );
+    if close {
+        let r = c.send(
+            "logout",
+            "POST",
+            "/logout",
+            &[("cookie", &jar), ("x-csrftoken", &csrf)],
+            None,
+        );
+        let mut rec = c.record.lock().unwrap();
+        if r.status == 200 {
+            rec.closed_sessions.push(sid)
+        } else {
+            rec.open_sessions.push(sid)
+        }
+    } else {
+        c.record.lock().unwrap().open_sessions.push(sid);
+    }
+}
+
+fn token_flow(c: &Client, user: &str, password: &str) {
+    let r = c.send(
+        "obtain pair",
+        "POST",
+        "/login/simpleJWT",
+        &[],
+        Some(json!({"username": user, "password": password})),
+    );
+    let Ok(pair) = serde_json::from_str::<Value>(&r.body) else {
+        return;
+    };
+    let (Some(refresh), Some(access)) = (pair["refresh"].as_str(), pair["access"].as_str()) else {
+        return;
+    };
+    c.send(
+        "info by Bearer",
+        "GET",
+        "/login/jwt/info",
+        &[("authorization", &format!("Bearer {access}"))],
+        None,
+    );
+    let r = c.send(
+        "refresh",
+        "POST",
+        "/login/simpleJWT/refresh",
+        &[],
+        Some(json!({ "refresh": refresh })),
+    );
+    let new_access = serde_json::from_str::<Value>(&r.body)
+        .ok()
+        .and_then(|v| v["access"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    c.send(
+        "verify",
+        "POST",
+        "/login/simpleJWT/verify",
+        &[],
+        Some(json!({ "token": new_access })),
+    );
+    let r = c.send(
+        "blacklist",
+        "POST",
+        "/login/simpleJWT/blacklist",
+        &[],
+        Some(json!({ "refresh": refresh })),
+    );
+    if r.status == 200 {
+        c.record.lock().unwrap().blacklisted.push(jti(refresh));
+    }
+    let r = c.send(
+        "refresh (blacklisted)",
+        "POST",
+        "/login/simpleJWT/refresh",
+        &[],
+        Some(json!({ "refresh": refresh })),
+    );
+    if r.status != 401 {
+        c.record
+            .lock()
+            .unwrap()
+            .server_errors
+            .push(format!("blacklisted refresh answered {}", r.status));
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let mut flows = 500usize;
+    let mut concurrency = 8usize;
+    let mut release = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--flows" => flows = args.next().and_then(|v| v.parse().ok()).expect("--flows N"),
+            "--concurrency" => {
+                concurrency = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--concurrency N")
+            }
+            "--release" => release = true,
+            other => panic!("unknown argument {other}"),
+        }
+    }
+
+    // Tables and users.
+    let endpoint = moto_endpoint();
+    let tables = fresh_tables();
+    let client = client_for(&endpoint).await;
+    create_tables(&client, &tables).await.unwrap();
+    let store = DynamoStore::new(client, tables.clone());
+    let users: Vec<(String, String)> = (0..concurrency)
+        .map(|i| (format!("load{i}"), format!("load password {i}")))
+        .collect();
+    for (name, pw) in &users {
+        store.create_user(name, &password_hash(pw)).await.unwrap();
+    }
+
+    // The stack.
+    let port = free_port();
+    let log = std::env::temp_dir().join(format!("auth-load-watch-{port}.log"));
+    let envs = [
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.clone()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", "load".into()),
+        ("AWS_SECRET_ACCESS_KEY", "load".into()),
+        ("SIGNING_KEY", SIGNING_KEY.into()),
+        ("USERS_TABLE", tables.users.clone()),
+        ("SESSIONS_TABLE", tables.sessions.clone()),
+        ("BLACKLIST_TABLE", tables.blacklist.clone()),
+        ("THROTTLE_TABLE", tables.throttle.clone()),
+        // One client address for every worker: keep the per-address limit out of the way.
+        ("THROTTLE_IP_LIMIT", "100000000".into()),
+        ("RUST_LOG", "warn".into()),
+    ];
+    let manifest = workspace().join("Cargo.toml");
+    let port_s = port.to_string();
+    let mut watch_args = vec![
+        "lambda",
+        "watch",
+        "-A",
+        "127.0.0.1",
+        "-P",
+        &port_s,
+        "--disable-cors",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+    ];
+    if release {
+        watch_args.push("--release");
+    }
+    let _watch = Guarded::spawn(
+        &tool("cargo-lambda"),
+        &watch_args,
+        &envs,
+        log.to_str().unwrap(),
+    );
+    assert!(
+        wait_for_port(port, Duration::from_secs(60)),
+        "watch did not start; log {}",
+        log.display()
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(600)))
+        .build()
+        .into();
+    let record = Arc::new(Mutex::new(Record::default()));
+    let base = format!("http://127.0.0.1:{port}/api/v1/users");
+
+    // Warm every function once (the first request may compile it).
+    let warm = Client {
+        agent: agent.clone(),
+        base: base.clone(),
+        record: Arc::new(Mutex::new(Record::default())),
+    };
+    let (u, p) = users[0].clone();
+    tokio::task::spawn_blocking(move || {
+        session_flow(&warm, &u, &p, true);
+        token_flow(&warm, &u, &p);
+    })
+    .await
+    .unwrap();
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = users
+        .iter()
+        .cloned()
+        .map(|(user, password)| {
+            let c = Client {
+                agent: agent.clone(),
+                base: base.clone(),
+                record: record.clone(),
+            };
+            let next = next.clone();
+            std::thread::spawn(move || {
+                loop {
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    if n >= flows {
+                        break;
+                    }
+                    if n.is_multiple_of(2) {
+                        session_flow(&c, &user, &password, n.is_multiple_of(4));
+                    } else {
+                        token_flow(&c, &user, &password);
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let elapsed = started.elapsed();
+
+    // Nothing lost?
+    let rec = std::mem::take(&mut *record.lock().unwrap());
+    let mut lost = Vec::new();
+    for sid in &rec.open_sessions {
+        if store.session(sid).await.unwrap().is_none() {
+            lost.push(format!("open session {sid} missing"));
+        }
+    }
+    for sid in &rec.closed_sessions {
+        if store.session(sid).await.unwrap().is_some() {
+            lost.push(format!("logged-out session {sid} still live"));
+        }
+    }
+    for j in &rec.blacklisted {
+        if !store.is_blacklisted(j).await.unwrap() {
+            lost.push(format!("blacklisted jti {j} missing"));
+        }
+    }
+
+    println!(
+        "{} requests in {:.1?} with {concurrency} workers: {:.0} requests/s",
+        rec.requests,
+        elapsed,
+        rec.requests as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "{:<24} {:>6} {:>10} {:>10} {:>10} {:>10}",
+        "operation", "count", "p50", "p90", "p99", "max"
+    );
+    let mut all = Vec::new();
+    for (op, lat) in &rec.latencies {
+        let mut lat = lat.clone();
+        lat.sort();
+        all.extend(lat.iter().copied());
+        println!(
+            "{:<24} {:>6} {:>10.2?} {:>10.2?} {:>10.2?} {:>10.2?}",
+            op,
+            lat.len(),
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.9),
+            percentile(&lat, 0.99),
+            lat.last().unwrap()
+        );
+    }
+    all.sort();
+    println!(
+        "{:<24} {:>6} {:>10.2?} {:>10.2?} {:>10.2?} {:>10.2?}",
+        "all",
+        all.len(),
+        percentile(&all, 0.5),
+        percentile(&all, 0.9),
+        percentile(&all, 0.99),
+        all.last().unwrap()
+    );
+    println!(
+        "checked: {} open sessions present, {} logged-out sessions gone, {} blacklisted jtis present",
+        rec.open_sessions.len(),
+        rec.closed_sessions.len(),
+        rec.blacklisted.len()
+    );
+    println!(
+        "5xx or transport errors: {}; lost writes: {}",
+        rec.server_errors.len(),
+        lost.len()
+    );
+    for e in rec.server_errors.iter().chain(lost.iter()).take(20) {
+        println!("  {e}");
+    }
+    if !rec.server_errors.is_empty() || !lost.is_empty() {
+        std::process::exit(1);
+    }
+}
