@@ -1,7 +1,8 @@
 //! Cold start and memory of each function binary, measured end to end.
 //!
 //! A minimal Lambda Runtime API (`/2018-06-01/runtime/invocation/next` and
-//! `…/response`) serves one event — the function's `events/<fn>/ok.json`,
+//! `…/response`) serves one event — the function's `events/<fn>/ok.json`
+//! (`events/info/bearer.json` for `info`),
 //! filled with live credentials — to a freshly started process, against a
 //! moto DynamoDB-API server on loopback. Cold start = from spawning the
 //! process to the first response it posts back. Then more invocations
@@ -103,7 +104,8 @@ async fn runtime_api(
 
 struct Run {
     cold: Duration,
-    init_us: Option<u64>,
+    /// The function's own init: (total, of which SDK config), in µs.
+    init_us: Option<(u64, u64)>,
     warm: Vec<Duration>,
     peak_rss_kib: Option<u64>,
 }
@@ -145,7 +147,8 @@ async fn run_once(
         while let Ok(Some(line)) = lines.next_line().await {
             if line.contains("init done") {
                 let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-                return v["fields"]["total_us"].as_u64();
+                let f = &v["fields"];
+                return f["total_us"].as_u64().zip(f["sdk_config_us"].as_u64());
             }
         }
         None
@@ -241,16 +244,26 @@ async fn main() {
     .collect();
 
     println!(
-        "{:<18} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
-        "function", "cold p50", "cold min", "cold max", "init p50", "warm p50", "peak RSS"
+        "{:<18} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
+        "function",
+        "cold p50",
+        "cold min",
+        "cold max",
+        "init p50",
+        "sdk cfg",
+        "warm p50",
+        "peak RSS"
     );
     for function in functions {
         let binary = workspace().join("target/release").join(function);
+        // `info` has no single "ok" case; Bearer is its most common caller.
+        let case = if function == "info" { "bearer" } else { "ok" };
         let template =
-            std::fs::read_to_string(workspace().join(format!("events/{function}/ok.json")))
+            std::fs::read_to_string(workspace().join(format!("events/{function}/{case}.json")))
                 .unwrap();
         let mut colds = Vec::new();
         let mut inits = Vec::new();
+        let mut sdk_inits = Vec::new();
         let mut warm = Vec::new();
         let mut rss = 0;
         for i in 0..runs {
@@ -270,26 +283,31 @@ async fn main() {
             };
             let run = run_once(&binary, &envs, event, events_needed).await;
             colds.push(run.cold);
-            inits.extend(run.init_us);
+            inits.extend(run.init_us.map(|(total, _)| total));
+            sdk_inits.extend(run.init_us.map(|(_, sdk)| sdk));
             warm.extend(run.warm);
             rss = rss.max(run.peak_rss_kib.unwrap_or(0));
         }
         inits.sort();
+        sdk_inits.sort();
+        let ms = |v: &[u64]| {
+            v.get(v.len() / 2)
+                .map(|us| format!("{:.2}ms", *us as f64 / 1000.0))
+                .unwrap_or_default()
+        };
         let warm_p50 = if warm.is_empty() {
             "-".to_owned()
         } else {
             format!("{:.2?}", median(&mut warm))
         };
         println!(
-            "{:<18} {:>10.2?} {:>10.2?} {:>10.2?} {:>10} {:>10} {:>6} KiB",
+            "{:<18} {:>10.2?} {:>10.2?} {:>10.2?} {:>10} {:>10} {:>10} {:>6} KiB",
             function,
             median(&mut colds),
             colds.iter().min().unwrap(),
             colds.iter().max().unwrap(),
-            inits
-                .get(inits.len() / 2)
-                .map(|us| format!("{:.2}ms", *us as f64 / 1000.0))
-                .unwrap_or_default(),
+            ms(&inits),
+            ms(&sdk_inits),
             warm_p50,
             rss
         );

@@ -6,6 +6,7 @@ mod authn;
 mod blacklist;
 mod calls;
 mod common;
+mod concurrency;
 mod csrf;
 mod django;
 mod events;
