@@ -95,6 +95,28 @@ where
     StoreError::Unavailable(format!("{op}: {}", DisplayErrorContext(err)))
 }
 
+/// A conditional write's outcome: `Ok(true)` if it was written, `Ok(false)`
+/// if DynamoDB refused it because its condition was false.
+fn written<T, E, R>(
+    op: &str,
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error().and_then(|e| e.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(unavailable(op, e)),
+    }
+}
+
 /// Whether a transaction was cancelled because the condition of its item
 /// number `index` failed.
 fn cancelled_by_condition(
@@ -376,16 +398,7 @@ impl SessionStore for DynamoStore {
                 .expression_attribute_values(":w", write_id)
                 .send()
                 .await;
-            return match result {
-                Ok(_) => Ok(true),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    Ok(false)
-                }
-                Err(e) => Err(unavailable("PutItem", e)),
-            };
+            return written("PutItem", result);
         };
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
         let put = Put::builder()
@@ -490,16 +503,7 @@ impl DynamoStore {
             .expression_attribute_values(":w", write_id)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable("PutItem", e)),
-        }
+        written("PutItem", result)
     }
 }
 
@@ -630,16 +634,7 @@ impl TokenStore for DynamoStore {
             .expression_attribute_values(":exp", n(expires_at))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(unavailable("PutItem", e)),
-        }
+        written("PutItem", result).map(|_| ())
     }
 }
 
@@ -690,16 +685,7 @@ impl ThrottleStore for DynamoStore {
                 .expression_attribute_values(":zero", n(0))
                 .send()
                 .await;
-            match result {
-                Ok(_) => Ok(()),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    Ok(())
-                }
-                Err(e) => Err(unavailable("UpdateItem", e)),
-            }
+            written("UpdateItem", result).map(|_| ())
         });
         let (a, b) = tokio::join!(
             futures_util::future::try_join_all(resets),

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 use super::{
     DynamoStore, Item, USER_COUNTER, cancelled_by_condition, id_key, n, s, unavailable,
-    username_key,
+    username_key, written,
 };
 use crate::store::{StoreError, UpdateUserError, User, UserChange, UserStore};
 
@@ -251,15 +251,6 @@ impl DynamoStore {
             .expression_attribute_values(":max", AttributeValue::N(at_least.to_string()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(unavailable("UpdateItem", e)),
-        }
+        written("UpdateItem", result).map(|_| ())
     }
 }
