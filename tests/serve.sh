@@ -29,7 +29,8 @@ if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
     echo "serve: 127.0.0.1:8000 is taken. Stop what runs there, or set AWS_ENDPOINT_URL_DYNAMODB to use that server." >&2
     exit 1
   fi
-  moto_server -H 127.0.0.1 -p 8000 > .tools/moto.log 2>&1 &
+  # moto, applying one write at a time: atomic, as DynamoDB applies each write.
+  python3 tests/moto_server.py -H 127.0.0.1 -p 8000 > .tools/moto.log 2>&1 &
   pids+=("$!")
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:8000"
   for _ in $(seq 100); do port_busy 8000 && break; sleep 0.1; done

@@ -118,13 +118,18 @@ pub fn moto_endpoint() -> String {
     static MOTO: OnceLock<(Mutex<Guarded>, String)> = OnceLock::new();
     MOTO.get_or_init(|| {
         let port = free_port();
-        let program = std::env::var_os("MOTO_SERVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| tool("moto_server"));
+        let port_s = port.to_string();
+        // `tests/moto_server.py`: moto with DynamoDB's atomic writes.
+        let script = workspace().join("tests/moto_server.py");
+        let (program, mut args) = match std::env::var_os("MOTO_SERVER") {
+            Some(program) => (PathBuf::from(program), vec![]),
+            None => (tool("python3"), vec![script.to_str().unwrap_or_default()]),
+        };
+        args.extend(["-H", "127.0.0.1", "-p", &port_s]);
         let log = std::env::temp_dir().join(format!("auth-tests-moto-{port}.log"));
         let guard = Guarded::spawn(
             &program,
-            &["-H", "127.0.0.1", "-p", &port.to_string()],
+            &args,
             &[],
             log.to_str().unwrap_or("/tmp/moto.log"),
         );
