@@ -6,7 +6,7 @@
 //!
 //!     cargo bench -p integration-tests --bench handlers
 //!
-//! See BENCHMARKS.md for the numbers and the machine.
+//! See tests/BENCHMARKS.md for the numbers and the machine.
 
 use std::hint::black_box;
 

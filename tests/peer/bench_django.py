@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Django reference measured the way BENCHMARKS.md measures us.
+"""The Django reference measured the way tests/BENCHMARKS.md measures us.
 
     PEER_DIR=../shared/peer python3 tests/peer/bench_django.py [--n 2000] [--starts 10]
 
