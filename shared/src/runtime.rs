@@ -25,7 +25,21 @@ pub fn init_logging() {
         .ok()
         .and_then(|l| l.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
-    let filter = Targets::new().with_default(level).with_targets(
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_target(false)
+        .without_time();
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let registry = tracing_subscriber::registry().with(log_filter(level));
+    let _ = if json {
+        registry.with(fmt.json()).try_init()
+    } else {
+        registry.with(fmt).try_init()
+    };
+}
+
+/// `level` for our code; at most INFO for the crates that see raw requests.
+fn log_filter(level: LevelFilter) -> Targets {
+    Targets::new().with_default(level).with_targets(
         [
             "aws_config",
             "aws_runtime",
@@ -43,17 +57,7 @@ pub fn init_logging() {
             "rustls",
         ]
         .map(|quiet| (quiet, level.min(LevelFilter::INFO))),
-    );
-    let fmt = tracing_subscriber::fmt::layer()
-        .with_target(false)
-        .without_time();
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let registry = tracing_subscriber::registry().with(filter);
-    let _ = if json {
-        registry.with(fmt.json()).try_init()
-    } else {
-        registry.with(fmt).try_init()
-    };
+    )
 }
 
 /// Each Argon2 check allocates 19 MiB. glibc's malloc raises its mmap
@@ -130,4 +134,31 @@ async fn signing_key_from_ssm(
         .and_then(|p| p.value)
         .ok_or_else(|| format!("parameter {name} has no value"))?;
     Ok(SecretString::from(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+
+    #[test]
+    fn sdk_and_runtime_debug_output_never_reaches_the_log() {
+        let debug = log_filter(LevelFilter::TRACE);
+        assert!(debug.would_enable("auth::store", &Level::TRACE));
+        for quiet in [
+            "aws_smithy_runtime::client::orchestrator",
+            "aws_sdk_dynamodb",
+            "hyper_util::client",
+            "lambda_runtime::layers",
+            "rustls::client",
+        ] {
+            assert!(!debug.would_enable(quiet, &Level::DEBUG), "{quiet}");
+            assert!(debug.would_enable(quiet, &Level::INFO), "{quiet}");
+        }
+        // A quieter level applies to them too.
+        let warn = log_filter(LevelFilter::WARN);
+        assert!(!warn.would_enable("aws_smithy_runtime", &Level::INFO));
+        assert!(!warn.would_enable("auth", &Level::INFO));
+        assert!(warn.would_enable("auth", &Level::WARN));
+    }
 }
