@@ -10,12 +10,12 @@
 //! bad is a 401 that ends the search. A `sessionid` naming no live session
 //! counts as absent, and the response deletes that cookie.
 
-use lambda_http::http::StatusCode;
 use secrecy::SecretString;
-use serde_json::json;
 
 use crate::app::App;
+use crate::contract::ApiError;
 use crate::csrf::{self, CsrfRequest};
+use crate::fields::tutorial_credentials;
 use crate::password::{self, Verdict};
 use crate::session::new_session_key;
 use crate::store::{
@@ -24,8 +24,8 @@ use crate::store::{
 };
 use crate::throttle;
 use crate::time::now;
-use crate::tokens::{self, TokenType, UserIdClaim};
-use crate::web::{ApiError, Cx, SESSION_COOKIE};
+use crate::tokens::{TokenError, UserIdClaim};
+use crate::web::{CSRF_COOKIE, Cookies, Request, SESSION_COOKIE};
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,21 +47,42 @@ impl Via {
     }
 }
 
+/// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: User,
     pub via: Via,
 }
 
-fn failed(detail: &str) -> ApiError {
-    ApiError::detail(StatusCode::UNAUTHORIZED, detail)
+/// Why `Authorization: Basic` was refused (DRF's `BasicAuthentication`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BasicError {
+    NoCredentials,
+    Spaces,
+    NotBase64,
+    WrongCredentials,
 }
 
-fn failed_with_code(detail: &str, code: &str) -> ApiError {
-    ApiError::json(
-        StatusCode::UNAUTHORIZED,
-        json!({ "detail": detail, "code": code }),
-    )
+/// Why `Authorization: Token` was refused (DRF's `TokenAuthentication`;
+/// no such tokens exist, so always).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrfTokenError {
+    NoCredentials,
+    InvalidCharacters,
+    Spaces,
+    Invalid,
+}
+
+/// Why `Authorization: Bearer` was refused (simplejwt's `JWTAuthentication`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerError {
+    /// `Bearer` without exactly one value.
+    BadHeader,
+    NotValid(TokenError),
+    /// No `user_id` claim, or one that is not an id.
+    NoUserId,
+    UserNotFound,
+    UserInactive,
 }
 
 /// Python's `bytes.split()`: on runs of ASCII whitespace.
@@ -79,11 +100,11 @@ fn split_ascii_whitespace(value: &[u8]) -> Vec<&[u8]> {
 /// hashing at all).
 pub async fn check_credentials<S: UserStore + ThrottleStore>(
     app: &App<S>,
-    cx: &Cx<'_>,
+    req: &Request<'_>,
     username: &str,
     password: SecretString,
 ) -> Result<Option<User>, ApiError> {
-    let attempt = throttle::begin(app, username, cx.client_address()).await?;
+    let attempt = throttle::begin(app, username, req.client_address()).await?;
     let user = app.store.user_by_username(username).await?;
     let stored = user.as_ref().map(|u| u.password.clone());
     let verdict = password::check_password(password.clone(), stored).await?;
@@ -95,6 +116,19 @@ pub async fn check_credentials<S: UserStore + ThrottleStore>(
         upgrade_hash(app, &user, password).await;
     }
     Ok(Some(user))
+}
+
+/// The tutorial's login views (`login`, `login/jwt`): the body's username
+/// and password (400 `Malformed request.` without both), checked (403 with
+/// an empty body when wrong, for an unknown or an inactive user).
+pub async fn tutorial_login<S: UserStore + ThrottleStore>(
+    app: &App<S>,
+    req: &Request<'_>,
+) -> Result<User, ApiError> {
+    let (username, password) = tutorial_credentials(req.data())?;
+    check_credentials(app, req, &username, password)
+        .await?
+        .ok_or(ApiError::WrongCredentials)
 }
 
 /// Replaces a Django (or otherwise outdated) hash with our Argon2id hash of
@@ -125,84 +159,78 @@ async fn upgrade_hash<S: UserStore>(app: &App<S>, user: &User, password: SecretS
 }
 
 /// Django's `login()`: a new session (never the key the client sent; that
-/// session is deleted in the same write) and a new CSRF secret, both as
-/// cookies on the response.
+/// session is deleted in the same write) and a new CSRF secret; the
+/// cookies for the response.
 pub async fn start_session<S: SessionStore>(
     app: &App<S>,
-    cx: &mut Cx<'_>,
+    req: &Request<'_>,
     user: &User,
-) -> Result<(), ApiError> {
-    let age = app.settings.session_cookie_age;
-    let replaces = cx.cookie(SESSION_COOKIE).map(str::to_owned);
+) -> Result<Cookies, ApiError> {
+    let age = app.settings.sessions.session_cookie_age;
+    let replaces = req.cookie(SESSION_COOKIE);
     // A clash of 160-bit random keys is not expected; still, never overwrite.
     for _ in 0..3 {
         let session = Session {
             session_key: new_session_key(),
             user_id: user.id,
             auth_hash: app.sessions.hash(user.id, user.generation),
-            expires_at: now() + age,
+            expires_at: age.after(now()),
         };
-        if app
-            .store
-            .create_session(&session, replaces.as_deref())
-            .await?
-        {
-            cx.set_csrf_cookie(&csrf::new_secret());
-            cx.set_session_cookie(&session.session_key, age);
-            return Ok(());
+        if app.store.create_session(&session, replaces).await? {
+            return Ok(Cookies::session(
+                &session.session_key,
+                age,
+                &csrf::new_secret(),
+            ));
         }
     }
-    Err(StoreError::Unavailable("three session key collisions in a row".into()).into())
+    Err(StoreError::Internal("three session key collisions in a row".into()).into())
 }
 
 /// Runs the chain. `Ok(None)`: nothing usable was presented.
+/// A stale `sessionid` gets its deletion added to `cookies`.
 pub async fn authenticate<S: UserStore + SessionStore + ThrottleStore>(
     app: &App<S>,
-    cx: &mut Cx<'_>,
+    req: &Request<'_>,
+    cookies: &mut Cookies,
 ) -> Result<Option<Caller>, ApiError> {
-    let authorization = cx.header_bytes("authorization").unwrap_or_default();
+    let authorization = req.header_bytes("authorization").unwrap_or_default();
     let parts = split_ascii_whitespace(authorization);
     let scheme = parts.first().copied().unwrap_or_default();
 
-    let caller = if scheme.eq_ignore_ascii_case(b"basic") {
-        Some(basic(app, cx, &parts).await?)
-    } else if let Some(caller) = session(app, cx).await? {
-        Some(caller)
-    } else if scheme.eq_ignore_ascii_case(b"token") {
-        return Err(drf_token(&parts));
-    } else if scheme == b"Bearer" {
-        Some(bearer(app, &parts).await?)
-    } else {
-        jwt_auth(app, cx).await?
-    };
-    if let Some(c) = &caller {
-        cx.caller = Some((c.via.as_str(), c.user.id));
+    if scheme.eq_ignore_ascii_case(b"basic") {
+        return basic(app, req, &parts).await.map(Some);
     }
-    Ok(caller)
+    if let Some(caller) = session(app, req, cookies).await? {
+        return Ok(Some(caller));
+    }
+    if scheme.eq_ignore_ascii_case(b"token") {
+        return Err(ApiError::DrfToken(drf_token(&parts)));
+    }
+    if scheme == b"Bearer" {
+        return bearer(app, &parts).await.map(Some);
+    }
+    jwt_auth(app, req).await
 }
 
 async fn basic<S: UserStore + ThrottleStore>(
     app: &App<S>,
-    cx: &Cx<'_>,
+    req: &Request<'_>,
     parts: &[&[u8]],
 ) -> Result<Caller, ApiError> {
     match parts.len() {
-        1 => return Err(failed("Invalid basic header. No credentials provided.")),
+        1 => return Err(ApiError::Basic(BasicError::NoCredentials)),
         2 => {}
-        _ => {
-            return Err(failed(
-                "Invalid basic header. Credentials string should not contain spaces.",
-            ));
-        }
+        _ => return Err(ApiError::Basic(BasicError::Spaces)),
     }
-    let (username, password) = decode_basic(parts[1])
-        .ok_or_else(|| failed("Invalid basic header. Credentials not correctly base64 encoded."))?;
-    match check_credentials(app, cx, &username, SecretString::from(password)).await? {
+    let (username, password) =
+        decode_basic(parts[1]).ok_or(ApiError::Basic(BasicError::NotBase64))?;
+    match check_credentials(app, req, &username, SecretString::from(password)).await? {
         Some(user) => Ok(Caller {
             user,
             via: Via::Basic,
         }),
-        None => Err(failed("Invalid username/password.")),
+        None => Err(ApiError::Basic(BasicError::WrongCredentials)),
     }
 }
 
@@ -243,18 +271,18 @@ pub fn decode_basic(encoded: &[u8]) -> Option<(String, String)> {
 
 async fn session<S: UserStore + SessionStore>(
     app: &App<S>,
-    cx: &mut Cx<'_>,
+    req: &Request<'_>,
+    cookies: &mut Cookies,
 ) -> Result<Option<Caller>, ApiError> {
-    let Some(key) = cx.cookie(SESSION_COOKIE).map(str::to_owned) else {
+    let Some(key) = req.cookie(SESSION_COOKIE) else {
         return Ok(None);
     };
-    let live = if valid_session_key(&key) {
-        app.store.session(&key).await?
-    } else {
-        None
+    let live = match valid_session_key(key) {
+        true => app.store.session(key).await?,
+        false => None,
     };
     let Some(session) = live else {
-        cx.delete_session_cookie();
+        cookies.delete_session();
         return Ok(None);
     };
     // Django: a session whose user is gone or inactive is anonymous but kept.
@@ -272,15 +300,12 @@ async fn session<S: UserStore + SessionStore>(
     {
         // The password changed (or logout everywhere) since login: Django
         // flushes the session.
-        app.store.delete_session(&key).await?;
-        cx.delete_session_cookie();
+        app.store.delete_session(key).await?;
+        cookies.delete_session();
         return Ok(None);
     }
-    if !matches!(
-        cx.method_name().as_str(),
-        "GET" | "HEAD" | "OPTIONS" | "TRACE"
-    ) {
-        enforce_csrf(app, cx)?;
+    if !req.is_safe_method() {
+        enforce_csrf(app, req)?;
     }
     Ok(Some(Caller {
         user,
@@ -288,83 +313,62 @@ async fn session<S: UserStore + SessionStore>(
     }))
 }
 
-fn enforce_csrf<S>(app: &App<S>, cx: &Cx<'_>) -> Result<(), ApiError> {
-    let is_post = cx.method_name() == "POST";
-    let form_token = if is_post { cx.form_csrf_token() } else { None };
+fn enforce_csrf<S>(app: &App<S>, req: &Request<'_>) -> Result<(), ApiError> {
+    let is_post = req.method() == "POST";
     let (origin, referer, host, header_token) = (
-        cx.header("origin"),
-        cx.header("referer"),
-        cx.header("host"),
-        cx.header("x-csrftoken"),
+        req.header("origin"),
+        req.header("referer"),
+        req.header("host"),
+        req.header("x-csrftoken"),
     );
     let request = CsrfRequest {
         is_post,
         origin: origin.as_deref(),
         referer: referer.as_deref(),
         host: host.as_deref(),
-        is_secure: cx.is_secure(),
-        cookie: cx.cookie(crate::web::CSRF_COOKIE),
-        form_token: form_token.as_deref(),
+        is_secure: req.is_secure(),
+        cookie: req.cookie(CSRF_COOKIE),
+        form_token: if is_post { req.form_csrf_token() } else { None },
         header_token: header_token.as_deref(),
     };
-    csrf::check(&request, &app.settings.csrf_trusted_origins).map_err(|failure| {
-        ApiError::detail(StatusCode::FORBIDDEN, &format!("CSRF Failed: {failure}"))
-    })
+    csrf::check(&request, &app.settings.csrf.csrf_trusted_origins.0).map_err(ApiError::Csrf)
 }
 
-fn drf_token(parts: &[&[u8]]) -> ApiError {
+fn drf_token(parts: &[&[u8]]) -> DrfTokenError {
     match parts.len() {
-        1 => failed("Invalid token header. No credentials provided."),
-        2 if std::str::from_utf8(parts[1]).is_err() => {
-            failed("Invalid token header. Token string should not contain invalid characters.")
-        }
-        2 => failed("Invalid token."),
-        _ => failed("Invalid token header. Token string should not contain spaces."),
+        1 => DrfTokenError::NoCredentials,
+        2 if std::str::from_utf8(parts[1]).is_err() => DrfTokenError::InvalidCharacters,
+        2 => DrfTokenError::Invalid,
+        _ => DrfTokenError::Spaces,
     }
 }
 
 async fn bearer<S: UserStore>(app: &App<S>, parts: &[&[u8]]) -> Result<Caller, ApiError> {
+    use ApiError::Bearer as Refused;
     if parts.len() != 2 {
-        return Err(failed_with_code(
-            "Authorization header must contain two space-delimited values",
-            "bad_authorization_header",
-        ));
+        return Err(Refused(BearerError::BadHeader));
     }
     let raw = String::from_utf8_lossy(parts[1]);
-    let not_valid = |message: &str| {
-        ApiError::json(
-            StatusCode::UNAUTHORIZED,
-            json!({
-                "detail": "Given token not valid for any token type",
-                "code": "token_not_valid",
-                "messages": [{
-                    "token_class": "AccessToken",
-                    "token_type": "access",
-                    "message": message,
-                }],
-            }),
-        )
-    };
-    let token = tokens::decode_simplejwt(&app.jwt, &raw, Some(TokenType::Access), now())
-        .map_err(|e| not_valid(e.message()))?;
-    let no_user = || failed_with_code("User not found", "user_not_found");
-    let id = match token.user_id().map(tokens::user_id_claim) {
-        None | Some(UserIdClaim::Unrecognizable) => {
-            return Err(failed_with_code(
-                "Token contained no recognizable user identification",
-                "token_not_valid",
-            ));
-        }
-        Some(UserIdClaim::NoSuchUser) => return Err(no_user()),
+    let token = app
+        .tokens
+        .access(&raw, now())
+        .map_err(|e| Refused(BearerError::NotValid(e)))?;
+    let id = match token.user_id().map(crate::tokens::user_id_claim) {
+        None | Some(UserIdClaim::Unrecognizable) => return Err(Refused(BearerError::NoUserId)),
+        Some(UserIdClaim::NoSuchUser) => return Err(Refused(BearerError::UserNotFound)),
         Some(UserIdClaim::Id(id)) => id,
     };
-    let user = app.store.user_by_id(id).await?.ok_or_else(no_user)?;
+    let user = app
+        .store
+        .user_by_id(id)
+        .await?
+        .ok_or(Refused(BearerError::UserNotFound))?;
     if !user.is_active {
-        return Err(failed_with_code("User is inactive", "user_inactive"));
+        return Err(Refused(BearerError::UserInactive));
     }
     if !token.current_for(user.generation) {
         // Issued before a password change or a logout everywhere.
-        return Err(not_valid(tokens::REVOKED));
+        return Err(Refused(BearerError::NotValid(TokenError::Blacklisted)));
     }
     Ok(Caller {
         user,
@@ -372,20 +376,27 @@ async fn bearer<S: UserStore>(app: &App<S>, parts: &[&[u8]]) -> Result<Caller, A
     })
 }
 
-async fn jwt_auth<S: UserStore>(app: &App<S>, cx: &Cx<'_>) -> Result<Option<Caller>, ApiError> {
-    let Some(raw) = cx.header_bytes("jwt-auth").filter(|v| !v.is_empty()) else {
+async fn jwt_auth<S: UserStore>(
+    app: &App<S>,
+    req: &Request<'_>,
+) -> Result<Option<Caller>, ApiError> {
+    use crate::tokens::TutorialTokenError;
+    let Some(raw) = req.header_bytes("jwt-auth").filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
     let raw = String::from_utf8_lossy(raw);
-    let token = tokens::decode_tutorial(&app.jwt, &raw, now()).map_err(|e| failed(e.message()))?;
+    let token = app
+        .tokens
+        .tutorial(&raw, now())
+        .map_err(ApiError::JwtAuth)?;
     let user = app
         .store
         .user_by_id(token.user_id)
         .await?
         .filter(|u| u.is_active)
-        .ok_or_else(|| failed(tokens::TutorialTokenError::UserNotFound.message()))?;
+        .ok_or(ApiError::JwtAuth(TutorialTokenError::UserNotFound))?;
     if token.generation != Some(user.generation) {
-        return Err(failed(tokens::TutorialTokenError::InvalidToken.message()));
+        return Err(ApiError::JwtAuth(TutorialTokenError::InvalidToken));
     }
     Ok(Some(Caller {
         user,

@@ -4,7 +4,8 @@
 //! Order and wording are Django's `CsrfViewMiddleware`: the `Origin` check
 //! (or, on HTTPS without `Origin`, the `Referer` check), then the cookie, then
 //! the token (the `csrfmiddlewaretoken` form field of a POST, else the
-//! `X-CSRFToken` header), unmasked and compared in constant time.
+//! `X-CSRFToken` header), unmasked and compared in constant time. Failures
+//! are [`CsrfFailure`]s; Django's wording of each is in `contract.rs`.
 
 use rand::Rng;
 use subtle::ConstantTimeEq;
@@ -50,15 +51,6 @@ pub enum FormatError {
     Characters,
 }
 
-impl FormatError {
-    fn reason(self) -> &'static str {
-        match self {
-            FormatError::Length => "has incorrect length",
-            FormatError::Characters => "has invalid characters",
-        }
-    }
-}
-
 /// Django's `_check_token_format`.
 pub fn check_format(token: &str) -> Result<(), FormatError> {
     if token.len() != SECRET_LENGTH && token.len() != TOKEN_LENGTH {
@@ -87,16 +79,7 @@ pub enum TokenSource {
     Header,
 }
 
-impl TokenSource {
-    fn describe(self) -> &'static str {
-        match self {
-            TokenSource::Post => "POST",
-            TokenSource::Header => "the 'X-Csrftoken' HTTP header",
-        }
-    }
-}
-
-/// Why the check failed; `Display` is Django's reason.
+/// Why the check failed (Django's reasons, worded in `contract.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CsrfFailure {
     BadOrigin(String),
@@ -109,35 +92,6 @@ pub enum CsrfFailure {
     TokenMissing,
     Token(FormatError, TokenSource),
     Incorrect(TokenSource),
-}
-
-impl std::fmt::Display for CsrfFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CsrfFailure::BadOrigin(o) => write!(
-                f,
-                "Origin checking failed - {o} does not match any trusted origins."
-            ),
-            CsrfFailure::NoReferer => f.write_str("Referer checking failed - no Referer."),
-            CsrfFailure::MalformedReferer => {
-                f.write_str("Referer checking failed - Referer is malformed.")
-            }
-            CsrfFailure::InsecureReferer => {
-                f.write_str("Referer checking failed - Referer is insecure while host is secure.")
-            }
-            CsrfFailure::BadReferer(r) => write!(
-                f,
-                "Referer checking failed - {r} does not match any trusted origins."
-            ),
-            CsrfFailure::CookieNotSet => f.write_str("CSRF cookie not set."),
-            CsrfFailure::Cookie(e) => write!(f, "CSRF cookie {}.", e.reason()),
-            CsrfFailure::TokenMissing => f.write_str("CSRF token missing."),
-            CsrfFailure::Token(e, s) => {
-                write!(f, "CSRF token from {} {}.", s.describe(), e.reason())
-            }
-            CsrfFailure::Incorrect(s) => write!(f, "CSRF token from {} incorrect.", s.describe()),
-        }
-    }
 }
 
 /// What the check needs from the request.

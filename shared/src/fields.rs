@@ -4,45 +4,90 @@
 //!   views validate them (400 with a dict of per-field errors).
 //! * [`tutorial_credentials`]: the tutorial's `request.data.get(...)` with
 //!   `if not username or not password: raise ParseError()`.
+//!
+//! Refusals are [`Invalid`] (DRF's `ValidationError` dict) or
+//! [`Malformed`]; their wording is in `contract.rs`.
 
-use lambda_http::http::StatusCode;
 use secrecy::SecretString;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use crate::web::{ApiError, Data, Field};
+use crate::validators::Weakness;
+use crate::web::{Data, Field};
 
-const REQUIRED: &str = "This field is required.";
-const NULL: &str = "This field may not be null.";
-const BLANK: &str = "This field may not be blank.";
-const INVALID: &str = "Not a valid string.";
-const NUL_CHARS: &str = "Null characters are not allowed.";
+/// The key DRF files errors about the body as a whole under.
+pub const NON_FIELD_ERRORS: &str = "non_field_errors";
+
+/// What is wrong with one field (or, under [`NON_FIELD_ERRORS`], the body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldError {
+    Required,
+    Null,
+    Blank,
+    NotAString,
+    NullCharacters,
+    /// A JSON `null` body.
+    NoData,
+    /// A body that is not a mapping; Python's name of its type.
+    NotADictionary(&'static str),
+    /// verify: the token is revoked.
+    TokenBlacklisted,
+    /// password change: the old password is wrong.
+    WrongOldPassword,
+    /// password change: a validator's finding about the new password.
+    Weak(Weakness),
+}
+
+/// DRF's `ValidationError` with a dict: each field's errors, in field order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Invalid(pub Vec<(&'static str, Vec<FieldError>)>);
+
+impl Invalid {
+    /// One error about the body as a whole.
+    pub fn non_field(error: FieldError) -> Self {
+        Invalid(vec![(NON_FIELD_ERRORS, vec![error])])
+    }
+
+    /// Adds `errors` for `field` (nothing if there are none).
+    pub fn add(&mut self, field: &'static str, errors: Vec<FieldError>) {
+        if !errors.is_empty() {
+            self.0.push((field, errors));
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The tutorial's `ParseError`: the body lacks a username or password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Malformed;
 
 /// DRF `CharField` (allow_blank off) on one field, trimmed or not.
-fn char_field(field: Field<'_>, trim: bool) -> Result<String, &'static str> {
+fn char_field(field: Field<'_>, trim: bool) -> Result<String, FieldError> {
     let raw = match field {
-        Field::Missing => return Err(REQUIRED),
-        Field::Json(Value::Null) => return Err(NULL),
+        Field::Missing => return Err(FieldError::Required),
+        Field::Json(Value::Null) => return Err(FieldError::Null),
         Field::Json(Value::String(s)) => s.clone(),
         Field::Text(s) => s.to_owned(),
         Field::Json(Value::Number(n)) => n.to_string(),
-        Field::Json(_) => return Err(INVALID),
+        Field::Json(_) => return Err(FieldError::NotAString),
     };
     let value = if trim { raw.trim() } else { raw.as_str() };
     if value.is_empty() {
-        return Err(BLANK);
+        return Err(FieldError::Blank);
     }
     if value.contains('\0') {
-        return Err(NUL_CHARS);
+        return Err(FieldError::NullCharacters);
     }
     Ok(value.to_owned())
 }
 
-/// Validates `names` as DRF would; returns their values in order, or the
-/// 400 body (`{"field":["message"],...}` or `{"non_field_errors":[...]}`).
+/// Validates `names` as DRF would; their values in order, or every error.
 pub fn serializer_fields<const N: usize>(
     data: &Data,
-    names: [&str; N],
-) -> Result<[String; N], ApiError> {
+    names: [&'static str; N],
+) -> Result<[String; N], Invalid> {
     fields(data, names, true)
 }
 
@@ -50,51 +95,42 @@ pub fn serializer_fields<const N: usize>(
 /// password form fields do not strip).
 pub fn password_fields<const N: usize>(
     data: &Data,
-    names: [&str; N],
-) -> Result<[SecretString; N], ApiError> {
+    names: [&'static str; N],
+) -> Result<[SecretString; N], Invalid> {
     Ok(fields(data, names, false)?.map(SecretString::from))
 }
 
 fn fields<const N: usize>(
     data: &Data,
-    names: [&str; N],
+    names: [&'static str; N],
     trim: bool,
-) -> Result<[String; N], ApiError> {
+) -> Result<[String; N], Invalid> {
     if let Data::Json(Value::Null) = data {
-        return Err(bad_request(
-            json!({"non_field_errors": ["No data provided"]}),
-        ));
+        return Err(Invalid::non_field(FieldError::NoData));
     }
     if !data.is_mapping() {
-        return Err(bad_request(json!({
-            "non_field_errors": [format!(
-                "Invalid data. Expected a dictionary, but got {}.",
-                data.python_type()
-            )]
-        })));
+        return Err(Invalid::non_field(FieldError::NotADictionary(
+            data.python_type(),
+        )));
     }
-    let mut errors = Map::new();
+    let mut invalid = Invalid::default();
     let values = names.map(|name| match char_field(data.field(name), trim) {
         Ok(v) => v,
-        Err(message) => {
-            errors.insert(name.to_owned(), json!([message]));
+        Err(error) => {
+            invalid.add(name, vec![error]);
             String::new()
         }
     });
-    if errors.is_empty() {
+    if invalid.is_empty() {
         Ok(values)
     } else {
-        Err(bad_request(Value::Object(errors)))
+        Err(invalid)
     }
 }
 
-fn bad_request(body: Value) -> ApiError {
-    ApiError::json(StatusCode::BAD_REQUEST, body)
-}
-
 /// Username and password for `login` and `login/jwt`: both must be non-empty
-/// strings in a JSON object or form, else 400 `Malformed request.`.
-pub fn tutorial_credentials(data: &Data) -> Result<(String, SecretString), ApiError> {
+/// strings in a JSON object or form.
+pub fn tutorial_credentials(data: &Data) -> Result<(String, SecretString), Malformed> {
     let text = |name: &str| match data.field(name) {
         Field::Json(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         Field::Text(s) if !s.is_empty() => Some(s.to_owned()),
@@ -102,19 +138,25 @@ pub fn tutorial_credentials(data: &Data) -> Result<(String, SecretString), ApiEr
     };
     match (text("username"), text("password")) {
         (Some(username), Some(password)) => Ok((username, SecretString::from(password))),
-        _ => Err(ApiError::malformed()),
+        _ => Err(Malformed),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::web::to_json;
+    use crate::contract::ApiError;
+    use serde_json::json;
+
+    /// The 400 body an error renders as.
+    fn body(err: impl Into<ApiError>) -> String {
+        let reply = err.into().reply();
+        assert_eq!(reply.status.as_u16(), 400);
+        reply.body.unwrap()
+    }
 
     fn errors(data: Data) -> String {
-        let err = serializer_fields(&data, ["username", "password"]).unwrap_err();
-        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
-        err.0.body.unwrap()
+        body(serializer_fields(&data, ["username", "password"]).unwrap_err())
     }
 
     #[test]
@@ -160,7 +202,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(
-            err.0.body.unwrap(),
+            body(err),
             r#"{"old_password":["This field may not be blank."],"new_password":["This field is required."]}"#
         );
     }
@@ -180,7 +222,7 @@ mod tests {
         ] {
             assert_eq!(
                 errors(Data::Json(v)),
-                to_json(
+                crate::web::to_json(
                     &json!({"non_field_errors": [format!("Invalid data. Expected a dictionary, but got {t}.")]})
                 )
             );
@@ -214,7 +256,7 @@ mod tests {
         ] {
             let err = tutorial_credentials(&Data::Json(bad.clone())).unwrap_err();
             assert_eq!(
-                err.0.body.as_deref(),
+                ApiError::from(err).reply().body.as_deref(),
                 Some(r#"{"detail":"Malformed request."}"#),
                 "{bad}"
             );

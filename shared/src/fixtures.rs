@@ -12,7 +12,6 @@ use crate::csrf;
 use crate::session::new_session_key;
 use crate::store::{Session, SessionStore, StoreError, User};
 use crate::time::now;
-use crate::tokens::{issue_pair, issue_tutorial_token};
 
 /// One set of credentials for one user.
 pub struct Credentials {
@@ -22,34 +21,24 @@ pub struct Credentials {
 impl Credentials {
     /// Mints fresh tokens for `user` and stores a new session for it.
     pub async fn mint<S: SessionStore>(app: &App<S>, user: &User) -> Result<Self, StoreError> {
-        let s = &app.settings;
         let now = now();
-        let live = issue_pair(
-            &app.jwt,
-            user.id,
-            user.generation,
-            now,
-            s.access_token_lifetime,
-            s.refresh_token_lifetime,
-        );
+        let live = app.tokens.pair_for(user, now);
         // Issued long enough ago to have expired.
-        let past = now - s.refresh_token_lifetime.max(s.access_token_lifetime) - 60;
-        let expired = issue_pair(
-            &app.jwt,
-            user.id,
-            user.generation,
-            past,
-            s.access_token_lifetime,
-            s.refresh_token_lifetime,
-        );
+        let t = &app.settings.tokens;
+        let past = t
+            .refresh_token_lifetime
+            .max(t.access_token_lifetime)
+            .before(now)
+            - 60;
+        let expired = app.tokens.pair_for(user, past);
         let session = Session {
             session_key: new_session_key(),
             user_id: user.id,
             auth_hash: app.sessions.hash(user.id, user.generation),
-            expires_at: now + s.session_cookie_age,
+            expires_at: app.settings.sessions.session_cookie_age.after(now),
         };
         if !app.store.create_session(&session, None).await? {
-            return Err(StoreError::Unavailable("session key collision".into()));
+            return Err(StoreError::Internal("session key collision".into()));
         }
         Ok(Credentials {
             values: vec![
@@ -57,17 +46,7 @@ impl Credentials {
                 ("{{REFRESH_TOKEN}}", live.refresh),
                 ("{{EXPIRED_ACCESS_TOKEN}}", expired.access),
                 ("{{EXPIRED_REFRESH_TOKEN}}", expired.refresh),
-                (
-                    "{{JWT_LOGIN_TOKEN}}",
-                    issue_tutorial_token(
-                        &app.jwt,
-                        user.id,
-                        &user.username,
-                        user.generation,
-                        now,
-                        s.jwt_login_token_lifetime,
-                    ),
-                ),
+                ("{{JWT_LOGIN_TOKEN}}", app.tokens.tutorial_for(user, now)),
                 ("{{SESSION_ID}}", session.session_key),
                 ("{{CSRF_TOKEN}}", csrf::new_secret()),
             ],

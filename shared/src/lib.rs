@@ -1,27 +1,38 @@
 //! The auth crate every function uses.
 //!
 //! Mechanisms live here; each endpoint's own logic lives in its function
-//! crate (`functions/<name>/src/lib.rs`).
+//! crate (`functions/<name>/src/lib.rs`: its `VIEW` and its `handler`).
 //!
 //! | module | what |
 //! |---|---|
-//! | [`settings`] | every setting and its default |
-//! | [`web`] | request parsing, responses, headers, cookies |
-//! | [`fields`] | reading body fields (DRF serializers, the tutorial's views) |
+//! | [`web`] | the request parsed once, the one pipeline ([`web::serve`]), responses and cookies |
+//! | [`contract`] | every error's status, body and headers, and every message of the contract |
 //! | [`authn`] | the authentication chain: Basic, session, Token, Bearer, jwt-auth |
 //! | [`csrf`] | Django's CSRF check |
-//! | [`jwt`] | signing and signature checks (HS256) |
-//! | [`tokens`] | claim rules for simplejwt and tutorial tokens |
-//! | [`password`] | Argon2id hashing off the executor |
-//! | [`session`] | session keys and the session password-hash HMAC |
-//! | [`store`] | DynamoDB and in-memory storage behind narrow traits |
+//! | [`fields`] | reading body fields (DRF serializers, the tutorial's views) |
+//! | [`tokens`] | tokens by name: issuing and checking simplejwt and tutorial tokens |
+//! | [`jwt`] | the key ring: signing and signature checks (HS256) |
+//! | [`session`] | session keys and the session auth hash (user id + generation) |
+//! | [`password`] | Argon2id hashing off the executor; Django hashes verified |
+//! | [`validators`] | Django's default password validators |
+//! | [`throttle`] | password-attempt throttling |
+//! | [`store`] | DynamoDB (and, with `test-util`, in-memory) storage behind narrow traits |
+//! | [`settings`] | every setting and its default, in one table |
+//! | [`app`] | the state built once per cold start |
+//! | [`runtime`] | cold-start wiring: logging, settings, SSM, the Lambda runtime |
+//! | [`aws`] | AWS SDK configuration (timeouts, retries) |
+//! | [`django`] | reading Django's `dumpdata` users |
+//! | [`time`] | epoch seconds |
+//! | `fixtures` | (`test-util`) live credentials for the sample events |
 
 pub mod app;
 pub mod authn;
 pub mod aws;
+pub mod contract;
 pub mod csrf;
 pub mod django;
 pub mod fields;
+#[cfg(feature = "test-util")]
 pub mod fixtures;
 pub mod jwt;
 pub mod password;
@@ -36,6 +47,7 @@ pub mod validators;
 pub mod web;
 
 pub use app::App;
+pub use contract::ApiError;
 pub use lambda_http;
 pub use secrecy;
 pub use serde_json;

@@ -1,15 +1,38 @@
 //! Cold-start wiring for the Lambda binaries: logging, settings, the
-//! DynamoDB client — each built once, before the first request.
+//! DynamoDB client — each built once, before the first request — and the
+//! Lambda runtime serving one endpoint ([`run`], all a `main.rs` calls).
 
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+use lambda_http::{Error, service_fn};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::app::App;
 use crate::settings::Settings;
 use crate::store::DynamoStore;
+use crate::web::{Authentication, Endpoint, View, serve};
+
+/// A Lambda function serving `view` with `endpoint`: builds the state once
+/// ([`init`]), then answers every invocation through the pipeline.
+pub fn run<A, F>(view: &'static View<A>, endpoint: F) -> Result<(), Error>
+where
+    A: Authentication,
+    F: for<'a> Endpoint<'a, DynamoStore, A::Caller> + Sync,
+{
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let app = init().await?;
+            let (app, endpoint) = (&app, &endpoint);
+            lambda_http::run(service_fn(move |event| async move {
+                Ok::<_, Error>(serve(view, app, event, endpoint).await)
+            }))
+            .await
+        })
+}
 
 /// JSON logs when Lambda asks for them (`AWS_LAMBDA_LOG_FORMAT=JSON`), text
 /// otherwise; level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` (default INFO).
@@ -82,7 +105,7 @@ fn return_big_allocations_to_the_os() {
 /// the SSM Parameter Store SecureString named by `SIGNING_KEY_PARAMETER`
 /// (deployed stacks; one key, or several separated by commas or newlines,
 /// current first), fetched once here.
-pub async fn init() -> Result<App<DynamoStore>, lambda_http::Error> {
+pub async fn init() -> Result<App<DynamoStore>, Error> {
     let started = std::time::Instant::now();
     return_big_allocations_to_the_os();
     init_logging();
@@ -116,7 +139,7 @@ pub async fn init() -> Result<App<DynamoStore>, lambda_http::Error> {
 async fn signing_key_from_ssm(
     config: &aws_config::SdkConfig,
     name: &str,
-) -> Result<SecretString, lambda_http::Error> {
+) -> Result<SecretString, Error> {
     let out = aws_sdk_ssm::Client::new(config)
         .get_parameter()
         .name(name)

@@ -1,8 +1,13 @@
 //! Every setting of the service, read once per cold start from the environment.
 //!
-//! The defaults are the tutorial's `SIMPLE_JWT` and Django's session/CSRF
-//! defaults. [`Settings::DEFAULTS`] is the one place they are written down;
-//! the README's settings table mirrors it.
+//! Each setting is written once, in the [`settings!`] table below: its
+//! group, field, type, environment variable, default and meaning. The table
+//! generates the group structs, their parsing and [`TABLE`] (what the
+//! README's settings table is tested against). Names and defaults are
+//! simplejwt's `SIMPLE_JWT` and Django's where those exist.
+//!
+//! The signing keys are the one setting outside the table: they come from
+//! either of two variables (or SSM, see `runtime.rs`) and are secrets.
 
 use secrecy::{ExposeSecret, SecretString};
 use thiserror::Error;
@@ -10,99 +15,43 @@ use thiserror::Error;
 /// Shortest signing key accepted: HS256 wants at least 256 bits of key.
 pub const MIN_SIGNING_KEY_BYTES: usize = 32;
 
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// `SIGNING_KEYS` (or a single `SIGNING_KEY`): HS256 keys for both token
-    /// styles and the session hash. The first signs; all verify, so a key
-    /// can be rotated without logging anyone out.
-    pub signing_keys: Vec<SecretString>,
-    /// `ACCESS_TOKEN_LIFETIME`, seconds.
-    pub access_token_lifetime: i64,
-    /// `REFRESH_TOKEN_LIFETIME`, seconds.
-    pub refresh_token_lifetime: i64,
-    /// `ROTATE_REFRESH_TOKENS`: refresh also returns a new refresh token.
-    pub rotate_refresh_tokens: bool,
-    /// `BLACKLIST_AFTER_ROTATION`: a rotated refresh token is blacklisted.
-    pub blacklist_after_rotation: bool,
-    /// `REFRESH_REUSE_DETECTION`: presenting an already-rotated refresh token
-    /// revokes its whole family (only meaningful with rotation).
-    pub refresh_reuse_detection: bool,
-    /// `REFRESH_REUSE_INTERVAL`, seconds: within it, the token just rotated
-    /// may be presented again (a network retry) and gets the same successor.
-    pub refresh_reuse_interval: i64,
-    /// `JWT_LOGIN_TOKEN_LIFETIME`, seconds: lifetime of `login/jwt` tokens.
-    pub jwt_login_token_lifetime: i64,
-    /// `CSRF_TRUSTED_ORIGINS`: comma-separated origins (`https://app.example.com`,
-    /// `https://*.example.com`) allowed besides the request's own host.
-    pub csrf_trusted_origins: Vec<String>,
-    /// `SESSION_COOKIE_SECURE`: add `Secure` to the session and CSRF cookies.
-    pub session_cookie_secure: bool,
-    /// `SESSION_COOKIE_AGE`, seconds (Django's default: two weeks).
-    pub session_cookie_age: i64,
-    /// `THROTTLE_USERNAME_LIMIT`: password attempts per username per window.
-    pub throttle_username_limit: u64,
-    /// `THROTTLE_IP_LIMIT`: password attempts per client address per window.
-    pub throttle_ip_limit: u64,
-    /// `THROTTLE_WINDOW`, seconds.
-    pub throttle_window: i64,
-    /// `USERS_TABLE`, `SESSIONS_TABLE`, `BLACKLIST_TABLE`, `THROTTLE_TABLE`:
-    /// DynamoDB table names.
-    pub tables: Tables,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tables {
-    pub users: String,
-    pub sessions: String,
-    pub blacklist: String,
-    pub throttle: String,
-}
-
-impl Tables {
-    /// `USERS_TABLE`, `SESSIONS_TABLE`, `BLACKLIST_TABLE`, `THROTTLE_TABLE` from the environment
-    /// (all `authctl` needs).
-    pub fn from_env() -> Result<Self, SettingsError> {
-        Self::from_lookup(&|name| std::env::var(name).ok())
-    }
-
-    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let d = Settings::DEFAULTS;
-        let table = |name: &'static str, default: &str| match lookup(name) {
-            None => Ok(default.to_owned()),
-            Some(v) if v.trim().is_empty() => Err(SettingsError::Empty(name)),
-            Some(v) => Ok(v.trim().to_owned()),
-        };
-        Ok(Tables {
-            users: table("USERS_TABLE", d.users_table)?,
-            sessions: table("SESSIONS_TABLE", d.sessions_table)?,
-            blacklist: table("BLACKLIST_TABLE", d.blacklist_table)?,
-            throttle: table("THROTTLE_TABLE", d.throttle_table)?,
-        })
-    }
-}
-
-/// The defaults of every setting but the signing key, in one place.
-pub struct Defaults {
-    pub access_token_lifetime: i64,
-    pub refresh_token_lifetime: i64,
-    pub rotate_refresh_tokens: bool,
-    pub blacklist_after_rotation: bool,
-    pub refresh_reuse_detection: bool,
-    pub refresh_reuse_interval: i64,
-    pub jwt_login_token_lifetime: i64,
-    pub session_cookie_secure: bool,
-    pub session_cookie_age: i64,
-    pub users_table: &'static str,
-    pub sessions_table: &'static str,
-    pub blacklist_table: &'static str,
-    pub throttle_table: &'static str,
-    pub throttle_username_limit: u64,
-    pub throttle_ip_limit: u64,
-    pub throttle_window: i64,
-}
-
 /// Lifetime of the `csrftoken` cookie (Django's `CSRF_COOKIE_AGE`, 52 weeks).
-pub const CSRF_COOKIE_AGE: i64 = 31_449_600;
+pub const CSRF_COOKIE_AGE: Seconds = Seconds(31_449_600);
+
+/// A span of whole seconds, at least one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Seconds(i64);
+
+impl Seconds {
+    /// `n` seconds; panics below one (for constants and tests).
+    pub const fn new(n: i64) -> Self {
+        assert!(n >= 1, "a span of at least one second");
+        Seconds(n)
+    }
+
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    /// The epoch second this long after `t`.
+    pub const fn after(self, t: i64) -> i64 {
+        t.saturating_add(self.0)
+    }
+
+    /// The epoch second this long before `t`.
+    pub const fn before(self, t: i64) -> i64 {
+        t.saturating_sub(self.0)
+    }
+}
+
+/// One row of [`TABLE`].
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub variable: &'static str,
+    /// As written in the environment; `""` for empty.
+    pub default: &'static str,
+    pub meaning: &'static str,
+}
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum SettingsError {
@@ -112,6 +61,8 @@ pub enum SettingsError {
     ShortSigningKey,
     #[error("{name} must be a whole number of seconds, got {value:?}")]
     BadSeconds { name: &'static str, value: String },
+    #[error("{name} must be a whole number of at least 1, got {value:?}")]
+    BadNumber { name: &'static str, value: String },
     #[error("{name} must be true or false, got {value:?}")]
     BadBool { name: &'static str, value: String },
     #[error("CSRF_TRUSTED_ORIGINS entry {0:?} must start with a scheme, like https://")]
@@ -120,26 +71,206 @@ pub enum SettingsError {
     Empty(&'static str),
 }
 
-impl Settings {
-    pub const DEFAULTS: Defaults = Defaults {
-        access_token_lifetime: 300,
-        refresh_token_lifetime: 86_400,
-        rotate_refresh_tokens: false,
-        blacklist_after_rotation: true,
-        refresh_reuse_detection: true,
-        refresh_reuse_interval: 0,
-        jwt_login_token_lifetime: 86_400,
-        session_cookie_secure: false,
-        session_cookie_age: 1_209_600,
-        users_table: "auth-users",
-        sessions_table: "auth-sessions",
-        blacklist_table: "auth-blacklist",
-        throttle_table: "auth-throttle",
-        throttle_username_limit: 5,
-        throttle_ip_limit: 50,
-        throttle_window: 900,
-    };
+/// How a setting's text becomes its value.
+pub trait SettingValue: Sized {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError>;
+}
 
+impl SettingValue for Seconds {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim().parse::<i64>() {
+            Ok(n) if n >= 1 => Ok(Seconds(n)),
+            _ => Err(SettingsError::BadSeconds {
+                name,
+                value: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// Seconds where `0` means off.
+impl SettingValue for Option<Seconds> {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim() {
+            "0" => Ok(None),
+            _ => Seconds::parse(name, raw).map(Some),
+        }
+    }
+}
+
+/// Counts and limits: at least 1.
+impl SettingValue for u64 {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim().parse::<u64>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(SettingsError::BadNumber {
+                name,
+                value: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// `true/false`, `1/0`, `yes/no`, `on/off`, any case.
+impl SettingValue for bool {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err(SettingsError::BadBool {
+                name,
+                value: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// A table name: trimmed, not empty.
+impl SettingValue for String {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim() {
+            "" => Err(SettingsError::Empty(name)),
+            v => Ok(v.to_owned()),
+        }
+    }
+}
+
+/// Comma-separated origins (`https://app.example.com`, `https://*.example.com`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origins(pub Vec<String>);
+
+impl SettingValue for Origins {
+    fn parse(_: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        raw.split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| match o.contains("://") {
+                true => Ok(o.to_owned()),
+                false => Err(SettingsError::BadOrigin(o.to_owned())),
+            })
+            .collect::<Result<_, _>>()
+            .map(Origins)
+    }
+}
+
+fn read<T: SettingValue>(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &'static str,
+) -> Result<T, SettingsError> {
+    T::parse(name, lookup(name).as_deref().unwrap_or(default))
+}
+
+/// Defines the setting groups, their fields and [`TABLE`] from one list.
+macro_rules! settings {
+    ($(
+        $(#[doc = $group_doc:literal])*
+        $group:ident {
+            $(
+                $(#[doc = $doc:literal])+
+                $field:ident: $ty:ty = $variable:literal ($default:literal);
+            )+
+        }
+    )+) => {
+        $(
+            $(#[doc = $group_doc])*
+            #[derive(Debug, Clone, PartialEq, Eq)]
+            pub struct $group {
+                $( $(#[doc = $doc])+ pub $field: $ty, )+
+            }
+
+            impl $group {
+                /// This group's settings from the process environment.
+                pub fn from_env() -> Result<Self, SettingsError> {
+                    Self::from_lookup(&|name| std::env::var(name).ok())
+                }
+
+                fn from_lookup(
+                    lookup: &dyn Fn(&str) -> Option<String>,
+                ) -> Result<Self, SettingsError> {
+                    Ok($group { $( $field: read(lookup, $variable, $default)?, )+ })
+                }
+            }
+        )+
+
+        /// Every setting read from the environment but the signing keys:
+        /// variable, default, meaning.
+        pub const TABLE: &[Spec] = &[
+            $($( Spec { variable: $variable, default: $default, meaning: concat!($($doc),+) }, )+)+
+        ];
+    };
+}
+
+settings! {
+    /// Tokens, with simplejwt's names (`SIMPLE_JWT`) where it has them.
+    TokenSettings {
+        /// Seconds an access token lives.
+        access_token_lifetime: Seconds = "ACCESS_TOKEN_LIFETIME" ("300");
+        /// Seconds a refresh token lives.
+        refresh_token_lifetime: Seconds = "REFRESH_TOKEN_LIFETIME" ("86400");
+        /// Refresh also returns a new refresh token.
+        rotate_refresh_tokens: bool = "ROTATE_REFRESH_TOKENS" ("false");
+        /// A rotated refresh token is blacklisted (single use).
+        blacklist_after_rotation: bool = "BLACKLIST_AFTER_ROTATION" ("true");
+        /// With rotation: reuse of a rotated token revokes its family.
+        refresh_reuse_detection: bool = "REFRESH_REUSE_DETECTION" ("true");
+        /// Seconds a just-rotated token may be retried (gets the same successor); 0 is off.
+        refresh_reuse_interval: Option<Seconds> = "REFRESH_REUSE_INTERVAL" ("0");
+        /// Seconds a `login/jwt` token lives.
+        jwt_login_token_lifetime: Seconds = "JWT_LOGIN_TOKEN_LIFETIME" ("86400");
+    }
+
+    /// Session cookies, with Django's names.
+    SessionSettings {
+        /// Seconds a session lives (two weeks).
+        session_cookie_age: Seconds = "SESSION_COOKIE_AGE" ("1209600");
+        /// `Secure` on the session and CSRF cookies.
+        session_cookie_secure: bool = "SESSION_COOKIE_SECURE" ("false");
+    }
+
+    /// Django's CSRF protection.
+    CsrfSettings {
+        /// Origins trusted besides the request's own host, comma-separated.
+        csrf_trusted_origins: Origins = "CSRF_TRUSTED_ORIGINS" ("");
+    }
+
+    /// Password-guessing limits (`throttle.rs`).
+    ThrottleSettings {
+        /// Password attempts per username per window.
+        username_limit: u64 = "THROTTLE_USERNAME_LIMIT" ("5");
+        /// Password attempts per client address per window.
+        ip_limit: u64 = "THROTTLE_IP_LIMIT" ("50");
+        /// Seconds of a throttle window.
+        window: Seconds = "THROTTLE_WINDOW" ("900");
+    }
+
+    /// DynamoDB table names.
+    Tables {
+        /// The users table.
+        users: String = "USERS_TABLE" ("auth-users");
+        /// The sessions table.
+        sessions: String = "SESSIONS_TABLE" ("auth-sessions");
+        /// The refresh-token blacklist table.
+        blacklist: String = "BLACKLIST_TABLE" ("auth-blacklist");
+        /// The password-attempt counters table.
+        throttle: String = "THROTTLE_TABLE" ("auth-throttle");
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `SIGNING_KEYS` (or a single `SIGNING_KEY`): HS256 keys for both token
+    /// styles and the session hash. The first signs; all verify, so a key
+    /// can be rotated without logging anyone out.
+    pub signing_keys: Vec<SecretString>,
+    pub tokens: TokenSettings,
+    pub sessions: SessionSettings,
+    pub csrf: CsrfSettings,
+    pub throttle: ThrottleSettings,
+    pub tables: Tables,
+}
+
+impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -147,62 +278,12 @@ impl Settings {
 
     /// Reads settings through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let d = Self::DEFAULTS;
-        let signing_keys: Vec<SecretString> = match lookup("SIGNING_KEYS") {
-            Some(list) => parse_key_list(&list),
-            None => lookup("SIGNING_KEY")
-                .filter(|k| !k.is_empty())
-                .map(SecretString::from)
-                .into_iter()
-                .collect(),
-        };
-        if signing_keys.is_empty() {
-            return Err(SettingsError::MissingSigningKey);
-        }
-        if signing_keys
-            .iter()
-            .any(|k| k.expose_secret().len() < MIN_SIGNING_KEY_BYTES)
-        {
-            return Err(SettingsError::ShortSigningKey);
-        }
-        let number = |name: &'static str, default: i64, min: i64| match lookup(name) {
-            None => Ok(default),
-            Some(v) => match v.trim().parse::<i64>() {
-                Ok(n) if n >= min => Ok(n),
-                _ => Err(SettingsError::BadSeconds { name, value: v }),
-            },
-        };
-        let seconds = |name: &'static str, default: i64| number(name, default, 1);
-        let flag = |name: &'static str, default: bool| match lookup(name) {
-            None => Ok(default),
-            Some(v) => parse_bool(&v).ok_or(SettingsError::BadBool { name, value: v }),
-        };
-        let csrf_trusted_origins = match lookup("CSRF_TRUSTED_ORIGINS") {
-            None => Vec::new(),
-            Some(v) => parse_origins(&v)?,
-        };
         Ok(Settings {
-            signing_keys,
-            access_token_lifetime: seconds("ACCESS_TOKEN_LIFETIME", d.access_token_lifetime)?,
-            refresh_token_lifetime: seconds("REFRESH_TOKEN_LIFETIME", d.refresh_token_lifetime)?,
-            rotate_refresh_tokens: flag("ROTATE_REFRESH_TOKENS", d.rotate_refresh_tokens)?,
-            blacklist_after_rotation: flag("BLACKLIST_AFTER_ROTATION", d.blacklist_after_rotation)?,
-            refresh_reuse_detection: flag("REFRESH_REUSE_DETECTION", d.refresh_reuse_detection)?,
-            refresh_reuse_interval: number("REFRESH_REUSE_INTERVAL", d.refresh_reuse_interval, 0)?,
-            jwt_login_token_lifetime: seconds(
-                "JWT_LOGIN_TOKEN_LIFETIME",
-                d.jwt_login_token_lifetime,
-            )?,
-            csrf_trusted_origins,
-            session_cookie_secure: flag("SESSION_COOKIE_SECURE", d.session_cookie_secure)?,
-            session_cookie_age: seconds("SESSION_COOKIE_AGE", d.session_cookie_age)?,
-            throttle_username_limit: number(
-                "THROTTLE_USERNAME_LIMIT",
-                d.throttle_username_limit as i64,
-                1,
-            )? as u64,
-            throttle_ip_limit: number("THROTTLE_IP_LIMIT", d.throttle_ip_limit as i64, 1)? as u64,
-            throttle_window: seconds("THROTTLE_WINDOW", d.throttle_window)?,
+            signing_keys: signing_keys(&lookup)?,
+            tokens: TokenSettings::from_lookup(&lookup)?,
+            sessions: SessionSettings::from_lookup(&lookup)?,
+            csrf: CsrfSettings::from_lookup(&lookup)?,
+            throttle: ThrottleSettings::from_lookup(&lookup)?,
             tables: Tables::from_lookup(&lookup)?,
         })
     }
@@ -221,33 +302,35 @@ impl Settings {
     }
 }
 
+/// `SIGNING_KEYS`, else `SIGNING_KEY`; each key long enough.
+fn signing_keys(
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<SecretString>, SettingsError> {
+    let keys: Vec<SecretString> = match lookup("SIGNING_KEYS") {
+        Some(list) => parse_key_list(&list),
+        None => lookup("SIGNING_KEY")
+            .filter(|k| !k.is_empty())
+            .map(SecretString::from)
+            .into_iter()
+            .collect(),
+    };
+    if keys.is_empty() {
+        return Err(SettingsError::MissingSigningKey);
+    }
+    if keys
+        .iter()
+        .any(|k| k.expose_secret().len() < MIN_SIGNING_KEY_BYTES)
+    {
+        return Err(SettingsError::ShortSigningKey);
+    }
+    Ok(keys)
+}
+
 /// `SIGNING_KEYS`: keys separated by commas or whitespace, current first.
 pub fn parse_key_list(list: &str) -> Vec<SecretString> {
     list.split(|c: char| c == ',' || c.is_whitespace())
         .filter(|k| !k.is_empty())
         .map(|k| SecretString::from(k.to_owned()))
-        .collect()
-}
-
-fn parse_bool(v: &str) -> Option<bool> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Some(true),
-        "0" | "false" | "no" | "off" => Some(false),
-        _ => None,
-    }
-}
-
-fn parse_origins(v: &str) -> Result<Vec<String>, SettingsError> {
-    v.split(',')
-        .map(str::trim)
-        .filter(|o| !o.is_empty())
-        .map(|o| {
-            if o.contains("://") {
-                Ok(o.to_owned())
-            } else {
-                Err(SettingsError::BadOrigin(o.to_owned()))
-            }
-        })
         .collect()
 }
 
@@ -269,28 +352,36 @@ mod tests {
     #[test]
     fn defaults_are_the_tutorials() {
         let s = settings(&[("SIGNING_KEY", KEY)]).unwrap();
-        assert_eq!(s.access_token_lifetime, 300);
-        assert_eq!(s.refresh_token_lifetime, 86_400);
-        assert!(!s.rotate_refresh_tokens);
-        assert!(s.blacklist_after_rotation);
-        assert!(s.refresh_reuse_detection);
-        assert_eq!(s.refresh_reuse_interval, 0);
-        assert_eq!(s.jwt_login_token_lifetime, 86_400);
-        assert!(s.csrf_trusted_origins.is_empty());
-        assert!(!s.session_cookie_secure);
-        assert_eq!(s.session_cookie_age, 1_209_600);
+        let t = &s.tokens;
+        assert_eq!(t.access_token_lifetime.get(), 300);
+        assert_eq!(t.refresh_token_lifetime.get(), 86_400);
+        assert!(!t.rotate_refresh_tokens);
+        assert!(t.blacklist_after_rotation);
+        assert!(t.refresh_reuse_detection);
+        assert_eq!(t.refresh_reuse_interval, None);
+        assert_eq!(t.jwt_login_token_lifetime.get(), 86_400);
+        assert!(s.csrf.csrf_trusted_origins.0.is_empty());
+        assert!(!s.sessions.session_cookie_secure);
+        assert_eq!(s.sessions.session_cookie_age.get(), 1_209_600);
         assert_eq!(s.tables.users, "auth-users");
         assert_eq!(s.tables.sessions, "auth-sessions");
         assert_eq!(s.tables.blacklist, "auth-blacklist");
         assert_eq!(s.tables.throttle, "auth-throttle");
+        let th = &s.throttle;
         assert_eq!(
-            (
-                s.throttle_username_limit,
-                s.throttle_ip_limit,
-                s.throttle_window
-            ),
+            (th.username_limit, th.ip_limit, th.window.get()),
             (5, 50, 900)
         );
+    }
+
+    #[test]
+    fn the_table_names_every_setting_once() {
+        let mut names: Vec<&str> = TABLE.iter().map(|s| s.variable).collect();
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count, "a variable appears twice");
+        assert!(TABLE.iter().all(|s| !s.meaning.trim().is_empty()));
     }
 
     #[test]
@@ -332,25 +423,23 @@ mod tests {
             ("THROTTLE_WINDOW", "60"),
         ])
         .unwrap();
-        assert_eq!(s.access_token_lifetime, 60);
-        assert_eq!(s.refresh_token_lifetime, 120);
-        assert!(s.rotate_refresh_tokens);
-        assert!(!s.blacklist_after_rotation);
-        assert!(!s.refresh_reuse_detection);
-        assert_eq!(s.refresh_reuse_interval, 10);
-        assert_eq!(s.jwt_login_token_lifetime, 30);
+        let t = &s.tokens;
+        assert_eq!(t.access_token_lifetime.get(), 60);
+        assert_eq!(t.refresh_token_lifetime.get(), 120);
+        assert!(t.rotate_refresh_tokens);
+        assert!(!t.blacklist_after_rotation);
+        assert!(!t.refresh_reuse_detection);
+        assert_eq!(t.refresh_reuse_interval, Some(Seconds::new(10)));
+        assert_eq!(t.jwt_login_token_lifetime.get(), 30);
         assert_eq!(
-            s.csrf_trusted_origins,
+            s.csrf.csrf_trusted_origins.0,
             vec!["https://app.example.com", "https://*.example.org"]
         );
-        assert!(s.session_cookie_secure);
-        assert_eq!(s.session_cookie_age, 3600);
+        assert!(s.sessions.session_cookie_secure);
+        assert_eq!(s.sessions.session_cookie_age.get(), 3600);
+        let th = &s.throttle;
         assert_eq!(
-            (
-                s.throttle_username_limit,
-                s.throttle_ip_limit,
-                s.throttle_window
-            ),
+            (th.username_limit, th.ip_limit, th.window.get()),
             (3, 30, 60)
         );
         assert_eq!(
@@ -394,6 +483,7 @@ mod tests {
             ("ROTATE_REFRESH_TOKENS", "maybe"),
             ("CSRF_TRUSTED_ORIGINS", "app.example.com"),
             ("USERS_TABLE", " "),
+            ("THROTTLE_IP_LIMIT", "0"),
         ] {
             assert!(
                 settings(&[("SIGNING_KEY", KEY), (name, value)]).is_err(),

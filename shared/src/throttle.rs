@@ -13,11 +13,21 @@
 //! the window's end.
 
 use sha2::{Digest, Sha256};
+use thiserror::Error;
 
 use crate::app::App;
-use crate::store::ThrottleStore;
+use crate::store::{StoreError, ThrottleStore};
 use crate::time::now;
-use crate::web::ApiError;
+
+/// Why a password check may not go ahead.
+#[derive(Debug, Error)]
+pub enum ThrottleError {
+    /// Over a limit: try again in `wait` seconds (DRF's `Throttled`).
+    #[error("throttled for {wait} s")]
+    Throttled { wait: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// The counters one password check was charged to.
 pub struct Attempt {
@@ -38,8 +48,8 @@ fn key(kind: &str, window: i64, value: &str) -> String {
 
 /// The username counters of the current and the previous window (what
 /// `authctl unthrottle` clears).
-pub fn username_keys(window_seconds: i64, username: &str) -> Vec<String> {
-    let window = now().div_euclid(window_seconds);
+pub fn username_keys(window: crate::settings::Seconds, username: &str) -> Vec<String> {
+    let window = now().div_euclid(window.get());
     vec![
         key("user", window, username),
         key("user", window - 1, username),
@@ -51,11 +61,11 @@ pub async fn begin<S: ThrottleStore>(
     app: &App<S>,
     username: &str,
     address: &str,
-) -> Result<Attempt, ApiError> {
-    let s = &app.settings;
+) -> Result<Attempt, ThrottleError> {
+    let s = &app.settings.throttle;
     let now = now();
-    let window = now.div_euclid(s.throttle_window);
-    let window_end = (window + 1) * s.throttle_window;
+    let window = now.div_euclid(s.window.get());
+    let window_end = (window + 1) * s.window.get();
     let attempt = Attempt {
         username_key: key("user", window, username),
         address_key: key("ip", window, address),
@@ -67,24 +77,25 @@ pub async fn begin<S: ThrottleStore>(
             window_end,
         )
         .await?;
-    if counts[0] > s.throttle_username_limit || counts[1] > s.throttle_ip_limit {
+    if counts[0] > s.username_limit || counts[1] > s.ip_limit {
         tracing::warn!(
             username_attempts = counts[0],
             address_attempts = counts[1],
             "password attempts throttled"
         );
-        return Err(ApiError::throttled((window_end - now).max(1) as u64));
+        return Err(ThrottleError::Throttled {
+            wait: (window_end - now).max(1) as u64,
+        });
     }
     Ok(attempt)
 }
 
 /// After the right password: the username starts afresh and the address
 /// gets its attempt back.
-pub async fn succeeded<S: ThrottleStore>(app: &App<S>, attempt: Attempt) -> Result<(), ApiError> {
+pub async fn succeeded<S: ThrottleStore>(app: &App<S>, attempt: Attempt) -> Result<(), StoreError> {
     app.store
         .release(&[attempt.username_key], &[attempt.address_key])
-        .await?;
-    Ok(())
+        .await
 }
 
 #[cfg(test)]
@@ -96,7 +107,7 @@ mod tests {
         assert_eq!(key("user", 7, "alice"), "user#7#alice");
         let long = key("user", 7, &"x".repeat(1000));
         assert!(long.starts_with("user#7#sha256:") && long.len() < 100);
-        let keys = username_keys(900, "bob");
+        let keys = username_keys(crate::settings::Seconds::new(900), "bob");
         assert_eq!(keys.len(), 2);
         assert_ne!(keys[0], keys[1]);
     }

@@ -1,4 +1,4 @@
-//! Claim rules for the two token styles.
+//! Tokens by name: what each endpoint issues and accepts.
 //!
 //! * simplejwt tokens (`access`, `refresh`): `{"token_type","exp","iat","jti","user_id"}`,
 //!   plus `fam` on refresh tokens (the family a login starts, kept through
@@ -6,19 +6,29 @@
 //! * the tutorial's `login/jwt` tokens: `{"id","username","iat","exp"}` plus
 //!   `gen`, sent back in the `jwt-auth` header.
 //!
+//! [`Tokens`] holds the key ring and the lifetimes (`TokenSettings`), so an
+//! endpoint asks for `tokens.pair_for(&user, now)` or
+//! `tokens.refresh(raw, now)?.access_token(now)` and never handles keys or
+//! lifetimes itself.
+//!
 //! A token whose `gen` is older than its user's (a password change or a
 //! logout-everywhere since) is revoked; tokens without `gen` (signed
 //! elsewhere with the same key) count as generation 0.
 //!
-//! Both are HS256 with the same key ([`crate::jwt::JwtBackend`]). Time claims
+//! Both are HS256 with the same keys ([`crate::jwt::JwtBackend`]). Time claims
 //! follow PyJWT (leeway 0): `iat` or `nbf` in the future is not yet valid,
 //! `exp <= now` is expired, and a time claim is read the way Python's `int()`
-//! reads it.
+//! reads it. Refusals are [`TokenError`] and [`TutorialTokenError`]; their
+//! wording is simplejwt's and the tutorial's, in `contract.rs`.
+
+use std::ops::Deref;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::jwt::{Claims, DecodeError, JwtBackend};
+use crate::settings::TokenSettings;
+use crate::store::{Rotation, TokenState, User};
 
 /// `token_type` claim values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +46,7 @@ impl TokenType {
     }
 }
 
-/// Why a simplejwt token was refused; `message()` is simplejwt's wording.
+/// Why a simplejwt token was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenError {
     /// Bad signature, garbage, expired, not yet valid, badly typed claims.
@@ -45,23 +55,153 @@ pub enum TokenError {
     NoId,
     NoType,
     WrongType,
+    /// Revoked: blacklisted, rotated, of a revoked family, or issued before
+    /// its user's password change or logout everywhere.
+    Blacklisted,
 }
 
-impl TokenError {
-    pub fn message(self) -> &'static str {
-        match self {
-            TokenError::InvalidOrExpired => "Token is invalid or expired",
-            TokenError::NoExp => "Token has no 'exp' claim",
-            TokenError::NoId => "Token has no id",
-            TokenError::NoType => "Token has no type",
-            TokenError::WrongType => "Token has wrong type",
+/// Signs and checks every kind of token, with the configured lifetimes.
+pub struct Tokens {
+    jwt: JwtBackend,
+    settings: TokenSettings,
+}
+
+/// A fresh pair for a user, as `TokenObtainPairView` issues it.
+pub struct Pair {
+    pub refresh: String,
+    pub access: String,
+}
+
+impl Tokens {
+    pub fn new(jwt: JwtBackend, settings: TokenSettings) -> Self {
+        Tokens { jwt, settings }
+    }
+
+    /// The key ring (to sign arbitrary claims in tests and tools).
+    pub fn jwt(&self) -> &JwtBackend {
+        &self.jwt
+    }
+
+    /// A pair starting a new refresh family for `user` at its current
+    /// generation.
+    pub fn pair_for(&self, user: &User, now: i64) -> Pair {
+        let id = user.id.to_string();
+        let token = |token_type: TokenType, exp: i64, fam: Option<String>| {
+            self.jwt.sign(&NewToken {
+                token_type: token_type.as_str(),
+                exp,
+                iat: now,
+                jti: new_jti(),
+                user_id: &id,
+                fam,
+                generation: user.generation,
+            })
+        };
+        let s = &self.settings;
+        Pair {
+            refresh: token(
+                TokenType::Refresh,
+                s.refresh_token_lifetime.after(now),
+                Some(new_jti()),
+            ),
+            access: token(TokenType::Access, s.access_token_lifetime.after(now), None),
         }
+    }
+
+    /// A `login/jwt` token for `user`.
+    pub fn tutorial_for(&self, user: &User, now: i64) -> String {
+        self.jwt.sign(&TutorialClaims {
+            id: user.id,
+            username: &user.username,
+            iat: now,
+            exp: self.settings.jwt_login_token_lifetime.after(now),
+            generation: user.generation,
+        })
+    }
+
+    /// An access token (`Authorization: Bearer`).
+    pub fn access(&self, raw: &str, now: i64) -> Result<ValidToken, TokenError> {
+        decode_simplejwt(&self.jwt, raw, Some(TokenType::Access), now)
+    }
+
+    /// A refresh token (refresh, blacklist).
+    pub fn refresh(&self, raw: &str, now: i64) -> Result<Refresh<'_>, TokenError> {
+        let token = decode_simplejwt(&self.jwt, raw, Some(TokenType::Refresh), now)?;
+        Ok(Refresh {
+            token,
+            tokens: self,
+        })
+    }
+
+    /// A token of any type (verify).
+    pub fn any(&self, raw: &str, now: i64) -> Result<ValidToken, TokenError> {
+        decode_simplejwt(&self.jwt, raw, None, now)
+    }
+
+    /// A `jwt-auth` token, down to the user id it names.
+    pub fn tutorial(&self, raw: &str, now: i64) -> Result<TutorialToken, TutorialTokenError> {
+        decode_tutorial(&self.jwt, raw, now)
     }
 }
 
-/// The message for a token revoked by a password change, a logout
-/// everywhere, a blacklisting or its family's revocation.
-pub const REVOKED: &str = "Token is blacklisted";
+/// A valid refresh token, and what can be made from it.
+pub struct Refresh<'t> {
+    token: ValidToken,
+    tokens: &'t Tokens,
+}
+
+impl Deref for Refresh<'_> {
+    type Target = ValidToken;
+
+    fn deref(&self) -> &ValidToken {
+        &self.token
+    }
+}
+
+impl Refresh<'_> {
+    /// A new access token: fresh `token_type`, `exp`, `iat` and `jti`, every
+    /// other claim copied.
+    pub fn access_token(&self, now: i64) -> String {
+        let mut claims = Map::new();
+        claims.insert("token_type".into(), TokenType::Access.as_str().into());
+        let exp = self.tokens.settings.access_token_lifetime.after(now);
+        claims.insert("exp".into(), exp.into());
+        claims.insert("iat".into(), now.into());
+        claims.insert("jti".into(), new_jti().into());
+        for (k, v) in &self.token.claims {
+            if !matches!(k.as_str(), "token_type" | "exp" | "iat" | "jti") {
+                claims.insert(k.clone(), v.clone());
+            }
+        }
+        self.tokens.jwt.sign(&claims)
+    }
+
+    /// Rotation now: the successor's `jti`, `iat` and `exp` (a full refresh
+    /// lifetime), in this token's family (or a new one named after it).
+    pub fn rotation(&self, now: i64) -> Rotation {
+        Rotation {
+            fam: self.fam().unwrap_or(self.jti()).to_owned(),
+            next_jti: new_jti(),
+            next_iat: now,
+            next_exp: self.tokens.settings.refresh_token_lifetime.after(now),
+            rotated_at: now,
+        }
+    }
+
+    /// The successor `rotation` names: the same claims with its `jti`,
+    /// `exp`, `iat` and family. The same rotation gives the same token, so
+    /// a retried refresh can be handed the successor it already got.
+    pub fn successor(&self, rotation: &Rotation) -> String {
+        let mut claims = self.token.claims.clone();
+        claims.insert("jti".into(), rotation.next_jti.clone().into());
+        claims.insert("exp".into(), rotation.next_exp.into());
+        claims.insert("iat".into(), rotation.next_iat.into());
+        if !claims.contains_key("fam") {
+            claims.insert("fam".into(), rotation.fam.clone().into());
+        }
+        self.tokens.jwt.sign(&claims)
+    }
+}
 
 /// A simplejwt token whose signature and claims passed the checks.
 #[derive(Debug, Clone)]
@@ -100,9 +240,7 @@ impl ValidToken {
     pub fn current_for(&self, user_gen: u64) -> bool {
         claim_gen(&self.claims) == Some(user_gen)
     }
-}
 
-impl ValidToken {
     /// The `user_id` claim as simplejwt's refresh reads it: only a truthy
     /// claim names a user to check.
     pub fn user_claim(&self) -> Option<UserIdClaim> {
@@ -119,7 +257,7 @@ impl ValidToken {
 
     /// Whether the tables revoke this refresh token: blacklisted, rotated,
     /// its family revoked, or issued before its user's current generation.
-    pub fn revoked_by(&self, state: &crate::store::TokenState) -> bool {
+    pub fn revoked_by(&self, state: &TokenState) -> bool {
         state.family_revoked
             || state.revoked.is_some()
             || state
@@ -311,86 +449,6 @@ struct NewToken<'a> {
     generation: u64,
 }
 
-/// A fresh pair for a user, as `TokenObtainPairView` issues it.
-pub struct Pair {
-    pub refresh: String,
-    pub access: String,
-}
-
-/// A pair starting a new refresh family, for a user at generation `generation`.
-pub fn issue_pair(
-    backend: &JwtBackend,
-    user_id: u64,
-    generation: u64,
-    now: i64,
-    access_lifetime: i64,
-    refresh_lifetime: i64,
-) -> Pair {
-    let id = user_id.to_string();
-    let refresh = backend.sign(&NewToken {
-        token_type: TokenType::Refresh.as_str(),
-        exp: now + refresh_lifetime,
-        iat: now,
-        jti: new_jti(),
-        user_id: &id,
-        fam: Some(new_jti()),
-        generation,
-    });
-    let access = backend.sign(&NewToken {
-        token_type: TokenType::Access.as_str(),
-        exp: now + access_lifetime,
-        iat: now,
-        jti: new_jti(),
-        user_id: &id,
-        fam: None,
-        generation,
-    });
-    Pair { refresh, access }
-}
-
-/// An access token minted from a refresh token: fresh `token_type`, `exp`,
-/// `iat` and `jti`, every other claim copied.
-pub fn access_from_refresh(
-    backend: &JwtBackend,
-    refresh: &ValidToken,
-    now: i64,
-    lifetime: i64,
-) -> String {
-    let mut claims = Map::new();
-    claims.insert("token_type".into(), TokenType::Access.as_str().into());
-    claims.insert("exp".into(), (now + lifetime).into());
-    claims.insert("iat".into(), now.into());
-    claims.insert("jti".into(), new_jti().into());
-    for (k, v) in &refresh.claims {
-        if !matches!(k.as_str(), "token_type" | "exp" | "iat" | "jti") {
-            claims.insert(k.clone(), v.clone());
-        }
-    }
-    backend.sign(&claims)
-}
-
-/// The successor of a refresh token under rotation: the same claims with
-/// the given `jti`, `exp` and `iat`, and the family `fam` (added if the token
-/// had none). The same inputs give the same token, so a retried refresh
-/// can be handed the successor it already got.
-pub fn successor(
-    backend: &JwtBackend,
-    refresh: &ValidToken,
-    jti: &str,
-    iat: i64,
-    exp: i64,
-    fam: &str,
-) -> String {
-    let mut claims = refresh.claims.clone();
-    claims.insert("jti".into(), jti.into());
-    claims.insert("exp".into(), exp.into());
-    claims.insert("iat".into(), iat.into());
-    if !claims.contains_key("fam") {
-        claims.insert("fam".into(), fam.into());
-    }
-    backend.sign(&claims)
-}
-
 // ---------------------------------------------------------------------------
 // The tutorial's hand-written tokens (`login/jwt`, `jwt-auth` header)
 
@@ -404,23 +462,6 @@ struct TutorialClaims<'a> {
     generation: u64,
 }
 
-pub fn issue_tutorial_token(
-    backend: &JwtBackend,
-    user_id: u64,
-    username: &str,
-    generation: u64,
-    now: i64,
-    lifetime: i64,
-) -> String {
-    backend.sign(&TutorialClaims {
-        id: user_id,
-        username,
-        iat: now,
-        exp: now + lifetime,
-        generation,
-    })
-}
-
 /// A decoded `jwt-auth` token: whose, and of which generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TutorialToken {
@@ -428,24 +469,13 @@ pub struct TutorialToken {
     pub generation: Option<u64>,
 }
 
-/// Why a `jwt-auth` token was refused; `message()` is the tutorial's wording.
+/// Why a `jwt-auth` token was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TutorialTokenError {
     Decoding,
     Expired,
     InvalidToken,
     UserNotFound,
-}
-
-impl TutorialTokenError {
-    pub fn message(self) -> &'static str {
-        match self {
-            TutorialTokenError::Decoding => "Error decoding token",
-            TutorialTokenError::Expired => "Token has expired",
-            TutorialTokenError::InvalidToken => "Invalid Token",
-            TutorialTokenError::UserNotFound => "User not found",
-        }
-    }
 }
 
 /// Decodes a `jwt-auth` token down to the user id it names.
@@ -507,10 +537,40 @@ mod tests {
         decode_simplejwt(&backend(), token, t, NOW)
     }
 
+    /// Tokens with the default lifetimes: access 300 s, refresh 86,400 s,
+    /// `login/jwt` 60 s.
+    fn tokens() -> Tokens {
+        let mut settings =
+            crate::settings::Settings::with_signing_key(std::str::from_utf8(KEY).unwrap())
+                .unwrap()
+                .tokens;
+        settings.jwt_login_token_lifetime = crate::settings::Seconds::new(60);
+        Tokens::new(backend(), settings)
+    }
+
+    fn user(id: u64, generation: u64) -> User {
+        User {
+            id,
+            username: "alice".into(),
+            password: String::new(),
+            is_active: true,
+            generation,
+        }
+    }
+
+    fn rotation(fam: &str, next_jti: &str, next_iat: i64, next_exp: i64) -> Rotation {
+        Rotation {
+            fam: fam.into(),
+            next_jti: next_jti.into(),
+            next_iat,
+            next_exp,
+            rotated_at: next_iat,
+        }
+    }
+
     #[test]
     fn issued_pairs_have_simplejwts_claims_in_order() {
-        let backend = backend();
-        let pair = issue_pair(&backend, 7, 3, NOW, 300, 86_400);
+        let pair = tokens().pair_for(&user(7, 3), NOW);
         let access = simple(&pair.access, Some(TokenType::Access)).unwrap();
         let keys: Vec<_> = access.claims.keys().cloned().collect();
         assert_eq!(keys, ["token_type", "exp", "iat", "jti", "user_id", "gen"]);
@@ -638,21 +698,21 @@ mod tests {
 
     #[test]
     fn refresh_gives_fresh_access_claims_and_rotation_keeps_the_rest() {
-        let backend = backend();
+        let tokens = tokens();
         let refresh = sign(
             json!({"token_type":"refresh","exp":NOW+100,"iat":NOW-100,"jti":"r1","user_id":"3","fam":"f"}),
         );
-        let valid = simple(&refresh, Some(TokenType::Refresh)).unwrap();
-        let access = access_from_refresh(&backend, &valid, NOW, 300);
+        let valid = tokens.refresh(&refresh, NOW).unwrap();
+        let access = valid.access_token(NOW);
         let access = simple(&access, Some(TokenType::Access)).unwrap();
         let keys: Vec<_> = access.claims.keys().cloned().collect();
         assert_eq!(keys, ["token_type", "exp", "iat", "jti", "user_id", "fam"]);
         assert_eq!(access.claims["iat"], json!(NOW));
         assert_ne!(access.jti(), "r1");
-        let next = successor(&backend, &valid, "r2", NOW, NOW + 1000, "other");
+        let next = valid.successor(&rotation("other", "r2", NOW, NOW + 1000));
         assert_eq!(
             next,
-            successor(&backend, &valid, "r2", NOW, NOW + 1000, "other"),
+            valid.successor(&rotation("other", "r2", NOW, NOW + 1000)),
             "deterministic"
         );
         let rotated = simple(&next, Some(TokenType::Refresh)).unwrap();
@@ -661,19 +721,25 @@ mod tests {
         assert_eq!(rotated.claims["exp"], json!(NOW + 1000));
         assert_eq!(rotated.jti(), "r2");
         assert_eq!(rotated.fam(), Some("f"), "the family is kept");
-        let legacy = simple(
-            &sign(json!({"token_type":"refresh","exp":NOW+100,"jti":"x","user_id":"3"})),
-            None,
-        )
-        .unwrap();
-        let next = simple(&successor(&backend, &legacy, "y", NOW, NOW + 9, "x"), None).unwrap();
+        let legacy = tokens
+            .refresh(
+                &sign(json!({"token_type":"refresh","exp":NOW+100,"jti":"x","user_id":"3"})),
+                NOW,
+            )
+            .unwrap();
+        let next = simple(&legacy.successor(&rotation("x", "y", NOW, NOW + 9)), None).unwrap();
         assert_eq!(next.fam(), Some("x"), "a token without a family starts one");
+        let planned = legacy.rotation(NOW);
+        assert_eq!(
+            (planned.fam.as_str(), planned.next_iat, planned.next_exp),
+            ("x", NOW, NOW + 86_400)
+        );
     }
 
     #[test]
     fn tutorial_tokens() {
         let backend = backend();
-        let token = issue_tutorial_token(&backend, 1, "alice", 0, NOW, 60);
+        let token = tokens().tutorial_for(&user(1, 0), NOW);
         let payload = token.split('.').nth(1).unwrap();
         use base64::Engine;
         let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD

@@ -1,5 +1,5 @@
 //! Django's default password validators (the tutorial's
-//! `AUTH_PASSWORD_VALIDATORS`), in Django's order and wording:
+//! `AUTH_PASSWORD_VALIDATORS`), in Django's order:
 //! similarity to the username, minimum length 8, common passwords (the
 //! list Django ships, in `shared/data/`), entirely numeric.
 
@@ -18,25 +18,34 @@ static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Every message Django's validators give `password` for this username
-/// (empty when it passes).
-pub fn validate(password: &str, username: &str) -> Vec<String> {
-    let mut errors = Vec::new();
+/// What a validator found wrong with a new password (Django's wording of
+/// each is in `contract.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weakness {
+    TooSimilar,
+    /// Shorter than [`MIN_LENGTH`].
+    TooShort,
+    TooCommon,
+    EntirelyNumeric,
+}
+
+/// Everything Django's validators find wrong with `password` for this
+/// username, in Django's order (empty when it passes).
+pub fn validate(password: &str, username: &str) -> Vec<Weakness> {
+    let mut found = Vec::new();
     if too_similar(password, username) {
-        errors.push("The password is too similar to the username.".to_owned());
+        found.push(Weakness::TooSimilar);
     }
     if password.chars().count() < MIN_LENGTH {
-        errors.push(format!(
-            "This password is too short. It must contain at least {MIN_LENGTH} characters."
-        ));
+        found.push(Weakness::TooShort);
     }
     if COMMON.contains(password.to_lowercase().trim()) {
-        errors.push("This password is too common.".to_owned());
+        found.push(Weakness::TooCommon);
     }
     if !password.is_empty() && password.chars().all(char::is_numeric) {
-        errors.push("This password is entirely numeric.".to_owned());
+        found.push(Weakness::EntirelyNumeric);
     }
-    errors
+    found
 }
 
 /// `UserAttributeSimilarityValidator` on the username: the whole name and
@@ -87,6 +96,14 @@ fn quick_ratio(a: &str, b: &str) -> f64 {
 mod tests {
     use super::*;
 
+    /// Django's messages for what `validate` finds.
+    fn messages(password: &str, username: &str) -> Vec<String> {
+        validate(password, username)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
     #[test]
     fn good_passwords_pass() {
         assert!(validate("correct horse battery staple", "alice").is_empty());
@@ -96,7 +113,7 @@ mod tests {
     #[test]
     fn each_validator_in_djangos_order_and_words() {
         assert_eq!(
-            validate("1234567", "alice"),
+            messages("1234567", "alice"),
             [
                 "This password is too short. It must contain at least 8 characters.",
                 "This password is too common.",
@@ -104,23 +121,23 @@ mod tests {
             ]
         );
         assert_eq!(
-            validate("password", "alice"),
+            messages("password", "alice"),
             ["This password is too common."]
         );
         assert_eq!(
-            validate("Password ", "alice"),
+            messages("Password ", "alice"),
             ["This password is too common."]
         );
         assert_eq!(
-            validate("73915824609", "bob"),
+            messages("73915824609", "bob"),
             ["This password is entirely numeric."]
         );
         assert_eq!(
-            validate("alice2026", "alice"),
+            messages("alice2026", "alice"),
             ["The password is too similar to the username."]
         );
         assert_eq!(
-            validate("ALICE.SMITH", "alice.smith"),
+            messages("ALICE.SMITH", "alice.smith"),
             ["The password is too similar to the username."]
         );
     }

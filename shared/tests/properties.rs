@@ -21,11 +21,11 @@ use auth::jwt::{JwtBackend, key_id};
 use auth::lambda_http::{Body, Request, Response};
 use auth::secrecy::SecretString;
 use auth::settings::Settings;
+use auth::store::User;
 use auth::store::{MemoryStore, UserAdmin};
 use auth::time::now;
-use auth::tokens::{
-    TokenType, decode_simplejwt, decode_tutorial, issue_pair, issue_tutorial_token, py_int,
-};
+use auth::tokens::{TokenType, Tokens, decode_simplejwt, decode_tutorial, py_int};
+use auth::web::serve;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use proptest::prelude::*;
@@ -57,8 +57,25 @@ struct Valid {
 
 static VALID: LazyLock<Valid> = LazyLock::new(|| {
     let n = now();
-    let pair = issue_pair(&BACKEND, 1, 0, n, 86_400, 86_400);
-    let tutorial = issue_tutorial_token(&BACKEND, 1, "alice", 0, n, 86_400);
+    let day = "86400".to_owned();
+    let settings = Settings::from_lookup(|name| match name {
+        "SIGNING_KEY" => Some(KEY.to_owned()),
+        "ACCESS_TOKEN_LIFETIME" | "REFRESH_TOKEN_LIFETIME" | "JWT_LOGIN_TOKEN_LIFETIME" => {
+            Some(day.clone())
+        }
+        _ => None,
+    })
+    .expect("settings");
+    let tokens = Tokens::new(JwtBackend::new(&[KEY.as_bytes()]), settings.tokens);
+    let alice = User {
+        id: 1,
+        username: "alice".into(),
+        password: String::new(),
+        is_active: true,
+        generation: 0,
+    };
+    let pair = tokens.pair_for(&alice, n);
+    let tutorial = tokens.tutorial_for(&alice, n);
     // the properties below are only meaningful if the originals pass
     assert!(decode_simplejwt(&BACKEND, &pair.access, Some(TokenType::Access), n).is_ok());
     assert!(decode_simplejwt(&BACKEND, &pair.refresh, Some(TokenType::Refresh), n).is_ok());
@@ -640,8 +657,8 @@ proptest! {
 fn memory_app(throttle: bool) -> App<MemoryStore> {
     let mut settings = Settings::with_signing_key(KEY).expect("settings");
     if !throttle {
-        settings.throttle_username_limit = u64::MAX / 2;
-        settings.throttle_ip_limit = u64::MAX / 2;
+        settings.throttle.username_limit = u64::MAX / 2;
+        settings.throttle.ip_limit = u64::MAX / 2;
     }
     let hash = auth::password::hash_password_blocking(&SecretString::from(PASSWORD.to_owned()))
         .expect("hash");
@@ -782,7 +799,7 @@ proptest! {
         }
         let app: &App<MemoryStore> = &LOGIN_APP;
         let req = request(method, "/api/v1/users/login", &headers, &body);
-        let resp = runtime().block_on(login::handler(app, req));
+        let resp = runtime().block_on(serve(&login::VIEW, app, req, login::handler));
         let s = status(&resp);
         prop_assert!(s < 500, "{s}");
         // OPTIONS answers 200 with the view's metadata; nothing else may
@@ -819,7 +836,7 @@ proptest! {
     ) {
         let app: &App<MemoryStore> = &VERIFY_APP;
         let req = request("POST", "/api/v1/users/login/simpleJWT/verify", &[("content-type", ct.as_str())], &body);
-        let resp = runtime().block_on(token_verify::handler(app, req));
+        let resp = runtime().block_on(serve(&token_verify::VIEW, app, req, token_verify::handler));
         let s = status(&resp);
         prop_assert!(s < 500 && s != 200, "{s} for {:?}", String::from_utf8_lossy(&body));
     }
@@ -857,7 +874,7 @@ proptest! {
         };
         let app: &App<MemoryStore> = &OPEN_LOGIN_APP;
         let req = request("POST", "/api/v1/users/login", &[("content-type", ct)], body.as_bytes());
-        let resp = runtime().block_on(login::handler(app, req));
+        let resp = runtime().block_on(serve(&login::VIEW, app, req, login::handler));
         let s = status(&resp);
         prop_assert!(s == 403 || s == 400, "{s}");
         prop_assert_eq!(app.store.session_count(), 0);
@@ -876,7 +893,7 @@ fn the_right_password_logs_in() {
         &[("content-type", "application/json")],
         body.as_bytes(),
     );
-    let resp = runtime().block_on(login::handler(&app, req));
+    let resp = runtime().block_on(serve(&login::VIEW, &app, req, login::handler));
     assert_eq!(status(&resp), 200);
     let req = request(
         "POST",
@@ -884,6 +901,6 @@ fn the_right_password_logs_in() {
         &[("content-type", "application/json")],
         json!({ "token": VALID.access }).to_string().as_bytes(),
     );
-    let resp = runtime().block_on(token_verify::handler(&app, req));
+    let resp = runtime().block_on(serve(&token_verify::VIEW, &app, req, token_verify::handler));
     assert_eq!(status(&resp), 200);
 }

@@ -12,14 +12,14 @@ use std::hint::black_box;
 
 use auth::App;
 use auth::fixtures::Credentials;
-use auth::jwt::JwtBackend;
 use auth::lambda_http::Request;
 use auth::password::{DUMMY_HASH, check_password, hash_password_blocking};
 use auth::secrecy::SecretString;
 use auth::settings::Settings;
 use auth::store::{MemoryStore, User, UserAdmin};
 use auth::time::now;
-use auth::tokens::{TokenType, decode_simplejwt, issue_pair};
+use auth::tokens::{TokenType, decode_simplejwt};
+use auth::web::serve;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use integration_tests::{ALICE_PASSWORD, Req};
 use serde_json::json;
@@ -36,13 +36,13 @@ fn bench_app(vars: &[(&str, &str)]) -> (App<MemoryStore>, User, Runtime) {
     let mut settings = Settings::with_signing_key(KEY).unwrap();
     for (k, v) in vars {
         match *k {
-            "ROTATE_REFRESH_TOKENS" => settings.rotate_refresh_tokens = *v == "true",
+            "ROTATE_REFRESH_TOKENS" => settings.tokens.rotate_refresh_tokens = *v == "true",
             _ => unreachable!(),
         }
     }
     // No throttling in a loop of logins from one address.
-    settings.throttle_username_limit = u64::MAX;
-    settings.throttle_ip_limit = u64::MAX;
+    settings.throttle.username_limit = u64::MAX;
+    settings.throttle.ip_limit = u64::MAX;
     let store = MemoryStore::new();
     let hash = hash_password_blocking(&SecretString::from(ALICE_PASSWORD)).unwrap();
     let alice = rt.block_on(store.create_user("alice", &hash)).unwrap();
@@ -66,14 +66,18 @@ fn handlers(c: &mut Criterion) {
         let status = f(event(req.clone()));
         assert!(status < 500, "{status}");
     };
-    let info = |r: Request| rt.block_on(info::handler(&app, r)).status().as_u16();
+    let info = |r: Request| {
+        rt.block_on(serve(&info::VIEW, &app, r, info::handler))
+            .status()
+            .as_u16()
+    };
     let verify = |r: Request| {
-        rt.block_on(token_verify::handler(&app, r))
+        rt.block_on(serve(&token_verify::VIEW, &app, r, token_verify::handler))
             .status()
             .as_u16()
     };
     let refresh_h = |r: Request| {
-        rt.block_on(token_refresh::handler(&app, r))
+        rt.block_on(serve(&token_refresh::VIEW, &app, r, token_refresh::handler))
             .status()
             .as_u16()
     };
@@ -126,8 +130,7 @@ fn handlers(c: &mut Criterion) {
     });
 
     // Single-use tokens: each iteration gets a fresh one (not timed).
-    let fresh_refresh =
-        || issue_pair(&app.jwt, alice.id, alice.generation, now(), 300, 3600).refresh;
+    let fresh_refresh = || app.tokens.pair_for(&alice, now()).refresh;
     g.bench_function("blacklist", |b| {
         b.iter_batched(
             || {
@@ -137,9 +140,14 @@ fn handlers(c: &mut Criterion) {
                 )
             },
             |r| {
-                rt.block_on(token_blacklist::handler(&app, r))
-                    .status()
-                    .as_u16()
+                rt.block_on(serve(
+                    &token_blacklist::VIEW,
+                    &app,
+                    r,
+                    token_blacklist::handler,
+                ))
+                .status()
+                .as_u16()
             },
             BatchSize::SmallInput,
         )
@@ -148,7 +156,11 @@ fn handlers(c: &mut Criterion) {
         let req = Req::post(&format!("{P}logout")).bearer(&access);
         b.iter_batched(
             || event(req.clone()),
-            |r| rt.block_on(logout::handler(&app, r)).status().as_u16(),
+            |r| {
+                rt.block_on(serve(&logout::VIEW, &app, r, logout::handler))
+                    .status()
+                    .as_u16()
+            },
             BatchSize::SmallInput,
         )
     });
@@ -159,7 +171,11 @@ fn handlers(c: &mut Criterion) {
     g.bench_function("login (with Argon2id)", |b| {
         b.iter_batched(
             || event(login_req.clone()),
-            |r| rt.block_on(login::handler(&app, r)).status().as_u16(),
+            |r| {
+                rt.block_on(serve(&login::VIEW, &app, r, login::handler))
+                    .status()
+                    .as_u16()
+            },
             BatchSize::SmallInput,
         )
     });
@@ -169,9 +185,14 @@ fn handlers(c: &mut Criterion) {
         b.iter_batched(
             || event(obtain_req.clone()),
             |r| {
-                rt.block_on(token_obtain_pair::handler(&app, r))
-                    .status()
-                    .as_u16()
+                rt.block_on(serve(
+                    &token_obtain_pair::VIEW,
+                    &app,
+                    r,
+                    token_obtain_pair::handler,
+                ))
+                .status()
+                .as_u16()
             },
             BatchSize::SmallInput,
         )
@@ -183,15 +204,14 @@ fn handlers(c: &mut Criterion) {
         .bench_function("refresh with rotation", |b| {
             b.iter_batched(
                 || {
-                    let t =
-                        issue_pair(&rot.jwt, alice.id, alice.generation, now(), 300, 3600).refresh;
+                    let t = rot.tokens.pair_for(&alice, now()).refresh;
                     event(
                         Req::post(&format!("{P}login/simpleJWT/refresh"))
                             .json(&json!({ "refresh": t })),
                     )
                 },
                 |r| {
-                    rt2.block_on(token_refresh::handler(&rot, r))
+                    rt2.block_on(serve(&token_refresh::VIEW, &rot, r, token_refresh::handler))
                         .status()
                         .as_u16()
                 },
@@ -201,16 +221,17 @@ fn handlers(c: &mut Criterion) {
 }
 
 fn tokens(c: &mut Criterion) {
-    let backend = JwtBackend::new(&[KEY.as_bytes()]);
-    let pair = issue_pair(&backend, 1, 0, now(), 300, 3600);
+    let (app, alice, _) = bench_app(&[]);
+    let backend = app.tokens.jwt();
+    let pair = app.tokens.pair_for(&alice, now());
     let mut g = c.benchmark_group("tokens");
     g.bench_function("issue pair (sign 2 tokens)", |b| {
-        b.iter(|| issue_pair(&backend, 1, 0, now(), 300, 3600))
+        b.iter(|| app.tokens.pair_for(black_box(&alice), now()))
     });
     g.bench_function("decode + check access token", |b| {
         b.iter(|| {
             decode_simplejwt(
-                &backend,
+                backend,
                 black_box(&pair.access),
                 Some(TokenType::Access),
                 now(),

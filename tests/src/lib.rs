@@ -24,6 +24,9 @@ use serde_json::{Value, json};
 pub use auth;
 
 pub mod faults;
+pub mod routes;
+
+pub use routes::{ROUTES, Route};
 
 /// The signing key of every test app.
 pub const SIGNING_KEY: &str = "test-signing-key-0123456789abcdef-0123456789";
@@ -556,11 +559,19 @@ impl Resp {
     }
 }
 
-/// Calls one of the function handlers on a built request.
+/// Runs a built request through one function's pipeline and handler.
 #[macro_export]
 macro_rules! call {
     ($function:ident, $app:expr, $req:expr) => {
-        $crate::Resp::from_response(::$function::handler(&$app.app, ($req).build()).await)
+        $crate::Resp::from_response(
+            $crate::auth::web::serve(
+                &::$function::VIEW,
+                &$app.app,
+                ($req).build(),
+                ::$function::handler,
+            )
+            .await,
+        )
     };
 }
 

@@ -1,11 +1,12 @@
-//! The three places that name the functions agree: the SAM template's
-//! functions and routes, the `cargo lambda watch` router in Cargo.toml, and
-//! the Lambda crates under `functions/`. Plus the template's own rules:
-//! arm64 al2023 cargo-lambda builds and least-privilege IAM.
+//! Every place that names the functions agrees with the route table
+//! (`tests/src/routes.rs`): the SAM template's functions and routes, the
+//! `cargo lambda watch` router in Cargo.toml, and the Lambda crates under
+//! `functions/`. Plus the template's own rules: arm64 al2023 cargo-lambda
+//! builds and least-privilege IAM.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use integration_tests::workspace;
+use integration_tests::{ROUTES, workspace};
 use serde_yaml_ng::Value;
 
 /// Crates under functions/ that are not Lambdas.
@@ -80,8 +81,13 @@ fn lambda_crates() -> BTreeSet<String> {
 }
 
 #[test]
-fn template_router_and_crates_name_the_same_functions_and_paths() {
+fn template_router_and_crates_name_the_route_tables_functions_and_paths() {
+    let table: BTreeMap<String, String> = ROUTES
+        .iter()
+        .map(|r| (r.path.to_owned(), r.function.to_owned()))
+        .collect();
     let template = template_routes();
+    assert_eq!(template, table, "template.yaml routes vs the route table");
     let watch = watch_routes();
     assert_eq!(
         template, watch,

@@ -13,7 +13,7 @@ use auth::django;
 use auth::fixtures::Credentials;
 use auth::password::{hash_format, hash_password_blocking};
 use auth::secrecy::{ExposeSecret, SecretString};
-use auth::settings::{Settings, Tables};
+use auth::settings::{Settings, Tables, ThrottleSettings};
 use auth::store::{
     CreateUserError, DynamoStore, ImportRefused, Imported, StoreError, ThrottleStore,
     UpdateUserError, User, UserAdmin, UserChange, UserStore, create_tables, valid_username,
@@ -241,11 +241,7 @@ async fn run(command: Command) -> Result<(), Failure> {
             println!("{username}: every session and token issued so far is refused");
         }
         Command::Unthrottle { username } => {
-            let window = Settings::DEFAULTS.throttle_window;
-            let window = std::env::var("THROTTLE_WINDOW")
-                .ok()
-                .and_then(|w| w.parse().ok())
-                .unwrap_or(window);
+            let window = ThrottleSettings::from_env().map_err(bad)?.window;
             store
                 .release(&auth::throttle::username_keys(window, &username), &[])
                 .await?;

@@ -168,7 +168,10 @@ async fn unthrottle_clears_the_username_counters() {
     let ctl = Ctl::new();
     ctl.ok(&["create-tables"], None);
     let store = ctl.store().await;
-    let keys = username_keys(900, "alice");
+    let keys = username_keys(
+        integration_tests::auth::settings::Seconds::new(900),
+        "alice",
+    );
     store.hit(&keys[..1], now() + 900).await.unwrap();
     assert_eq!(store.hit(&keys[..1], now() + 900).await.unwrap(), [2]);
     ctl.ok(&["unthrottle", "alice"], None);

@@ -1,13 +1,4 @@
-//! The `info` Lambda: build the state once per cold start, then serve.
-
-use auth::lambda_http::{Error, run, service_fn};
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    let app = auth::runtime::init().await?;
-    let app = &app;
-    run(service_fn(move |req| async move {
-        Ok::<_, Error>(info::handler(app, req).await)
-    }))
-    .await
+//! The `info` Lambda: its endpoint on the shared runtime.
+fn main() -> Result<(), auth::lambda_http::Error> {
+    auth::runtime::run(&info::VIEW, info::handler)
 }

@@ -5,52 +5,18 @@
 //! Bad credentials: 403 with an empty body, as `login` (the tutorial: 500).
 
 use auth::App;
-use auth::authn::{authenticate, check_credentials};
-use auth::fields::tutorial_credentials;
-use auth::lambda_http::http::StatusCode;
-use auth::lambda_http::{Body, Request, Response};
+use auth::authn::{Caller, tutorial_login};
 use auth::serde_json::json;
-use auth::store::{SessionStore, ThrottleStore, UserStore};
+use auth::store::Store;
 use auth::time::now;
-use auth::tokens::issue_tutorial_token;
-use auth::web::{ApiError, Call, Cx, Reply, Serves, View, ViewKind};
+use auth::web::{Answer, Optional, Reply, Request, Serves, View};
 
-pub static VIEW: View = View {
-    name: "jwt-login",
-    kind: ViewKind::Tutorial,
-    serves: Serves::Post,
-    options: r#"{"name":"Jwt Login","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#,
-};
+pub static VIEW: View<Optional> = View::tutorial("jwt-login", Serves::Post, Optional)
+    .options(r#"{"name":"Jwt Login","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);
 
-pub async fn handler<S: UserStore + SessionStore + ThrottleStore>(
-    app: &App<S>,
-    req: Request,
-) -> Response<Body> {
-    let mut cx = app.cx(&VIEW, &req);
-    let outcome = jwt_login(app, &mut cx).await;
-    cx.finish(outcome)
-}
-
-async fn jwt_login<S: UserStore + SessionStore + ThrottleStore>(
-    app: &App<S>,
-    cx: &mut Cx<'_>,
-) -> Result<Reply, ApiError> {
-    cx.admit()?;
-    authenticate(app, cx).await?;
-    if cx.call()? == Call::Options {
-        return Ok(cx.options());
-    }
-    let (username, password) = tutorial_credentials(&cx.data()?)?;
-    let Some(user) = check_credentials(app, cx, &username, password).await? else {
-        return Err(ApiError::empty(StatusCode::FORBIDDEN));
-    };
-    let token = issue_tutorial_token(
-        &app.jwt,
-        user.id,
-        &user.username,
-        user.generation,
-        now(),
-        app.settings.jwt_login_token_lifetime,
-    );
+/// A `login/jwt` token for whoever the body's credentials name.
+pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: Option<Caller>) -> Answer {
+    let user = tutorial_login(app, req).await?;
+    let token = app.tokens.tutorial_for(&user, now());
     Ok(Reply::ok(&json!({ "token": token })))
 }

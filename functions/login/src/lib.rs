@@ -2,48 +2,22 @@
 //!
 //! 200 `{"message":"success"}` with new `csrftoken` and `sessionid` cookies;
 //! 400 `Malformed request.` without a username and password; 403 with an
-//! empty body for a wrong password or an unknown or inactive user.
+//! empty body for a wrong password or an unknown or inactive user. A caller
+//! who is already logged in is authenticated first (DRF), so a bad
+//! credential or a failed CSRF check of a live session wins over the rest.
 
 use auth::App;
-use auth::authn::{authenticate, check_credentials, start_session};
-use auth::fields::tutorial_credentials;
-use auth::lambda_http::http::StatusCode;
-use auth::lambda_http::{Body, Request, Response};
+use auth::authn::{Caller, start_session, tutorial_login};
 use auth::serde_json::json;
-use auth::store::{SessionStore, ThrottleStore, UserStore};
-use auth::web::{ApiError, Call, Cx, Reply, Serves, View, ViewKind};
+use auth::store::Store;
+use auth::web::{Answer, Optional, Reply, Request, Serves, View};
 
-pub static VIEW: View = View {
-    name: "login",
-    kind: ViewKind::Tutorial,
-    serves: Serves::Post,
-    options: r#"{"name":"Login","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#,
-};
+pub static VIEW: View<Optional> = View::tutorial("login", Serves::Post, Optional)
+    .options(r#"{"name":"Login","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);
 
-pub async fn handler<S: UserStore + SessionStore + ThrottleStore>(
-    app: &App<S>,
-    req: Request,
-) -> Response<Body> {
-    let mut cx = app.cx(&VIEW, &req);
-    let outcome = login(app, &mut cx).await;
-    cx.finish(outcome)
-}
-
-async fn login<S: UserStore + SessionStore + ThrottleStore>(
-    app: &App<S>,
-    cx: &mut Cx<'_>,
-) -> Result<Reply, ApiError> {
-    cx.admit()?;
-    // DRF authenticates every caller first, so a bad credential or a failed
-    // CSRF check wins over everything below.
-    authenticate(app, cx).await?;
-    if cx.call()? == Call::Options {
-        return Ok(cx.options());
-    }
-    let (username, password) = tutorial_credentials(&cx.data()?)?;
-    let Some(user) = check_credentials(app, cx, &username, password).await? else {
-        return Err(ApiError::empty(StatusCode::FORBIDDEN));
-    };
-    start_session(app, cx, &user).await?;
-    Ok(Reply::ok(&json!({ "message": "success" })))
+/// A new session for whoever the body's credentials name.
+pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: Option<Caller>) -> Answer {
+    let user = tutorial_login(app, req).await?;
+    let cookies = start_session(app, req, &user).await?;
+    Ok(Reply::ok(&json!({ "message": "success" })).with_cookies(cookies))
 }

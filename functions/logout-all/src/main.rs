@@ -1,13 +1,4 @@
-//! The `logout-all` Lambda: build the state once per cold start, then serve.
-
-use auth::lambda_http::{Error, run, service_fn};
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    let app = auth::runtime::init().await?;
-    let app = &app;
-    run(service_fn(move |req| async move {
-        Ok::<_, Error>(logout_all::handler(app, req).await)
-    }))
-    .await
+//! The `logout-all` Lambda: its endpoint on the shared runtime.
+fn main() -> Result<(), auth::lambda_http::Error> {
+    auth::runtime::run(&logout_all::VIEW, logout_all::handler)
 }

@@ -2,47 +2,23 @@
 //!
 //! Needs an authenticated caller (401 otherwise, before the method check).
 //! Deletes the session the `sessionid` cookie names and the cookie itself;
-//! 200 with an empty body.
+//! 200 with an empty body. Never reads its body, as Django's view.
 
 use auth::App;
-use auth::authn::authenticate;
+use auth::authn::Caller;
 use auth::lambda_http::http::StatusCode;
-use auth::lambda_http::{Body, Request, Response};
-use auth::store::{SessionStore, ThrottleStore, UserStore, valid_session_key};
-use auth::web::{ApiError, Call, Cx, Reply, SESSION_COOKIE, Serves, View, ViewKind};
+use auth::store::{Store, valid_session_key};
+use auth::web::{Answer, Cookies, Reply, Request, Required, SESSION_COOKIE, Serves, View};
 
-pub static VIEW: View = View {
-    name: "logout",
-    kind: ViewKind::Tutorial,
-    serves: Serves::Post,
-    options: r#"{"name":"Logout","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#,
-};
+pub static VIEW: View<Required> = View::tutorial("logout", Serves::Post, Required)
+    .ignores_body()
+    .options(r#"{"name":"Logout","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);
 
-pub async fn handler<S: UserStore + SessionStore + ThrottleStore>(
-    app: &App<S>,
-    req: Request,
-) -> Response<Body> {
-    let mut cx = app.cx(&VIEW, &req);
-    let outcome = logout(app, &mut cx).await;
-    cx.finish(outcome)
-}
-
-async fn logout<S: UserStore + SessionStore + ThrottleStore>(
-    app: &App<S>,
-    cx: &mut Cx<'_>,
-) -> Result<Reply, ApiError> {
-    cx.admit()?;
-    if authenticate(app, cx).await?.is_none() {
-        return Err(ApiError::not_authenticated());
-    }
-    if cx.call()? == Call::Options {
-        return Ok(cx.options());
-    }
-    // Django's logout() flushes the session the cookie names, whichever way
-    // the caller authenticated.
-    if let Some(key) = cx.cookie(SESSION_COOKIE).filter(|k| valid_session_key(k)) {
+/// Django's `logout()`: flushes the session the cookie names, whichever way
+/// the caller authenticated.
+pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: Caller) -> Answer {
+    if let Some(key) = req.cookie(SESSION_COOKIE).filter(|k| valid_session_key(k)) {
         app.store.delete_session(key).await?;
     }
-    cx.delete_session_cookie();
-    Ok(Reply::empty(StatusCode::OK))
+    Ok(Reply::empty(StatusCode::OK).with_cookies(Cookies::deleting_session()))
 }

@@ -10,47 +10,22 @@
 
 use auth::App;
 use auth::fields::serializer_fields;
-use auth::lambda_http::http::StatusCode;
-use auth::lambda_http::{Body, Request, Response};
 use auth::serde_json::json;
-use auth::store::TokenStore;
+use auth::store::Store;
 use auth::time::now;
-use auth::tokens::{REVOKED, TokenType, decode_simplejwt};
-use auth::web::{ApiError, Call, Cx, Reply, Serves, View, ViewKind};
+use auth::tokens::TokenError;
+use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
 
-pub static VIEW: View = View {
-    name: "token-blacklist",
-    kind: ViewKind::SimpleJwt,
-    serves: Serves::Post,
-    options: r#"{"name":"Token Blacklist","description":"Takes a token and blacklists it. Must be used with the\n`rest_framework_simplejwt.token_blacklist` app installed.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"],"actions":{"POST":{"refresh":{"type":"string","required":true,"read_only":false,"label":"Refresh"}}}}"#,
-};
+pub static VIEW: View<Anonymous> =
+    View::simple_jwt("token-blacklist", Serves::Post).options(r#"{"name":"Token Blacklist","description":"Takes a token and blacklists it. Must be used with the\n`rest_framework_simplejwt.token_blacklist` app installed.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"],"actions":{"POST":{"refresh":{"type":"string","required":true,"read_only":false,"label":"Refresh"}}}}"#);
 
-pub async fn handler<S: TokenStore>(app: &App<S>, req: Request) -> Response<Body> {
-    let mut cx = app.cx(&VIEW, &req);
-    let outcome = blacklist(app, &mut cx).await;
-    cx.finish(outcome)
-}
-
-async fn blacklist<S: TokenStore>(app: &App<S>, cx: &mut Cx<'_>) -> Result<Reply, ApiError> {
-    cx.admit()?;
-    if cx.call()? == Call::Options {
-        return Ok(cx.options());
-    }
-    let [raw] = serializer_fields(&cx.data()?, ["refresh"])?;
-    let not_valid = |detail: &str| {
-        ApiError::json(
-            StatusCode::UNAUTHORIZED,
-            json!({ "detail": detail, "code": "token_not_valid" }),
-        )
-    };
-    let token = decode_simplejwt(&app.jwt, &raw, Some(TokenType::Refresh), now())
-        .map_err(|e| not_valid(e.message()))?;
-    let state = app
-        .store
-        .token_state(token.lookup_id(), token.jti(), token.fam())
-        .await?;
+/// simplejwt's `TokenBlacklistSerializer`, decided by a conditional write.
+pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer {
+    let [raw] = serializer_fields(req.data(), ["refresh"])?;
+    let token = app.tokens.refresh(&raw, now())?;
+    let state = app.store.state_of(&token).await?;
     if token.revoked_by(&state) || !app.store.blacklist(token.jti(), token.exp()).await? {
-        return Err(not_valid(REVOKED));
+        return Err(TokenError::Blacklisted.into());
     }
     Ok(Reply::ok(&json!({})))
 }

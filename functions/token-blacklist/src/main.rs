@@ -1,13 +1,4 @@
-//! The `token-blacklist` Lambda: build the state once per cold start, then serve.
-
-use auth::lambda_http::{Error, run, service_fn};
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    let app = auth::runtime::init().await?;
-    let app = &app;
-    run(service_fn(move |req| async move {
-        Ok::<_, Error>(token_blacklist::handler(app, req).await)
-    }))
-    .await
+//! The `token-blacklist` Lambda: its endpoint on the shared runtime.
+fn main() -> Result<(), auth::lambda_http::Error> {
+    auth::runtime::run(&token_blacklist::VIEW, token_blacklist::handler)
 }

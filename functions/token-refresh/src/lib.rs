@@ -17,86 +17,33 @@
 //! DynamoDB: one BatchGetItem (user, token entry, family), plus one
 //! conditional PutItem when rotating.
 
-use auth::App;
 use auth::fields::serializer_fields;
-use auth::lambda_http::http::StatusCode;
-use auth::lambda_http::{Body, Request, Response};
-use auth::serde_json::{Map, Value, json};
-use auth::store::{Revocation, Rotation, TokenStore, UserStore};
+use auth::serde_json::json;
+use auth::store::{Revocation, Store};
 use auth::time::now;
-use auth::tokens::{
-    REVOKED, TokenType, UserIdClaim, ValidToken, access_from_refresh, decode_simplejwt, new_jti,
-    successor,
-};
-use auth::web::{ApiError, Call, Cx, Reply, Serves, View, ViewKind};
+use auth::tokens::{Refresh, TokenError, UserIdClaim};
+use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
+use auth::{ApiError, App};
 
-pub static VIEW: View = View {
-    name: "token-refresh",
-    kind: ViewKind::SimpleJwt,
-    serves: Serves::Post,
-    options: r#"{"name":"Token Refresh","description":"Takes a refresh type JSON web token and returns an access type JSON web\ntoken if the refresh token is valid.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"],"actions":{"POST":{"refresh":{"type":"string","required":true,"read_only":false,"label":"Refresh"},"access":{"type":"string","required":false,"read_only":true,"label":"Access"}}}}"#,
-};
+pub static VIEW: View<Anonymous> =
+    View::simple_jwt("token-refresh", Serves::Post).options(r#"{"name":"Token Refresh","description":"Takes a refresh type JSON web token and returns an access type JSON web\ntoken if the refresh token is valid.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"],"actions":{"POST":{"refresh":{"type":"string","required":true,"read_only":false,"label":"Refresh"},"access":{"type":"string","required":false,"read_only":true,"label":"Access"}}}}"#);
 
-pub async fn handler<S: UserStore + TokenStore>(app: &App<S>, req: Request) -> Response<Body> {
-    let mut cx = app.cx(&VIEW, &req);
-    let outcome = refresh(app, &mut cx).await;
-    cx.finish(outcome)
-}
-
-fn token_not_valid(detail: &str) -> ApiError {
-    ApiError::json(
-        StatusCode::UNAUTHORIZED,
-        json!({ "detail": detail, "code": "token_not_valid" }),
-    )
-}
-
-fn no_active_account() -> ApiError {
-    ApiError::json(
-        StatusCode::UNAUTHORIZED,
-        json!({
-            "detail": "No active account found for the given token.",
-            "code": "no_active_account",
-        }),
-    )
-}
-
-fn pair(access: String, refresh: Option<String>) -> Reply {
-    let mut body = Map::new();
-    body.insert("access".into(), Value::String(access));
-    if let Some(refresh) = refresh {
-        body.insert("refresh".into(), Value::String(refresh));
-    }
-    Reply::ok(&Value::Object(body))
-}
-
-async fn refresh<S: UserStore + TokenStore>(
-    app: &App<S>,
-    cx: &mut Cx<'_>,
-) -> Result<Reply, ApiError> {
-    cx.admit()?;
-    if cx.call()? == Call::Options {
-        return Ok(cx.options());
-    }
-    let [raw] = serializer_fields(&cx.data()?, ["refresh"])?;
+/// simplejwt's `TokenRefreshSerializer`, with single use and reuse detection.
+pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer {
+    let [raw] = serializer_fields(req.data(), ["refresh"])?;
     let now = now();
-    let token = decode_simplejwt(&app.jwt, &raw, Some(TokenType::Refresh), now)
-        .map_err(|e| token_not_valid(e.message()))?;
-
-    let state = app
-        .store
-        .token_state(token.lookup_id(), token.jti(), token.fam())
-        .await?;
+    let token = app.tokens.refresh(&raw, now)?;
+    let state = app.store.state_of(&token).await?;
     if state.family_revoked {
-        return Err(token_not_valid(REVOKED));
+        return Err(TokenError::Blacklisted.into());
     }
     // simplejwt checks the user only when the token names one.
-    let user_problem = match token.user_claim() {
-        None => None,
-        Some(UserIdClaim::Id(_)) if state.user.as_ref().is_some_and(|u| u.is_active) => {
-            let user = state.user.as_ref().expect("checked above");
-            (!token.current_for(user.generation)).then(|| token_not_valid(REVOKED))
-        }
-        Some(_) => Some(no_active_account()),
+    let user_problem = match (token.user_claim(), &state.user) {
+        (None, _) => None,
+        (Some(UserIdClaim::Id(_)), Some(user)) if user.is_active => (!token
+            .current_for(user.generation))
+        .then_some(ApiError::TokenNotValid(TokenError::Blacklisted)),
+        (Some(_), _) => Some(ApiError::NoActiveAccountForToken),
     };
     if let Some(revocation) = &state.revoked {
         return reuse(app, &token, revocation, user_problem, now).await;
@@ -105,18 +52,12 @@ async fn refresh<S: UserStore + TokenStore>(
         return Err(problem);
     }
 
-    let s = &app.settings;
-    let access = access_from_refresh(&app.jwt, &token, now, s.access_token_lifetime);
+    let s = &app.settings.tokens;
+    let access = token.access_token(now);
     if !s.rotate_refresh_tokens {
-        return Ok(pair(access, None));
+        return Ok(Reply::ok(&json!({ "access": access })));
     }
-    let rotation = Rotation {
-        fam: token.fam().unwrap_or(token.jti()).to_owned(),
-        next_jti: new_jti(),
-        next_iat: now,
-        next_exp: now + s.refresh_token_lifetime,
-        rotated_at: now,
-    };
+    let rotation = token.rotation(now);
     if s.blacklist_after_rotation
         && !app
             .store
@@ -126,62 +67,47 @@ async fn refresh<S: UserStore + TokenStore>(
         // Another refresh with this token got there first: this one is a reuse.
         return match app.store.revocation(token.jti()).await? {
             Some(revocation) => reuse(app, &token, &revocation, None, now).await,
-            None => Err(token_not_valid(REVOKED)),
+            None => Err(TokenError::Blacklisted.into()),
         };
     }
-    let next = successor(
-        &app.jwt,
-        &token,
-        &rotation.next_jti,
-        rotation.next_iat,
-        rotation.next_exp,
-        &rotation.fam,
-    );
-    Ok(pair(access, Some(next)))
+    let next = token.successor(&rotation);
+    Ok(Reply::ok(&json!({ "access": access, "refresh": next })))
 }
 
 /// A refresh token that is already blacklisted: a retry within the reuse
 /// interval gets its successor again; otherwise, if it was rotated, its
 /// family is revoked. Either way nothing else is written.
-async fn reuse<S: TokenStore>(
+async fn reuse<S: Store>(
     app: &App<S>,
-    token: &ValidToken,
+    token: &Refresh<'_>,
     revocation: &Revocation,
     user_problem: Option<ApiError>,
     now: i64,
-) -> Result<Reply, ApiError> {
-    let s = &app.settings;
+) -> Answer {
+    let s = &app.settings.tokens;
     let Some(rotation) = &revocation.rotation else {
         // Blacklisted by the client (JWT logout), not rotated.
-        return Err(token_not_valid(REVOKED));
+        return Err(TokenError::Blacklisted.into());
     };
-    let retry = s.refresh_reuse_interval > 0
-        && now < rotation.rotated_at + s.refresh_reuse_interval
+    let retry = s
+        .refresh_reuse_interval
+        .is_some_and(|interval| now < interval.after(rotation.rotated_at))
         && !app.store.is_blacklisted(&rotation.next_jti).await?;
     if retry {
         if let Some(problem) = user_problem {
             return Err(problem);
         }
-        let access = access_from_refresh(&app.jwt, token, now, s.access_token_lifetime);
-        let next = successor(
-            &app.jwt,
-            token,
-            &rotation.next_jti,
-            rotation.next_iat,
-            rotation.next_exp,
-            &rotation.fam,
-        );
-        return Ok(pair(access, Some(next)));
+        let (access, next) = (token.access_token(now), token.successor(rotation));
+        return Ok(Reply::ok(&json!({ "access": access, "refresh": next })));
     }
     if s.refresh_reuse_detection {
         // Every token of the family expires within one refresh lifetime.
-        app.store
-            .revoke_family(&rotation.fam, now + s.refresh_token_lifetime)
-            .await?;
+        let until = s.refresh_token_lifetime.after(now);
+        app.store.revoke_family(&rotation.fam, until).await?;
         auth::tracing::warn!(
             user_id = token.lookup_id().unwrap_or(0),
             "reuse of a rotated refresh token: its family is revoked"
         );
     }
-    Err(token_not_valid(REVOKED))
+    Err(TokenError::Blacklisted.into())
 }

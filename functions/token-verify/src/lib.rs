@@ -10,66 +10,34 @@
 //! (user, token entry, family) for a refresh token.
 
 use auth::App;
-use auth::fields::serializer_fields;
-use auth::lambda_http::http::StatusCode;
-use auth::lambda_http::{Body, Request, Response};
+use auth::fields::{FieldError, Invalid, serializer_fields};
 use auth::serde_json::json;
-use auth::store::{TokenStore, UserStore};
+use auth::store::Store;
 use auth::time::now;
-use auth::tokens::{REVOKED, TokenType, decode_simplejwt};
-use auth::web::{ApiError, Call, Cx, Reply, Serves, View, ViewKind};
+use auth::tokens::TokenType;
+use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
 
-pub static VIEW: View = View {
-    name: "token-verify",
-    kind: ViewKind::SimpleJwt,
-    serves: Serves::Post,
-    options: r#"{"name":"Token Verify","description":"Takes a token and indicates if it is valid.  This view provides no\ninformation about a token's fitness for a particular use.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"],"actions":{"POST":{"token":{"type":"string","required":true,"read_only":false,"label":"Token"}}}}"#,
-};
+pub static VIEW: View<Anonymous> = View::simple_jwt("token-verify", Serves::Post).options(r#"{"name":"Token Verify","description":"Takes a token and indicates if it is valid.  This view provides no\ninformation about a token's fitness for a particular use.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"],"actions":{"POST":{"token":{"type":"string","required":true,"read_only":false,"label":"Token"}}}}"#);
 
-pub async fn handler<S: UserStore + TokenStore>(app: &App<S>, req: Request) -> Response<Body> {
-    let mut cx = app.cx(&VIEW, &req);
-    let outcome = verify(app, &mut cx).await;
-    cx.finish(outcome)
-}
-
-async fn verify<S: UserStore + TokenStore>(
-    app: &App<S>,
-    cx: &mut Cx<'_>,
-) -> Result<Reply, ApiError> {
-    cx.admit()?;
-    if cx.call()? == Call::Options {
-        return Ok(cx.options());
-    }
-    let [raw] = serializer_fields(&cx.data()?, ["token"])?;
-    let token = decode_simplejwt(&app.jwt, &raw, None, now()).map_err(|e| {
-        ApiError::json(
-            StatusCode::UNAUTHORIZED,
-            json!({ "detail": e.message(), "code": "token_not_valid" }),
-        )
-    })?;
-    let revoked = if token.token_type() == Some(TokenType::Access.as_str()) {
+/// simplejwt's `TokenVerifySerializer`, with revocation.
+pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer {
+    let [raw] = serializer_fields(req.data(), ["token"])?;
+    let token = app.tokens.any(&raw, now())?;
+    let revoked = match token.token_type() == Some(TokenType::Access.as_str()) {
         // Access tokens are never blacklisted one by one: only the user's
         // generation can revoke them.
-        match token.lookup_id() {
+        true => match token.lookup_id() {
             Some(id) => app
                 .store
                 .user_by_id(id)
                 .await?
                 .is_some_and(|u| !token.current_for(u.generation)),
             None => false,
-        }
-    } else {
-        let state = app
-            .store
-            .token_state(token.lookup_id(), token.jti(), token.fam())
-            .await?;
-        token.revoked_by(&state)
+        },
+        false => token.revoked_by(&app.store.state_of(&token).await?),
     };
     if revoked {
-        return Err(ApiError::json(
-            StatusCode::BAD_REQUEST,
-            json!({ "non_field_errors": [REVOKED] }),
-        ));
+        return Err(Invalid::non_field(FieldError::TokenBlacklisted).into());
     }
     Ok(Reply::ok(&json!({})))
 }

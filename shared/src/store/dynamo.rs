@@ -95,6 +95,12 @@ where
     StoreError::Unavailable(format!("{op}: {}", DisplayErrorContext(err)))
 }
 
+/// A request that could not be built or an item that could not be
+/// serialized: a bug, not an outage.
+fn internal(what: &str, err: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(format!("{what}: {err}"))
+}
+
 /// A conditional write's outcome: `Ok(true)` if it was written, `Ok(false)`
 /// if DynamoDB refused it because its condition was false.
 fn written<T, E, R>(
@@ -201,6 +207,51 @@ impl DynamoStore {
     fn user_from_item(&self, item: Item) -> Result<User, StoreError> {
         serde_dynamo::from_item(item).map_err(|e| self.corrupt(&self.tables.users, e.to_string()))
     }
+
+    /// Writes a new user's two items (`id#<n>` and `username#<name>`) in one
+    /// transaction, each only if absent: of racing writers one wins, and a
+    /// half-written user never exists. `Ok(Err(clash))` names the item that
+    /// was already there.
+    async fn put_new_user(&self, user: &User) -> Result<Result<(), Clash>, StoreError> {
+        let mut user_item: Item =
+            serde_dynamo::to_item(user).map_err(|e| internal("serialize user", e))?;
+        user_item.insert("pk".into(), s(id_key(user.id)));
+        user_item.insert("created_at".into(), n(now()));
+        let pointer: Item = HashMap::from([
+            ("pk".to_owned(), s(username_key(&user.username))),
+            ("id".to_owned(), n(user.id)),
+        ]);
+        let put = |item: Item| {
+            Put::builder()
+                .table_name(&self.tables.users)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map(|p| TransactWriteItem::builder().put(p).build())
+                .map_err(|e| internal("build Put", e))
+        };
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(put(user_item)?)
+            .transact_items(put(pointer)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Ok(())),
+            // The username first: a taken name is the answer whatever the id.
+            Err(e) if cancelled_by_condition(&e, 1) => Ok(Err(Clash::Username)),
+            Err(e) if cancelled_by_condition(&e, 0) => Ok(Err(Clash::Id)),
+            Err(e) => Err(unavailable("TransactWriteItems", e)),
+        }
+    }
+}
+
+/// Which of a new user's two items already existed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clash {
+    Id,
+    Username,
 }
 
 impl UserStore for DynamoStore {
@@ -311,48 +362,20 @@ impl UserAdmin for DynamoStore {
         // whatever the counter says (e.g. after a restore, an import, or a
         // server whose ADD is not atomic); a clash just takes the next id.
         for _ in 0..ID_ATTEMPTS {
-            let id = self.next_user_id().await?;
             let user = User {
-                id,
+                id: self.next_user_id().await?,
                 username: username.to_owned(),
                 password: password_hash.to_owned(),
                 is_active: true,
                 generation: 0,
             };
-            let mut user_item: Item = serde_dynamo::to_item(&user)
-                .map_err(|e| StoreError::Unavailable(format!("serialize user: {e}")))?;
-            user_item.insert("pk".into(), s(id_key(id)));
-            user_item.insert("created_at".into(), n(now()));
-            let pointer: Item = HashMap::from([
-                ("pk".to_owned(), s(username_key(username))),
-                ("id".to_owned(), n(id)),
-            ]);
-            let put = |item: Item| {
-                Put::builder()
-                    .table_name(&self.tables.users)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build()
-                    .map(|p| TransactWriteItem::builder().put(p).build())
-                    .map_err(|e| StoreError::Unavailable(format!("build Put: {e}")))
-            };
-            let result = self
-                .client
-                .transact_write_items()
-                .transact_items(put(user_item)?)
-                .transact_items(put(pointer)?)
-                .send()
-                .await;
-            match result {
-                Ok(_) => return Ok(user),
-                Err(err) if cancelled_by_condition(&err, 1) => {
-                    return Err(CreateUserError::UsernameTaken);
-                }
-                Err(err) if cancelled_by_condition(&err, 0) => continue,
-                Err(err) => return Err(unavailable("TransactWriteItems", err).into()),
+            match self.put_new_user(&user).await? {
+                Ok(()) => return Ok(user),
+                Err(Clash::Username) => return Err(CreateUserError::UsernameTaken),
+                Err(Clash::Id) => continue,
             }
         }
-        Err(StoreError::Unavailable(format!("no free user id after {ID_ATTEMPTS} attempts")).into())
+        Err(StoreError::Internal(format!("no free user id after {ID_ATTEMPTS} attempts")).into())
     }
 }
 
@@ -377,8 +400,8 @@ impl SessionStore for DynamoStore {
         session: &Session,
         replaces: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let mut item: Item = serde_dynamo::to_item(session)
-            .map_err(|e| StoreError::Unavailable(format!("serialize session: {e}")))?;
+        let mut item: Item =
+            serde_dynamo::to_item(session).map_err(|e| internal("serialize session", e))?;
         // The write id makes the put idempotent: when the SDK retries a put
         // that did land, the condition still holds.
         let write_id = s(crate::tokens::new_jti());
@@ -400,7 +423,7 @@ impl SessionStore for DynamoStore {
                 .await;
             return written("PutItem", result);
         };
-        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
+        let build = |e| internal("build transaction", e);
         let put = Put::builder()
             .table_name(&self.tables.sessions)
             .set_item(Some(item))
@@ -527,7 +550,7 @@ impl TokenStore for DynamoStore {
                 .set_keys(Some(blacklist_keys))
                 .consistent_read(true)
                 .build()
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+                .map_err(|e| internal("build request", e))?,
         )]);
         if let Some(id) = user_id {
             request.insert(
@@ -536,7 +559,7 @@ impl TokenStore for DynamoStore {
                     .keys(key("pk", id_key(id)))
                     .consistent_read(true)
                     .build()
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+                    .map_err(|e| internal("build request", e))?,
             );
         }
         let mut found: Vec<(String, Item)> = Vec::new();
@@ -713,14 +736,14 @@ pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), Store
                     .attribute_name(key)
                     .attribute_type(ScalarAttributeType::S)
                     .build()
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+                    .map_err(|e| internal("build request", e))?,
             )
             .key_schema(
                 KeySchemaElement::builder()
                     .attribute_name(key)
                     .key_type(KeyType::Hash)
                     .build()
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+                    .map_err(|e| internal("build request", e))?,
             )
             .send()
             .await;
@@ -756,7 +779,7 @@ pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), Store
                         .attribute_name(TTL_ATTRIBUTE)
                         .enabled(true)
                         .build()
-                        .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+                        .map_err(|e| internal("build request", e))?,
                 )
                 .send()
                 .await

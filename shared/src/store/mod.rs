@@ -1,17 +1,19 @@
 //! Storage: users, sessions and blacklisted refresh tokens.
 //!
 //! Narrow traits, one per table, so each handler names only what it uses.
-//! [`DynamoStore`] is the real thing; [`MemoryStore`] has the same behaviour
-//! in memory for unit tests and benchmarks. Items past their `expires_at`
-//! count as absent in both, whether or not DynamoDB's TTL sweeper has removed
-//! them yet.
+//! [`DynamoStore`] is the real thing; `MemoryStore` (feature `test-util`)
+//! has the same behaviour in memory for unit tests and benchmarks. Items
+//! past their `expires_at` count as absent in both, whether or not
+//! DynamoDB's TTL sweeper has removed them yet.
 
 mod dynamo;
+#[cfg(any(test, feature = "test-util"))]
 mod memory;
 
 use std::future::Future;
 
 pub use dynamo::{DynamoStore, ImportRefused, Imported, create_tables};
+#[cfg(any(test, feature = "test-util"))]
 pub use memory::MemoryStore;
 use thiserror::Error;
 
@@ -47,7 +49,9 @@ impl std::fmt::Debug for User {
 pub struct Session {
     pub session_key: String,
     pub user_id: u64,
-    /// HMAC of the user's password hash when the session was created.
+    /// The keyed HMAC of the user's id and credential generation when the
+    /// session was created (`session.rs`): a password change or logout
+    /// everywhere ends the session.
     pub auth_hash: String,
     /// Epoch seconds; the table's TTL attribute.
     pub expires_at: i64,
@@ -62,13 +66,19 @@ impl std::fmt::Debug for Session {
     }
 }
 
-/// The store could not answer: unreachable, throttled, or a corrupt item.
+/// The store could not answer.
 #[derive(Debug, Error)]
 pub enum StoreError {
+    /// Unreachable, too slow or throttling (a 503: try again).
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// An item that does not read as what it should be (a 500).
     #[error("corrupt item in {table}: {reason}")]
     Corrupt { table: String, reason: String },
+    /// A request we could not build or an item we could not serialize: a
+    /// bug (a 500).
+    #[error("store request failed: {0}")]
+    Internal(String),
 }
 
 #[derive(Debug, Error)]
@@ -216,6 +226,15 @@ pub trait TokenStore: Send + Sync {
         jti: &str,
         fam: Option<&str>,
     ) -> impl Future<Output = Result<TokenState, StoreError>> + Send;
+
+    /// What the tables say about a refresh token (its user, its blacklist
+    /// entry, its family): [`TokenStore::token_state`] for its claims.
+    fn state_of(
+        &self,
+        token: &crate::tokens::ValidToken,
+    ) -> impl Future<Output = Result<TokenState, StoreError>> + Send {
+        self.token_state(token.lookup_id(), token.jti(), token.fam())
+    }
 
     /// The live blacklist entry of `jti`.
     fn revocation(

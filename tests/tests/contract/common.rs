@@ -1,57 +1,48 @@
-//! What every endpoint shares: 405 with Allow, 415, 400 parse errors, 413,
-//! OPTIONS, and the headers on every response.
+//! What every endpoint shares (API.md "Request bodies", "Headers on every
+//! response"): 405 with Allow, 415, 400 parse errors, 413, 406, OPTIONS,
+//! and the headers on every response. Every endpoint of the route table
+//! gets each check.
 
-use integration_tests::{Req, Resp, TestApp, spawn_app};
+use integration_tests::auth::web::Family;
+use integration_tests::{ALICE_PASSWORD, ROUTES, Req, Resp, Route, TestApp, spawn_app};
 use serde_json::json;
 
 use super::*;
 
-/// Calls the function serving `path`.
-async fn send(t: &TestApp, path: &str, req: Req) -> Resp {
-    let function = ROUTES
-        .iter()
-        .find(|(p, _)| *p == path)
-        .expect("a contract path")
-        .1;
-    invoke(function, t, req.build()).await
+/// Calls the function serving `route`.
+async fn send(t: &TestApp, route: &Route, req: Req) -> Resp {
+    Resp::from_response(route.invoke(&t.app, req.build()).await)
 }
 
 /// The endpoints that read a body (logout, as Django's, never does).
-const POSTS: [&str; 6] = [LOGIN, JWT_LOGIN, OBTAIN, REFRESH, VERIFY, BLACKLIST];
-const ALL: [&str; 8] = [
-    LOGIN, LOGOUT, JWT_LOGIN, INFO, OBTAIN, REFRESH, VERIFY, BLACKLIST,
-];
-
-fn tutorial(path: &str) -> bool {
-    matches!(path, LOGIN | LOGOUT | JWT_LOGIN | INFO)
+fn reading_a_body() -> impl Iterator<Item = &'static Route> {
+    ROUTES.iter().filter(|r| r.reads_body)
 }
 
-/// A request that authenticates (needed where auth comes before the method check).
-fn authed(req: Req) -> Req {
-    req.basic("alice", integration_tests::ALICE_PASSWORD)
+/// A request whose caller authenticates, with an access token of alice
+/// (where authentication comes before the method check, and for the
+/// endpoints that need a caller).
+fn authed(req: Req, access: &str) -> Req {
+    req.bearer(access)
 }
 
 #[tokio::test]
 async fn wrong_methods_get_405_with_allow() {
     let t = spawn_app().await;
-    for path in ALL {
-        let allow = if path == INFO {
-            "GET, HEAD, OPTIONS"
-        } else {
-            "POST, OPTIONS"
-        };
-        let wrong = if path == INFO {
-            ["POST", "PUT", "DELETE"]
-        } else {
-            ["GET", "PUT", "DELETE"]
-        };
-        for method in wrong {
-            let r = send(&t, path, authed(Req::new(method, path))).await;
+    let (_, access) = pair_of_alice(&t).await;
+    for route in ROUTES.iter() {
+        for method in route.wrong_methods() {
+            let r = send(&t, route, authed(Req::new(method, route.path), &access)).await;
             r.assert(
                 405,
                 &format!(r#"{{"detail":"Method \"{method}\" not allowed."}}"#),
             );
-            assert_eq!(r.header("allow"), Some(allow), "{path}");
+            assert_eq!(
+                r.header("allow"),
+                Some(route.serves.allow()),
+                "{}",
+                route.path
+            );
             assert_eq!(r.header("content-type"), Some("application/json"));
         }
     }
@@ -60,23 +51,22 @@ async fn wrong_methods_get_405_with_allow() {
 #[tokio::test]
 async fn other_content_types_get_415_naming_the_type_as_sent() {
     let t = spawn_app().await;
-    for path in POSTS {
+    let (_, access) = pair_of_alice(&t).await;
+    for route in reading_a_body() {
+        let post = || authed(Req::post(route.path), &access);
         for ct in [
             "text/plain",
             "text/plain; charset=utf-8",
             "multipart/form-data; boundary=x",
             "application/xml",
         ] {
-            let r = send(&t, path, authed(Req::post(path).raw_body(ct, b"x=1"))).await;
+            let r = send(&t, route, post().raw_body(ct, b"x=1")).await;
             r.assert(
                 415,
-                &format!(
-                    r#"{{"detail":"Unsupported media type \"{}\" in request."}}"#,
-                    ct
-                ),
+                &format!(r#"{{"detail":"Unsupported media type \"{ct}\" in request."}}"#),
             );
         }
-        let r = send(&t, path, authed(Req::post(path).raw_body("", b"{}"))).await;
+        let r = send(&t, route, post().raw_body("", b"{}")).await;
         r.assert(
             415,
             r#"{"detail":"Unsupported media type \"\" in request."}"#,
@@ -85,12 +75,20 @@ async fn other_content_types_get_415_naming_the_type_as_sent() {
 }
 
 #[tokio::test]
-async fn logout_never_reads_its_body() {
+async fn views_that_ignore_their_body_never_refuse_one() {
     let t = spawn_app().await;
-    for path in [LOGOUT, LOGOUT_ALL] {
+    let ignoring: Vec<&Route> = ROUTES
+        .iter()
+        .filter(|r| !r.reads_body && r.method() == "POST")
+        .collect();
+    let names: Vec<&str> = ignoring.iter().map(|r| r.function).collect();
+    assert_eq!(names, ["logout", "logout-all"]);
+    for route in ignoring {
         for (ct, body) in [("text/plain", &b"x"[..]), ("application/json", b"{")] {
-            let r = send(&t, path, authed(Req::post(path).raw_body(ct, body))).await;
-            r.assert(200, "");
+            let req = Req::post(route.path)
+                .basic("alice", ALICE_PASSWORD)
+                .raw_body(ct, body);
+            send(&t, route, req).await.assert(200, "");
         }
     }
 }
@@ -98,24 +96,31 @@ async fn logout_never_reads_its_body() {
 #[tokio::test]
 async fn an_empty_body_of_any_type_reads_as_no_fields() {
     let t = spawn_app().await;
-    let r = send(&t, VERIFY, Req::post(VERIFY).raw_body("text/plain", b"")).await;
+    let r = send(
+        &t,
+        Route::at(VERIFY),
+        Req::post(VERIFY).raw_body("text/plain", b""),
+    )
+    .await;
     r.assert(400, r#"{"token":["This field is required."]}"#);
-    let r = send(&t, LOGIN, Req::post(LOGIN).raw_body("text/plain", b"")).await;
+    let r = send(
+        &t,
+        Route::at(LOGIN),
+        Req::post(LOGIN).raw_body("text/plain", b""),
+    )
+    .await;
     r.assert(400, r#"{"detail":"Malformed request."}"#);
 }
 
 #[tokio::test]
 async fn unparseable_json_is_400_json_parse_error() {
     let t = spawn_app().await;
-    for path in POSTS {
+    let (_, access) = pair_of_alice(&t).await;
+    for route in reading_a_body() {
         for body in [&b"{"[..], b"{\"username\": }", b"\xff\xfe", b"[1,]", b"NaN"] {
-            let r = send(
-                &t,
-                path,
-                authed(Req::post(path).raw_body("application/json", body)),
-            )
-            .await;
-            assert_eq!(r.status, 400, "{path} {body:?}");
+            let req = authed(Req::post(route.path), &access).raw_body("application/json", body);
+            let r = send(&t, route, req).await;
+            assert_eq!(r.status, 400, "{} {body:?}", route.path);
             let detail = r.json()["detail"].as_str().unwrap().to_owned();
             assert!(detail.starts_with("JSON parse error - "), "{detail}");
         }
@@ -126,57 +131,47 @@ async fn unparseable_json_is_400_json_parse_error() {
 async fn bodies_over_64_kib_are_413_before_anything_else() {
     let t = spawn_app().await;
     let big = vec![b'a'; 64 * 1024 + 1];
-    for path in ALL {
+    for route in ROUTES.iter() {
         // even unauthenticated, with the wrong method or content type
         for req in [
-            Req::post(path).raw_body("application/json", &big),
-            Req::new("PUT", path).raw_body("text/plain", &big),
+            Req::post(route.path).raw_body("application/json", &big),
+            Req::new("PUT", route.path).raw_body("text/plain", &big),
         ] {
-            let r = send(&t, path, req).await;
+            let r = send(&t, route, req).await;
             r.assert(413, r#"{"detail":"Request body too large."}"#);
             assert_security_headers(&r);
         }
     }
     // exactly 64 KiB is parsed (and here fails as JSON)
     let limit = vec![b' '; 64 * 1024];
-    let r = send(
-        &t,
-        VERIFY,
-        Req::post(VERIFY).raw_body("application/json", &limit),
-    )
-    .await;
-    assert_eq!(r.status, 400);
+    let req = Req::post(VERIFY).raw_body("application/json", &limit);
+    assert_eq!(send(&t, Route::at(VERIFY), req).await.status, 400);
 }
 
 #[tokio::test]
 async fn every_response_carries_the_security_and_vary_headers() {
     let t = spawn_app().await;
-    for path in ALL {
+    for route in ROUTES.iter() {
         for req in [
-            Req::post(path).json(&json!({})),
-            Req::get(path),
-            Req::new("OPTIONS", path),
+            Req::post(route.path).json(&json!({})),
+            Req::get(route.path),
+            Req::new("OPTIONS", route.path),
         ] {
-            let r = send(&t, path, req).await;
+            let r = send(&t, route, req).await;
             assert_security_headers(&r);
-            let vary = if tutorial(path) {
-                "Accept, Cookie"
-            } else {
-                "Accept"
+            let (vary, challenge) = match route.family {
+                Family::Tutorial => ("Accept, Cookie", r#"Basic realm="api""#),
+                Family::SimpleJwt => ("Accept", r#"Bearer realm="api""#),
             };
-            assert_eq!(r.header("vary"), Some(vary), "{path} {}", r.status);
+            assert_eq!(r.header("vary"), Some(vary), "{} {}", route.path, r.status);
             assert!(r.header("allow").is_some());
             if !r.body.is_empty() {
+                let path = route.path;
                 assert_eq!(r.header("content-type"), Some("application/json"), "{path}");
                 let _ = r.json();
             }
-            match r.status {
-                401 if tutorial(path) => {
-                    assert_eq!(r.header("www-authenticate"), Some(r#"Basic realm="api""#))
-                }
-                401 => assert_eq!(r.header("www-authenticate"), Some(r#"Bearer realm="api""#)),
-                _ => assert_eq!(r.header("www-authenticate"), None),
-            }
+            let want = (r.status == 401).then_some(challenge);
+            assert_eq!(r.header("www-authenticate"), want, "{}", route.path);
         }
     }
 }
@@ -184,20 +179,24 @@ async fn every_response_carries_the_security_and_vary_headers() {
 #[tokio::test]
 async fn options_describes_each_view() {
     let t = spawn_app().await;
-    for (path, name) in [
-        (LOGIN, "Login"),
-        (LOGOUT, "Logout"),
-        (LOGOUT_ALL, "Logout All"),
-        (PASSWORD, "Password Change"),
-        (JWT_LOGIN, "Jwt Login"),
-        (INFO, "User Detail"),
-        (OBTAIN, "Token Obtain Pair"),
-        (REFRESH, "Token Refresh"),
-        (VERIFY, "Token Verify"),
-        (BLACKLIST, "Token Blacklist"),
-    ] {
-        let r = send(&t, path, authed(Req::new("OPTIONS", path))).await;
-        assert_eq!(r.status, 200, "{path}");
+    let (_, access) = pair_of_alice(&t).await;
+    let names = [
+        ("login", "Login"),
+        ("logout", "Logout"),
+        ("logout-all", "Logout All"),
+        ("password-change", "Password Change"),
+        ("jwt-login", "Jwt Login"),
+        ("info", "User Detail"),
+        ("token-obtain-pair", "Token Obtain Pair"),
+        ("token-refresh", "Token Refresh"),
+        ("token-verify", "Token Verify"),
+        ("token-blacklist", "Token Blacklist"),
+    ];
+    assert_covers_every_route(names.iter().map(|(f, _)| *f));
+    for (function, name) in names {
+        let route = Route::of(function);
+        let r = send(&t, route, authed(Req::new("OPTIONS", route.path), &access)).await;
+        assert_eq!(r.status, 200, "{function}");
         let v = r.json();
         assert_eq!(v["name"], json!(name));
         assert_eq!(v["renders"], json!(["application/json"]));
@@ -211,15 +210,15 @@ async fn options_describes_each_view() {
 #[tokio::test]
 async fn accept_headers_allowing_neither_json_nor_html_get_406_first() {
     let t = spawn_app().await;
-    for path in ALL {
+    for route in ROUTES.iter() {
+        let req = |accept: &str| {
+            Req::post(route.path)
+                .header("accept", accept)
+                .json(&json!({}))
+        };
         for accept in ["application/xml", "image/*", ""] {
             // before authentication: no credentials, yet 406 rather than 401
-            let r = send(
-                &t,
-                path,
-                Req::post(path).header("accept", accept).json(&json!({})),
-            )
-            .await;
+            let r = send(&t, route, req(accept)).await;
             r.assert(
                 406,
                 r#"{"detail":"Could not satisfy the request Accept header."}"#,
@@ -231,13 +230,8 @@ async fn accept_headers_allowing_neither_json_nor_html_get_406_first() {
             "text/html",
             "application/xml, */*;q=0.1",
         ] {
-            let r = send(
-                &t,
-                path,
-                Req::post(path).header("accept", accept).json(&json!({})),
-            )
-            .await;
-            assert_ne!(r.status, 406, "{path} {accept}");
+            let r = send(&t, route, req(accept)).await;
+            assert_ne!(r.status, 406, "{} {accept}", route.path);
             assert_eq!(
                 r.header("content-type"),
                 Some("application/json"),

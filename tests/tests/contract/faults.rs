@@ -10,7 +10,6 @@ use std::time::Duration;
 use integration_tests::auth::App;
 use integration_tests::auth::store::{DynamoStore, SessionStore, TokenStore};
 use integration_tests::auth::time::now;
-use integration_tests::auth::tokens::issue_pair;
 use integration_tests::faults::{Fault, FaultProxy, black_hole, dead_endpoint};
 use integration_tests::{
     ALICE_PASSWORD, Calls, Req, Resp, TestApp, counted_client_for, fresh_tables, moto_endpoint,
@@ -44,9 +43,10 @@ async fn app_at(endpoint: &str, vars: &[(&str, &str)]) -> TestApp {
     }
 }
 
-/// One request per endpoint, each one that reaches DynamoDB.
-fn requests(app: &App<DynamoStore>) -> Vec<(&'static str, Req)> {
-    let pair = issue_pair(&app.jwt, 1, 0, now(), 300, 3600);
+/// One request per endpoint of the route table, each one that reaches
+/// DynamoDB.
+fn requests(t: &TestApp) -> Vec<(&'static str, Req)> {
+    let pair = t.app.tokens.pair_for(&t.alice, now());
     let creds = json!({"username":"alice","password":ALICE_PASSWORD});
     vec![
         ("login", Req::post(LOGIN).json(&creds)),
@@ -77,14 +77,15 @@ fn requests(app: &App<DynamoStore>) -> Vec<(&'static str, Req)> {
 }
 
 async fn every_endpoint_is_503(t: &TestApp, fault: &str) {
-    let answers = futures::future::join_all(requests(&t.app).into_iter().map(
-        |(function, req)| async move {
+    let requests = requests(t);
+    assert_covers_every_route(requests.iter().map(|(f, _)| *f));
+    let answers =
+        futures::future::join_all(requests.into_iter().map(|(function, req)| async move {
             let answer =
                 tokio::time::timeout(FUNCTION_TIMEOUT, invoke(function, t, req.build())).await;
             (function, answer)
-        },
-    ))
-    .await;
+        }))
+        .await;
     for (function, answer) in answers {
         let r: Resp =
             answer.unwrap_or_else(|_| panic!("{fault}: {function} outlived the function timeout"));
@@ -115,7 +116,7 @@ async fn a_throttling_store_is_503_after_bounded_retries() {
     // calls in flight, for the throttle's counters), each tried at most
     // MAX_ATTEMPTS times (fewer once the SDK's retry quota runs low).
     let attempts = t.calls.take().len() as u32;
-    let endpoints = requests(&t.app).len() as u32;
+    let endpoints = requests(&t).len() as u32;
     assert!(attempts > endpoints, "retried: {attempts}");
     assert!(
         attempts <= endpoints * 2 * integration_tests::auth::aws::MAX_ATTEMPTS,

@@ -3,12 +3,10 @@
 //! Listing and ending sessions scan a table: fine for an admin command,
 //! never done on a request path.
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 
 use super::{
-    DynamoStore, Item, USER_COUNTER, cancelled_by_condition, id_key, n, s, unavailable,
+    DynamoStore, USER_COUNTER, cancelled_by_condition, id_key, internal, n, s, unavailable,
     username_key, written,
 };
 use crate::store::{StoreError, UpdateUserError, User, UserChange, UserStore};
@@ -75,7 +73,7 @@ impl DynamoStore {
 
     /// Deletes the user's two items in one transaction.
     pub async fn delete_user(&self, user: &User) -> Result<(), UpdateUserError> {
-        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
+        let build = |e| internal("build transaction", e);
         let by_id = Delete::builder()
             .table_name(&self.tables.users)
             .key("pk", s(id_key(user.id)))
@@ -155,39 +153,12 @@ impl DynamoStore {
         if dry_run {
             return self.import_verdict(user, overwrite).await;
         }
-        let mut user_item: Item = serde_dynamo::to_item(user)
-            .map_err(|e| StoreError::Unavailable(format!("serialize user: {e}")))?;
-        user_item.insert("pk".into(), s(id_key(user.id)));
-        user_item.insert("created_at".into(), n(crate::time::now()));
-        let pointer: Item = HashMap::from([
-            ("pk".to_owned(), s(username_key(&user.username))),
-            ("id".to_owned(), n(user.id)),
-        ]);
-        let put = |item: Item| {
-            Put::builder()
-                .table_name(&self.tables.users)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map(|p| TransactWriteItem::builder().put(p).build())
-                .map_err(|e| StoreError::Unavailable(format!("build Put: {e}")))
-        };
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(put(user_item)?)
-            .transact_items(put(pointer)?)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Ok(Imported::Created)),
-            Err(e) if cancelled_by_condition(&e, 0) || cancelled_by_condition(&e, 1) => {
-                match self.import_verdict(user, overwrite).await? {
-                    Ok(Imported::Updated) => self.overwrite(user).await,
-                    other => Ok(other),
-                }
-            }
-            Err(e) => Err(unavailable("TransactWriteItems", e)),
+        match self.put_new_user(user).await? {
+            Ok(()) => Ok(Ok(Imported::Created)),
+            Err(_) => match self.import_verdict(user, overwrite).await? {
+                Ok(Imported::Updated) => self.overwrite(user).await,
+                other => Ok(other),
+            },
         }
     }
 
@@ -224,7 +195,7 @@ impl DynamoStore {
         let update = |change| async move {
             match self.update_user(user.id, change).await {
                 Ok(_) | Err(UpdateUserError::Conflict) => Ok(()),
-                Err(UpdateUserError::NotFound) => Err(StoreError::Unavailable(
+                Err(UpdateUserError::NotFound) => Err(StoreError::Internal(
                     "the user vanished while being overwritten".into(),
                 )),
                 Err(UpdateUserError::Store(e)) => Err(e),

@@ -1,0 +1,399 @@
+//! The contract's words, in one place: what every error answers (status,
+//! body, headers) and every message of `docs/API.md`, top to bottom.
+//!
+//! Domain modules say *what* went wrong ([`TokenError`], [`CsrfFailure`],
+//! [`FieldError`], [`Weakness`], …); this module says it the way Django,
+//! DRF, simplejwt and the tutorial say it. Endpoints return
+//! `Result<Reply, ApiError>`; the pipeline renders an error with
+//! [`ApiError::reply`].
+
+use std::fmt;
+
+use lambda_http::http::StatusCode;
+use serde_json::{Map, Value, json};
+
+use crate::authn::{BasicError, BearerError, DrfTokenError};
+use crate::csrf::{CsrfFailure, FormatError, TokenSource};
+use crate::fields::{FieldError, Invalid, Malformed};
+use crate::password::PasswordError;
+use crate::store::{StoreError, UpdateUserError};
+use crate::throttle::ThrottleError;
+use crate::tokens::{TokenError, TutorialTokenError};
+use crate::validators::{MIN_LENGTH, Weakness};
+use crate::web::Reply;
+
+/// Seconds a client should wait after a 503.
+pub const RETRY_AFTER_SECONDS: u64 = 1;
+
+/// Everything a request can be refused for.
+#[derive(Debug)]
+pub enum ApiError {
+    // -- Every request ----------------------------------------------------
+    /// 413: a body over 64 KiB, before anything else.
+    BodyTooLarge,
+    /// 406: `Accept` allows neither JSON nor HTML.
+    NotAcceptable,
+    /// 405 with `Allow`; the method as sent (upper-cased).
+    MethodNotAllowed(String),
+    /// 415; the content type as sent.
+    UnsupportedMediaType(String),
+    /// 400; why the JSON did not parse.
+    JsonParse(String),
+
+    // -- Who is calling (the tutorial's views) ----------------------------
+    /// 401: no credentials, on a view that needs a caller.
+    NotAuthenticated,
+    /// 401: `Authorization: Basic`.
+    Basic(BasicError),
+    /// 401: `Authorization: Token` (no such tokens exist).
+    DrfToken(DrfTokenError),
+    /// 401: `Authorization: Bearer`.
+    Bearer(BearerError),
+    /// 401: the `jwt-auth` header.
+    JwtAuth(TutorialTokenError),
+    /// 403: Django's CSRF check of a session request.
+    Csrf(CsrfFailure),
+
+    // -- Bodies -----------------------------------------------------------
+    /// 400: `login`/`login/jwt` without a username and password.
+    Malformed,
+    /// 400: DRF's per-field errors.
+    Invalid(Invalid),
+
+    // -- Credentials and tokens -------------------------------------------
+    /// 403, empty body: a wrong password, unknown or inactive user on
+    /// `login` or `login/jwt`.
+    WrongCredentials,
+    /// 401: the same on `login/simpleJWT`.
+    NoActiveAccount,
+    /// 401: a refresh, verify or blacklist token refused.
+    TokenNotValid(TokenError),
+    /// 401: a refresh token whose user is gone or inactive.
+    NoActiveAccountForToken,
+    /// 409: another password change landed between check and write.
+    PasswordChangedMeanwhile,
+
+    // -- Limits and failures ----------------------------------------------
+    /// 429 with `Retry-After`: password attempts over a limit.
+    Throttled { wait: u64 },
+    /// 503 with `Retry-After`: DynamoDB did not answer in time.
+    Unavailable,
+    /// 500: a bug or corrupt data (logged where it happened).
+    Internal,
+}
+
+fn detail(status: StatusCode, text: impl fmt::Display) -> Reply {
+    Reply::json(status, &json!({ "detail": text.to_string() }))
+}
+
+fn coded(status: StatusCode, text: impl fmt::Display, code: &str) -> Reply {
+    Reply::json(status, &json!({ "detail": text.to_string(), "code": code }))
+}
+
+impl ApiError {
+    /// The response this error answers with.
+    pub fn reply(self) -> Reply {
+        use StatusCode as S;
+        let unauthorized = |text: &dyn fmt::Display| detail(S::UNAUTHORIZED, text);
+        match self {
+            ApiError::BodyTooLarge => detail(S::PAYLOAD_TOO_LARGE, "Request body too large."),
+            ApiError::NotAcceptable => detail(
+                S::NOT_ACCEPTABLE,
+                "Could not satisfy the request Accept header.",
+            ),
+            ApiError::MethodNotAllowed(method) => detail(
+                S::METHOD_NOT_ALLOWED,
+                format!("Method \"{method}\" not allowed."),
+            ),
+            ApiError::UnsupportedMediaType(content_type) => detail(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                format!("Unsupported media type \"{content_type}\" in request."),
+            ),
+            ApiError::JsonParse(reason) => {
+                detail(S::BAD_REQUEST, format!("JSON parse error - {reason}"))
+            }
+
+            ApiError::NotAuthenticated => {
+                unauthorized(&"Authentication credentials were not provided.")
+            }
+            ApiError::Basic(e) => unauthorized(&e),
+            ApiError::DrfToken(e) => unauthorized(&e),
+            ApiError::Bearer(e) => bearer(e),
+            ApiError::JwtAuth(e) => unauthorized(&e),
+            ApiError::Csrf(failure) => detail(S::FORBIDDEN, format!("CSRF Failed: {failure}")),
+
+            ApiError::Malformed => detail(S::BAD_REQUEST, "Malformed request."),
+            ApiError::Invalid(invalid) => {
+                let body: Map<String, Value> = invalid
+                    .0
+                    .iter()
+                    .map(|(field, errors)| {
+                        let messages: Vec<String> =
+                            errors.iter().map(ToString::to_string).collect();
+                        ((*field).to_owned(), json!(messages))
+                    })
+                    .collect();
+                Reply::json(S::BAD_REQUEST, &Value::Object(body))
+            }
+
+            ApiError::WrongCredentials => Reply::empty(S::FORBIDDEN),
+            ApiError::NoActiveAccount => {
+                unauthorized(&"No active account found with the given credentials")
+            }
+            ApiError::TokenNotValid(e) => coded(S::UNAUTHORIZED, e, "token_not_valid"),
+            ApiError::NoActiveAccountForToken => coded(
+                S::UNAUTHORIZED,
+                "No active account found for the given token.",
+                "no_active_account",
+            ),
+            ApiError::PasswordChangedMeanwhile => detail(
+                S::CONFLICT,
+                "The password was changed meanwhile. Please try again.",
+            ),
+
+            ApiError::Throttled { wait } => {
+                let unit = if wait == 1 { "second" } else { "seconds" };
+                let mut reply = detail(
+                    S::TOO_MANY_REQUESTS,
+                    format!("Request was throttled. Expected available in {wait} {unit}."),
+                );
+                reply.retry_after = Some(wait);
+                reply
+            }
+            ApiError::Unavailable => {
+                let mut reply = detail(S::SERVICE_UNAVAILABLE, "Service temporarily unavailable.");
+                reply.retry_after = Some(RETRY_AFTER_SECONDS);
+                reply
+            }
+            ApiError::Internal => detail(S::INTERNAL_SERVER_ERROR, "A server error occurred."),
+        }
+    }
+}
+
+/// simplejwt's `JWTAuthentication` errors.
+fn bearer(e: BearerError) -> Reply {
+    let status = StatusCode::UNAUTHORIZED;
+    match e {
+        BearerError::BadHeader => coded(
+            status,
+            "Authorization header must contain two space-delimited values",
+            "bad_authorization_header",
+        ),
+        BearerError::NotValid(e) => Reply::json(
+            status,
+            &json!({
+                "detail": "Given token not valid for any token type",
+                "code": "token_not_valid",
+                "messages": [{
+                    "token_class": "AccessToken",
+                    "token_type": "access",
+                    "message": e.to_string(),
+                }],
+            }),
+        ),
+        BearerError::NoUserId => coded(
+            status,
+            "Token contained no recognizable user identification",
+            "token_not_valid",
+        ),
+        BearerError::UserNotFound => coded(status, "User not found", "user_not_found"),
+        BearerError::UserInactive => coded(status, "User is inactive", "user_inactive"),
+    }
+}
+
+// -- Domain errors, worded ------------------------------------------------
+
+/// DRF's `BasicAuthentication`.
+impl fmt::Display for BasicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BasicError::NoCredentials => "Invalid basic header. No credentials provided.",
+            BasicError::Spaces => {
+                "Invalid basic header. Credentials string should not contain spaces."
+            }
+            BasicError::NotBase64 => {
+                "Invalid basic header. Credentials not correctly base64 encoded."
+            }
+            BasicError::WrongCredentials => "Invalid username/password.",
+        })
+    }
+}
+
+/// DRF's `TokenAuthentication`.
+impl fmt::Display for DrfTokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DrfTokenError::NoCredentials => "Invalid token header. No credentials provided.",
+            DrfTokenError::InvalidCharacters => {
+                "Invalid token header. Token string should not contain invalid characters."
+            }
+            DrfTokenError::Spaces => {
+                "Invalid token header. Token string should not contain spaces."
+            }
+            DrfTokenError::Invalid => "Invalid token.",
+        })
+    }
+}
+
+/// simplejwt's token messages (with the tutorial's `Token is invalid or
+/// expired` for both bad and expired tokens).
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TokenError::InvalidOrExpired => "Token is invalid or expired",
+            TokenError::NoExp => "Token has no 'exp' claim",
+            TokenError::NoId => "Token has no id",
+            TokenError::NoType => "Token has no type",
+            TokenError::WrongType => "Token has wrong type",
+            TokenError::Blacklisted => "Token is blacklisted",
+        })
+    }
+}
+
+/// The tutorial's `jwt-auth` messages.
+impl fmt::Display for TutorialTokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TutorialTokenError::Decoding => "Error decoding token",
+            TutorialTokenError::Expired => "Token has expired",
+            TutorialTokenError::InvalidToken => "Invalid Token",
+            TutorialTokenError::UserNotFound => "User not found",
+        })
+    }
+}
+
+/// Django's `CsrfViewMiddleware` reasons (after `CSRF Failed: `).
+impl fmt::Display for CsrfFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let format = |e: &FormatError| match e {
+            FormatError::Length => "has incorrect length",
+            FormatError::Characters => "has invalid characters",
+        };
+        let source = |s: &TokenSource| match s {
+            TokenSource::Post => "POST",
+            TokenSource::Header => "the 'X-Csrftoken' HTTP header",
+        };
+        match self {
+            CsrfFailure::BadOrigin(o) => write!(
+                f,
+                "Origin checking failed - {o} does not match any trusted origins."
+            ),
+            CsrfFailure::NoReferer => f.write_str("Referer checking failed - no Referer."),
+            CsrfFailure::MalformedReferer => {
+                f.write_str("Referer checking failed - Referer is malformed.")
+            }
+            CsrfFailure::InsecureReferer => {
+                f.write_str("Referer checking failed - Referer is insecure while host is secure.")
+            }
+            CsrfFailure::BadReferer(r) => write!(
+                f,
+                "Referer checking failed - {r} does not match any trusted origins."
+            ),
+            CsrfFailure::CookieNotSet => f.write_str("CSRF cookie not set."),
+            CsrfFailure::Cookie(e) => write!(f, "CSRF cookie {}.", format(e)),
+            CsrfFailure::TokenMissing => f.write_str("CSRF token missing."),
+            CsrfFailure::Token(e, s) => write!(f, "CSRF token from {} {}.", source(s), format(e)),
+            CsrfFailure::Incorrect(s) => write!(f, "CSRF token from {} incorrect.", source(s)),
+        }
+    }
+}
+
+/// DRF's serializer field messages, Django's `PasswordChangeForm` and
+/// simplejwt's verify.
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldError::Required => f.write_str("This field is required."),
+            FieldError::Null => f.write_str("This field may not be null."),
+            FieldError::Blank => f.write_str("This field may not be blank."),
+            FieldError::NotAString => f.write_str("Not a valid string."),
+            FieldError::NullCharacters => f.write_str("Null characters are not allowed."),
+            FieldError::NoData => f.write_str("No data provided"),
+            FieldError::NotADictionary(python_type) => write!(
+                f,
+                "Invalid data. Expected a dictionary, but got {python_type}."
+            ),
+            FieldError::TokenBlacklisted => TokenError::Blacklisted.fmt(f),
+            FieldError::WrongOldPassword => {
+                f.write_str("Your old password was entered incorrectly. Please enter it again.")
+            }
+            FieldError::Weak(weakness) => weakness.fmt(f),
+        }
+    }
+}
+
+/// Django's default password validators.
+impl fmt::Display for Weakness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Weakness::TooSimilar => f.write_str("The password is too similar to the username."),
+            Weakness::TooShort => write!(
+                f,
+                "This password is too short. It must contain at least {MIN_LENGTH} characters."
+            ),
+            Weakness::TooCommon => f.write_str("This password is too common."),
+            Weakness::EntirelyNumeric => f.write_str("This password is entirely numeric."),
+        }
+    }
+}
+
+// -- From the domain to the contract ---------------------------------------
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        ApiError::Invalid(invalid)
+    }
+}
+
+impl From<Malformed> for ApiError {
+    fn from(_: Malformed) -> Self {
+        ApiError::Malformed
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        ApiError::TokenNotValid(e)
+    }
+}
+
+/// Logged here (without secrets): 503 when DynamoDB did not answer, 500
+/// for a corrupt item or a bug.
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        tracing::error!(error = %err, "store error");
+        match err {
+            StoreError::Unavailable(_) => ApiError::Unavailable,
+            StoreError::Corrupt { .. } | StoreError::Internal(_) => ApiError::Internal,
+        }
+    }
+}
+
+/// A failed hash or a panicked hashing task is a bug: 500, logged.
+impl From<PasswordError> for ApiError {
+    fn from(err: PasswordError) -> Self {
+        tracing::error!(error = %err, "password hashing error");
+        ApiError::Internal
+    }
+}
+
+/// A change to the caller's own user: gone meanwhile is a 401, a password
+/// that moved on meanwhile a 409.
+impl From<UpdateUserError> for ApiError {
+    fn from(err: UpdateUserError) -> Self {
+        match err {
+            UpdateUserError::NotFound => ApiError::NotAuthenticated,
+            UpdateUserError::Conflict => ApiError::PasswordChangedMeanwhile,
+            UpdateUserError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ThrottleError> for ApiError {
+    fn from(err: ThrottleError) -> Self {
+        match err {
+            ThrottleError::Throttled { wait } => ApiError::Throttled { wait },
+            ThrottleError::Store(e) => e.into(),
+        }
+    }
+}

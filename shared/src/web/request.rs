@@ -1,0 +1,493 @@
+//! A request, parsed once: method, headers, cookies, client address and
+//! body (read as DRF reads it). The pipeline (`view.rs`) gates it (413,
+//! 406, 405) and parses its body; endpoints read it.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use lambda_http::http::{HeaderValue, header};
+use serde_json::{Map, Value};
+
+use crate::contract::ApiError;
+use crate::web::view::Serves;
+
+/// Bodies above this many bytes get 413 before anything else looks at them.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Bytes as text: UTF-8 if they are, else Latin-1 (every byte a char).
+pub fn text_of(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(bytes.iter().map(|&b| b as char).collect()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Request bodies
+
+/// A parsed body: JSON (any value) or a form (every pair, in order).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Data {
+    Json(Value),
+    Form(Vec<(String, String)>),
+}
+
+/// One field of a body.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Field<'a> {
+    Missing,
+    Json(&'a Value),
+    /// A form value (the last one, when the field repeats, as Django's QueryDict).
+    Text(&'a str),
+}
+
+impl Data {
+    /// JSON objects and forms are mappings; other JSON values are not.
+    pub fn is_mapping(&self) -> bool {
+        matches!(self, Data::Json(Value::Object(_)) | Data::Form(_))
+    }
+
+    pub fn field(&self, name: &str) -> Field<'_> {
+        match self {
+            Data::Json(Value::Object(map)) => map.get(name).map_or(Field::Missing, Field::Json),
+            Data::Json(_) => Field::Missing,
+            Data::Form(pairs) => pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map_or(Field::Missing, |(_, v)| Field::Text(v)),
+        }
+    }
+
+    /// Python's name for the type of a non-mapping JSON body.
+    pub fn python_type(&self) -> &'static str {
+        match self {
+            Data::Json(Value::Array(_)) => "list",
+            Data::Json(Value::String(_)) => "str",
+            Data::Json(Value::Bool(_)) => "bool",
+            Data::Json(Value::Number(n)) if n.is_f64() => "float",
+            Data::Json(Value::Number(_)) => "int",
+            Data::Json(Value::Null) => "NoneType",
+            _ => "dict",
+        }
+    }
+}
+
+/// The media types DRF's parsers accept, in DRF's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parser {
+    Json,
+    Form,
+    Multipart,
+}
+
+/// DRF's `media_type_matches` of each parser against the request's type:
+/// main type lowercased, `*` matching anything, parameters ignored.
+fn select_parser(content_type: &str) -> Option<Parser> {
+    let full = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let (main, sub) = full.split_once('/').unwrap_or((full.as_str(), ""));
+    let matches = |m: &str, s: &str| (main == "*" || main == m) && (sub == "*" || sub == s);
+    [
+        (Parser::Json, "application", "json"),
+        (Parser::Form, "application", "x-www-form-urlencoded"),
+        (Parser::Multipart, "multipart", "form-data"),
+    ]
+    .into_iter()
+    .find(|(_, m, s)| matches(m, s))
+    .map(|(p, _, _)| p)
+}
+
+/// DRF's `DefaultContentNegotiation` with its two renderers (JSON and the
+/// browsable API's HTML): does any media range of `accept` match one?
+fn acceptable(accept: &str) -> bool {
+    accept.split(',').any(|range| {
+        let full = range
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let (main, sub) = full.split_once('/').unwrap_or((full.as_str(), ""));
+        [("application", "json"), ("text", "html")]
+            .iter()
+            .any(|(m, s)| (main == "*" || main == *m) && (sub == "*" || sub == *s))
+    })
+}
+
+/// The body as text in the `charset` its content type names, as DRF's JSON
+/// parser reads it; `None` for UTF-8 (the default), left to the JSON parser.
+///
+/// Decoded here: UTF-16 (with Python's byte-order-mark rule), Latin-1 and
+/// ASCII, under Python's codec names and aliases. Any other charset is
+/// ignored, as Django ignores one it does not know: the body is read as
+/// UTF-8, so ASCII-only JSON parses and other bytes get the 400 for
+/// malformed JSON. (The full WHATWG set via `encoding_rs` cost 160 KB per
+/// binary for charsets no JSON client sends.)
+fn decode_charset(body: &[u8], content_type: &str) -> Result<Option<String>, String> {
+    let charset = content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"').to_owned())
+    });
+    let Some(label) = charset else {
+        return Ok(None);
+    };
+    // Python's codec lookup: case-insensitive, `-` and ` ` read as `_`.
+    let name = label.to_ascii_lowercase().replace(['-', ' '], "_");
+    match name.as_str() {
+        "utf_16" | "utf16" | "u16" => {
+            // Python: a byte-order mark decides (and is dropped), else little-endian.
+            match body {
+                [0xfe, 0xff, rest @ ..] => utf16(rest, u16::from_be_bytes),
+                [0xff, 0xfe, rest @ ..] => utf16(rest, u16::from_le_bytes),
+                _ => utf16(body, u16::from_le_bytes),
+            }
+        }
+        "utf_16_le" | "utf_16le" => utf16(body, u16::from_le_bytes),
+        "utf_16_be" | "utf_16be" => utf16(body, u16::from_be_bytes),
+        "latin_1" | "latin1" | "latin" | "l1" | "iso_8859_1" | "iso8859_1" | "8859" | "cp819"
+        | "iso_ir_100" => Ok(Some(body.iter().map(|&b| char::from(b)).collect())),
+        "ascii" | "us_ascii" | "646" => match body.is_ascii() {
+            true => Ok(None),
+            false => Err("the body is not valid ASCII".to_owned()),
+        },
+        _ => Ok(None),
+    }
+}
+
+/// UTF-16 code units in the byte order `unit` reads, strictly decoded.
+fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<Option<String>, String> {
+    let invalid = || "the body is not valid UTF-16".to_owned();
+    let pairs = bytes.chunks_exact(2);
+    if !pairs.remainder().is_empty() {
+        return Err(invalid());
+    }
+    char::decode_utf16(pairs.map(|p| unit([p[0], p[1]])))
+        .collect::<Result<String, _>>()
+        .map(Some)
+        .map_err(|_| invalid())
+}
+
+/// Whether `content_type` is a urlencoded form (Django's `request.POST` test).
+fn is_form(content_type: &str) -> bool {
+    content_type.split(';').next().is_some_and(|t| {
+        t.trim()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The request
+
+/// Which handler a request's method selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// The endpoint's own method (HEAD counts as GET).
+    Main,
+    Options,
+}
+
+/// One request, parsed once.
+pub struct Request<'r> {
+    event: &'r lambda_http::Request,
+    /// Upper-cased, as Django does (`post` is POST).
+    method: String,
+    /// Every request cookie, in order (later duplicates win on lookup).
+    cookies: Vec<(String, String)>,
+    /// The urlencoded body's pairs, parsed on first use (body or CSRF token).
+    form: OnceLock<Vec<(String, String)>>,
+    /// The body as DRF parsed it: set by the pipeline for views that read
+    /// it, else an empty mapping.
+    data: Data,
+}
+
+impl<'r> Request<'r> {
+    pub fn new(event: &'r lambda_http::Request) -> Self {
+        let cookies = event
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .flat_map(|v| parse_cookie_header(&String::from_utf8_lossy(v.as_bytes())))
+            .collect();
+        Request {
+            method: event.method().as_str().to_ascii_uppercase(),
+            event,
+            cookies,
+            form: OnceLock::new(),
+            data: Data::Json(Value::Object(Map::new())),
+        }
+    }
+
+    /// What every request passes first: 413 for bodies over
+    /// [`MAX_BODY_BYTES`], then DRF's content negotiation (406 when `Accept`
+    /// allows neither JSON nor HTML; we answer JSON either way).
+    pub(crate) fn admit(&self) -> Result<(), ApiError> {
+        if self.body().len() > MAX_BODY_BYTES {
+            return Err(ApiError::BodyTooLarge);
+        }
+        if let Some(accept) = self.header_bytes("accept")
+            && !acceptable(&String::from_utf8_lossy(accept))
+        {
+            return Err(ApiError::NotAcceptable);
+        }
+        Ok(())
+    }
+
+    /// The method check: the endpoint's method, OPTIONS, or 405.
+    pub(crate) fn call(&self, serves: Serves) -> Result<Call, ApiError> {
+        match (serves, self.method()) {
+            (Serves::Post, "POST") | (Serves::Get, "GET" | "HEAD") => Ok(Call::Main),
+            (_, "OPTIONS") => Ok(Call::Options),
+            (_, method) => Err(ApiError::MethodNotAllowed(method.to_owned())),
+        }
+    }
+
+    /// The method, upper-cased as Django does.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// GET, HEAD, OPTIONS and TRACE (Django's safe methods, exempt from CSRF).
+    pub fn is_safe_method(&self) -> bool {
+        matches!(self.method(), "GET" | "HEAD" | "OPTIONS" | "TRACE")
+    }
+
+    /// The client's address as API Gateway saw it (`sourceIp`).
+    pub fn client_address(&self) -> &'r str {
+        use lambda_http::RequestExt;
+        use lambda_http::request::RequestContext;
+        match self.event.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => {
+                ctx.http.source_ip.as_deref().unwrap_or("unknown")
+            }
+            _ => "unknown",
+        }
+    }
+
+    /// A header as text, whatever bytes it holds: UTF-8 (API Gateway's
+    /// events are JSON), else Latin-1 (as Django reads headers). A header
+    /// that is present is never read as absent.
+    pub fn header(&self, name: &str) -> Option<Cow<'r, str>> {
+        self.header_bytes(name).map(text_of)
+    }
+
+    pub fn header_bytes(&self, name: &str) -> Option<&'r [u8]> {
+        self.event.headers().get(name).map(HeaderValue::as_bytes)
+    }
+
+    /// The request cookie `name` (the last one, as Django's parser).
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the request came over HTTPS, as API Gateway reports it in
+    /// `X-Forwarded-Proto` (Django's `SECURE_PROXY_SSL_HEADER`). Without the
+    /// header (`cargo lambda watch`), plain HTTP.
+    pub fn is_secure(&self) -> bool {
+        self.header("x-forwarded-proto").is_some_and(|v| {
+            v.split(',')
+                .next()
+                .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+        })
+    }
+
+    pub fn body(&self) -> &'r [u8] {
+        self.event.body().as_ref()
+    }
+
+    fn content_type(&self) -> Cow<'r, str> {
+        self.header("content-type").unwrap_or_default()
+    }
+
+    /// The body as the pipeline parsed it (an empty mapping for views that
+    /// do not read their body).
+    pub fn data(&self) -> &Data {
+        &self.data
+    }
+
+    /// Parses the body for the endpoint, as DRF would: an empty body is `{}`
+    /// (or an empty form); JSON and urlencoded forms are read; anything
+    /// else is 415.
+    pub(crate) fn read_body(&mut self) -> Result<(), ApiError> {
+        let content_type = self.content_type();
+        let body = self.body();
+        self.data = if body.is_empty() {
+            match is_form(&content_type) {
+                true => Data::Form(Vec::new()),
+                false => Data::Json(Value::Object(Map::new())),
+            }
+        } else {
+            match select_parser(&content_type) {
+                Some(Parser::Json) => {
+                    let parse_error =
+                        |reason: &dyn std::fmt::Display| ApiError::JsonParse(reason.to_string());
+                    match decode_charset(body, &content_type).map_err(|e| parse_error(&e))? {
+                        None => serde_json::from_slice(body),
+                        Some(text) => serde_json::from_str(&text),
+                    }
+                    .map(Data::Json)
+                    .map_err(|e| parse_error(&e))?
+                }
+                Some(Parser::Form) => Data::Form(self.form().to_vec()),
+                Some(Parser::Multipart) | None => {
+                    return Err(ApiError::UnsupportedMediaType(content_type.into_owned()));
+                }
+            }
+        };
+        Ok(())
+    }
+
+    /// The urlencoded body's pairs (Django's `request.POST`), parsed once.
+    fn form(&self) -> &[(String, String)] {
+        self.form.get_or_init(|| {
+            form_urlencoded::parse(self.body())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+    }
+
+    /// `csrfmiddlewaretoken` from a urlencoded body (Django's `request.POST`).
+    pub fn form_csrf_token(&self) -> Option<&str> {
+        if !is_form(&self.content_type()) {
+            return None;
+        }
+        self.form()
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "csrfmiddlewaretoken")
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Django's `parse_cookie`, through the `cookie` crate: `;`-separated
+/// pairs, whitespace trimmed, surrounding quotes removed; later duplicates win.
+fn parse_cookie_header(header: &str) -> Vec<(String, String)> {
+    header
+        .split(';')
+        .filter_map(|chunk| {
+            let chunk = chunk.trim();
+            if chunk.is_empty() {
+                return None;
+            }
+            let c = cookie::Cookie::parse(chunk).ok()?;
+            Some((c.name().to_owned(), c.value_trimmed().to_owned()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charsets_decode_as_python_codecs_do() {
+        let json = "application/json; charset=";
+        let text = |charset: &str, body: &[u8]| decode_charset(body, &format!("{json}{charset}"));
+        let le: Vec<u8> = "{\"a\":\"é\"}"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let be: Vec<u8> = "{\"a\":\"é\"}"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        let want = Ok(Some("{\"a\":\"é\"}".to_owned()));
+        // UTF-16: a byte-order mark decides and is dropped; without one, little-endian.
+        assert_eq!(text("utf-16", &[&[0xff, 0xfe][..], &le].concat()), want);
+        assert_eq!(text("UTF16", &[&[0xfe, 0xff][..], &be].concat()), want);
+        assert_eq!(text("utf-16", &le), want);
+        assert_eq!(text("utf-16-be", &be), want);
+        assert_eq!(text("utf_16le", &le), want);
+        // odd length, an unpaired surrogate
+        assert!(text("utf-16", &le[1..]).is_err());
+        assert!(text("utf-16le", &[0x00, 0xd8, 0x41, 0x00]).is_err());
+        // Latin-1 is every byte as its code point (0x80-0x9f too, unlike windows-1252).
+        assert_eq!(
+            text("ISO-8859-1", b"caf\xe9\x80"),
+            Ok(Some("caf\u{e9}\u{80}".to_owned()))
+        );
+        assert_eq!(text("latin1", b"x"), Ok(Some("x".to_owned())));
+        assert_eq!(text("us-ascii", b"{}"), Ok(None));
+        assert!(text("ascii", b"caf\xe9").is_err());
+        // UTF-8, unknown charsets and no charset: left to the JSON parser as UTF-8.
+        assert_eq!(text("utf-8", b"\xff"), Ok(None));
+        assert_eq!(text("nonesuch", b"\xff"), Ok(None));
+        assert_eq!(text("shift_jis", b"{}"), Ok(None));
+        assert_eq!(decode_charset(b"{}", "application/json"), Ok(None));
+    }
+
+    #[test]
+    fn parser_selection_follows_drf() {
+        assert_eq!(select_parser("application/json"), Some(Parser::Json));
+        assert_eq!(
+            select_parser("Application/JSON; charset=utf-8"),
+            Some(Parser::Json)
+        );
+        assert_eq!(select_parser("*/*"), Some(Parser::Json));
+        assert_eq!(select_parser("application/*"), Some(Parser::Json));
+        assert_eq!(
+            select_parser("application/x-www-form-urlencoded; charset=UTF-8"),
+            Some(Parser::Form)
+        );
+        assert_eq!(
+            select_parser("multipart/form-data; boundary=x"),
+            Some(Parser::Multipart)
+        );
+        for other in ["", "text/plain", "json", "application/jsonx", "text/json"] {
+            assert_eq!(select_parser(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn content_negotiation_follows_drf() {
+        for ok in [
+            "*/*",
+            "application/json",
+            "text/html",
+            "application/*",
+            "text/*; q=0.5",
+            "application/xml, */*;q=0.1",
+            "Application/JSON",
+        ] {
+            assert!(acceptable(ok), "{ok}");
+        }
+        for bad in ["application/xml", "", "text/plain", "image/*", "json"] {
+            assert!(!acceptable(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cookie_header_parsing_keeps_the_last_duplicate() {
+        let parsed = parse_cookie_header(r#"a=1; sessionid=x;; b="q"; sessionid=y; junk"#);
+        let last = |name: &str| {
+            parsed
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(last("sessionid").as_deref(), Some("y"));
+        assert_eq!(last("b").as_deref(), Some("q"));
+        assert_eq!(last("a").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn form_fields_take_the_last_value() {
+        let data = Data::Form(vec![
+            ("username".into(), "a".into()),
+            ("username".into(), "b".into()),
+        ]);
+        assert_eq!(data.field("username"), Field::Text("b"));
+        assert_eq!(data.field("password"), Field::Missing);
+    }
+}

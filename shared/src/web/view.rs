@@ -1,0 +1,249 @@
+//! The one request pipeline.
+//!
+//! An endpoint is a [`View`] (what the shared machinery needs to know) and
+//! one async function `handler(app, &request, caller) -> Answer` (an
+//! [`Answer`] is `Result<Reply, ApiError>`). [`serve`] runs every request the same way, as DRF's
+//! `APIView.dispatch` does:
+//!
+//! 1. admit: 413 for a body over 64 KiB, 406 for an `Accept` allowing
+//!    neither JSON nor HTML;
+//! 2. authenticate, if the view does (DRF's `initial()`, so before the
+//!    method check): the chain of `authn.rs`; a bad credential is a 401 and
+//!    a view that requires a caller answers 401 without one;
+//! 3. the method check: 405 with `Allow`, or OPTIONS with the view's
+//!    metadata;
+//! 4. the body, if the view reads one (415, 400 for JSON that does not
+//!    parse);
+//! 5. the endpoint's own function;
+//! 6. render: the error's or reply's status, body and cookies, the headers
+//!    every response carries, and one log line.
+//!
+//! Whether a view authenticates is its type parameter, [`Required`],
+//! [`Optional`] or [`Anonymous`], and shows in the handler's signature: it
+//! receives a `Caller`, an `Option<Caller>` or `()`.
+
+use std::future::Future;
+
+use lambda_http::{Body, Response};
+
+use crate::app::App;
+use crate::authn::{self, Caller};
+use crate::contract::ApiError;
+use crate::store::Store;
+use crate::web::request::{Call, Request};
+use crate::web::response::{Cookies, Reply, render};
+
+/// The two families of views in the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// `login`, `logout`, `login/jwt`, `login/jwt/info` and our lifecycle
+    /// views: DRF `APIView`s that authenticate the caller
+    /// (`WWW-Authenticate: Basic`, `Vary: Accept, Cookie`).
+    Tutorial,
+    /// `login/simpleJWT…`: no caller authentication (`WWW-Authenticate:
+    /// Bearer`, `Vary: Accept`).
+    SimpleJwt,
+}
+
+/// The method an endpoint serves (besides OPTIONS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serves {
+    Post,
+    /// GET, and HEAD as GET without the body.
+    Get,
+}
+
+impl Serves {
+    /// The `Allow` header.
+    pub fn allow(self) -> &'static str {
+        match self {
+            Serves::Post => "POST, OPTIONS",
+            Serves::Get => "GET, HEAD, OPTIONS",
+        }
+    }
+}
+
+/// Whether a view authenticates its caller, as a value (for tests and docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// No authentication at all (simplejwt's views).
+    None,
+    /// Credentials are checked if presented (a bad one is a 401); no caller
+    /// is fine.
+    Optional,
+    /// A caller is needed: 401 without one, before the method check.
+    Required,
+}
+
+/// How a view treats its caller; the handler receives [`Self::Caller`].
+pub trait Authentication: Sync {
+    type Caller: Send;
+    const AUTH: Auth;
+    /// The handler's argument from what the chain found.
+    fn admit(found: Option<Caller>) -> Result<Self::Caller, ApiError>;
+}
+
+/// The view needs an authenticated caller (`logout`, `info`, …).
+#[derive(Debug, Clone, Copy)]
+pub struct Required;
+
+/// The view authenticates whoever presents credentials (`login`, `login/jwt`).
+#[derive(Debug, Clone, Copy)]
+pub struct Optional;
+
+/// The view does not authenticate (simplejwt's views).
+#[derive(Debug, Clone, Copy)]
+pub struct Anonymous;
+
+impl Authentication for Required {
+    type Caller = Caller;
+    const AUTH: Auth = Auth::Required;
+    fn admit(found: Option<Caller>) -> Result<Caller, ApiError> {
+        found.ok_or(ApiError::NotAuthenticated)
+    }
+}
+
+impl Authentication for Optional {
+    type Caller = Option<Caller>;
+    const AUTH: Auth = Auth::Optional;
+    fn admit(found: Option<Caller>) -> Result<Option<Caller>, ApiError> {
+        Ok(found)
+    }
+}
+
+impl Authentication for Anonymous {
+    type Caller = ();
+    const AUTH: Auth = Auth::None;
+    fn admit(_: Option<Caller>) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+/// What an endpoint is, for the shared machinery.
+#[derive(Debug)]
+pub struct View<A> {
+    /// The function's name (logs, the route table).
+    pub name: &'static str,
+    pub family: Family,
+    pub serves: Serves,
+    /// Whether and how the caller is authenticated: [`Required`],
+    /// [`Optional`] or [`Anonymous`].
+    pub caller: A,
+    /// Whether the endpoint reads its body (parsed before it runs; a view
+    /// that does not, like `logout`, never refuses one).
+    pub reads_body: bool,
+    /// The body of `OPTIONS` (DRF's view metadata).
+    pub options: &'static str,
+}
+
+impl<A> View<A> {
+    /// A view of the tutorial's family (`WWW-Authenticate: Basic`, `Vary:
+    /// Accept, Cookie`) that treats its caller as `caller` says. A POST
+    /// view reads its body.
+    pub const fn tutorial(name: &'static str, serves: Serves, caller: A) -> Self {
+        View {
+            name,
+            family: Family::Tutorial,
+            serves,
+            caller,
+            reads_body: matches!(serves, Serves::Post),
+            options: "{}",
+        }
+    }
+
+    /// The view never reads its body (Django's `logout`): whatever the body
+    /// or its type, it is not refused.
+    pub const fn ignores_body(mut self) -> Self {
+        self.reads_body = false;
+        self
+    }
+
+    /// DRF's metadata for OPTIONS (compact JSON).
+    pub const fn options(mut self, metadata: &'static str) -> Self {
+        self.options = metadata;
+        self
+    }
+}
+
+impl View<Anonymous> {
+    /// A simplejwt view: no caller authentication (`WWW-Authenticate:
+    /// Bearer`, `Vary: Accept`). A POST view reads its body.
+    pub const fn simple_jwt(name: &'static str, serves: Serves) -> Self {
+        View {
+            name,
+            family: Family::SimpleJwt,
+            serves,
+            caller: Anonymous,
+            reads_body: matches!(serves, Serves::Post),
+            options: "{}",
+        }
+    }
+}
+
+impl<A: Authentication> View<A> {
+    pub fn auth(&self) -> Auth {
+        A::AUTH
+    }
+}
+
+/// What an endpoint's function returns.
+pub type Answer = Result<Reply, ApiError>;
+
+/// An endpoint's function: `async fn handler(app, &request, caller) ->
+/// Result<Reply, ApiError>` (the bound names its future, which must be
+/// `Send` for the Lambda runtime).
+pub trait Endpoint<'a, S: 'a, C>: Fn(&'a App<S>, &'a Request<'a>, C) -> Self::Future {
+    type Future: Future<Output = Result<Reply, ApiError>> + Send + 'a;
+}
+
+impl<'a, S: 'a, C, F, Fut> Endpoint<'a, S, C> for F
+where
+    F: Fn(&'a App<S>, &'a Request<'a>, C) -> Fut,
+    Fut: Future<Output = Result<Reply, ApiError>> + Send + 'a,
+{
+    type Future = Fut;
+}
+
+/// Serves one request to `view` with `endpoint`.
+pub async fn serve<S, A, F>(
+    view: &View<A>,
+    app: &App<S>,
+    event: lambda_http::Request,
+    endpoint: F,
+) -> Response<Body>
+where
+    S: Store,
+    A: Authentication,
+    F: for<'a> Endpoint<'a, S, A::Caller>,
+{
+    let mut req = Request::new(&event);
+    let mut cookies = Cookies::default();
+    let mut logged = None;
+    let outcome = async {
+        req.admit()?;
+        let found = match A::AUTH {
+            Auth::None => None,
+            Auth::Optional | Auth::Required => authn::authenticate(app, &req, &mut cookies).await?,
+        };
+        logged = found.as_ref().map(|c| (c.via, c.user.id));
+        let caller = A::admit(found)?;
+        if req.call(view.serves)? == Call::Options {
+            return Ok(Reply::options(view.options));
+        }
+        if view.reads_body {
+            req.read_body()?;
+        }
+        endpoint(app, &req, caller).await
+    }
+    .await;
+    render(view, &req, &app.settings, outcome, cookies, logged)
+}
+
+impl Reply {
+    /// The OPTIONS reply: the view's metadata.
+    fn options(metadata: &str) -> Reply {
+        let mut reply = Reply::empty(lambda_http::http::StatusCode::OK);
+        reply.body = Some(metadata.to_owned());
+        reply
+    }
+}

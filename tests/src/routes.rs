@@ -1,0 +1,134 @@
+//! The route table: every contract path and the function serving it, with
+//! what its `VIEW` declares.
+//!
+//! The one list of endpoints. `tests/deploy.rs` checks that the SAM
+//! template's routes, the `cargo lambda watch` router and the crates under
+//! `functions/` name exactly these; every list of endpoints in the tests
+//! derives from it. A new endpoint added here gets the cross-cutting
+//! contract checks and the hostile suite without further ado.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::LazyLock;
+
+use auth::App;
+use auth::lambda_http::{Body, Request, Response};
+use auth::store::DynamoStore;
+use auth::web::{Auth, Authentication, Family, Serves, View, serve};
+
+/// One endpoint.
+pub struct Route {
+    /// Its path, as API Gateway and `cargo lambda watch` route it.
+    pub path: &'static str,
+    /// Its function (crate and Lambda) name.
+    pub function: &'static str,
+    pub family: Family,
+    pub serves: Serves,
+    pub auth: Auth,
+    pub reads_body: bool,
+    /// Its OPTIONS metadata.
+    pub options: &'static str,
+    invoke: Invoke,
+}
+
+type Invoke = for<'a> fn(
+    &'a App<DynamoStore>,
+    Request,
+) -> Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
+
+impl Route {
+    fn new<A: Authentication>(path: &'static str, view: &'static View<A>, invoke: Invoke) -> Self {
+        Route {
+            path,
+            function: view.name,
+            family: view.family,
+            serves: view.serves,
+            auth: view.auth(),
+            reads_body: view.reads_body,
+            options: view.options,
+            invoke,
+        }
+    }
+
+    /// Runs `event` through this endpoint's pipeline and handler.
+    pub async fn invoke(&self, app: &App<DynamoStore>, event: Request) -> Response<Body> {
+        (self.invoke)(app, event).await
+    }
+
+    /// The route of the function named `function`.
+    pub fn of(function: &str) -> &'static Route {
+        ROUTES
+            .iter()
+            .find(|r| r.function == function)
+            .unwrap_or_else(|| panic!("no function {function} in the route table"))
+    }
+
+    /// The route serving `path`.
+    pub fn at(path: &str) -> &'static Route {
+        ROUTES
+            .iter()
+            .find(|r| r.path == path)
+            .unwrap_or_else(|| panic!("no route {path} in the route table"))
+    }
+
+    /// Whether it authenticates its caller (before the method check).
+    pub fn authenticates(&self) -> bool {
+        self.auth != Auth::None
+    }
+
+    /// A method it does not serve (for 405 checks).
+    pub fn wrong_methods(&self) -> [&'static str; 3] {
+        match self.serves {
+            Serves::Get => ["POST", "PUT", "DELETE"],
+            Serves::Post => ["GET", "PUT", "DELETE"],
+        }
+    }
+
+    /// The method it serves.
+    pub fn method(&self) -> &'static str {
+        match self.serves {
+            Serves::Get => "GET",
+            Serves::Post => "POST",
+        }
+    }
+}
+
+/// The contract's paths.
+pub mod paths {
+    pub const LOGIN: &str = "/api/v1/users/login";
+    pub const LOGOUT: &str = "/api/v1/users/logout";
+    pub const LOGOUT_ALL: &str = "/api/v1/users/logout/all";
+    pub const PASSWORD: &str = "/api/v1/users/password";
+    pub const JWT_LOGIN: &str = "/api/v1/users/login/jwt";
+    pub const INFO: &str = "/api/v1/users/login/jwt/info";
+    pub const OBTAIN: &str = "/api/v1/users/login/simpleJWT";
+    pub const REFRESH: &str = "/api/v1/users/login/simpleJWT/refresh";
+    pub const VERIFY: &str = "/api/v1/users/login/simpleJWT/verify";
+    pub const BLACKLIST: &str = "/api/v1/users/login/simpleJWT/blacklist";
+}
+
+use paths::*;
+
+macro_rules! route {
+    ($path:expr => $krate:ident) => {
+        Route::new($path, &$krate::VIEW, |app, event| {
+            Box::pin(serve(&$krate::VIEW, app, event, $krate::handler))
+        })
+    };
+}
+
+/// Every endpoint, in the contract's order.
+pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
+    vec![
+        route!(LOGIN => login),
+        route!(LOGOUT => logout),
+        route!(LOGOUT_ALL => logout_all),
+        route!(PASSWORD => password_change),
+        route!(JWT_LOGIN => jwt_login),
+        route!(INFO => info),
+        route!(OBTAIN => token_obtain_pair),
+        route!(REFRESH => token_refresh),
+        route!(VERIFY => token_verify),
+        route!(BLACKLIST => token_blacklist),
+    ]
+});
