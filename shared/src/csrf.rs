@@ -7,8 +7,9 @@
 //! `X-CSRFToken` header), unmasked and compared in constant time. Failures
 //! are [`CsrfFailure`]s; Django's wording of each is in `contract.rs`.
 
-use rand::Rng;
 use subtle::ConstantTimeEq;
+
+use crate::random::random_string;
 
 /// `[a-zA-Z0-9]`, the alphabet of secrets and masked tokens.
 const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -17,10 +18,7 @@ pub const TOKEN_LENGTH: usize = 64;
 
 /// A new CSRF secret: 32 random characters `[a-zA-Z0-9]`.
 pub fn new_secret() -> String {
-    let mut rng = rand::rng();
-    (0..SECRET_LENGTH)
-        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
-        .collect()
+    random_string(SECRET_LENGTH, CHARS)
 }
 
 /// Django's masked form of `secret` (64 characters), as a page would embed it.

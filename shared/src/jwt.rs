@@ -85,11 +85,6 @@ impl JwtBackend {
         }
     }
 
-    /// The `kid` new tokens carry.
-    pub fn current_kid(&self) -> &str {
-        &self.keys[0].kid
-    }
-
     /// Signs `claims` (serialized in field order) with the current key.
     pub fn sign<C: Serialize>(&self, claims: &C) -> String {
         let payload = serde_json::to_vec(claims).expect("claims serialize to JSON");

@@ -14,6 +14,7 @@
 //! | [`jwt`] | the key ring: signing and signature checks (HS256) |
 //! | [`session`] | session keys and the session auth hash (user id + generation) |
 //! | [`password`] | Argon2id hashing off the executor; Django hashes verified |
+//! | [`random`] | random strings for secrets (Django's `get_random_string`) |
 //! | [`validators`] | Django's default password validators |
 //! | [`throttle`] | password-attempt throttling |
 //! | [`store`] | DynamoDB (and, with `test-util`, in-memory) storage behind narrow traits |
@@ -36,6 +37,7 @@ pub mod fields;
 pub mod fixtures;
 pub mod jwt;
 pub mod password;
+pub mod random;
 pub mod runtime;
 pub mod session;
 pub mod settings;

@@ -12,8 +12,9 @@
 //! the signing key keeps sessions.
 
 use hmac::{Hmac, Mac};
-use rand::Rng;
 use sha2::{Digest, Sha256};
+
+use crate::random::random_string;
 
 const KEY_SALT: &str = "auth.session.SessionAuthHash";
 const KEY_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
@@ -21,10 +22,7 @@ pub const SESSION_KEY_LENGTH: usize = 32;
 
 /// A new session key: 32 random characters `[a-z0-9]` (Django's format).
 pub fn new_session_key() -> String {
-    let mut rng = rand::rng();
-    (0..SESSION_KEY_LENGTH)
-        .map(|_| KEY_CHARS[rng.random_range(0..KEY_CHARS.len())] as char)
-        .collect()
+    random_string(SESSION_KEY_LENGTH, KEY_CHARS)
 }
 
 /// Computes and checks session auth hashes.

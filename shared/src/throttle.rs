@@ -12,11 +12,10 @@
 //! and gives the address its attempt back. Counters are items with a TTL at
 //! the window's end.
 
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::app::App;
-use crate::store::{StoreError, ThrottleStore};
+use crate::store::{StoreError, ThrottleStore, bounded_key};
 use crate::time::now;
 
 /// Why a password check may not go ahead.
@@ -36,14 +35,7 @@ pub struct Attempt {
 }
 
 fn key(kind: &str, window: i64, value: &str) -> String {
-    if value.len() <= 200 {
-        format!("{kind}#{window}#{value}")
-    } else {
-        format!(
-            "{kind}#{window}#sha256:{}",
-            hex::encode(Sha256::digest(value.as_bytes()))
-        )
-    }
+    bounded_key(&format!("{kind}#{window}#"), value, 200)
 }
 
 /// The username counters of the current and the previous window (what

@@ -34,12 +34,11 @@ use aws_sdk_dynamodb::types::{
     KeysAndAttributes, Put, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
     TransactWriteItem,
 };
-use sha2::{Digest, Sha256};
 
 use super::{
     CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError, ThrottleStore,
-    TokenState, TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore,
-    valid_session_key, valid_username,
+    TokenState, TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore, bounded_key,
+    hashed_key, valid_session_key, valid_username,
 };
 use crate::settings::Tables;
 use crate::time::now;
@@ -80,10 +79,9 @@ fn username_key(username: &str) -> String {
 /// be a key (empty, or longer than a partition key may be) or could be taken
 /// for a family item.
 fn jti_key(jti: &str) -> String {
-    if !jti.is_empty() && jti.len() <= 1024 && !jti.starts_with(FAMILY_PREFIX) {
-        jti.to_owned()
-    } else {
-        format!("sha256:{}", hex::encode(Sha256::digest(jti.as_bytes())))
+    match jti.is_empty() || jti.starts_with(FAMILY_PREFIX) {
+        true => hashed_key("", jti),
+        false => bounded_key("", jti, 1024),
     }
 }
 
@@ -185,23 +183,44 @@ impl DynamoStore {
     }
 
     async fn next_user_id(&self) -> Result<u64, StoreError> {
-        let out = self
+        let counter = ("pk", USER_COUNTER);
+        self.increment(&self.tables.users, counter, "value", None)
+            .await
+    }
+
+    /// Adds one to the number `attribute` of the item `key` in `table`
+    /// (1 if the item is new) in one atomic `ADD`, setting `expires_at` too
+    /// if given; the new count.
+    async fn increment(
+        &self,
+        table: &str,
+        (key_name, key): (&str, &str),
+        attribute: &str,
+        expires_at: Option<i64>,
+    ) -> Result<u64, StoreError> {
+        let mut update = "ADD #count :one".to_owned();
+        let mut request = self
             .client
             .update_item()
-            .table_name(&self.tables.users)
-            .key("pk", s(USER_COUNTER))
-            .update_expression("ADD #v :one")
-            .expression_attribute_names("#v", "value")
+            .table_name(table)
+            .key(key_name, s(key))
+            .expression_attribute_names("#count", attribute)
             .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
+            .return_values(ReturnValue::UpdatedNew);
+        if let Some(expires_at) = expires_at {
+            update = format!("SET {TTL_ATTRIBUTE} = :exp {update}");
+            request = request.expression_attribute_values(":exp", n(expires_at));
+        }
+        let out = request
+            .update_expression(update)
             .send()
             .await
             .map_err(|e| unavailable("UpdateItem", e))?;
         out.attributes
             .as_ref()
-            .and_then(|a| number(a, "value"))
+            .and_then(|a| number(a, attribute))
             .and_then(|v| u64::try_from(v).ok())
-            .ok_or_else(|| self.corrupt(&self.tables.users, "user id counter"))
+            .ok_or_else(|| self.corrupt(table, format!("counter without {attribute}")))
     }
 
     fn user_from_item(&self, item: Item) -> Result<User, StoreError> {
@@ -470,14 +489,7 @@ const FAMILY_PREFIX: &str = "fam#";
 
 /// The blacklist key revoking family `fam` (hashed when too long).
 fn family_key(fam: &str) -> String {
-    if fam.len() <= 1000 {
-        format!("{FAMILY_PREFIX}{fam}")
-    } else {
-        format!(
-            "{FAMILY_PREFIX}sha256:{}",
-            hex::encode(Sha256::digest(fam.as_bytes()))
-        )
-    }
+    bounded_key(FAMILY_PREFIX, fam, 1000)
 }
 
 fn revocation_from_item(item: &Item, now: i64) -> Option<Revocation> {
@@ -663,25 +675,10 @@ impl TokenStore for DynamoStore {
 
 impl ThrottleStore for DynamoStore {
     async fn hit(&self, keys: &[String], expires_at: i64) -> Result<Vec<u64>, StoreError> {
-        let hits = keys.iter().map(|key| async move {
-            let out = self
-                .client
-                .update_item()
-                .table_name(&self.tables.throttle)
-                .key("counter_key", s(key.clone()))
-                .update_expression("SET expires_at = :exp ADD hits :one")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":exp", n(expires_at))
-                .return_values(ReturnValue::UpdatedNew)
-                .send()
-                .await
-                .map_err(|e| unavailable("UpdateItem", e))?;
-            out.attributes
-                .as_ref()
-                .and_then(|a| number(a, "hits"))
-                .and_then(|h| u64::try_from(h).ok())
-                .ok_or_else(|| self.corrupt(&self.tables.throttle, "counter without hits"))
-        });
+        let table = &self.tables.throttle;
+        let hits = keys
+            .iter()
+            .map(|key| self.increment(table, ("counter_key", key), "hits", Some(expires_at)));
         futures_util::future::try_join_all(hits).await
     }
 

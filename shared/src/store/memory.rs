@@ -54,13 +54,6 @@ impl MemoryStore {
             .filter(|s| s.expires_at > now)
             .count()
     }
-
-    /// Stores a session as given, even an expired one (for tests).
-    pub fn insert_session(&self, session: Session) {
-        self.state()
-            .sessions
-            .insert(session.session_key.clone(), session);
-    }
 }
 
 impl UserStore for MemoryStore {

@@ -294,6 +294,22 @@ pub trait ThrottleStore: Send + Sync {
 pub trait Store: UserStore + SessionStore + TokenStore + ThrottleStore {}
 impl<T: UserStore + SessionStore + TokenStore + ThrottleStore> Store for T {}
 
+/// `prefix` and `value` as one DynamoDB key, the value replaced by its
+/// SHA-256 when longer than `max` bytes (keys stay short whatever a client
+/// sends, and distinct values stay distinct keys).
+pub(crate) fn bounded_key(prefix: &str, value: &str, max: usize) -> String {
+    match value.len() <= max {
+        true => format!("{prefix}{value}"),
+        false => hashed_key(prefix, value),
+    }
+}
+
+/// `prefix` and the SHA-256 of `value` as one DynamoDB key.
+pub(crate) fn hashed_key(prefix: &str, value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!("{prefix}sha256:{}", hex::encode(Sha256::digest(value)))
+}
+
 /// Usernames that can exist: 1 to 150 characters, Django's
 /// `UnicodeUsernameValidator` (`^[\w.@+-]+\Z`).
 pub fn valid_username(username: &str) -> bool {

@@ -6,7 +6,7 @@ pub mod request;
 pub mod response;
 pub mod view;
 
-pub use request::{Data, Field, MAX_BODY_BYTES, Request, text_of};
+pub use request::{Data, Field, MAX_BODY_BYTES, Request};
 pub use response::{CSRF_COOKIE, Cookies, Reply, SESSION_COOKIE, to_json};
 pub use view::{
     Anonymous, Answer, Auth, Authentication, Endpoint, Family, Optional, Required, Serves, View,

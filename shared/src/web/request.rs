@@ -81,24 +81,29 @@ enum Parser {
     Multipart,
 }
 
-/// DRF's `media_type_matches` of each parser against the request's type:
-/// main type lowercased, `*` matching anything, parameters ignored.
-fn select_parser(content_type: &str) -> Option<Parser> {
-    let full = content_type
+/// DRF's `media_type_matches`: whether the media range `range` (a content
+/// type or one range of `Accept`) covers `main/sub`. Lowercased, `*`
+/// matching anything, parameters ignored.
+fn media_matches(range: &str, main: &str, sub: &str) -> bool {
+    let full = range
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let (main, sub) = full.split_once('/').unwrap_or((full.as_str(), ""));
-    let matches = |m: &str, s: &str| (main == "*" || main == m) && (sub == "*" || sub == s);
+    let (m, s) = full.split_once('/').unwrap_or((full.as_str(), ""));
+    (m == "*" || m == main) && (s == "*" || s == sub)
+}
+
+/// The first of DRF's parsers whose media type the request's type matches.
+fn select_parser(content_type: &str) -> Option<Parser> {
     [
         (Parser::Json, "application", "json"),
         (Parser::Form, "application", "x-www-form-urlencoded"),
         (Parser::Multipart, "multipart", "form-data"),
     ]
     .into_iter()
-    .find(|(_, m, s)| matches(m, s))
+    .find(|(_, m, s)| media_matches(content_type, m, s))
     .map(|(p, _, _)| p)
 }
 
@@ -106,16 +111,9 @@ fn select_parser(content_type: &str) -> Option<Parser> {
 /// browsable API's HTML): does any media range of `accept` match one?
 fn acceptable(accept: &str) -> bool {
     accept.split(',').any(|range| {
-        let full = range
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        let (main, sub) = full.split_once('/').unwrap_or((full.as_str(), ""));
         [("application", "json"), ("text", "html")]
             .iter()
-            .any(|(m, s)| (main == "*" || main == *m) && (sub == "*" || sub == *s))
+            .any(|(m, s)| media_matches(range, m, s))
     })
 }
 

@@ -3,10 +3,11 @@
 //! Listing and ending sessions scan a table: fine for an admin command,
 //! never done on a request path.
 
+use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 
 use super::{
-    DynamoStore, USER_COUNTER, cancelled_by_condition, id_key, internal, n, s, unavailable,
+    DynamoStore, Item, USER_COUNTER, cancelled_by_condition, id_key, internal, n, s, unavailable,
     username_key, written,
 };
 use crate::store::{StoreError, UpdateUserError, User, UserChange, UserStore};
@@ -43,30 +44,42 @@ impl std::fmt::Display for ImportRefused {
 }
 
 impl DynamoStore {
-    /// Every user, by id.
-    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        let mut users = Vec::new();
+    /// Every item of `table` that a consistent scan, shaped by `scan`,
+    /// returns, page after page.
+    async fn scan_all(
+        &self,
+        table: &str,
+        scan: impl Fn(ScanFluentBuilder) -> ScanFluentBuilder,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
         let mut start = None;
         loop {
-            let out = self
-                .client
-                .scan()
-                .table_name(&self.tables.users)
-                .filter_expression("begins_with(pk, :p)")
-                .expression_attribute_values(":p", s("id#"))
+            let out = scan(self.client.scan().table_name(table))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(|e| unavailable("Scan", e))?;
-            for item in out.items.unwrap_or_default() {
-                users.push(self.user_from_item(item)?);
-            }
+            items.extend(out.items.unwrap_or_default());
             start = out.last_evaluated_key;
             if start.is_none() {
-                break;
+                return Ok(items);
             }
         }
+    }
+
+    /// Every user, by id.
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let items = self
+            .scan_all(&self.tables.users, |scan| {
+                scan.filter_expression("begins_with(pk, :p)")
+                    .expression_attribute_values(":p", s("id#"))
+            })
+            .await?;
+        let mut users = items
+            .into_iter()
+            .map(|item| self.user_from_item(item))
+            .collect::<Result<Vec<_>, _>>()?;
         users.sort_by_key(|u| u.id);
         Ok(users)
     }
@@ -105,39 +118,23 @@ impl DynamoStore {
 
     /// Deletes every session of `user_id`; how many there were.
     pub async fn end_sessions(&self, user_id: u64) -> Result<usize, StoreError> {
-        let mut ended = 0;
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .scan()
+        let sessions = self
+            .scan_all(&self.tables.sessions, |scan| {
+                scan.filter_expression("user_id = :id")
+                    .expression_attribute_values(":id", n(user_id))
+                    .projection_expression("session_key")
+            })
+            .await?;
+        for key in sessions.iter().filter_map(|item| item.get("session_key")) {
+            self.client
+                .delete_item()
                 .table_name(&self.tables.sessions)
-                .filter_expression("user_id = :id")
-                .expression_attribute_values(":id", n(user_id))
-                .projection_expression("session_key")
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
+                .key("session_key", key.clone())
                 .send()
                 .await
-                .map_err(|e| unavailable("Scan", e))?;
-            for item in out.items.unwrap_or_default() {
-                if let Some(key) = item.get("session_key") {
-                    self.client
-                        .delete_item()
-                        .table_name(&self.tables.sessions)
-                        .key("session_key", key.clone())
-                        .send()
-                        .await
-                        .map_err(|e| unavailable("DeleteItem", e))?;
-                    ended += 1;
-                }
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
+                .map_err(|e| unavailable("DeleteItem", e))?;
         }
-        Ok(ended)
+        Ok(sessions.len())
     }
 
     /// Imports `user` with its own id: created if both the id and the name
