@@ -363,6 +363,17 @@ impl Req {
         self
     }
 
+    /// A logged-in browser's cookies: `sessionid` and `csrftoken`.
+    pub fn session(self, key: &str, csrf: &str) -> Self {
+        self.cookie("sessionid", key).cookie("csrftoken", csrf)
+    }
+
+    /// As [`Req::session`], the CSRF token echoed in `X-CSRFToken` as a
+    /// page's script sends it.
+    pub fn session_with_csrf(self, key: &str, csrf: &str) -> Self {
+        self.session(key, csrf).header("x-csrftoken", csrf)
+    }
+
     /// A raw `Cookie` header (bypasses the event's cookies array).
     pub fn cookie_header(self, value: &str) -> Self {
         self.header("cookie", value)

@@ -1,16 +1,12 @@
 //! API.md "Authenticating a request": the order, and every error.
 
 use base64::Engine;
-use integration_tests::auth::store::{Session, SessionStore, UserChange, UserStore};
+use integration_tests::auth::store::{Session, SessionStore};
 use integration_tests::auth::time::now;
 use integration_tests::{ALICE_PASSWORD, Req, Resp, TestApp, call, spawn_app};
 use serde_json::{Value, json};
 
 use super::*;
-
-const NOT_PROVIDED: &str = r#"{"detail":"Authentication credentials were not provided."}"#;
-const DELETION: &str =
-    r#"sessionid=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax"#;
 
 async fn info_with(t: &TestApp, req: Req) -> Resp {
     let r = call!(info, t, req);
@@ -23,6 +19,12 @@ async fn info_with(t: &TestApp, req: Req) -> Resp {
         );
     }
     r
+}
+
+/// Asserts that `info` answers `req` with 401 and `body`.
+async fn assert_refused(t: &TestApp, req: Req, body: Value, case: &str) {
+    let r = info_with(t, req).await;
+    assert_eq!((r.status, r.json()), (401, body), "{case}");
 }
 
 fn authz(value: &str) -> Req {
@@ -56,11 +58,7 @@ async fn basic_comes_first_and_a_bad_one_stops_the_search() {
 #[tokio::test]
 async fn basic_header_errors() {
     let t = spawn_app().await;
-    t.app
-        .store
-        .update_user(t.bob.id, UserChange::Active(false))
-        .await
-        .unwrap();
+    deactivate(&t, t.bob.id).await;
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     for (header, detail) in [
         (
@@ -97,12 +95,7 @@ async fn basic_header_errors() {
         // not UTF-8: read as Latin-1, then simply a wrong user
         ("Basic /zr/".to_owned(), "Invalid username/password."),
     ] {
-        let r = info_with(&t, authz(&header)).await;
-        assert_eq!(
-            (r.status, r.json()),
-            (401, json!({ "detail": detail })),
-            "{header}"
-        );
+        assert_refused(&t, authz(&header), json!({ "detail": detail }), &header).await;
     }
     // the scheme word is case-insensitive for Basic (as DRF)
     let r = info_with(
@@ -113,7 +106,7 @@ async fn basic_header_errors() {
         )),
     )
     .await;
-    r.assert(200, r#"{"id":1,"username":"alice"}"#);
+    r.assert(200, ALICE);
 }
 
 #[tokio::test]
@@ -121,9 +114,9 @@ async fn session_comes_before_token_and_bearer() {
     let t = spawn_app().await;
     let (key, _) = session_of_alice(&t).await;
     let r = info_with(&t, authz("Token abc").cookie("sessionid", &key)).await;
-    r.assert(200, r#"{"id":1,"username":"alice"}"#);
+    r.assert(200, ALICE);
     let r = info_with(&t, authz("Bearer garbage").cookie("sessionid", &key)).await;
-    r.assert(200, r#"{"id":1,"username":"alice"}"#);
+    r.assert(200, ALICE);
 }
 
 #[tokio::test]
@@ -141,12 +134,7 @@ async fn drf_tokens_do_not_exist() {
         ),
         ("token abc", "Invalid token."),
     ] {
-        let r = info_with(&t, authz(header)).await;
-        assert_eq!(
-            (r.status, r.json()),
-            (401, json!({ "detail": detail })),
-            "{header}"
-        );
+        assert_refused(&t, authz(header), json!({ "detail": detail }), header).await;
     }
 }
 
@@ -224,14 +212,9 @@ async fn bearer_errors() {
         ),
     ];
     for (header, body) in cases {
-        let r = info_with(&t, authz(&header)).await;
-        assert_eq!((r.status, r.json()), (401, body), "{header}");
+        assert_refused(&t, authz(&header), body, &header).await;
     }
-    t.app
-        .store
-        .update_user(t.bob.id, UserChange::Active(false))
-        .await
-        .unwrap();
+    deactivate(&t, t.bob.id).await;
     let r = info_with(&t, Req::get(INFO).bearer(&sign(access_claims(json!("2"))))).await;
     assert_eq!(
         r.json(),
@@ -244,7 +227,7 @@ async fn bearer_user_id_may_be_a_string_or_a_number() {
     let t = spawn_app().await;
     for id in [json!("1"), json!(1)] {
         let r = info_with(&t, Req::get(INFO).bearer(&sign(access_claims(id)))).await;
-        r.assert(200, r#"{"id":1,"username":"alice"}"#);
+        r.assert(200, ALICE);
     }
 }
 
@@ -261,11 +244,7 @@ async fn the_scheme_word_is_case_sensitive_for_bearer() {
 #[tokio::test]
 async fn jwt_auth_errors() {
     let t = spawn_app().await;
-    t.app
-        .store
-        .update_user(t.bob.id, UserChange::Active(false))
-        .await
-        .unwrap();
+    deactivate(&t, t.bob.id).await;
     let n = now();
     let hs512 = {
         let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -305,19 +284,15 @@ async fn jwt_auth_errors() {
         (sign(json!({"id":2,"exp":n+60})), "User not found"),
     ];
     for (token, detail) in cases {
-        let r = info_with(&t, Req::get(INFO).header("jwt-auth", &token)).await;
-        assert_eq!(
-            (r.status, r.json()),
-            (401, json!({ "detail": detail })),
-            "{token}"
-        );
+        let req = Req::get(INFO).header("jwt-auth", &token);
+        assert_refused(&t, req, json!({ "detail": detail }), &token).await;
     }
     let r = info_with(
         &t,
         Req::get(INFO).header("jwt-auth", &sign(json!({"id":"1","exp":n+60}))),
     )
     .await;
-    r.assert(200, r#"{"id":1,"username":"alice"}"#);
+    r.assert(200, ALICE);
 }
 
 #[tokio::test]
@@ -354,7 +329,7 @@ async fn dead_sessions_count_as_absent_and_their_cookie_is_deleted() {
         Req::get(INFO).bearer(&access).cookie("sessionid", expired),
     )
     .await;
-    r.assert(200, r#"{"id":1,"username":"alice"}"#);
+    r.assert(200, ALICE);
     assert_eq!(r.set_cookies(), vec![DELETION]);
 }
 
@@ -362,11 +337,7 @@ async fn dead_sessions_count_as_absent_and_their_cookie_is_deleted() {
 async fn inactive_users_cannot_use_their_sessions() {
     let t = spawn_app().await;
     let (key, _) = session_of_alice(&t).await;
-    t.app
-        .store
-        .update_user(t.alice.id, UserChange::Active(false))
-        .await
-        .unwrap();
+    deactivate(&t, t.alice.id).await;
     let r = info_with(&t, Req::get(INFO).cookie("sessionid", &key)).await;
     r.assert(401, NOT_PROVIDED);
     let r = info_with(&t, Req::get(INFO).basic("alice", ALICE_PASSWORD)).await;

@@ -3,7 +3,7 @@
 //! this file. Targets: verify of an access token and info by Bearer ≤ 1
 //! call, refresh without rotation ≤ 2, rotation ≤ 2 round trips.
 
-use integration_tests::{ALICE_PASSWORD, Req, TestApp, call, spawn_app, spawn_app_with};
+use integration_tests::{ALICE_PASSWORD, Req, TestApp, call, spawn_app};
 use serde_json::json;
 
 use super::*;
@@ -28,12 +28,24 @@ fn with(parts: &[&[&'static str]]) -> Vec<&'static str> {
     parts.concat()
 }
 
+/// One request of a table: the function, the request, the case's name and
+/// the calls it must make.
+type Case<'a> = (&'a str, Req, &'a str, Vec<&'a str>);
+
+/// Runs each case in turn, asserting the calls it made.
+async fn assert_calls_of(t: &TestApp, cases: Vec<Case<'_>>) {
+    for (function, req, case, expected) in cases {
+        invoke(function, t, req.build()).await;
+        assert_calls(t, case, &expected);
+    }
+}
+
 #[tokio::test]
 async fn session_endpoints() {
     let t = spawn_app().await;
-    let alice = || Req::post(LOGIN).json(&json!({"username":"alice","password":ALICE_PASSWORD}));
+    let password_checked = with(&[&THROTTLE, &["GetItem", "GetItem"], &RELEASE]);
 
-    let r = call!(login, t, alice());
+    let r = call!(login, t, alice_credentials(LOGIN));
     assert_calls(
         &t,
         "login",
@@ -43,32 +55,36 @@ async fn session_endpoints() {
         r.cookie("sessionid").unwrap(),
         r.cookie("csrftoken").unwrap(),
     );
-
-    call!(
-        login,
-        t,
-        Req::post(LOGIN).json(&json!({"username":"alice","password":"wrong"}))
-    );
-    assert_calls(
+    assert_calls_of(
         &t,
-        "login, wrong password",
-        &with(&[&THROTTLE, &["GetItem", "GetItem"]]),
-    );
-    call!(
+        vec![
+            (
+                "login",
+                credentials(LOGIN, "alice", "wrong"),
+                "login, wrong password",
+                with(&[&THROTTLE, &["GetItem", "GetItem"]]),
+            ),
+            (
+                "login",
+                credentials(LOGIN, "nobody", "x"),
+                "login, unknown user",
+                with(&[&THROTTLE, &["GetItem"]]),
+            ),
+            (
+                "login",
+                Req::post(LOGIN).json(&json!({})),
+                "login, malformed",
+                vec![],
+            ),
+        ],
+    )
+    .await;
+
+    let r = call!(
         login,
         t,
-        Req::post(LOGIN).json(&json!({"username":"nobody","password":"x"}))
+        alice_credentials(LOGIN).session_with_csrf(&key, &csrf)
     );
-    assert_calls(&t, "login, unknown user", &with(&[&THROTTLE, &["GetItem"]]));
-    call!(login, t, Req::post(LOGIN).json(&json!({})));
-    assert_calls(&t, "login, malformed", &[]);
-
-    let with_session = |r: Req| {
-        r.cookie("sessionid", &key)
-            .cookie("csrftoken", &csrf)
-            .header("x-csrftoken", &csrf)
-    };
-    let r = call!(login, t, with_session(alice()));
     assert_calls(
         &t,
         "login over a live session (the old one ends in the same write)",
@@ -82,44 +98,43 @@ async fn session_endpoints() {
     );
     let key = r.cookie("sessionid").unwrap();
     let csrf = r.cookie("csrftoken").unwrap();
-
-    call!(info, t, Req::get(INFO).cookie("sessionid", &key));
-    assert_calls(&t, "info by session", &["GetItem", "GetItem"]);
-    call!(info, t, Req::get(INFO).basic("alice", ALICE_PASSWORD));
-    assert_calls(
+    assert_calls_of(
         &t,
-        "info by Basic",
-        &with(&[&THROTTLE, &["GetItem", "GetItem"], &RELEASE]),
-    );
-    call!(info, t, Req::get(INFO));
-    assert_calls(&t, "info, nothing presented", &[]);
-    call!(info, t, Req::get(INFO).cookie("sessionid", "short"));
-    assert_calls(&t, "info, malformed session key", &[]);
-
-    call!(
-        logout,
-        t,
-        Req::post(LOGOUT)
-            .cookie("sessionid", &key)
-            .cookie("csrftoken", &csrf)
-            .header("x-csrftoken", &csrf)
-    );
-    assert_calls(
-        &t,
-        "logout by session",
-        &["GetItem", "GetItem", "DeleteItem"],
-    );
-
-    call!(
-        jwt_login,
-        t,
-        Req::post(JWT_LOGIN).json(&json!({"username":"alice","password":ALICE_PASSWORD}))
-    );
-    assert_calls(
-        &t,
-        "login/jwt",
-        &with(&[&THROTTLE, &["GetItem", "GetItem"], &RELEASE]),
-    );
+        vec![
+            (
+                "info",
+                Req::get(INFO).cookie("sessionid", &key),
+                "info by session",
+                vec!["GetItem", "GetItem"],
+            ),
+            (
+                "info",
+                Req::get(INFO).basic("alice", ALICE_PASSWORD),
+                "info by Basic",
+                password_checked.clone(),
+            ),
+            ("info", Req::get(INFO), "info, nothing presented", vec![]),
+            (
+                "info",
+                Req::get(INFO).cookie("sessionid", "short"),
+                "info, malformed session key",
+                vec![],
+            ),
+            (
+                "logout",
+                Req::post(LOGOUT).session_with_csrf(&key, &csrf),
+                "logout by session",
+                vec!["GetItem", "GetItem", "DeleteItem"],
+            ),
+            (
+                "jwt-login",
+                alice_credentials(JWT_LOGIN),
+                "login/jwt",
+                password_checked,
+            ),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -131,82 +146,83 @@ async fn token_endpoints() {
         "obtain",
         &with(&[&THROTTLE, &["GetItem", "GetItem"], &RELEASE]),
     );
-
-    call!(info, t, Req::get(INFO).bearer(&access));
-    assert_calls(&t, "info by Bearer", &["GetItem"]);
-    let r = call!(
-        jwt_login,
-        t,
-        Req::post(JWT_LOGIN).json(&json!({"username":"alice","password":ALICE_PASSWORD}))
-    );
+    let jwt = jwt_of_alice(&t).await;
     t.calls.take();
-    call!(
-        info,
-        t,
-        Req::get(INFO).header("jwt-auth", r.json()["token"].as_str().unwrap())
-    );
-    assert_calls(&t, "info by jwt-auth", &["GetItem"]);
-    call!(info, t, Req::get(INFO).bearer("garbage"));
-    assert_calls(&t, "info, bad token", &[]);
-
-    call!(
-        token_verify,
-        t,
-        Req::post(VERIFY).json(&json!({ "token": access }))
-    );
-    assert_calls(&t, "verify an access token", &["GetItem"]);
-    call!(
-        token_verify,
-        t,
-        Req::post(VERIFY).json(&json!({ "token": refresh }))
-    );
-    assert_calls(&t, "verify a refresh token", &["BatchGetItem"]);
-    call!(
-        token_verify,
-        t,
-        Req::post(VERIFY).json(&json!({ "token": "garbage" }))
-    );
-    assert_calls(&t, "verify garbage", &[]);
-
-    call!(
-        token_refresh,
-        t,
-        Req::post(REFRESH).json(&json!({ "refresh": refresh }))
-    );
-    assert_calls(&t, "refresh without rotation", &["BatchGetItem"]);
-
-    call!(
-        token_blacklist,
-        t,
-        Req::post(BLACKLIST).json(&json!({ "refresh": refresh }))
-    );
-    assert_calls(&t, "blacklist", &["BatchGetItem", "PutItem"]);
-
-    call!(logout, t, Req::post(LOGOUT).bearer(&access));
-    assert_calls(&t, "logout by Bearer", &["GetItem"]);
+    assert_calls_of(
+        &t,
+        vec![
+            (
+                "info",
+                Req::get(INFO).bearer(&access),
+                "info by Bearer",
+                vec!["GetItem"],
+            ),
+            (
+                "info",
+                Req::get(INFO).header("jwt-auth", &jwt),
+                "info by jwt-auth",
+                vec!["GetItem"],
+            ),
+            (
+                "info",
+                Req::get(INFO).bearer("garbage"),
+                "info, bad token",
+                vec![],
+            ),
+            (
+                "token-verify",
+                verify_req(&access),
+                "verify an access token",
+                vec!["GetItem"],
+            ),
+            (
+                "token-verify",
+                verify_req(&refresh),
+                "verify a refresh token",
+                vec!["BatchGetItem"],
+            ),
+            (
+                "token-verify",
+                verify_req("garbage"),
+                "verify garbage",
+                vec![],
+            ),
+            (
+                "token-refresh",
+                refresh_req(&refresh),
+                "refresh without rotation",
+                vec!["BatchGetItem"],
+            ),
+            (
+                "token-blacklist",
+                blacklist_req(&refresh),
+                "blacklist",
+                vec!["BatchGetItem", "PutItem"],
+            ),
+            (
+                "logout",
+                Req::post(LOGOUT).bearer(&access),
+                "logout by Bearer",
+                vec!["GetItem"],
+            ),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn rotation() {
-    let t = spawn_app_with(&[("ROTATE_REFRESH_TOKENS", "true")]).await;
+    let t = rotating_app(&[]).await;
     let (refresh, _) = pair_of_alice(&t).await;
     t.calls.take();
-    let r = call!(
-        token_refresh,
-        t,
-        Req::post(REFRESH).json(&json!({ "refresh": refresh }))
-    );
+    let r = call!(token_refresh, t, refresh_req(&refresh));
     assert_eq!(r.status, 200);
     assert_calls(
         &t,
         "refresh with rotation: 2 round trips",
         &["BatchGetItem", "PutItem"],
     );
-    call!(
-        token_refresh,
-        t,
-        Req::post(REFRESH).json(&json!({ "refresh": refresh }))
-    );
+    call!(token_refresh, t, refresh_req(&refresh));
     assert_calls(
         &t,
         "reuse of a rotated token: revoke the family",

@@ -5,25 +5,16 @@
 use std::collections::HashSet;
 
 use integration_tests::auth::store::SessionStore;
-use integration_tests::{ALICE_PASSWORD, Req, call, spawn_app, spawn_app_with};
-use serde_json::json;
+use integration_tests::{Req, call, spawn_app};
 
 use super::*;
 
 #[tokio::test]
 async fn concurrent_logins_of_one_user_all_get_their_own_live_session() {
-    let t = spawn_app_with(&[
-        ("THROTTLE_IP_LIMIT", "1000"),
-        ("THROTTLE_USERNAME_LIMIT", "1000"),
-    ])
-    .await;
-    let logins = futures::future::join_all((0..12).map(|_| async {
-        call!(
-            login,
-            t,
-            Req::post(LOGIN).json(&json!({"username":"alice","password":ALICE_PASSWORD}))
-        )
-    }))
+    let t = unthrottled_app().await;
+    let logins = futures::future::join_all(
+        (0..12).map(|_| async { call!(login, t, alice_credentials(LOGIN)) }),
+    )
     .await;
     let keys: HashSet<String> = logins
         .iter()
@@ -35,8 +26,7 @@ async fn concurrent_logins_of_one_user_all_get_their_own_live_session() {
     assert_eq!(keys.len(), 12, "distinct sessions");
     for key in &keys {
         assert!(t.app.store.session(key).await.unwrap().is_some());
-        call!(info, t, Req::get(INFO).cookie("sessionid", key))
-            .assert(200, r#"{"id":1,"username":"alice"}"#);
+        call!(info, t, Req::get(INFO).cookie("sessionid", key)).assert(200, ALICE);
     }
 }
 
@@ -44,16 +34,7 @@ async fn concurrent_logins_of_one_user_all_get_their_own_live_session() {
 async fn a_logout_racing_reads_of_its_session_ends_it_cleanly() {
     let t = spawn_app().await;
     let (key, csrf) = session_of_alice(&t).await;
-    let logout = async {
-        call!(
-            logout,
-            t,
-            Req::post(LOGOUT)
-                .cookie("sessionid", &key)
-                .cookie("csrftoken", &csrf)
-                .header("x-csrftoken", &csrf)
-        )
-    };
+    let logout = async { call!(logout, t, Req::post(LOGOUT).session_with_csrf(&key, &csrf)) };
     let reads = futures::future::join_all(
         (0..10).map(|_| async { call!(info, t, Req::get(INFO).cookie("sessionid", &key)) }),
     );
@@ -62,20 +43,14 @@ async fn a_logout_racing_reads_of_its_session_ends_it_cleanly() {
     for r in reads {
         // each read saw the session either before or after the logout
         match r.status {
-            200 => r.assert(200, r#"{"id":1,"username":"alice"}"#),
+            200 => r.assert(200, ALICE),
             401 => {
-                r.assert(
-                    401,
-                    r#"{"detail":"Authentication credentials were not provided."}"#,
-                );
+                r.assert(401, NOT_PROVIDED);
                 assert_eq!(r.cookie("sessionid").as_deref(), Some(r#""""#));
             }
             other => panic!("{other}: {}", r.body),
         }
     }
     assert!(t.app.store.session(&key).await.unwrap().is_none());
-    call!(info, t, Req::get(INFO).cookie("sessionid", &key)).assert(
-        401,
-        r#"{"detail":"Authentication credentials were not provided."}"#,
-    );
+    call!(info, t, Req::get(INFO).cookie("sessionid", &key)).assert(401, NOT_PROVIDED);
 }

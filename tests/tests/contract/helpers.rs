@@ -1,5 +1,6 @@
-//! What the contract tests share: the contract's paths, signing crafted
-//! tokens, logging alice in, and the assertions every module uses.
+//! What the contract tests share: the contract's paths and the answers
+//! many modules expect, building their requests, signing crafted tokens,
+//! logging alice in, setting users up, and the assertions every module uses.
 
 pub use integration_tests::auth::jwt::JwtBackend;
 pub use integration_tests::auth::lambda_http::Request;
@@ -8,6 +9,124 @@ pub use integration_tests::{ALICE_PASSWORD, Req, Resp, Route, SIGNING_KEY, TestA
 pub use serde_json::{Value, json};
 
 pub use integration_tests::routes::paths::*;
+
+use integration_tests::auth::store::{TokenStore, UserChange, UserStore};
+use integration_tests::spawn_app_with;
+
+/// `info`'s answer to alice.
+pub const ALICE: &str = r#"{"id":1,"username":"alice"}"#;
+/// The 401 of an endpoint that needs a caller and found none.
+pub const NOT_PROVIDED: &str = r#"{"detail":"Authentication credentials were not provided."}"#;
+/// The `Set-Cookie` that deletes a session cookie.
+pub const DELETION: &str =
+    r#"sessionid=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax"#;
+/// The 401 for a blacklisted (or revoked) refresh token.
+pub const BLACKLISTED: &str = r#"{"detail":"Token is blacklisted","code":"token_not_valid"}"#;
+
+/// A POST of a username and password (login, jwt-login, obtain).
+pub fn credentials(path: &str, username: &str, password: &str) -> Req {
+    Req::post(path).json(&json!({"username": username, "password": password}))
+}
+
+/// A POST of alice's username and right password.
+pub fn alice_credentials(path: &str) -> Req {
+    credentials(path, "alice", ALICE_PASSWORD)
+}
+
+/// A refresh request for `token`.
+pub fn refresh_req(token: &str) -> Req {
+    Req::post(REFRESH).json(&json!({ "refresh": token }))
+}
+
+/// A verify request for `token`.
+pub fn verify_req(token: &str) -> Req {
+    Req::post(VERIFY).json(&json!({ "token": token }))
+}
+
+/// A blacklist request for `token`.
+pub fn blacklist_req(token: &str) -> Req {
+    Req::post(BLACKLIST).json(&json!({ "refresh": token }))
+}
+
+/// Refreshes with `token`.
+pub async fn refresh_with(t: &TestApp, token: &str) -> Resp {
+    call!(token_refresh, t, refresh_req(token))
+}
+
+/// An app that rotates refresh tokens, with `more` settings.
+pub async fn rotating_app(more: &[(&str, &str)]) -> TestApp {
+    let vars: Vec<(&str, &str)> = [("ROTATE_REFRESH_TOKENS", "true")]
+        .into_iter()
+        .chain(more.iter().copied())
+        .collect();
+    spawn_app_with(&vars).await
+}
+
+/// An app whose throttle does not get in the way of many password checks.
+pub async fn unthrottled_app() -> TestApp {
+    spawn_app_with(&[
+        ("THROTTLE_USERNAME_LIMIT", "100000"),
+        ("THROTTLE_IP_LIMIT", "100000"),
+    ])
+    .await
+}
+
+/// Marks a user inactive.
+pub async fn deactivate(t: &TestApp, user_id: u64) {
+    t.app
+        .store
+        .update_user(user_id, UserChange::Active(false))
+        .await
+        .unwrap();
+}
+
+/// Sets a user's password behind the API's back, as `authctl` does.
+pub async fn set_password(t: &TestApp, user_id: u64, password: &str) {
+    let hash = integration_tests::password_hash(password);
+    t.app
+        .store
+        .update_user(user_id, UserChange::password(hash))
+        .await
+        .unwrap();
+}
+
+/// Blacklists a token's `jti` in the store directly, until its `exp`.
+pub async fn blacklist_in_store(t: &TestApp, token: &str) {
+    let c = claims(token);
+    t.app
+        .store
+        .blacklist(c["jti"].as_str().unwrap(), c["exp"].as_i64().unwrap())
+        .await
+        .unwrap();
+}
+
+/// Races `n` refreshes of one token on an app that rotates them: asserts
+/// that exactly one wins.
+pub async fn racing_rotations(n: usize) {
+    let t = rotating_app(&[]).await;
+    let (refresh, _) = pair_of_alice(&t).await;
+    let results = futures::future::join_all((0..n).map(|_| refresh_with(&t, &refresh))).await;
+    assert_one_winner(&results);
+}
+
+/// Asserts that of racing requests exactly one won (200) and every other
+/// found its token blacklisted.
+#[track_caller]
+pub fn assert_one_winner(results: &[Resp]) {
+    let winners = results.iter().filter(|r| r.status == 200).count();
+    assert_eq!(
+        winners,
+        1,
+        "{:?}",
+        results
+            .iter()
+            .map(|r| (r.status, &r.body))
+            .collect::<Vec<_>>()
+    );
+    for r in results.iter().filter(|r| r.status != 200) {
+        r.assert(401, BLACKLISTED);
+    }
+}
 
 /// Runs `request` through the pipeline and handler of `function`.
 pub async fn invoke(function: &str, t: &TestApp, request: Request) -> Resp {
@@ -73,11 +192,7 @@ pub fn claims(token: &str) -> Value {
 
 /// Logs alice in with a session; returns (sessionid, csrftoken).
 pub async fn session_of_alice(t: &TestApp) -> (String, String) {
-    let r = call!(
-        login,
-        t,
-        Req::post(LOGIN).json(&json!({"username":"alice","password":ALICE_PASSWORD}))
-    );
+    let r = call!(login, t, alice_credentials(LOGIN));
     r.assert(200, r#"{"message":"success"}"#);
     (
         r.cookie("sessionid").expect("sessionid"),
@@ -87,10 +202,21 @@ pub async fn session_of_alice(t: &TestApp) -> (String, String) {
 
 /// A token pair for alice.
 pub async fn pair_of_alice(t: &TestApp) -> (String, String) {
+    pair_of(t, "alice", ALICE_PASSWORD).await
+}
+
+/// alice's token from the tutorial's JWT login.
+pub async fn jwt_of_alice(t: &TestApp) -> String {
+    let r = call!(jwt_login, t, alice_credentials(JWT_LOGIN));
+    r.json()["token"].as_str().unwrap().to_owned()
+}
+
+/// A token pair for a user: (refresh, access).
+pub async fn pair_of(t: &TestApp, username: &str, password: &str) -> (String, String) {
     let r = call!(
         token_obtain_pair,
         t,
-        Req::post(OBTAIN).json(&json!({"username":"alice","password":ALICE_PASSWORD}))
+        credentials(OBTAIN, username, password)
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let v = r.json();

@@ -9,11 +9,7 @@ use super::*;
 #[tokio::test]
 async fn returns_a_token_with_id_username_iat_exp() {
     let t = spawn_app().await;
-    let r = call!(
-        jwt_login,
-        t,
-        Req::post(JWT_LOGIN).json(&json!({"username":"alice","password":ALICE_PASSWORD}))
-    );
+    let r = call!(jwt_login, t, alice_credentials(JWT_LOGIN));
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.header("content-type"), Some("application/json"));
     let v = r.json();
@@ -31,7 +27,7 @@ async fn returns_a_token_with_id_username_iat_exp() {
     assert!(r.set_cookies().is_empty());
     // the token authenticates through the jwt-auth header
     let r = call!(info, t, Req::get(INFO).header("jwt-auth", token));
-    r.assert(200, r#"{"id":1,"username":"alice"}"#);
+    r.assert(200, ALICE);
 }
 
 #[tokio::test]
@@ -50,11 +46,7 @@ async fn lifetime_is_configurable() {
 async fn bad_credentials_are_403_with_an_empty_body() {
     let t = spawn_app().await;
     for (u, p) in [("alice", "nope"), ("ghost", ALICE_PASSWORD)] {
-        let r = call!(
-            jwt_login,
-            t,
-            Req::post(JWT_LOGIN).json(&json!({"username":u,"password":p}))
-        );
+        let r = call!(jwt_login, t, credentials(JWT_LOGIN, u, p));
         r.assert(403, "");
         assert_eq!(r.header("content-type"), None);
     }

@@ -1,6 +1,6 @@
 //! `POST login` — API.md "Session login, logout".
 
-use integration_tests::auth::store::{SessionStore, UserChange, UserStore};
+use integration_tests::auth::store::SessionStore;
 use integration_tests::auth::time::now;
 use integration_tests::{ALICE_PASSWORD, Req, call, spawn_app, spawn_app_with};
 use serde_json::json;
@@ -8,7 +8,7 @@ use serde_json::json;
 use super::*;
 
 fn alice() -> Req {
-    Req::post(LOGIN).json(&json!({"username":"alice","password":ALICE_PASSWORD}))
+    alice_credentials(LOGIN)
 }
 
 /// Seconds from now until a cookie's `expires=` date.
@@ -19,6 +19,15 @@ fn expires_in(set_cookie: &str) -> i64 {
         .expect("an expires attribute");
     let at = httpdate_parse(date);
     at - now()
+}
+
+/// A `Set-Cookie` of cookie `name`, split into its value and attributes.
+fn value_and_attributes<'a>(set_cookie: &'a str, name: &str) -> (&'a str, &'a str) {
+    let (name_value, attrs) = set_cookie.split_once("; ").unwrap();
+    let value = name_value
+        .strip_prefix(&format!("{name}="))
+        .unwrap_or_else(|| panic!("{name} expected: {set_cookie}"));
+    (value, attrs)
 }
 
 fn httpdate_parse(s: &str) -> i64 {
@@ -56,10 +65,7 @@ async fn success_sets_csrftoken_then_sessionid_with_djangos_attributes() {
     assert_eq!(cookies.len(), 2, "{cookies:?}");
 
     let csrf = cookies[0];
-    let (name_value, attrs) = csrf.split_once("; ").unwrap();
-    let value = name_value
-        .strip_prefix("csrftoken=")
-        .expect("csrftoken first");
+    let (value, attrs) = value_and_attributes(csrf, "csrftoken");
     assert_eq!(value.len(), 32);
     assert!(value.bytes().all(|b| b.is_ascii_alphanumeric()), "{value}");
     assert!(attrs.starts_with("expires="), "{csrf}");
@@ -70,10 +76,7 @@ async fn success_sets_csrftoken_then_sessionid_with_djangos_attributes() {
     assert!((expires_in(csrf) - 31_449_600).abs() <= 5, "{csrf}");
 
     let session = cookies[1];
-    let (name_value, attrs) = session.split_once("; ").unwrap();
-    let key = name_value
-        .strip_prefix("sessionid=")
-        .expect("sessionid second");
+    let (key, attrs) = value_and_attributes(session, "sessionid");
     assert_eq!(key.len(), 32);
     assert!(
         key.bytes()
@@ -155,11 +158,7 @@ async fn missing_empty_or_non_string_credentials_are_malformed() {
 #[tokio::test]
 async fn wrong_password_unknown_or_inactive_user_is_403_with_an_empty_body() {
     let t = spawn_app().await;
-    t.app
-        .store
-        .update_user(t.bob.id, UserChange::Active(false))
-        .await
-        .unwrap();
+    deactivate(&t, t.bob.id).await;
     for (user, password) in [
         ("alice", "wrong"),
         ("alice", "correct horse battery staplE"),
@@ -167,11 +166,7 @@ async fn wrong_password_unknown_or_inactive_user_is_403_with_an_empty_body() {
         ("ALICE", ALICE_PASSWORD),
         ("bob", integration_tests::BOB_PASSWORD),
     ] {
-        let r = call!(
-            login,
-            t,
-            Req::post(LOGIN).json(&json!({"username":user,"password":password}))
-        );
+        let r = call!(login, t, credentials(LOGIN, user, password));
         r.assert(403, "");
         assert_eq!(r.header("content-type"), None, "{user}");
         assert!(r.set_cookies().is_empty(), "{user}");
@@ -182,14 +177,7 @@ async fn wrong_password_unknown_or_inactive_user_is_403_with_an_empty_body() {
 async fn login_always_issues_a_new_key_and_ends_the_old_session() {
     let t = spawn_app().await;
     let (old, csrf) = session_of_alice(&t).await;
-    let r = call!(
-        login,
-        t,
-        alice()
-            .cookie("sessionid", &old)
-            .cookie("csrftoken", &csrf)
-            .header("x-csrftoken", &csrf)
-    );
+    let r = call!(login, t, alice().session_with_csrf(&old, &csrf));
     r.assert(200, r#"{"message":"success"}"#);
     let new = r.cookie("sessionid").unwrap();
     assert_ne!(new, old);
@@ -205,11 +193,7 @@ async fn login_always_issues_a_new_key_and_ends_the_old_session() {
 async fn logged_in_callers_need_csrf_to_log_in_again() {
     let t = spawn_app().await;
     let (old, csrf) = session_of_alice(&t).await;
-    let r = call!(
-        login,
-        t,
-        alice().cookie("sessionid", &old).cookie("csrftoken", &csrf)
-    );
+    let r = call!(login, t, alice().session(&old, &csrf));
     r.assert(403, r#"{"detail":"CSRF Failed: CSRF token missing."}"#);
     assert!(
         t.app.store.session(&old).await.unwrap().is_some(),
@@ -254,24 +238,11 @@ async fn sessions_end_when_the_password_changes() {
     let t = spawn_app().await;
     let (key, _) = session_of_alice(&t).await;
     let r = call!(info, t, Req::get(INFO).cookie("sessionid", &key));
-    r.assert(200, r#"{"id":1,"username":"alice"}"#);
-    let hash = integration_tests::password_hash("a brand new password");
-    t.app
-        .store
-        .update_user(t.alice.id, UserChange::password(hash))
-        .await
-        .unwrap();
+    r.assert(200, ALICE);
+    set_password(&t, t.alice.id, "a brand new password").await;
     let r = call!(info, t, Req::get(INFO).cookie("sessionid", &key));
-    r.assert(
-        401,
-        r#"{"detail":"Authentication credentials were not provided."}"#,
-    );
-    assert_eq!(
-        r.set_cookies(),
-        vec![
-            r#"sessionid=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax"#
-        ]
-    );
+    r.assert(401, NOT_PROVIDED);
+    assert_eq!(r.set_cookies(), vec![DELETION]);
     assert!(
         t.app.store.session(&key).await.unwrap().is_none(),
         "flushed"

@@ -1,28 +1,26 @@
 //! `POST logout` — API.md "Session login, logout".
 
 use integration_tests::auth::store::SessionStore;
-use integration_tests::{ALICE_PASSWORD, Req, call, spawn_app};
+use integration_tests::{ALICE_PASSWORD, Req, Resp, TestApp, call, spawn_app};
 
 use super::*;
 
-const DELETION: &str =
-    r#"sessionid=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax"#;
+/// Logs out with `req`; asserts the 200 whose one cookie deletes the
+/// session's.
+async fn logout_deleting_the_cookie(t: &TestApp, req: Req) -> Resp {
+    let r = call!(logout, t, req);
+    r.assert(200, "");
+    assert_eq!(r.set_cookies(), vec![DELETION]);
+    r
+}
 
 #[tokio::test]
 async fn deletes_the_session_and_its_cookie() {
     let t = spawn_app().await;
     let (key, csrf) = session_of_alice(&t).await;
-    let r = call!(
-        logout,
-        t,
-        Req::post(LOGOUT)
-            .cookie("sessionid", &key)
-            .cookie("csrftoken", &csrf)
-            .header("x-csrftoken", &csrf)
-    );
-    r.assert(200, "");
+    let req = Req::post(LOGOUT).session_with_csrf(&key, &csrf);
+    let r = logout_deleting_the_cookie(&t, req).await;
     assert_eq!(r.header("content-type"), None);
-    assert_eq!(r.set_cookies(), vec![DELETION]);
     assert!(t.app.store.session(&key).await.unwrap().is_none());
     // the cookie no longer works
     let r = call!(info, t, Req::get(INFO).cookie("sessionid", &key));
@@ -34,13 +32,7 @@ async fn deletes_the_session_and_its_cookie() {
 async fn session_logout_needs_csrf() {
     let t = spawn_app().await;
     let (key, csrf) = session_of_alice(&t).await;
-    let r = call!(
-        logout,
-        t,
-        Req::post(LOGOUT)
-            .cookie("sessionid", &key)
-            .cookie("csrftoken", &csrf)
-    );
+    let r = call!(logout, t, Req::post(LOGOUT).session(&key, &csrf));
     r.assert(403, r#"{"detail":"CSRF Failed: CSRF token missing."}"#);
     assert!(t.app.store.session(&key).await.unwrap().is_some());
 }
@@ -50,10 +42,7 @@ async fn unauthenticated_callers_get_401_even_with_the_wrong_method() {
     let t = spawn_app().await;
     for method in ["POST", "GET", "PUT", "DELETE", "OPTIONS"] {
         let r = call!(logout, t, Req::new(method, LOGOUT));
-        r.assert(
-            401,
-            r#"{"detail":"Authentication credentials were not provided."}"#,
-        );
+        r.assert(401, NOT_PROVIDED);
         assert_eq!(
             r.header("www-authenticate"),
             Some(r#"Basic realm="api""#),
@@ -85,15 +74,10 @@ async fn logout_ends_the_cookies_session_whoever_authenticated() {
     let t = spawn_app().await;
     let (key, _) = session_of_alice(&t).await;
     // Basic authenticates first; the session named by the cookie still ends.
-    let r = call!(
-        logout,
-        t,
-        Req::post(LOGOUT)
-            .basic("alice", ALICE_PASSWORD)
-            .cookie("sessionid", &key)
-    );
-    r.assert(200, "");
-    assert_eq!(r.set_cookies(), vec![DELETION]);
+    let req = Req::post(LOGOUT)
+        .basic("alice", ALICE_PASSWORD)
+        .cookie("sessionid", &key);
+    logout_deleting_the_cookie(&t, req).await;
     assert!(t.app.store.session(&key).await.unwrap().is_none());
 }
 
@@ -101,13 +85,8 @@ async fn logout_ends_the_cookies_session_whoever_authenticated() {
 async fn a_dead_session_cookie_is_deleted() {
     let t = spawn_app().await;
     let (_, access) = pair_of_alice(&t).await;
-    let r = call!(
-        logout,
-        t,
-        Req::post(LOGOUT)
-            .bearer(&access)
-            .cookie("sessionid", "0000aaaa0000aaaa0000aaaa0000aaaa")
-    );
-    r.assert(200, "");
-    assert_eq!(r.set_cookies(), vec![DELETION]);
+    let req = Req::post(LOGOUT)
+        .bearer(&access)
+        .cookie("sessionid", "0000aaaa0000aaaa0000aaaa0000aaaa");
+    logout_deleting_the_cookie(&t, req).await;
 }

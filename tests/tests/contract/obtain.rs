@@ -1,6 +1,5 @@
 //! `POST login/simpleJWT` — obtain a pair.
 
-use integration_tests::auth::store::{UserChange, UserStore};
 use integration_tests::auth::time::now;
 use integration_tests::{ALICE_PASSWORD, Req, call, spawn_app, spawn_app_with};
 use serde_json::json;
@@ -10,11 +9,7 @@ use super::*;
 #[tokio::test]
 async fn returns_refresh_then_access_with_simplejwt_claims() {
     let t = spawn_app().await;
-    let r = call!(
-        token_obtain_pair,
-        t,
-        Req::post(OBTAIN).json(&json!({"username":"alice","password":ALICE_PASSWORD}))
-    );
+    let r = call!(token_obtain_pair, t, alice_credentials(OBTAIN));
     assert_eq!(r.status, 200);
     assert!(
         r.body.starts_with(r#"{"refresh":""#),
@@ -124,21 +119,13 @@ async fn field_errors_name_only_the_failing_fields() {
 #[tokio::test]
 async fn bad_credentials_or_inactive_users_are_401_with_a_bearer_challenge() {
     let t = spawn_app().await;
-    t.app
-        .store
-        .update_user(t.bob.id, UserChange::Active(false))
-        .await
-        .unwrap();
+    deactivate(&t, t.bob.id).await;
     for (u, p) in [
         ("alice", "wrong"),
         ("nobody", "x"),
         ("bob", integration_tests::BOB_PASSWORD),
     ] {
-        let r = call!(
-            token_obtain_pair,
-            t,
-            Req::post(OBTAIN).json(&json!({"username":u,"password":p}))
-        );
+        let r = call!(token_obtain_pair, t, credentials(OBTAIN, u, p));
         r.assert(
             401,
             r#"{"detail":"No active account found with the given credentials"}"#,

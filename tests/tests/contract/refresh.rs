@@ -1,22 +1,14 @@
 //! `POST login/simpleJWT/refresh`.
 
-use integration_tests::auth::store::{TokenStore, UserChange, UserStore};
+use integration_tests::auth::store::TokenStore;
 use integration_tests::auth::time::now;
-use integration_tests::{Req, TestApp, call, spawn_app, spawn_app_with};
+use integration_tests::{Req, call, spawn_app};
 use serde_json::json;
 
 use super::*;
 
-fn refresh_req(token: &str) -> Req {
-    Req::post(REFRESH).json(&json!({ "refresh": token }))
-}
-
 fn not_valid(detail: &str) -> String {
     format!(r#"{{"detail":"{detail}","code":"token_not_valid"}}"#)
-}
-
-async fn refresh_with(t: &TestApp, token: &str) -> integration_tests::Resp {
-    call!(token_refresh, t, refresh_req(token))
 }
 
 #[tokio::test]
@@ -45,7 +37,7 @@ async fn returns_a_fresh_access_token() {
     assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 300);
     assert!((c["iat"].as_i64().unwrap() - now()).abs() <= 5);
     let r = call!(info, t, Req::get(INFO).bearer(access));
-    r.assert(200, r#"{"id":1,"username":"alice"}"#);
+    r.assert(200, ALICE);
     // without rotation the refresh token keeps working
     assert_eq!(refresh_with(&t, &refresh).await.status, 200);
 }
@@ -99,25 +91,14 @@ async fn errors() {
 async fn blacklisted_tokens_are_refused() {
     let t = spawn_app().await;
     let (refresh, _) = pair_of_alice(&t).await;
-    let c = claims(&refresh);
-    t.app
-        .store
-        .blacklist(c["jti"].as_str().unwrap(), c["exp"].as_i64().unwrap())
-        .await
-        .unwrap();
-    refresh_with(&t, &refresh)
-        .await
-        .assert(401, &not_valid("Token is blacklisted"));
+    blacklist_in_store(&t, &refresh).await;
+    refresh_with(&t, &refresh).await.assert(401, BLACKLISTED);
 }
 
 #[tokio::test]
 async fn gone_or_inactive_users_have_no_active_account() {
     let t = spawn_app().await;
-    t.app
-        .store
-        .update_user(t.bob.id, UserChange::Active(false))
-        .await
-        .unwrap();
+    deactivate(&t, t.bob.id).await;
     let body =
         r#"{"detail":"No active account found for the given token.","code":"no_active_account"}"#;
     for id in [json!("2"), json!("99"), json!(2), json!("x")] {
@@ -128,7 +109,7 @@ async fn gone_or_inactive_users_have_no_active_account() {
 
 #[tokio::test]
 async fn rotation_returns_a_new_refresh_token_and_blacklists_the_old() {
-    let t = spawn_app_with(&[("ROTATE_REFRESH_TOKENS", "true")]).await;
+    let t = rotating_app(&[]).await;
     let (refresh, _) = pair_of_alice(&t).await;
     let r = refresh_with(&t, &refresh).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -160,21 +141,13 @@ async fn rotation_returns_a_new_refresh_token_and_blacklists_the_old() {
     // presenting the first token again is a reuse: refused, and the whole
     // family, down to the newest token, is revoked
     let newest = r.json()["refresh"].as_str().unwrap().to_owned();
-    refresh_with(&t, &refresh)
-        .await
-        .assert(401, &not_valid("Token is blacklisted"));
-    refresh_with(&t, &newest)
-        .await
-        .assert(401, &not_valid("Token is blacklisted"));
+    refresh_with(&t, &refresh).await.assert(401, BLACKLISTED);
+    refresh_with(&t, &newest).await.assert(401, BLACKLISTED);
 }
 
 #[tokio::test]
 async fn rotation_without_blacklisting_keeps_old_tokens_alive() {
-    let t = spawn_app_with(&[
-        ("ROTATE_REFRESH_TOKENS", "true"),
-        ("BLACKLIST_AFTER_ROTATION", "false"),
-    ])
-    .await;
+    let t = rotating_app(&[("BLACKLIST_AFTER_ROTATION", "false")]).await;
     let (refresh, _) = pair_of_alice(&t).await;
     assert_eq!(refresh_with(&t, &refresh).await.status, 200);
     assert_eq!(refresh_with(&t, &refresh).await.status, 200);
@@ -182,20 +155,5 @@ async fn rotation_without_blacklisting_keeps_old_tokens_alive() {
 
 #[tokio::test]
 async fn concurrent_rotations_of_one_token_have_one_winner() {
-    let t = spawn_app_with(&[("ROTATE_REFRESH_TOKENS", "true")]).await;
-    let (refresh, _) = pair_of_alice(&t).await;
-    let results = futures::future::join_all((0..20).map(|_| refresh_with(&t, &refresh))).await;
-    let ok = results.iter().filter(|r| r.status == 200).count();
-    assert_eq!(
-        ok,
-        1,
-        "{:?}",
-        results
-            .iter()
-            .map(|r| (r.status, &r.body))
-            .collect::<Vec<_>>()
-    );
-    for r in results.iter().filter(|r| r.status != 200) {
-        r.assert(401, &not_valid("Token is blacklisted"));
-    }
+    racing_rotations(20).await;
 }

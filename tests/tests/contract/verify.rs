@@ -1,6 +1,5 @@
 //! `POST login/simpleJWT/verify`.
 
-use integration_tests::auth::store::TokenStore;
 use integration_tests::auth::time::now;
 use integration_tests::{Req, call, spawn_app};
 use serde_json::json;
@@ -12,11 +11,7 @@ async fn any_valid_access_or_refresh_token_is_200_empty_object() {
     let t = spawn_app().await;
     let (refresh, access) = pair_of_alice(&t).await;
     for token in [&refresh, &access] {
-        let r = call!(
-            token_verify,
-            t,
-            Req::post(VERIFY).json(&json!({ "token": token }))
-        );
+        let r = call!(token_verify, t, verify_req(token));
         r.assert(200, "{}");
         assert_eq!(r.header("vary"), Some("Accept"));
     }
@@ -49,11 +44,7 @@ async fn errors() {
         ),
         (sign(no_exp), "Token has no 'exp' claim"),
     ] {
-        let r = call!(
-            token_verify,
-            t,
-            Req::post(VERIFY).json(&json!({ "token": token }))
-        );
+        let r = call!(token_verify, t, verify_req(&token));
         assert_eq!(
             (r.status, r.json()),
             (401, json!({"detail": detail, "code": "token_not_valid"})),
@@ -67,16 +58,7 @@ async fn errors() {
 async fn a_blacklisted_refresh_token_is_400_non_field_errors() {
     let t = spawn_app().await;
     let (refresh, _) = pair_of_alice(&t).await;
-    let c = claims(&refresh);
-    t.app
-        .store
-        .blacklist(c["jti"].as_str().unwrap(), c["exp"].as_i64().unwrap())
-        .await
-        .unwrap();
-    let r = call!(
-        token_verify,
-        t,
-        Req::post(VERIFY).json(&json!({ "token": refresh }))
-    );
+    blacklist_in_store(&t, &refresh).await;
+    let r = call!(token_verify, t, verify_req(&refresh));
     r.assert(400, r#"{"non_field_errors":["Token is blacklisted"]}"#);
 }

@@ -7,7 +7,7 @@ use super::*;
 
 #[tokio::test]
 async fn hostile_bodies() {
-    let t = hostile_app().await;
+    let t = unthrottled_app().await;
     let (refresh, access) = pair_of_alice(&t).await;
     let json_body = |path: &str, body: &[u8]| Req::post(path).raw_body("application/json", body);
     let form_body = |path: &str, body: &[u8]| {
@@ -20,6 +20,11 @@ async fn hostile_bodies() {
         let mut c = claims(&refresh);
         c["jti"] = json!("j".repeat(10_000));
         sign(c)
+    };
+    // A serializer field's refusal of a NUL character.
+    let nul_refused = |name: &str, function, req, field: &str| {
+        let body = json!({ field: ["Null characters are not allowed."] });
+        case(name, function, req, 400, body.to_string())
     };
     let mut cases = vec![
         // duplicate keys: the last wins, as Python's json
@@ -197,72 +202,67 @@ async fn hostile_bodies() {
         case(
             "NUL in the username",
             "login",
-            Req::post(LOGIN).json(&json!({"username":"alice\u{0}","password":ALICE_PASSWORD})),
+            credentials(LOGIN, "alice\u{0}", ALICE_PASSWORD),
             403,
             "",
         ),
         case(
             "NUL after the right password",
             "login",
-            Req::post(LOGIN)
-                .json(&json!({"username":"alice","password":format!("{ALICE_PASSWORD}\u{0}")})),
+            credentials(LOGIN, "alice", &format!("{ALICE_PASSWORD}\u{0}")),
             403,
             "",
         ),
-        case(
+        nul_refused(
             "NUL in the username (serializer)",
             "token-obtain-pair",
-            Req::post(OBTAIN).json(&json!({"username":"al\u{0}ice","password":"x"})),
-            400,
-            r#"{"username":["Null characters are not allowed."]}"#,
+            credentials(OBTAIN, "al\u{0}ice", "x"),
+            "username",
         ),
-        case(
+        nul_refused(
             "NUL in the password (serializer)",
             "token-obtain-pair",
-            Req::post(OBTAIN).json(&json!({"username":"alice","password":"x\u{0}"})),
-            400,
-            r#"{"password":["Null characters are not allowed."]}"#,
+            credentials(OBTAIN, "alice", "x\u{0}"),
+            "password",
         ),
-        case(
+        nul_refused(
             "NUL in a token",
             "token-verify",
-            Req::post(VERIFY).json(&json!({ "token": format!("{access}\u{0}") })),
-            400,
-            r#"{"token":["Null characters are not allowed."]}"#,
+            verify_req(&format!("{access}\u{0}")),
+            "token",
         ),
-        case(
+        nul_refused(
             "form: NUL in a refresh token",
             "token-refresh",
             Req::post(REFRESH).form(&[("refresh", &format!("{refresh}\u{0}"))]),
-            400,
-            r#"{"refresh":["Null characters are not allowed."]}"#,
+            "refresh",
         ),
         // very long values, within and over the 64 KiB limit
         case(
             "60 KB username",
             "login",
-            Req::post(LOGIN).json(&json!({"username": long, "password": "x"})),
+            credentials(LOGIN, &long, "x"),
             403,
             "",
         ),
         case(
             "60 KB password",
             "login",
-            Req::post(LOGIN).json(&json!({"username": "alice", "password": long})),
+            credentials(LOGIN, "alice", &long),
             403,
             "",
         ),
         case(
             "60 KB username (serializer)",
             "token-obtain-pair",
-            Req::post(OBTAIN).json(&json!({"username": long, "password": "x"})),
+            credentials(OBTAIN, &long, "x"),
             401,
             detail("No active account found with the given credentials"),
         ),
         case(
             "60 KB password on login/jwt",
             "jwt-login",
-            Req::post(JWT_LOGIN).json(&json!({"username": "alice", "password": long})),
+            credentials(JWT_LOGIN, "alice", &long),
             403,
             "",
         ),
@@ -276,35 +276,35 @@ async fn hostile_bodies() {
         case(
             "a 66 KB password",
             "login",
-            Req::post(LOGIN).json(&json!({"username": "alice", "password": "p".repeat(66_000)})),
+            credentials(LOGIN, "alice", &"p".repeat(66_000)),
             413,
             detail("Request body too large."),
         ),
         case(
             "a 66 KB token",
             "token-verify",
-            Req::post(VERIFY).json(&json!({ "token": huge_token(66_000) })),
+            verify_req(&huge_token(66_000)),
             413,
             detail("Request body too large."),
         ),
         case(
             "a 60 KB token",
             "token-verify",
-            Req::post(VERIFY).json(&json!({ "token": huge_token(60_000) })),
+            verify_req(&huge_token(60_000)),
             401,
             &invalid_token,
         ),
         case(
             "a 60 KB refresh token",
             "token-refresh",
-            Req::post(REFRESH).json(&json!({ "refresh": huge_token(60_000) })),
+            refresh_req(&huge_token(60_000)),
             401,
             &invalid_token,
         ),
         case(
             "a 60 KB token to blacklist",
             "token-blacklist",
-            Req::post(BLACKLIST).json(&json!({ "refresh": huge_token(60_000) })),
+            blacklist_req(&huge_token(60_000)),
             401,
             &invalid_token,
         ),
@@ -334,21 +334,25 @@ async fn hostile_bodies() {
         case(
             "fullwidth look-alike of alice",
             "token-obtain-pair",
-            Req::post(OBTAIN).json(&json!({"username":"\u{ff41}\u{ff4c}\u{ff49}\u{ff43}\u{ff45}","password":ALICE_PASSWORD})),
+            credentials(
+                OBTAIN,
+                "\u{ff41}\u{ff4c}\u{ff49}\u{ff43}\u{ff45}",
+                ALICE_PASSWORD,
+            ),
             401,
             detail("No active account found with the given credentials"),
         ),
         case(
             "Cyrillic a in alice",
             "token-obtain-pair",
-            Req::post(OBTAIN).json(&json!({"username":"\u{430}lice","password":ALICE_PASSWORD})),
+            credentials(OBTAIN, "\u{430}lice", ALICE_PASSWORD),
             401,
             detail("No active account found with the given credentials"),
         ),
         case(
             "Alice",
             "jwt-login",
-            Req::post(JWT_LOGIN).json(&json!({"username":"Alice","password":ALICE_PASSWORD})),
+            credentials(JWT_LOGIN, "Alice", ALICE_PASSWORD),
             403,
             "",
         ),
@@ -381,7 +385,7 @@ async fn hostile_bodies() {
         case(
             "SQL in the username",
             "login",
-            Req::post(LOGIN).json(&json!({"username":"alice' OR '1'='1","password":"x' OR '1'='1"})),
+            credentials(LOGIN, "alice' OR '1'='1", "x' OR '1'='1"),
             403,
             "",
         ),
@@ -435,35 +439,39 @@ async fn hostile_bodies() {
         case(
             "an access token to refresh",
             "token-refresh",
-            Req::post(REFRESH).json(&json!({ "refresh": access })),
+            refresh_req(&access),
             401,
             coded("Token has wrong type", "token_not_valid"),
         ),
         case(
             "an access token to blacklist",
             "token-blacklist",
-            Req::post(BLACKLIST).json(&json!({ "refresh": access })),
+            blacklist_req(&access),
             401,
             coded("Token has wrong type", "token_not_valid"),
         ),
         case(
             "a tampered refresh token to blacklist",
             "token-blacklist",
-            Req::post(BLACKLIST).json(&json!({ "refresh": with_part(&refresh, 1, &b64(br#"{"token_type":"refresh","exp":9999999999,"jti":"x","user_id":"1"}"#)) })),
+            blacklist_req(&with_part(
+                &refresh,
+                1,
+                &b64(br#"{"token_type":"refresh","exp":9999999999,"jti":"x","user_id":"1"}"#),
+            )),
             401,
             &invalid_token,
         ),
         case(
             "an alg-none refresh token",
             "token-refresh",
-            Req::post(REFRESH).json(&json!({ "refresh": unsigned(r#"{"alg":"none"}"#, &claims(&refresh), "") })),
+            refresh_req(&unsigned(r#"{"alg":"none"}"#, &claims(&refresh), "")),
             401,
             &invalid_token,
         ),
         case(
             "a refresh token with a 10 KB jti, truncated",
             "token-blacklist",
-            Req::post(BLACKLIST).json(&json!({ "refresh": long_jti[..long_jti.len() - 1] })),
+            blacklist_req(&long_jti[..long_jti.len() - 1]),
             401,
             &invalid_token,
         ),
@@ -475,7 +483,7 @@ async fn hostile_bodies() {
         cases.push(case(
             format!("refresh with user_id {id} and exp 1e300 to refresh"),
             "token-refresh",
-            Req::post(REFRESH).json(&json!({ "refresh": sign(c) })),
+            refresh_req(&sign(c)),
             401,
             coded(
                 "No active account found for the given token.",
@@ -490,7 +498,7 @@ async fn hostile_bodies() {
 /// `request.encoding`): the reference reads UTF-16 and Latin-1 JSON.
 #[tokio::test]
 async fn json_bodies_are_read_in_their_declared_charset() {
-    let t = hostile_app().await;
+    let t = unthrottled_app().await;
     let utf16: Vec<u8> = std::iter::once(0xfeff_u16)
         .chain(r#"{"token":"garbage"}"#.encode_utf16())
         .flat_map(u16::to_le_bytes)

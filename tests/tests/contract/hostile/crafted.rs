@@ -34,6 +34,22 @@ pub(super) fn sign_raw(header: &str, payload: &str, key: &[u8], alg: Algorithm) 
     format!("{message}.{signature}")
 }
 
+/// `claims` under `header`, HMAC'd (HS256) with the RSA public key's PEM as
+/// the secret: the alg-confusion attack.
+pub(super) fn hmac_with_public_pem(header: &str, claims: &Value) -> String {
+    sign_raw(
+        header,
+        &claims.to_string(),
+        PUBLIC_KEY_PEM.as_bytes(),
+        Algorithm::HS256,
+    )
+}
+
+/// `claims` under `header`, signed with the test key by `alg`.
+pub(super) fn signed_with_real_key(header: &str, claims: &Value, alg: Algorithm) -> String {
+    sign_raw(header, &claims.to_string(), SIGNING_KEY.as_bytes(), alg)
+}
+
 /// Our own header: HS256 with the test key's `kid`.
 pub(super) fn our_header() -> String {
     format!(

@@ -8,12 +8,11 @@ use super::*;
 
 #[tokio::test]
 async fn hostile_csrf_and_origins() {
-    let t = hostile_app().await;
+    let t = unthrottled_app().await;
     let (key, token) = session_of_alice(&t).await;
     let logout = |header: &str| {
         Req::post(LOGOUT)
-            .cookie("sessionid", &key)
-            .cookie("csrftoken", &token)
+            .session(&key, &token)
             .header("x-csrftoken", header)
     };
     let failed = |reason: &str| detail(&format!("CSRF Failed: {reason}"));
@@ -102,8 +101,7 @@ async fn hostile_csrf_and_origins() {
         "csrfmiddlewaretoken in a JSON body (only forms count)",
         "logout",
         Req::post(LOGOUT)
-            .cookie("sessionid", &key)
-            .cookie("csrftoken", &token)
+            .session(&key, &token)
             .json(&json!({ "csrfmiddlewaretoken": token })),
         403,
         failed("CSRF token missing."),
@@ -184,16 +182,14 @@ async fn hostile_csrf_and_origins() {
 /// named as sent; Django behind WSGI would show its bytes as Latin-1 (`Ã©`).
 #[tokio::test]
 async fn a_non_ascii_origin_is_refused_not_ignored() {
-    let t = hostile_app().await;
+    let t = unthrottled_app().await;
     let (key, token) = session_of_alice(&t).await;
     let origin = "http://127.0.0.1:9000\u{e9}";
     let cases = vec![case(
         "Origin with a non-ASCII character",
         "logout",
         Req::post(LOGOUT)
-            .cookie("sessionid", &key)
-            .cookie("csrftoken", &token)
-            .header("x-csrftoken", &token)
+            .session_with_csrf(&key, &token)
             .header("origin", origin),
         403,
         detail(&format!(
@@ -207,7 +203,7 @@ async fn a_non_ascii_origin_is_refused_not_ignored() {
 /// characters" for a 32-byte header.
 #[tokio::test]
 async fn a_non_ascii_csrf_header_has_invalid_characters() {
-    let t = hostile_app().await;
+    let t = unthrottled_app().await;
     let (key, token) = session_of_alice(&t).await;
     let header = format!("\u{e9}{}", "a".repeat(30));
     assert_eq!(header.len(), 32);
@@ -215,8 +211,7 @@ async fn a_non_ascii_csrf_header_has_invalid_characters() {
         "X-CSRFToken of 32 bytes with a non-ASCII character",
         "logout",
         Req::post(LOGOUT)
-            .cookie("sessionid", &key)
-            .cookie("csrftoken", &token)
+            .session(&key, &token)
             .header("x-csrftoken", &header),
         403,
         detail(

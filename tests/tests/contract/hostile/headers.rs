@@ -8,7 +8,7 @@ use super::*;
 
 #[tokio::test]
 async fn header_names_are_case_insensitive() {
-    let t = hostile_app().await;
+    let t = unthrottled_app().await;
     let (_, access) = pair_of_alice(&t).await;
     let (key, token) = session_of_alice(&t).await;
     let n = now();
@@ -56,10 +56,7 @@ async fn header_names_are_case_insensitive() {
         {
             // POST to info: authentication (with CSRF) runs before the 405,
             // so a 405 shows the X-CSRFTOKEN header was read and matched.
-            let r = Req::post(INFO)
-                .cookie("sessionid", &key)
-                .cookie("csrftoken", &token)
-                .header("x-csrftoken", &token);
+            let r = Req::post(INFO).session_with_csrf(&key, &token);
             case(
                 "X-CSRFTOKEN: <right>",
                 "info",
@@ -71,8 +68,7 @@ async fn header_names_are_case_insensitive() {
         },
         {
             let r = Req::post(INFO)
-                .cookie("sessionid", &key)
-                .cookie("csrftoken", &token)
+                .session(&key, &token)
                 .header("x-csrftoken", &csrf::new_secret());
             case(
                 "X-CSRFTOKEN: <wrong>",
@@ -90,9 +86,7 @@ async fn header_names_are_case_insensitive() {
         },
         {
             let r = Req::post(LOGOUT)
-                .cookie("sessionid", &key)
-                .cookie("csrftoken", &token)
-                .header("x-csrftoken", &token)
+                .session_with_csrf(&key, &token)
                 .header("origin", "http://evil.example");
             case(
                 "ORIGIN: http://evil.example",

@@ -39,14 +39,10 @@ use std::panic::AssertUnwindSafe;
 use futures::FutureExt;
 use integration_tests::auth::time::now;
 use integration_tests::auth::web::{Auth, Family};
-use integration_tests::{ROUTES, Req, Route, TestApp, snapshot, spawn_app_with};
+use integration_tests::{ROUTES, Req, Route, TestApp, snapshot};
 use serde_json::Value;
 
 use super::*;
-
-const NOT_PROVIDED: &str = r#"{"detail":"Authentication credentials were not provided."}"#;
-const DELETION: &str =
-    r#"sessionid=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax"#;
 
 /// What a case's body must be.
 enum Body {
@@ -258,13 +254,4 @@ async fn run_reporting(suite: &str, t: &TestApp, cases: Vec<Case>) {
     let counts = run(t, cases).await;
     let total: usize = counts.values().sum();
     eprintln!("{suite}: {total} requests {counts:?}");
-}
-
-/// An app whose throttle does not get in the way of many password checks.
-async fn hostile_app() -> TestApp {
-    spawn_app_with(&[
-        ("THROTTLE_USERNAME_LIMIT", "100000"),
-        ("THROTTLE_IP_LIMIT", "100000"),
-    ])
-    .await
 }
