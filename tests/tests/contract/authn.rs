@@ -11,12 +11,7 @@ use super::*;
 async fn info_with(t: &TestApp, req: Req) -> Resp {
     let r = call!(info, t, req);
     if r.status == 401 {
-        assert_eq!(
-            r.header("www-authenticate"),
-            Some(r#"Basic realm="api""#),
-            "{}",
-            r.body
-        );
+        assert_challenge(&r, "Basic");
     }
     r
 }

@@ -76,45 +76,40 @@ async fn trusted_origins_are_configurable() {
 async fn cookie_header_and_token_checks_in_djangos_order() {
     let t = spawn_app().await;
     let (key, token) = session_of_alice(&t).await;
-    assert_eq!(
-        logout_with(&t, &key, |r| r.header("x-csrftoken", &token)).await,
-        failed("CSRF cookie not set.")
-    );
-    assert_eq!(
-        logout_with(&t, &key, |r| r.cookie("csrftoken", &token)).await,
-        failed("CSRF token missing.")
-    );
-    assert_eq!(
-        logout_with(&t, &key, |r| r
-            .cookie("csrftoken", &token)
-            .header("x-csrftoken", "short"))
-        .await,
-        failed("CSRF token from the 'X-Csrftoken' HTTP header has incorrect length.")
-    );
     let other = csrf::new_secret();
-    assert_eq!(
-        logout_with(&t, &key, |r| r
-            .cookie("csrftoken", &token)
-            .header("x-csrftoken", &other))
-        .await,
-        failed("CSRF token from the 'X-Csrftoken' HTTP header incorrect.")
-    );
     // a masked token of the wrong secret
     let masked_other = csrf::mask(&other);
-    assert_eq!(
-        logout_with(&t, &key, |r| r
-            .cookie("csrftoken", &token)
-            .header("x-csrftoken", &masked_other))
-        .await,
-        failed("CSRF token from the 'X-Csrftoken' HTTP header incorrect.")
-    );
-    assert_eq!(
-        logout_with(&t, &key, |r| r
-            .cookie("csrftoken", "bad!")
-            .header("x-csrftoken", &token))
-        .await,
-        failed("CSRF cookie has incorrect length.")
-    );
+    let incorrect = "CSRF token from the 'X-Csrftoken' HTTP header incorrect.";
+    // (csrftoken cookie, X-CSRFToken header, why it fails)
+    let cases: [(Option<&str>, Option<&str>, &str); 6] = [
+        (None, Some(&token), "CSRF cookie not set."),
+        (Some(&token), None, "CSRF token missing."),
+        (
+            Some(&token),
+            Some("short"),
+            "CSRF token from the 'X-Csrftoken' HTTP header has incorrect length.",
+        ),
+        (Some(&token), Some(&other), incorrect),
+        (Some(&token), Some(&masked_other), incorrect),
+        (
+            Some("bad!"),
+            Some(&token),
+            "CSRF cookie has incorrect length.",
+        ),
+    ];
+    for (cookie, header, reason) in cases {
+        let sent = |r: Req| {
+            let r = match cookie {
+                Some(c) => r.cookie("csrftoken", c),
+                None => r,
+            };
+            match header {
+                Some(h) => r.header("x-csrftoken", h),
+                None => r,
+            }
+        };
+        assert_eq!(logout_with(&t, &key, sent).await, failed(reason));
+    }
     assert!(t.app.store.session(&key).await.unwrap().is_some());
     // Django's masked form of the right secret passes
     let masked = csrf::mask(&token);
@@ -131,20 +126,16 @@ async fn cookie_header_and_token_checks_in_djangos_order() {
 async fn a_form_posts_its_token_in_csrfmiddlewaretoken() {
     let t = spawn_app().await;
     let (key, token) = session_of_alice(&t).await;
-    assert_eq!(
-        logout_with(&t, &key, |r| r
-            .cookie("csrftoken", &token)
-            .form(&[("csrfmiddlewaretoken", "x")]))
-        .await,
-        failed("CSRF token from POST has incorrect length.")
-    );
-    assert_eq!(
-        logout_with(&t, &key, |r| r
-            .cookie("csrftoken", &token)
-            .form(&[("csrfmiddlewaretoken", &token)]))
-        .await,
-        (200, String::new())
-    );
+    for (posted, answer) in [
+        ("x", failed("CSRF token from POST has incorrect length.")),
+        (token.as_str(), (200, String::new())),
+    ] {
+        let form = |r: Req| {
+            r.cookie("csrftoken", &token)
+                .form(&[("csrfmiddlewaretoken", posted)])
+        };
+        assert_eq!(logout_with(&t, &key, form).await, answer);
+    }
 }
 
 #[tokio::test]

@@ -90,14 +90,32 @@ pub async fn set_password(t: &TestApp, user_id: u64, password: &str) {
         .unwrap();
 }
 
-/// Blacklists a token's `jti` in the store directly, until its `exp`.
-pub async fn blacklist_in_store(t: &TestApp, token: &str) {
-    let c = claims(token);
+/// A refresh token of alice's, its `jti` blacklisted in the store directly
+/// (until its `exp`).
+pub async fn blacklisted_refresh_of_alice(t: &TestApp) -> String {
+    let (refresh, _) = pair_of_alice(t).await;
+    let c = claims(&refresh);
     t.app
         .store
         .blacklist(c["jti"].as_str().unwrap(), c["exp"].as_i64().unwrap())
         .await
         .unwrap();
+    refresh
+}
+
+/// Posts each (username, password) to the password endpoint at `path`, on
+/// an app where bob is inactive; the answers, each with its username.
+pub async fn answers_to_credentials(path: &str, cases: &[(&str, &str)]) -> Vec<(String, Resp)> {
+    let t = integration_tests::spawn_app().await;
+    deactivate(&t, t.bob.id).await;
+    let route = Route::at(path);
+    let mut answers = Vec::new();
+    for (username, password) in cases {
+        let req = credentials(path, username, password).build();
+        let r = Resp::from_response(route.invoke(&t.app, req).await);
+        answers.push((username.to_string(), r));
+    }
+    answers
 }
 
 /// Races `n` refreshes of one token on an app that rotates them: asserts
@@ -224,6 +242,18 @@ pub async fn pair_of(t: &TestApp, username: &str, password: &str) -> (String, St
         v["refresh"].as_str().unwrap().to_owned(),
         v["access"].as_str().unwrap().to_owned(),
     )
+}
+
+/// Asserts a 401's challenge: `WWW-Authenticate: <scheme> realm="api"`.
+#[track_caller]
+pub fn assert_challenge(r: &Resp, scheme: &str) {
+    let challenge = format!(r#"{scheme} realm="api""#);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some(challenge.as_str()),
+        "{}",
+        r.body
+    );
 }
 
 /// Asserts the security headers every response carries.

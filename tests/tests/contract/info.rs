@@ -1,11 +1,15 @@
 //! `GET login/jwt/info` — who am I, by each way of authenticating.
 
-use integration_tests::{ALICE_PASSWORD, Req, call, spawn_app};
+use integration_tests::{ALICE_PASSWORD, Req, Resp, TestApp, call, spawn_app};
 use serde_json::json;
 
 use super::*;
 
-const ALICE: &str = r#"{"id":1,"username":"alice"}"#;
+/// `method` on info, with a fresh access token of alice.
+async fn alice_calls_info(t: &TestApp, method: &str) -> Resp {
+    let (_, access) = pair_of_alice(t).await;
+    call!(info, t, Req::new(method, INFO).bearer(&access))
+}
 
 #[tokio::test]
 async fn each_way_of_authenticating_names_the_caller() {
@@ -18,12 +22,7 @@ async fn each_way_of_authenticating_names_the_caller() {
     let (_, access) = pair_of_alice(&t).await;
     let r = call!(info, t, Req::get(INFO).bearer(&access));
     r.assert(200, ALICE);
-    let r = call!(
-        jwt_login,
-        t,
-        Req::post(JWT_LOGIN).json(&json!({"username":"alice","password":ALICE_PASSWORD}))
-    );
-    let token = r.json()["token"].as_str().unwrap().to_owned();
+    let token = jwt_of_alice(&t).await;
     let r = call!(info, t, Req::get(INFO).header("jwt-auth", &token));
     r.assert(200, ALICE);
     assert_eq!(r.header("content-type"), Some("application/json"));
@@ -36,11 +35,8 @@ async fn each_way_of_authenticating_names_the_caller() {
 async fn nothing_presented_is_401_with_a_basic_challenge() {
     let t = spawn_app().await;
     let r = call!(info, t, Req::get(INFO));
-    r.assert(
-        401,
-        r#"{"detail":"Authentication credentials were not provided."}"#,
-    );
-    assert_eq!(r.header("www-authenticate"), Some(r#"Basic realm="api""#));
+    r.assert(401, NOT_PROVIDED);
+    assert_challenge(&r, "Basic");
     assert_eq!(r.header("vary"), Some("Accept, Cookie"));
     assert_security_headers(&r);
     // POST without credentials: still the 401, not the 405
@@ -65,8 +61,7 @@ async fn wrong_method_for_an_authenticated_caller_is_405() {
 #[tokio::test]
 async fn head_answers_like_get_without_a_body() {
     let t = spawn_app().await;
-    let (_, access) = pair_of_alice(&t).await;
-    let r = call!(info, t, Req::new("HEAD", INFO).bearer(&access));
+    let r = alice_calls_info(&t, "HEAD").await;
     r.assert(200, "");
     assert_eq!(r.header("content-type"), Some("application/json"));
 }
@@ -74,8 +69,7 @@ async fn head_answers_like_get_without_a_body() {
 #[tokio::test]
 async fn options_describes_the_view_to_authenticated_callers() {
     let t = spawn_app().await;
-    let (_, access) = pair_of_alice(&t).await;
-    let r = call!(info, t, Req::new("OPTIONS", INFO).bearer(&access));
+    let r = alice_calls_info(&t, "OPTIONS").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["name"], json!("User Detail"));
     let r = call!(info, t, Req::new("OPTIONS", INFO));

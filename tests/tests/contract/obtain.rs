@@ -118,19 +118,17 @@ async fn field_errors_name_only_the_failing_fields() {
 
 #[tokio::test]
 async fn bad_credentials_or_inactive_users_are_401_with_a_bearer_challenge() {
-    let t = spawn_app().await;
-    deactivate(&t, t.bob.id).await;
-    for (u, p) in [
+    let refused = [
         ("alice", "wrong"),
         ("nobody", "x"),
         ("bob", integration_tests::BOB_PASSWORD),
-    ] {
-        let r = call!(token_obtain_pair, t, credentials(OBTAIN, u, p));
+    ];
+    for (_, r) in answers_to_credentials(OBTAIN, &refused).await {
         r.assert(
             401,
             r#"{"detail":"No active account found with the given credentials"}"#,
         );
-        assert_eq!(r.header("www-authenticate"), Some(r#"Bearer realm="api""#));
+        assert_challenge(&r, "Bearer");
     }
 }
 
@@ -140,8 +138,7 @@ async fn fields_are_trimmed_as_drf_does() {
     let r = call!(
         token_obtain_pair,
         t,
-        Req::post(OBTAIN)
-            .json(&json!({"username":"  alice ","password":format!(" {ALICE_PASSWORD} ")}))
+        credentials(OBTAIN, "  alice ", &format!(" {ALICE_PASSWORD} "))
     );
     assert_eq!(r.status, 200, "{}", r.body);
 }

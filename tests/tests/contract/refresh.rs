@@ -83,15 +83,14 @@ async fn errors() {
     ] {
         let r = refresh_with(&t, &token).await;
         assert_eq!((r.status, r.body.as_str()), (401, body.as_str()), "{token}");
-        assert_eq!(r.header("www-authenticate"), Some(r#"Bearer realm="api""#));
+        assert_challenge(&r, "Bearer");
     }
 }
 
 #[tokio::test]
 async fn blacklisted_tokens_are_refused() {
     let t = spawn_app().await;
-    let (refresh, _) = pair_of_alice(&t).await;
-    blacklist_in_store(&t, &refresh).await;
+    let refresh = blacklisted_refresh_of_alice(&t).await;
     refresh_with(&t, &refresh).await.assert(401, BLACKLISTED);
 }
 

@@ -171,40 +171,30 @@ async fn token_state<S: Store + UserAdmin>(store: &S) {
     );
     store.revoke_family("f0", now() + 100).await.unwrap();
     store.revoke_family("f0", now() + 10).await.unwrap();
-    assert!(
-        store
-            .token_state(None, "jx", Some("f0"))
-            .await
-            .unwrap()
-            .family_revoked
-    );
-    assert!(
-        !store
-            .token_state(None, "jx", Some("f1"))
-            .await
-            .unwrap()
-            .family_revoked
-    );
+    assert!(family_revoked(store, "f0").await);
+    assert!(!family_revoked(store, "f1").await);
     store.revoke_family("f2", now() - 1).await.unwrap();
-    assert!(
-        !store
-            .token_state(None, "jx", Some("f2"))
-            .await
-            .unwrap()
-            .family_revoked,
-        "expired"
-    );
+    assert!(!family_revoked(store, "f2").await, "expired");
     // a jti cannot pose as a family
     assert!(store.blacklist("fam#f3", now() + 100).await.unwrap());
-    assert!(
-        !store
-            .token_state(None, "jx", Some("f3"))
-            .await
-            .unwrap()
-            .family_revoked
-    );
+    assert!(!family_revoked(store, "f3").await);
     let racers =
         futures::future::join_all((0..8).map(|_| store.rotate("r", now() + 100, &rotation))).await;
+    assert_one_won(racers);
+}
+
+/// Whether family `fam` is revoked, as a token of it finds.
+async fn family_revoked<S: Store>(store: &S, fam: &str) -> bool {
+    store
+        .token_state(None, "jx", Some(fam))
+        .await
+        .unwrap()
+        .family_revoked
+}
+
+/// Asserts that exactly one of racing conditional writes went through.
+#[track_caller]
+fn assert_one_won<E: std::fmt::Debug>(racers: Vec<Result<bool, E>>) {
     assert_eq!(
         racers.into_iter().filter(|r| *r.as_ref().unwrap()).count(),
         1
@@ -325,68 +315,30 @@ async fn blacklist<S: Store>(store: &S) {
     }
     let racers =
         futures::future::join_all((0..8).map(|_| store.blacklist("race", now() + 100))).await;
-    assert_eq!(
-        racers.into_iter().filter(|r| *r.as_ref().unwrap()).count(),
-        1
-    );
+    assert_one_won(racers);
 }
 
-#[tokio::test]
-async fn memory_generations() {
-    generations(&MemoryStore::new()).await;
+/// One test on the in-memory store and one on a fresh DynamoDB store per
+/// suite: `memory_test, dynamo_test => suite;`.
+macro_rules! on_both_stores {
+    ($($memory:ident, $dynamo:ident => $suite:ident;)*) => {$(
+        #[tokio::test]
+        async fn $memory() {
+            $suite(&MemoryStore::new()).await;
+        }
+
+        #[tokio::test]
+        async fn $dynamo() {
+            $suite(&fresh_store().await).await;
+        }
+    )*};
 }
 
-#[tokio::test]
-async fn dynamo_generations() {
-    generations(&fresh_store().await).await;
-}
-
-#[tokio::test]
-async fn memory_token_state() {
-    token_state(&MemoryStore::new()).await;
-}
-
-#[tokio::test]
-async fn dynamo_token_state() {
-    token_state(&fresh_store().await).await;
-}
-
-#[tokio::test]
-async fn memory_users() {
-    users(&MemoryStore::new()).await;
-}
-
-#[tokio::test]
-async fn dynamo_users() {
-    users(&fresh_store().await).await;
-}
-
-#[tokio::test]
-async fn memory_concurrent_sign_ups() {
-    concurrent_sign_ups(&MemoryStore::new()).await;
-}
-
-#[tokio::test]
-async fn dynamo_concurrent_sign_ups() {
-    concurrent_sign_ups(&fresh_store().await).await;
-}
-
-#[tokio::test]
-async fn memory_sessions() {
-    sessions(&MemoryStore::new()).await;
-}
-
-#[tokio::test]
-async fn dynamo_sessions() {
-    sessions(&fresh_store().await).await;
-}
-
-#[tokio::test]
-async fn memory_blacklist() {
-    blacklist(&MemoryStore::new()).await;
-}
-
-#[tokio::test]
-async fn dynamo_blacklist() {
-    blacklist(&fresh_store().await).await;
+on_both_stores! {
+    memory_generations, dynamo_generations => generations;
+    memory_token_state, dynamo_token_state => token_state;
+    memory_users, dynamo_users => users;
+    memory_concurrent_sign_ups, dynamo_concurrent_sign_ups => concurrent_sign_ups;
+    memory_sessions, dynamo_sessions => sessions;
+    memory_blacklist, dynamo_blacklist => blacklist;
 }

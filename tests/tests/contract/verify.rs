@@ -50,15 +50,14 @@ async fn errors() {
             (401, json!({"detail": detail, "code": "token_not_valid"})),
             "{token}"
         );
-        assert_eq!(r.header("www-authenticate"), Some(r#"Bearer realm="api""#));
+        assert_challenge(&r, "Bearer");
     }
 }
 
 #[tokio::test]
 async fn a_blacklisted_refresh_token_is_400_non_field_errors() {
     let t = spawn_app().await;
-    let (refresh, _) = pair_of_alice(&t).await;
-    blacklist_in_store(&t, &refresh).await;
+    let refresh = blacklisted_refresh_of_alice(&t).await;
     let r = call!(token_verify, t, verify_req(&refresh));
     r.assert(400, r#"{"non_field_errors":["Token is blacklisted"]}"#);
 }
