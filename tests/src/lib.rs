@@ -25,6 +25,7 @@ pub use auth;
 
 pub mod faults;
 pub mod routes;
+pub mod stack;
 
 pub use routes::{ROUTES, Route};
 
@@ -272,6 +273,26 @@ pub fn password_hash(password: &str) -> String {
     hash
 }
 
+/// Creates each (username, password) in `store`, in order.
+pub async fn create_users(store: &DynamoStore, users: &[(&str, &str)]) -> Vec<User> {
+    let mut created = Vec::new();
+    for (name, password) in users {
+        let user = store
+            .create_user(name, &password_hash(password))
+            .await
+            .unwrap_or_else(|e| panic!("user {name}: {e:?}"));
+        created.push(user);
+    }
+    created
+}
+
+/// The number after a flag of a command line (`--flows 500`).
+pub fn number_after(flag: &str, args: &mut impl Iterator<Item = String>) -> usize {
+    args.next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{flag} N"))
+}
+
 /// The app under test, on its own tables.
 pub struct TestApp {
     pub app: App<DynamoStore>,
@@ -294,14 +315,10 @@ pub fn app_on(store: &DynamoStore, vars: &[(&str, &str)]) -> App<DynamoStore> {
 pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     let calls = Calls::default();
     let store = counted_store(calls.clone()).await;
-    let alice = store
-        .create_user("alice", &password_hash(ALICE_PASSWORD))
+    let [alice, bob] = create_users(&store, &[("alice", ALICE_PASSWORD), ("bob", BOB_PASSWORD)])
         .await
-        .expect("alice");
-    let bob = store
-        .create_user("bob", &password_hash(BOB_PASSWORD))
-        .await
-        .expect("bob");
+        .try_into()
+        .expect("two users");
     calls.take();
     TestApp {
         app: App::new(settings(vars), store),
@@ -547,10 +564,7 @@ impl Resp {
 
     /// The value a `Set-Cookie` of this response gives `name`.
     pub fn cookie(&self, name: &str) -> Option<String> {
-        self.set_cookies().into_iter().find_map(|c| {
-            let (n, rest) = c.split_once('=')?;
-            (n == name).then(|| rest.split(';').next().unwrap_or("").to_owned())
-        })
+        cookie_value(self.set_cookies(), name)
     }
 
     pub fn json(&self) -> Value {
@@ -568,6 +582,27 @@ impl Resp {
             self.headers
         );
     }
+}
+
+/// The value the first of `set_cookies` naming `name` gives it.
+pub fn cookie_value<'a>(
+    set_cookies: impl IntoIterator<Item = &'a str>,
+    name: &str,
+) -> Option<String> {
+    set_cookies.into_iter().find_map(|c| {
+        let (n, rest) = c.split_once('=')?;
+        (n == name).then(|| rest.split(';').next().unwrap_or("").to_owned())
+    })
+}
+
+/// The claims of a JWT, decoded without checks (`None` if it has no
+/// base64url JSON payload).
+pub fn token_claims(token: &str) -> Option<Value> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// Runs a built request through one function's pipeline and handler.

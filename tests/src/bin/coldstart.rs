@@ -22,10 +22,10 @@ use std::time::{Duration, Instant};
 use auth::App;
 use auth::fixtures::Credentials;
 use auth::settings::Settings;
-use auth::store::{DynamoStore, UserAdmin, create_tables};
 use integration_tests::faults::read_message;
+use integration_tests::stack::function_env;
 use integration_tests::{
-    ALICE_PASSWORD, client_for, fresh_tables, moto_endpoint, password_hash, workspace,
+    ALICE_PASSWORD, create_users, fresh_store, moto_endpoint, number_after, workspace,
 };
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -120,7 +120,7 @@ fn vm_hwm(pid: u32) -> Option<u64> {
 
 async fn run_once(
     binary: &std::path::Path,
-    envs: &[(String, String)],
+    envs: &[(&str, String)],
     event: String,
     invocations: usize,
 ) -> Run {
@@ -129,7 +129,7 @@ async fn run_once(
     let port = runtime_api(events, tx).await;
     let started = Instant::now();
     let mut child = tokio::process::Command::new(binary)
-        .envs(envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
         .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -192,13 +192,8 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--runs" => runs = args.next().and_then(|v| v.parse().ok()).expect("--runs N"),
-            "--invocations" => {
-                invocations = args
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .expect("--invocations N")
-            }
+            "--runs" => runs = number_after("--runs", &mut args),
+            "--invocations" => invocations = number_after("--invocations", &mut args),
             f => selected.push(f.to_owned()),
         }
     }
@@ -212,36 +207,24 @@ async fn main() {
             .collect()
     };
 
-    let endpoint = moto_endpoint();
-    let tables = fresh_tables();
-    let client = client_for(&endpoint).await;
-    create_tables(&client, &tables).await.unwrap();
-    let store = DynamoStore::new(client, tables.clone());
-    let alice = store
-        .create_user("alice", &password_hash(ALICE_PASSWORD))
+    let store = fresh_store().await;
+    let [alice] = create_users(&store, &[("alice", ALICE_PASSWORD)])
         .await
-        .unwrap();
+        .try_into()
+        .expect("one user");
+    let mut envs = function_env(&moto_endpoint(), store.tables(), KEY);
+    envs.extend(
+        [
+            ("THROTTLE_USERNAME_LIMIT", "1000000"),
+            ("THROTTLE_IP_LIMIT", "1000000"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ]
+        .map(|(k, v)| (k, v.to_owned())),
+    );
     let app = App::new(Settings::with_signing_key(KEY).unwrap(), store);
-    let envs: Vec<(String, String)> = [
-        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "bench"),
-        ("AWS_SECRET_ACCESS_KEY", "bench"),
-        ("SIGNING_KEY", KEY),
-        ("USERS_TABLE", &tables.users),
-        ("SESSIONS_TABLE", &tables.sessions),
-        ("BLACKLIST_TABLE", &tables.blacklist),
-        ("THROTTLE_TABLE", &tables.throttle),
-        ("THROTTLE_USERNAME_LIMIT", "1000000"),
-        ("THROTTLE_IP_LIMIT", "1000000"),
-        ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
 
     println!(
         "{:<18} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",

@@ -22,10 +22,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use auth::store::{DynamoStore, SessionStore, TokenStore, UserAdmin, create_tables};
+use auth::store::{SessionStore, TokenStore};
+use integration_tests::stack::{Http, Reply, function_env, lambda_watch};
 use integration_tests::{
-    Guarded, SIGNING_KEY, client_for, free_port, fresh_tables, moto_endpoint, password_hash, tool,
-    wait_for_port, workspace,
+    SIGNING_KEY, create_users, free_port, fresh_store, moto_endpoint, number_after, token_claims,
 };
 use serde_json::{Value, json};
 
@@ -42,15 +42,8 @@ struct Record {
 }
 
 struct Client {
-    agent: ureq::Agent,
-    base: String,
+    http: Http,
     record: Arc<Mutex<Record>>,
-}
-
-struct Answer {
-    status: u16,
-    body: String,
-    cookies: Vec<String>,
 }
 
 impl Client {
@@ -62,33 +55,20 @@ impl Client {
         path: &str,
         headers: &[(&str, &str)],
         body: Option<Value>,
-    ) -> Answer {
-        let mut req = ureq::http::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base));
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
+    ) -> Reply {
         let started = Instant::now();
-        let result = match body {
-            Some(b) => self.agent.run(
-                req.header("content-type", "application/json")
-                    .body(b.to_string())
-                    .unwrap(),
-            ),
-            None => self.agent.run(req.body(()).unwrap()),
-        };
+        let result = self.http.send(method, path, headers, body.as_ref());
         let elapsed = started.elapsed();
         let mut record = self.record.lock().unwrap();
         record.requests += 1;
         record.latencies.entry(op).or_default().push(elapsed);
-        let mut resp = match result {
+        let answer = match result {
             Ok(r) => r,
             Err(e) => {
                 record
                     .server_errors
                     .push(format!("{op}: transport error {e}"));
-                return Answer {
+                return Reply {
                     status: 0,
                     body: String::new(),
                     cookies: vec![],
@@ -96,17 +76,6 @@ impl Client {
             }
         };
         drop(record);
-        let cookies = resp
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap_or_default().to_owned())
-            .collect();
-        let answer = Answer {
-            status: resp.status().as_u16(),
-            body: resp.body_mut().read_to_string().unwrap_or_default(),
-            cookies,
-        };
         if answer.status >= 500 {
             self.record
                 .lock()
@@ -123,21 +92,8 @@ impl Client {
     }
 }
 
-fn cookie(a: &Answer, name: &str) -> Option<String> {
-    a.cookies.iter().find_map(|c| {
-        let (n, rest) = c.split_once('=')?;
-        (n == name).then(|| rest.split(';').next().unwrap_or("").to_owned())
-    })
-}
-
 fn jti(token: &str) -> String {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).unwrap_or_default();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap_or_default();
-    serde_json::from_slice::<Value>(&bytes)
-        .ok()
+    token_claims(token)
         .and_then(|v| v["jti"].as_str().map(str::to_owned))
         .unwrap_or_default()
 }
@@ -151,7 +107,7 @@ fn session_flow(c: &Client, user: &str, password: &str, close: bool) {
         &[],
         Some(json!({"username": user, "password": password})),
     );
-    let (Some(sid), Some(csrf)) = (cookie(&r, "sessionid"), cookie(&r, "csrftoken")) else {
+    let (Some(sid), Some(csrf)) = (r.cookie("sessionid"), r.cookie("csrftoken")) else {
         return;
     };
     let jar = format!("sessionid={sid}; csrftoken={csrf}");
@@ -259,87 +215,39 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--flows" => flows = args.next().and_then(|v| v.parse().ok()).expect("--flows N"),
-            "--concurrency" => {
-                concurrency = args
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .expect("--concurrency N")
-            }
+            "--flows" => flows = number_after("--flows", &mut args),
+            "--concurrency" => concurrency = number_after("--concurrency", &mut args),
             "--release" => release = true,
             other => panic!("unknown argument {other}"),
         }
     }
 
     // Tables and users.
-    let endpoint = moto_endpoint();
-    let tables = fresh_tables();
-    let client = client_for(&endpoint).await;
-    create_tables(&client, &tables).await.unwrap();
-    let store = DynamoStore::new(client, tables.clone());
+    let store = fresh_store().await;
     let users: Vec<(String, String)> = (0..concurrency)
         .map(|i| (format!("load{i}"), format!("load password {i}")))
         .collect();
-    for (name, pw) in &users {
-        store.create_user(name, &password_hash(pw)).await.unwrap();
-    }
+    let logins: Vec<(&str, &str)> = users
+        .iter()
+        .map(|(name, pw)| (name.as_str(), pw.as_str()))
+        .collect();
+    create_users(&store, &logins).await;
 
     // The stack.
     let port = free_port();
-    let log = std::env::temp_dir().join(format!("auth-load-watch-{port}.log"));
-    let envs = [
-        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.clone()),
-        ("AWS_REGION", "us-east-1".into()),
-        ("AWS_ACCESS_KEY_ID", "load".into()),
-        ("AWS_SECRET_ACCESS_KEY", "load".into()),
-        ("SIGNING_KEY", SIGNING_KEY.into()),
-        ("USERS_TABLE", tables.users.clone()),
-        ("SESSIONS_TABLE", tables.sessions.clone()),
-        ("BLACKLIST_TABLE", tables.blacklist.clone()),
-        ("THROTTLE_TABLE", tables.throttle.clone()),
+    let mut envs = function_env(&moto_endpoint(), store.tables(), SIGNING_KEY);
+    envs.extend([
         // One client address for every worker: keep the per-address limit out of the way.
         ("THROTTLE_IP_LIMIT", "100000000".into()),
         ("RUST_LOG", "warn".into()),
-    ];
-    let manifest = workspace().join("Cargo.toml");
-    let port_s = port.to_string();
-    let mut watch_args = vec![
-        "lambda",
-        "watch",
-        "-A",
-        "127.0.0.1",
-        "-P",
-        &port_s,
-        "--disable-cors",
-        "--manifest-path",
-        manifest.to_str().unwrap(),
-    ];
-    if release {
-        watch_args.push("--release");
-    }
-    let _watch = Guarded::spawn(
-        &tool("cargo-lambda"),
-        &watch_args,
-        &envs,
-        log.to_str().unwrap(),
-    );
-    assert!(
-        wait_for_port(port, Duration::from_secs(60)),
-        "watch did not start; log {}",
-        log.display()
-    );
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(600)))
-        .build()
-        .into();
+    ]);
+    let _watch = lambda_watch("load", port, &envs, release);
+    let http = Http::on_port(port);
     let record = Arc::new(Mutex::new(Record::default()));
-    let base = format!("http://127.0.0.1:{port}/api/v1/users");
 
     // Warm every function once (the first request may compile it).
     let warm = Client {
-        agent: agent.clone(),
-        base: base.clone(),
+        http: http.clone(),
         record: Arc::new(Mutex::new(Record::default())),
     };
     let (u, p) = users[0].clone();
@@ -357,8 +265,7 @@ async fn main() {
         .cloned()
         .map(|(user, password)| {
             let c = Client {
-                agent: agent.clone(),
-                base: base.clone(),
+                http: http.clone(),
                 record: record.clone(),
             };
             let next = next.clone();

@@ -1,0 +1,143 @@
+//! The local stack over HTTP, as `tests/serve.sh` runs it: the function
+//! binaries served by `cargo lambda watch` on a DynamoDB-API server, and a
+//! client for their API. The end-to-end test and the load run share it.
+
+use std::time::Duration;
+
+use auth::settings::Tables;
+use serde_json::Value;
+
+use crate::{Guarded, tool, wait_for_port, workspace};
+
+/// The environment the functions read: the DynamoDB-API server at
+/// `endpoint` (with dummy credentials), `tables` and the signing key `key`.
+pub fn function_env(endpoint: &str, tables: &Tables, key: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.to_owned()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("SIGNING_KEY", key.to_owned()),
+        ("USERS_TABLE", tables.users.clone()),
+        ("SESSIONS_TABLE", tables.sessions.clone()),
+        ("BLACKLIST_TABLE", tables.blacklist.clone()),
+        ("THROTTLE_TABLE", tables.throttle.clone()),
+    ]
+}
+
+/// `cargo lambda watch` serving every function on loopback `port` with
+/// `envs` (release builds if `release`), logging to a temporary file named
+/// after `name`; returns once it listens. The first request to each
+/// function may still wait for `cargo run` to build it.
+pub fn lambda_watch(name: &str, port: u16, envs: &[(&str, String)], release: bool) -> Guarded {
+    let log = std::env::temp_dir().join(format!("auth-{name}-watch-{port}.log"));
+    let manifest = workspace().join("Cargo.toml");
+    let port_s = port.to_string();
+    let mut args = vec![
+        "lambda",
+        "watch",
+        "-A",
+        "127.0.0.1",
+        "-P",
+        &port_s,
+        "--disable-cors",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+    ];
+    if release {
+        args.push("--release");
+    }
+    let watch = Guarded::spawn(&tool("cargo-lambda"), &args, envs, log.to_str().unwrap());
+    assert!(
+        wait_for_port(port, Duration::from_secs(60)),
+        "cargo lambda watch did not listen on {port}; log: {}",
+        log.display()
+    );
+    watch
+}
+
+/// The API of a stack on loopback.
+#[derive(Clone)]
+pub struct Http {
+    agent: ureq::Agent,
+    /// `http://127.0.0.1:<port>/api/v1/users`: paths are relative to it.
+    pub base: String,
+}
+
+/// An answer over HTTP.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    /// Its `Set-Cookie` values.
+    pub cookies: Vec<String>,
+}
+
+impl Http {
+    /// The API served on loopback `port`. No status is an error, and the
+    /// timeout is long: a first request may wait for a build.
+    pub fn on_port(port: u16) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(600)))
+            .build()
+            .into();
+        Http {
+            agent,
+            base: format!("http://127.0.0.1:{port}/api/v1/users"),
+        }
+    }
+
+    /// Sends `method` to `path` with `headers` and, if given, a JSON body.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Reply, ureq::Error> {
+        let mut builder = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let mut resp = match body {
+            Some(b) => self.agent.run(
+                builder
+                    .header("content-type", "application/json")
+                    .body(b.to_string())
+                    .expect("request"),
+            ),
+            None => self.agent.run(builder.body(()).expect("request")),
+        }?;
+        let cookies = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+            .collect();
+        Ok(Reply {
+            status: resp.status().as_u16(),
+            body: resp.body_mut().read_to_string().unwrap_or_default(),
+            cookies,
+        })
+    }
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    /// The value a `Set-Cookie` of this answer gives `name`.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        crate::cookie_value(self.cookies.iter().map(String::as_str), name)
+    }
+
+    /// Asserts status and exact body.
+    #[track_caller]
+    pub fn assert(&self, status: u16, body: &str) {
+        assert_eq!((self.status, self.body.as_str()), (status, body));
+    }
+}
