@@ -20,7 +20,8 @@ use auth::store::{MemoryStore, User, UserAdmin};
 use auth::time::now;
 use auth::tokens::{TokenType, decode_simplejwt};
 use auth::web::serve;
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use integration_tests::{ALICE_PASSWORD, Req};
 use serde_json::json;
 use tokio::runtime::Runtime;
@@ -53,6 +54,41 @@ fn event(req: Req) -> Request {
     req.build()
 }
 
+/// `$krate`'s handler through its pipeline on `$app`: a request in, the
+/// response's status out.
+macro_rules! handler {
+    ($rt:expr, $app:expr, $krate:ident) => {
+        |r: Request| {
+            $rt.block_on(serve(&$krate::VIEW, $app, r, $krate::handler))
+                .status()
+                .as_u16()
+        }
+    };
+}
+
+/// Times `handler` on a fresh event from `setup` per iteration (the setup
+/// is not timed).
+fn bench_handler(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    mut setup: impl FnMut() -> Request,
+    mut handler: impl FnMut(Request) -> u16,
+) {
+    g.bench_function(name, |b| {
+        b.iter_batched(&mut setup, &mut handler, BatchSize::SmallInput)
+    });
+}
+
+/// A benchmark of a handler on one request: its name, the request, the handler.
+type Fixed<'a> = (&'a str, Req, &'a dyn Fn(Request) -> u16);
+
+/// Times each handler on its request, sent as it is each time.
+fn bench_fixed(g: &mut BenchmarkGroup<'_, WallTime>, cases: Vec<Fixed<'_>>) {
+    for (name, req, handler) in cases {
+        bench_handler(g, name, || event(req.clone()), handler);
+    }
+}
+
 fn handlers(c: &mut Criterion) {
     let (app, alice, rt) = bench_app(&[]);
     let minted = rt.block_on(Credentials::mint(&app, &alice)).unwrap();
@@ -62,162 +98,96 @@ fn handlers(c: &mut Criterion) {
     let jwt = minted.fill("{{JWT_LOGIN_TOKEN}}");
 
     let mut g = c.benchmark_group("handler");
-    let run = |req: &Req, f: &dyn Fn(Request) -> u16| {
-        let status = f(event(req.clone()));
-        assert!(status < 500, "{status}");
-    };
-    let info = |r: Request| {
-        rt.block_on(serve(&info::VIEW, &app, r, info::handler))
-            .status()
-            .as_u16()
-    };
-    let verify = |r: Request| {
-        rt.block_on(serve(&token_verify::VIEW, &app, r, token_verify::handler))
-            .status()
-            .as_u16()
-    };
-    let refresh_h = |r: Request| {
-        rt.block_on(serve(&token_refresh::VIEW, &app, r, token_refresh::handler))
-            .status()
-            .as_u16()
-    };
-
-    let by_session = Req::get(&format!("{P}login/jwt/info")).cookie("sessionid", &session);
-    run(&by_session, &info);
-    g.bench_function("info by session", |b| {
-        b.iter_batched(|| event(by_session.clone()), &info, BatchSize::SmallInput)
-    });
-    let by_bearer = Req::get(&format!("{P}login/jwt/info")).bearer(&access);
-    g.bench_function("info by Bearer", |b| {
-        b.iter_batched(|| event(by_bearer.clone()), &info, BatchSize::SmallInput)
-    });
-    let by_jwt = Req::get(&format!("{P}login/jwt/info")).header("jwt-auth", &jwt);
-    g.bench_function("info by jwt-auth", |b| {
-        b.iter_batched(|| event(by_jwt.clone()), &info, BatchSize::SmallInput)
-    });
-    let unauth = Req::get(&format!("{P}login/jwt/info"));
-    g.bench_function("info unauthenticated (401)", |b| {
-        b.iter_batched(|| event(unauth.clone()), &info, BatchSize::SmallInput)
-    });
-
-    let verify_access =
-        Req::post(&format!("{P}login/simpleJWT/verify")).json(&json!({ "token": access }));
-    g.bench_function("verify access token", |b| {
-        b.iter_batched(
-            || event(verify_access.clone()),
-            &verify,
-            BatchSize::SmallInput,
-        )
-    });
-    let verify_refresh =
-        Req::post(&format!("{P}login/simpleJWT/verify")).json(&json!({ "token": refresh }));
-    g.bench_function("verify refresh token", |b| {
-        b.iter_batched(
-            || event(verify_refresh.clone()),
-            &verify,
-            BatchSize::SmallInput,
-        )
-    });
-
-    let refresh_req =
-        Req::post(&format!("{P}login/simpleJWT/refresh")).json(&json!({ "refresh": refresh }));
-    g.bench_function("refresh (no rotation)", |b| {
-        b.iter_batched(
-            || event(refresh_req.clone()),
-            &refresh_h,
-            BatchSize::SmallInput,
-        )
-    });
+    let info = handler!(rt, &app, info);
+    let info_path = format!("{P}login/jwt/info");
+    let verify_path = format!("{P}login/simpleJWT/verify");
+    let refresh_path = format!("{P}login/simpleJWT/refresh");
+    let by_session = Req::get(&info_path).cookie("sessionid", &session);
+    let status = info(event(by_session.clone()));
+    assert!(status < 500, "{status}");
+    let verify = handler!(rt, &app, token_verify);
+    bench_fixed(
+        &mut g,
+        vec![
+            ("info by session", by_session, &info),
+            (
+                "info by Bearer",
+                Req::get(&info_path).bearer(&access),
+                &info,
+            ),
+            (
+                "info by jwt-auth",
+                Req::get(&info_path).header("jwt-auth", &jwt),
+                &info,
+            ),
+            ("info unauthenticated (401)", Req::get(&info_path), &info),
+            (
+                "verify access token",
+                Req::post(&verify_path).json(&json!({ "token": access })),
+                &verify,
+            ),
+            (
+                "verify refresh token",
+                Req::post(&verify_path).json(&json!({ "token": refresh })),
+                &verify,
+            ),
+            (
+                "refresh (no rotation)",
+                Req::post(&refresh_path).json(&json!({ "refresh": refresh })),
+                &handler!(rt, &app, token_refresh),
+            ),
+        ],
+    );
 
     // Single-use tokens: each iteration gets a fresh one (not timed).
     let fresh_refresh = || app.tokens.pair_for(&alice, now()).refresh;
-    g.bench_function("blacklist", |b| {
-        b.iter_batched(
-            || {
-                event(
-                    Req::post(&format!("{P}login/simpleJWT/blacklist"))
-                        .json(&json!({ "refresh": fresh_refresh() })),
-                )
-            },
-            |r| {
-                rt.block_on(serve(
-                    &token_blacklist::VIEW,
-                    &app,
-                    r,
-                    token_blacklist::handler,
-                ))
-                .status()
-                .as_u16()
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    g.bench_function("logout by Bearer", |b| {
-        let req = Req::post(&format!("{P}logout")).bearer(&access);
-        b.iter_batched(
-            || event(req.clone()),
-            |r| {
-                rt.block_on(serve(&logout::VIEW, &app, r, logout::handler))
-                    .status()
-                    .as_u16()
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    bench_handler(
+        &mut g,
+        "blacklist",
+        || {
+            event(
+                Req::post(&format!("{P}login/simpleJWT/blacklist"))
+                    .json(&json!({ "refresh": fresh_refresh() })),
+            )
+        },
+        handler!(rt, &app, token_blacklist),
+    );
 
-    // Password-checking paths: dominated by one Argon2id verification.
-    let login_req = Req::post(&format!("{P}login"))
-        .json(&json!({"username":"alice","password":ALICE_PASSWORD}));
-    g.bench_function("login (with Argon2id)", |b| {
-        b.iter_batched(
-            || event(login_req.clone()),
-            |r| {
-                rt.block_on(serve(&login::VIEW, &app, r, login::handler))
-                    .status()
-                    .as_u16()
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    let obtain_req = Req::post(&format!("{P}login/simpleJWT"))
-        .json(&json!({"username":"alice","password":ALICE_PASSWORD}));
-    g.bench_function("obtain pair (with Argon2id)", |b| {
-        b.iter_batched(
-            || event(obtain_req.clone()),
-            |r| {
-                rt.block_on(serve(
-                    &token_obtain_pair::VIEW,
-                    &app,
-                    r,
-                    token_obtain_pair::handler,
-                ))
-                .status()
-                .as_u16()
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    // Then logout, and the password-checking paths: dominated by one
+    // Argon2id verification.
+    let login_body = json!({"username":"alice","password":ALICE_PASSWORD});
+    bench_fixed(
+        &mut g,
+        vec![
+            (
+                "logout by Bearer",
+                Req::post(&format!("{P}logout")).bearer(&access),
+                &handler!(rt, &app, logout),
+            ),
+            (
+                "login (with Argon2id)",
+                Req::post(&format!("{P}login")).json(&login_body),
+                &handler!(rt, &app, login),
+            ),
+            (
+                "obtain pair (with Argon2id)",
+                Req::post(&format!("{P}login/simpleJWT")).json(&login_body),
+                &handler!(rt, &app, token_obtain_pair),
+            ),
+        ],
+    );
     g.finish();
 
     let (rot, alice, rt2) = bench_app(&[("ROTATE_REFRESH_TOKENS", "true")]);
-    c.benchmark_group("handler")
-        .bench_function("refresh with rotation", |b| {
-            b.iter_batched(
-                || {
-                    let t = rot.tokens.pair_for(&alice, now()).refresh;
-                    event(
-                        Req::post(&format!("{P}login/simpleJWT/refresh"))
-                            .json(&json!({ "refresh": t })),
-                    )
-                },
-                |r| {
-                    rt2.block_on(serve(&token_refresh::VIEW, &rot, r, token_refresh::handler))
-                        .status()
-                        .as_u16()
-                },
-                BatchSize::SmallInput,
-            )
-        });
+    bench_handler(
+        &mut c.benchmark_group("handler"),
+        "refresh with rotation",
+        || {
+            let t = rot.tokens.pair_for(&alice, now()).refresh;
+            event(Req::post(&refresh_path).json(&json!({ "refresh": t })))
+        },
+        handler!(rt2, &rot, token_refresh),
+    );
 }
 
 fn tokens(c: &mut Criterion) {
