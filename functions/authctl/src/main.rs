@@ -103,6 +103,19 @@ enum Failure {
     Skipped(usize),
 }
 
+impl Failure {
+    /// What to tell the user, and the exit code.
+    fn report(self) -> (String, u8) {
+        match self {
+            Failure::BadInput(msg) => (msg, 1),
+            Failure::NoSuchUser(name) => (format!("no such user: {name}"), 3),
+            Failure::Taken(name) => (format!("username already taken: {name}"), 4),
+            Failure::Store(e) => (e.to_string(), 5),
+            Failure::Skipped(n) => (format!("{n} records skipped (listed above)"), 6),
+        }
+    }
+}
+
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         Failure::Store(e)
@@ -153,6 +166,19 @@ async fn update(store: &DynamoStore, user: &User, change: UserChange) -> Result<
             UpdateUserError::Conflict => bad("the user changed meanwhile; try again"),
             UpdateUserError::Store(e) => Failure::Store(e),
         })
+}
+
+/// Lets a user log in and authenticate, or not.
+async fn set_active(store: &DynamoStore, username: &str, active: bool) -> Result<(), Failure> {
+    update(
+        store,
+        &user(store, username).await?,
+        UserChange::Active(active),
+    )
+    .await?;
+    let done = if active { "activated" } else { "deactivated" };
+    println!("{username} {done}");
+    Ok(())
 }
 
 fn describe(u: &User) -> String {
@@ -209,24 +235,8 @@ async fn run(command: Command) -> Result<(), Failure> {
             }
         }
         Command::Show { username } => println!("{}", describe(&user(&store, &username).await?)),
-        Command::Activate { username } => {
-            update(
-                &store,
-                &user(&store, &username).await?,
-                UserChange::Active(true),
-            )
-            .await?;
-            println!("{username} activated");
-        }
-        Command::Deactivate { username } => {
-            update(
-                &store,
-                &user(&store, &username).await?,
-                UserChange::Active(false),
-            )
-            .await?;
-            println!("{username} deactivated");
-        }
+        Command::Activate { username } => set_active(&store, &username, true).await?,
+        Command::Deactivate { username } => set_active(&store, &username, false).await?,
         Command::Delete { username } => {
             let u = user(&store, &username).await?;
             store.delete_user(&u).await.map_err(|e| match e {
@@ -373,25 +383,10 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::BadInput(msg)) => {
-            eprintln!("authctl: {msg}");
-            ExitCode::from(1)
-        }
-        Err(Failure::NoSuchUser(name)) => {
-            eprintln!("authctl: no such user: {name}");
-            ExitCode::from(3)
-        }
-        Err(Failure::Taken(name)) => {
-            eprintln!("authctl: username already taken: {name}");
-            ExitCode::from(4)
-        }
-        Err(Failure::Store(e)) => {
-            eprintln!("authctl: {e}");
-            ExitCode::from(5)
-        }
-        Err(Failure::Skipped(n)) => {
-            eprintln!("authctl: {n} records skipped (listed above)");
-            ExitCode::from(6)
+        Err(failure) => {
+            let (message, code) = failure.report();
+            eprintln!("authctl: {message}");
+            ExitCode::from(code)
         }
     }
 }
