@@ -418,6 +418,16 @@ def wording3(obs):
 
 # --------------------------------------------------------------------------- the cases
 
+def field_cases(what, path, field, number):
+    """`what` (at `path`) with its one field `field` missing, blank, null and a number."""
+    return [
+        Case(what + " {}", "POST", path, body=J({})),
+        Case(what + " blank", "POST", path, body=J({field: ""})),
+        Case(what + " null", "POST", path, body=J({field: None})),
+        Case(what + " number", "POST", path, body=J({field: number})),
+    ]
+
+
 def cases():
     al, bo, da = creds("alice"), creds("bob"), creds("dave")
     mp = b'--XyZ\r\nContent-Disposition: form-data; name="username"\r\n\r\nalice\r\n--XyZ--\r\n'
@@ -750,10 +760,7 @@ def cases():
         Case("refresh crafted refresh (issued 100 s ago)", "POST", RF, body=J(lambda s: {"refresh": refresh(s)})),
         Case("refresh obtained refresh", "POST", RF, body=J(lambda s: {"refresh": s.v["pair"]["refresh"]})),
         Case("refresh (form)", "POST", RF, body=F(lambda s: [("refresh", refresh(s))])),
-        Case("refresh {}", "POST", RF, body=J({})),
-        Case("refresh blank", "POST", RF, body=J({"refresh": ""})),
-        Case("refresh null", "POST", RF, body=J({"refresh": None})),
-        Case("refresh number", "POST", RF, body=J({"refresh": 123})),
+        *field_cases("refresh", RF, "refresh", 123),
         Case("refresh JSON array body", "POST", RF, body=J([])),
         Case("refresh JSON parse error", "POST", RF, body=RAW("application/json", "[")),
         Case("refresh text/plain -> 415", "POST", RF, body=RAW("text/plain", "x")),
@@ -788,10 +795,7 @@ def cases():
         Case("verify crafted refresh", "POST", VF, body=J(lambda s: {"token": refresh(s)})),
         Case("verify obtained access", "POST", VF, body=J(lambda s: {"token": s.v["pair"]["access"]})),
         Case("verify (form)", "POST", VF, body=F(lambda s: [("token", access(s))])),
-        Case("verify {}", "POST", VF, body=J({})),
-        Case("verify blank", "POST", VF, body=J({"token": ""})),
-        Case("verify null", "POST", VF, body=J({"token": None})),
-        Case("verify number", "POST", VF, body=J({"token": 5})),
+        *field_cases("verify", VF, "token", 5),
         Case("verify text/plain -> 415", "POST", VF, body=RAW("text/plain", "x")),
         Case("verify JSON parse error", "POST", VF, body=RAW("application/json", "{'token': 1}")),
         Case("verify garbage", "POST", VF, body=J({"token": "garbage"})),
