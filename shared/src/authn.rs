@@ -11,11 +11,12 @@
 //! counts as absent, and the response deletes that cookie.
 
 use secrecy::SecretString;
+use serde_json::json;
 
 use crate::app::App;
 use crate::contract::ApiError;
 use crate::csrf::{self, CsrfRequest};
-use crate::fields::tutorial_credentials;
+use crate::fields::{serializer_fields, tutorial_credentials};
 use crate::password::{self, Verdict};
 use crate::session::new_session_key;
 use crate::store::{
@@ -25,7 +26,7 @@ use crate::store::{
 use crate::throttle;
 use crate::time::now;
 use crate::tokens::{TokenError, UserIdClaim};
-use crate::web::{CSRF_COOKIE, Cookies, Request, SESSION_COOKIE};
+use crate::web::{CSRF_COOKIE, Cookies, Field, Reply, Request, SESSION_COOKIE};
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,6 +188,45 @@ pub async fn start_session<S: SessionStore>(
     Err(StoreError::Internal("three session key collisions in a row".into()).into())
 }
 
+/// Hands a new refresh token to the client: in the body (the returned
+/// token), or with `JWT_AUTH_REFRESH_COOKIE` in that cookie (Max-Age: the
+/// refresh lifetime) and, unless `JWT_AUTH_HTTPONLY` is off, only there.
+/// The cookie comes with a `csrftoken` cookie if the client has no valid
+/// one, for the CSRF check that a request sending the cookie must pass.
+pub fn hand_over_refresh<S>(
+    app: &App<S>,
+    req: &Request<'_>,
+    token: String,
+) -> (Option<String>, Cookies) {
+    let mut cookies = Cookies::default();
+    let settings = &app.settings.refresh_cookie;
+    if settings.jwt_auth_refresh_cookie.is_none() {
+        return (Some(token), cookies);
+    }
+    cookies.set_refresh(&token, app.settings.tokens.refresh_token_lifetime);
+    if req
+        .cookie(CSRF_COOKIE)
+        .is_none_or(|c| csrf::check_format(c).is_err())
+    {
+        cookies.set_csrf(&csrf::new_secret());
+    }
+    let in_body = (!settings.jwt_auth_httponly).then_some(token);
+    (in_body, cookies)
+}
+
+/// simplejwt's obtain-pair answer for `user`: a new pair (and refresh
+/// family), `{"refresh","access"}`, the refresh token handed over as
+/// [`hand_over_refresh`] says.
+pub fn pair_reply<S>(app: &App<S>, req: &Request<'_>, user: &User, now: i64) -> Reply {
+    let pair = app.tokens.pair_for(user, now);
+    let (refresh, cookies) = hand_over_refresh(app, req, pair.refresh);
+    let body = match refresh {
+        Some(refresh) => json!({ "refresh": refresh, "access": pair.access }),
+        None => json!({ "access": pair.access }),
+    };
+    Reply::tokens(&body).with_cookies(cookies)
+}
+
 /// Runs the chain. `Ok(None)`: nothing usable was presented.
 /// A stale `sessionid` gets its deletion added to `cookies`.
 pub async fn authenticate<S: UserStore + SessionStore + ThrottleStore>(
@@ -313,7 +353,28 @@ async fn session<S: UserStore + SessionStore>(
     }))
 }
 
-fn enforce_csrf<S>(app: &App<S>, req: &Request<'_>) -> Result<(), ApiError> {
+/// Django's CSRF check of a request authenticated by a cookie (a session,
+/// or the refresh cookie): `Origin` (or `Referer` on HTTPS), then the
+/// `csrftoken` cookie against the `X-CSRFToken` header or form field.
+/// Trusted besides the request's own origin: `CSRF_TRUSTED_ORIGINS` and
+/// `CORS_ALLOWED_ORIGINS`.
+pub fn enforce_csrf<S>(app: &App<S>, req: &Request<'_>) -> Result<(), ApiError> {
+    with_csrf_request(req, |request| {
+        csrf::check(request, &app.settings.trusted_origins()).map_err(ApiError::Csrf)
+    })
+}
+
+/// Login CSRF: an unsafe request to a view that logs in, whose `Origin` is
+/// neither its own nor trusted, is refused before any password work.
+/// Requests without `Origin` (curl, apps, servers) pass.
+pub fn check_login_origin<S>(app: &App<S>, req: &Request<'_>) -> Result<(), ApiError> {
+    with_csrf_request(req, |request| {
+        csrf::check_origin(request, &app.settings.trusted_origins()).map_err(ApiError::Csrf)
+    })
+}
+
+/// What Django's CSRF checks read from `req`.
+fn with_csrf_request<T>(req: &Request<'_>, check: impl FnOnce(&CsrfRequest<'_>) -> T) -> T {
     let is_post = req.method() == "POST";
     let (origin, referer, host, header_token) = (
         req.header("origin"),
@@ -321,7 +382,7 @@ fn enforce_csrf<S>(app: &App<S>, req: &Request<'_>) -> Result<(), ApiError> {
         req.header("host"),
         req.header("x-csrftoken"),
     );
-    let request = CsrfRequest {
+    check(&CsrfRequest {
         is_post,
         origin: origin.as_deref(),
         referer: referer.as_deref(),
@@ -330,8 +391,30 @@ fn enforce_csrf<S>(app: &App<S>, req: &Request<'_>) -> Result<(), ApiError> {
         cookie: req.cookie(CSRF_COOKIE),
         form_token: if is_post { req.form_csrf_token() } else { None },
         header_token: header_token.as_deref(),
+    })
+}
+
+/// The refresh token a simplejwt view was given: the body's `refresh`
+/// field, or, when the body has none and the refresh cookie is on
+/// (`JWT_AUTH_REFRESH_COOKIE`), the cookie — which a browser sends on its
+/// own, so that request must pass Django's CSRF check. Two refresh cookies
+/// are refused as an invalid token.
+pub fn presented_refresh<S>(app: &App<S>, req: &Request<'_>) -> Result<String, ApiError> {
+    let cookie_name = app
+        .settings
+        .refresh_cookie
+        .jwt_auth_refresh_cookie
+        .as_deref();
+    let from_cookie = cookie_name.filter(|_| req.data().field("refresh") == Field::Missing);
+    let Some(name) = from_cookie.filter(|name| req.cookie(name).is_some()) else {
+        let [raw] = serializer_fields(req.data(), ["refresh"])?;
+        return Ok(raw);
     };
-    csrf::check(&request, &app.settings.csrf.csrf_trusted_origins.0).map_err(ApiError::Csrf)
+    enforce_csrf(app, req)?;
+    match req.cookies_named(name).as_slice() {
+        [token] => Ok((*token).to_owned()),
+        _ => Err(TokenError::InvalidOrExpired.into()),
+    }
 }
 
 fn drf_token(parts: &[&[u8]]) -> DrfTokenError {

@@ -65,8 +65,19 @@ pub enum SettingsError {
     BadNumber { name: &'static str, value: String },
     #[error("{name} must be true or false, got {value:?}")]
     BadBool { name: &'static str, value: String },
-    #[error("CSRF_TRUSTED_ORIGINS entry {0:?} must start with a scheme, like https://")]
-    BadOrigin(String),
+    #[error("{name} entry {value:?} must start with a scheme, like https://")]
+    BadOrigin { name: &'static str, value: String },
+    #[error(
+        "{name} entry {value:?} must be an exact origin: scheme://host[:port], no path, no wildcard"
+    )]
+    NotAnOrigin { name: &'static str, value: String },
+    #[error("{name} must be Lax, Strict, None or false, got {value:?}")]
+    BadSameSite { name: &'static str, value: String },
+    #[error("{name} is None, which browsers accept only with Secure: set {secure}=true")]
+    SameSiteNoneNeedsSecure {
+        name: &'static str,
+        secure: &'static str,
+    },
     #[error("{0} must not be empty")]
     Empty(&'static str),
 }
@@ -125,6 +136,64 @@ impl SettingValue for bool {
     }
 }
 
+/// Text where empty means unset.
+impl SettingValue for Option<String> {
+    fn parse(_: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        Ok(Some(raw.trim().to_owned()).filter(|v| !v.is_empty()))
+    }
+}
+
+/// A flag whose empty value means "as another setting" (resolved in
+/// [`Settings::from_lookup`]).
+impl SettingValue for Option<bool> {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim() {
+            "" => Ok(None),
+            _ => bool::parse(name, raw).map(Some),
+        }
+    }
+}
+
+/// A cookie's `SameSite` attribute (Django's values; `false` leaves it out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    Lax,
+    Strict,
+    None,
+    /// No `SameSite` attribute at all.
+    Omitted,
+}
+
+impl SettingValue for SameSite {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "lax" => Ok(SameSite::Lax),
+            "strict" => Ok(SameSite::Strict),
+            "none" => Ok(SameSite::None),
+            "false" => Ok(SameSite::Omitted),
+            _ => Err(SettingsError::BadSameSite {
+                name,
+                value: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// Comma-separated header names, lower-cased.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderNames(pub Vec<String>);
+
+impl SettingValue for HeaderNames {
+    fn parse(_: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        Ok(HeaderNames(
+            raw.split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
+        ))
+    }
+}
+
 /// A table name: trimmed, not empty.
 impl SettingValue for String {
     fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
@@ -140,16 +209,54 @@ impl SettingValue for String {
 pub struct Origins(pub Vec<String>);
 
 impl SettingValue for Origins {
-    fn parse(_: &'static str, raw: &str) -> Result<Self, SettingsError> {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
         raw.split(',')
             .map(str::trim)
             .filter(|o| !o.is_empty())
             .map(|o| match o.contains("://") {
                 true => Ok(o.to_owned()),
-                false => Err(SettingsError::BadOrigin(o.to_owned())),
+                false => Err(SettingsError::BadOrigin {
+                    name,
+                    value: o.to_owned(),
+                }),
             })
             .collect::<Result<_, _>>()
             .map(Origins)
+    }
+}
+
+/// Comma-separated exact origins (`https://app.example.com`,
+/// `http://localhost:3000`): what a browser sends in `Origin`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExactOrigins(pub Vec<String>);
+
+impl ExactOrigins {
+    pub fn contains(&self, origin: &str) -> bool {
+        self.0.iter().any(|o| o == origin)
+    }
+}
+
+impl SettingValue for ExactOrigins {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        let exact = |o: &str| {
+            let (scheme, rest) = o.split_once("://")?;
+            let ok = matches!(scheme, "http" | "https")
+                && !rest.is_empty()
+                && !rest.contains(['/', '?', '#', '*', '@', ' '])
+                && rest.to_ascii_lowercase() == rest;
+            ok.then(|| o.to_owned())
+        };
+        raw.split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| {
+                exact(o).ok_or_else(|| SettingsError::NotAnOrigin {
+                    name,
+                    value: o.to_owned(),
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map(ExactOrigins)
     }
 }
 
@@ -224,14 +331,52 @@ settings! {
     SessionSettings {
         /// Seconds a session lives (two weeks).
         session_cookie_age: Seconds = "SESSION_COOKIE_AGE" ("1209600");
-        /// `Secure` on the session and CSRF cookies.
+        /// `Secure` on the session cookie (and the CSRF cookie, unless CSRF_COOKIE_SECURE says otherwise).
         session_cookie_secure: bool = "SESSION_COOKIE_SECURE" ("false");
+        /// `SameSite` of the session cookie: Lax, Strict, None (needs Secure) or false (none).
+        session_cookie_samesite: SameSite = "SESSION_COOKIE_SAMESITE" ("Lax");
+        /// `Domain` of the session cookie; empty: the API's host only.
+        session_cookie_domain: Option<String> = "SESSION_COOKIE_DOMAIN" ("");
     }
 
     /// Django's CSRF protection.
     CsrfSettings {
         /// Origins trusted besides the request's own host, comma-separated.
         csrf_trusted_origins: Origins = "CSRF_TRUSTED_ORIGINS" ("");
+        /// `Secure` on the CSRF cookie; empty: as SESSION_COOKIE_SECURE.
+        csrf_cookie_secure: Option<bool> = "CSRF_COOKIE_SECURE" ("");
+        /// `SameSite` of the CSRF cookie: Lax, Strict, None (needs Secure) or false (none).
+        csrf_cookie_samesite: SameSite = "CSRF_COOKIE_SAMESITE" ("Lax");
+        /// `Domain` of the CSRF cookie (e.g. `.example.com` for a frontend on a sibling host); empty: the API's host only.
+        csrf_cookie_domain: Option<String> = "CSRF_COOKIE_DOMAIN" ("");
+    }
+
+    /// Browser frontends on other origins, with django-cors-headers' names.
+    CorsSettings {
+        /// Origins allowed to call the API from a browser, exact and comma-separated; empty: no CORS headers at all.
+        cors_allowed_origins: ExactOrigins = "CORS_ALLOWED_ORIGINS" ("");
+        /// `Access-Control-Allow-Credentials: true` for them (cookies, Authorization); empty: true when origins are set.
+        cors_allow_credentials: Option<bool> = "CORS_ALLOW_CREDENTIALS" ("");
+        /// Request headers a preflight may ask for, comma-separated.
+        cors_allow_headers: HeaderNames = "CORS_ALLOW_HEADERS" ("accept, authorization, content-type, jwt-auth, user-agent, x-csrftoken, x-requested-with");
+        /// Seconds a browser may cache a preflight's answer.
+        cors_preflight_max_age: Seconds = "CORS_PREFLIGHT_MAX_AGE" ("86400");
+        /// A 401 to a request with `X-Requested-With: XMLHttpRequest` carries no `WWW-Authenticate: Basic` (no browser login dialog).
+        xhr_omits_basic_challenge: bool = "XHR_OMITS_BASIC_CHALLENGE" ("false");
+    }
+
+    /// The refresh token in an HttpOnly cookie, with dj-rest-auth's names (safer defaults).
+    RefreshCookieSettings {
+        /// The cookie's name; empty: off (refresh tokens travel in bodies only).
+        jwt_auth_refresh_cookie: Option<String> = "JWT_AUTH_REFRESH_COOKIE" ("");
+        /// The cookie's `Path`: only the refresh, verify and blacklist endpoints receive it.
+        jwt_auth_refresh_cookie_path: String = "JWT_AUTH_REFRESH_COOKIE_PATH" ("/api/v1/users/login/simpleJWT");
+        /// `Secure` on the cookie; empty: as SESSION_COOKIE_SECURE.
+        jwt_auth_secure: Option<bool> = "JWT_AUTH_SECURE" ("");
+        /// `SameSite` of the cookie: Lax, Strict, None (needs Secure) or false (none).
+        jwt_auth_samesite: SameSite = "JWT_AUTH_SAMESITE" ("Strict");
+        /// `HttpOnly` on the cookie, and `refresh` left out of response bodies.
+        jwt_auth_httponly: bool = "JWT_AUTH_HTTPONLY" ("true");
     }
 
     /// Password-guessing limits (`throttle.rs`).
@@ -266,6 +411,8 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub sessions: SessionSettings,
     pub csrf: CsrfSettings,
+    pub cors: CorsSettings,
+    pub refresh_cookie: RefreshCookieSettings,
     pub throttle: ThrottleSettings,
     pub tables: Tables,
 }
@@ -278,14 +425,75 @@ impl Settings {
 
     /// Reads settings through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        Ok(Settings {
+        let settings = Settings {
             signing_keys: signing_keys(&lookup)?,
             tokens: TokenSettings::from_lookup(&lookup)?,
             sessions: SessionSettings::from_lookup(&lookup)?,
             csrf: CsrfSettings::from_lookup(&lookup)?,
+            cors: CorsSettings::from_lookup(&lookup)?,
+            refresh_cookie: RefreshCookieSettings::from_lookup(&lookup)?,
             throttle: ThrottleSettings::from_lookup(&lookup)?,
             tables: Tables::from_lookup(&lookup)?,
-        })
+        };
+        settings.check_cookies()?;
+        Ok(settings)
+    }
+
+    /// `Secure` on the CSRF cookie: `CSRF_COOKIE_SECURE`, else as the session's.
+    pub fn csrf_cookie_secure(&self) -> bool {
+        (self.csrf.csrf_cookie_secure).unwrap_or(self.sessions.session_cookie_secure)
+    }
+
+    /// `Secure` on the refresh cookie: `JWT_AUTH_SECURE`, else as the session's.
+    pub fn refresh_cookie_secure(&self) -> bool {
+        (self.refresh_cookie.jwt_auth_secure).unwrap_or(self.sessions.session_cookie_secure)
+    }
+
+    /// `Access-Control-Allow-Credentials`: as set, else on when origins are set.
+    pub fn cors_allow_credentials(&self) -> bool {
+        let origins = &self.cors.cors_allowed_origins;
+        (self.cors.cors_allow_credentials).unwrap_or(!origins.0.is_empty())
+    }
+
+    /// Whether `origin` may be trusted by the CSRF checks: a configured
+    /// trusted origin or a CORS-allowed one (Django's own-host rule aside).
+    pub fn trusted_origins(&self) -> Vec<String> {
+        let mut trusted = self.csrf.csrf_trusted_origins.0.clone();
+        trusted.extend(self.cors.cors_allowed_origins.0.iter().cloned());
+        trusted
+    }
+
+    /// Browsers refuse `SameSite=None` without `Secure`: refuse to start.
+    fn check_cookies(&self) -> Result<(), SettingsError> {
+        let cookies = [
+            (
+                "SESSION_COOKIE_SAMESITE",
+                self.sessions.session_cookie_samesite,
+                self.sessions.session_cookie_secure,
+                "SESSION_COOKIE_SECURE",
+            ),
+            (
+                "CSRF_COOKIE_SAMESITE",
+                self.csrf.csrf_cookie_samesite,
+                self.csrf_cookie_secure(),
+                "CSRF_COOKIE_SECURE",
+            ),
+            (
+                "JWT_AUTH_SAMESITE",
+                self.refresh_cookie.jwt_auth_samesite,
+                self.refresh_cookie_secure(),
+                "JWT_AUTH_SECURE",
+            ),
+        ];
+        match cookies
+            .into_iter()
+            .find(|(_, same_site, secure, _)| *same_site == SameSite::None && !secure)
+        {
+            Some((name, _, _, secure)) => {
+                Err(SettingsError::SameSiteNoneNeedsSecure { name, secure })
+            }
+            None => Ok(()),
+        }
     }
 
     /// Settings with every default and the given key: for tests and benches.

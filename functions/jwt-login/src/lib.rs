@@ -12,11 +12,12 @@ use auth::time::now;
 use auth::web::{Answer, Optional, Reply, Request, Serves, View};
 
 pub static VIEW: View<Optional> = View::tutorial("jwt-login", Serves::Post, Optional)
+    .logs_in()
     .options(r#"{"name":"Jwt Login","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);
 
 /// A `login/jwt` token for whoever the body's credentials name.
 pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: Option<Caller>) -> Answer {
     let user = tutorial_login(app, req).await?;
     let token = app.tokens.tutorial_for(&user, now());
-    Ok(Reply::ok(&json!({ "token": token })))
+    Ok(Reply::tokens(&json!({ "token": token })))
 }

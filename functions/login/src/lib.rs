@@ -5,6 +5,8 @@
 //! empty body for a wrong password or an unknown or inactive user. A caller
 //! who is already logged in is authenticated first (DRF), so a bad
 //! credential or a failed CSRF check of a live session wins over the rest.
+//! A cross-site form cannot log a browser in: a foreign `Origin` is 403
+//! before any password work (login CSRF).
 
 use auth::App;
 use auth::authn::{Caller, start_session, tutorial_login};
@@ -13,6 +15,7 @@ use auth::store::Store;
 use auth::web::{Answer, Optional, Reply, Request, Serves, View};
 
 pub static VIEW: View<Optional> = View::tutorial("login", Serves::Post, Optional)
+    .logs_in()
     .options(r#"{"name":"Login","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);
 
 /// A new session for whoever the body's credentials name.

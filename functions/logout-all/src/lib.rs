@@ -4,7 +4,8 @@
 //! method check). One write moves the user's credential generation on, and
 //! with it every session, refresh token, access token and `login/jwt` token
 //! issued before is refused. 200 with an empty body; the caller's
-//! `sessionid` cookie, if any, is deleted. Never reads its body.
+//! `sessionid` cookie and refresh cookie, if any, are deleted. Never reads
+//! its body.
 
 use auth::App;
 use auth::authn::Caller;
@@ -18,7 +19,10 @@ pub static VIEW: View<Required> = View::tutorial("logout-all", Serves::Post, Req
 
 /// Revokes every credential of the caller (a caller deleted meanwhile: 401).
 pub async fn handler<S: Store>(app: &App<S>, _: &Request<'_>, caller: Caller) -> Answer {
-    let revoke = UserChange::Revoke;
-    app.store.update_user(caller.user.id, revoke).await?;
-    Ok(Reply::empty(StatusCode::OK).with_cookies(Cookies::deleting_session()))
+    app.store
+        .update_user(caller.user.id, UserChange::Revoke)
+        .await?;
+    let mut cookies = Cookies::deleting_session();
+    cookies.delete_refresh();
+    Ok(Reply::empty(StatusCode::OK).with_cookies(cookies))
 }

@@ -14,7 +14,7 @@
 //! session (cookies) for a session caller, `{"refresh","access"}` for a
 //! Bearer caller, `{"token"}` for a `jwt-auth` caller, `{}` otherwise.
 
-use auth::authn::{Caller, Via, start_session};
+use auth::authn::{Caller, Via, pair_reply, start_session};
 use auth::fields::{FieldError, Invalid, password_fields};
 use auth::password::{hash_password, verify_password};
 use auth::secrecy::ExposeSecret;
@@ -59,11 +59,8 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) 
     let now = now();
     Ok(match caller.via {
         Via::Session => Reply::ok(&json!({})).with_cookies(start_session(app, req, &user).await?),
-        Via::Bearer => {
-            let pair = app.tokens.pair_for(&user, now);
-            Reply::ok(&json!({ "refresh": pair.refresh, "access": pair.access }))
-        }
-        Via::JwtAuth => Reply::ok(&json!({ "token": app.tokens.tutorial_for(&user, now) })),
+        Via::Bearer => pair_reply(app, req, &user, now),
+        Via::JwtAuth => Reply::tokens(&json!({ "token": app.tokens.tutorial_for(&user, now) })),
         Via::Basic => Reply::ok(&json!({})),
     })
 }

@@ -1,6 +1,9 @@
 //! `POST /api/v1/users/login/simpleJWT/refresh` — a new access token.
 //!
 //! 200 `{"access":..}`, or with `ROTATE_REFRESH_TOKENS` `{"access":..,"refresh":..}`.
+//! With `JWT_AUTH_REFRESH_COOKIE` the token may come from that cookie (the
+//! request then passes Django's CSRF check) and a successor goes back
+//! into it.
 //! 401 for an invalid, expired, wrongly typed or revoked token, or a gone or
 //! inactive user.
 //!
@@ -17,7 +20,7 @@
 //! DynamoDB: one BatchGetItem (user, token entry, family), plus one
 //! conditional PutItem when rotating.
 
-use auth::fields::serializer_fields;
+use auth::authn::{hand_over_refresh, presented_refresh};
 use auth::serde_json::json;
 use auth::store::{Revocation, Store};
 use auth::time::now;
@@ -30,7 +33,7 @@ pub static VIEW: View<Anonymous> =
 
 /// simplejwt's `TokenRefreshSerializer`, with single use and reuse detection.
 pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer {
-    let [raw] = serializer_fields(req.data(), ["refresh"])?;
+    let raw = presented_refresh(app, req)?;
     let now = now();
     let token = app.tokens.refresh(&raw, now)?;
     let state = app.store.state_of(&token).await?;
@@ -46,7 +49,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
         (Some(_), _) => Some(ApiError::NoActiveAccountForToken),
     };
     if let Some(revocation) = &state.revoked {
-        return reuse(app, &token, revocation, user_problem, now).await;
+        return reuse(app, req, &token, revocation, user_problem, now).await;
     }
     if let Some(problem) = user_problem {
         return Err(problem);
@@ -55,7 +58,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
     let s = &app.settings.tokens;
     let access = token.access_token(now);
     if !s.rotate_refresh_tokens {
-        return Ok(Reply::ok(&json!({ "access": access })));
+        return Ok(Reply::tokens(&json!({ "access": access })));
     }
     let rotation = token.rotation(now);
     if s.blacklist_after_rotation
@@ -66,12 +69,22 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
     {
         // Another refresh with this token got there first: this one is a reuse.
         return match app.store.revocation(token.jti()).await? {
-            Some(revocation) => reuse(app, &token, &revocation, None, now).await,
+            Some(revocation) => reuse(app, req, &token, &revocation, None, now).await,
             None => Err(TokenError::Blacklisted.into()),
         };
     }
-    let next = token.successor(&rotation);
-    Ok(Reply::ok(&json!({ "access": access, "refresh": next })))
+    Ok(rotated(app, req, access, token.successor(&rotation)))
+}
+
+/// The answer to a rotation: the access token and the successor, which
+/// goes into the refresh cookie when that is on.
+fn rotated<S>(app: &App<S>, req: &Request<'_>, access: String, next: String) -> Reply {
+    let (refresh, cookies) = hand_over_refresh(app, req, next);
+    let body = match refresh {
+        Some(refresh) => json!({ "access": access, "refresh": refresh }),
+        None => json!({ "access": access }),
+    };
+    Reply::tokens(&body).with_cookies(cookies)
 }
 
 /// A refresh token that is already blacklisted: a retry within the reuse
@@ -79,6 +92,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
 /// family is revoked. Either way nothing else is written.
 async fn reuse<S: Store>(
     app: &App<S>,
+    req: &Request<'_>,
     token: &Refresh<'_>,
     revocation: &Revocation,
     user_problem: Option<ApiError>,
@@ -98,7 +112,7 @@ async fn reuse<S: Store>(
             return Err(problem);
         }
         let (access, next) = (token.access_token(now), token.successor(rotation));
-        return Ok(Reply::ok(&json!({ "access": access, "refresh": next })));
+        return Ok(rotated(app, req, access, next));
     }
     if s.refresh_reuse_detection {
         // Every token of the family expires within one refresh lifetime.

@@ -288,6 +288,16 @@ impl<'r> Request<'r> {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every request cookie called `name`, in order (a browser sends two
+    /// when two cookies of that name, for other paths or domains, apply).
+    pub fn cookies_named(&self, name: &str) -> Vec<&str> {
+        self.cookies
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// Whether the request came over HTTPS, as API Gateway reports it in
     /// `X-Forwarded-Proto` (Django's `SECURE_PROXY_SSL_HEADER`). Without the
     /// header (`cargo lambda watch`), plain HTTP.

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use crate::authn::Via;
 use crate::contract::ApiError;
-use crate::settings::{CSRF_COOKIE_AGE, Seconds, Settings};
+use crate::settings::{CSRF_COOKIE_AGE, SameSite, Seconds, Settings};
+use crate::web::cors::Cors;
 use crate::web::request::Request;
 use crate::web::view::{Family, View};
 
@@ -24,6 +25,8 @@ pub struct Reply {
     /// Seconds for a `Retry-After` header (429, 503).
     pub retry_after: Option<u64>,
     pub cookies: Cookies,
+    /// The body carries a token: `Cache-Control: no-store` (RFC 6749 §5.1).
+    pub no_store: bool,
 }
 
 impl Reply {
@@ -33,6 +36,15 @@ impl Reply {
             body: Some(to_json(value)),
             retry_after: None,
             cookies: Cookies::default(),
+            no_store: false,
+        }
+    }
+
+    /// 200 with a body that carries tokens: never stored by a cache.
+    pub fn tokens(value: &Value) -> Self {
+        Reply {
+            no_store: true,
+            ..Self::ok(value)
         }
     }
 
@@ -46,6 +58,7 @@ impl Reply {
             body: None,
             retry_after: None,
             cookies: Cookies::default(),
+            no_store: false,
         }
     }
 
@@ -78,13 +91,15 @@ enum Change {
     Delete,
 }
 
-/// The cookies a response sets or deletes. Formatted (Django's exact
-/// format, `Secure` from the settings) by the render step, in Django's
-/// order: `csrftoken`, then `sessionid`.
+/// The cookies a response sets or deletes: `csrftoken`, `sessionid` and
+/// (with `JWT_AUTH_REFRESH_COOKIE`) the refresh token. Formatted by the
+/// render step, in Django's exact format with the cookie settings, in
+/// Django's order: `csrftoken`, then `sessionid`, then the refresh cookie.
 #[derive(Debug, Default)]
 pub struct Cookies {
     csrf: Option<Change>,
     session: Option<Change>,
+    refresh: Option<Change>,
 }
 
 impl Cookies {
@@ -119,61 +134,154 @@ impl Cookies {
         });
     }
 
+    /// Sets the refresh-token cookie (when the refresh cookie is on).
+    pub fn set_refresh(&mut self, token: &str, lifetime: Seconds) {
+        self.refresh = Some(Change::Set {
+            value: token.to_owned(),
+            max_age: lifetime,
+        });
+    }
+
+    /// Deletes the client's refresh-token cookie (if it sent one).
+    pub fn delete_refresh(&mut self) {
+        self.refresh = Some(Change::Delete);
+    }
+
     /// Whether this response sets or deletes any cookie.
     pub fn any(&self) -> bool {
-        self.csrf.is_some() || self.session.is_some()
+        self.csrf.is_some() || self.session.is_some() || self.refresh.is_some()
+    }
+
+    /// Whether it sets a credential (a session or a refresh token).
+    fn sets_credential(&self) -> bool {
+        [&self.session, &self.refresh]
+            .into_iter()
+            .any(|c| matches!(c, Some(Change::Set { .. })))
     }
 
     /// `later`'s changes win over these, cookie by cookie.
     pub fn merge(&mut self, later: Cookies) {
-        if later.csrf.is_some() {
-            self.csrf = later.csrf;
-        }
-        if later.session.is_some() {
-            self.session = later.session;
+        for (mine, theirs) in [
+            (&mut self.csrf, later.csrf),
+            (&mut self.session, later.session),
+            (&mut self.refresh, later.refresh),
+        ] {
+            if theirs.is_some() {
+                *mine = theirs;
+            }
         }
     }
 
-    /// The `Set-Cookie` values, in order.
-    fn headers(&self, req: &Request<'_>, secure: bool) -> Vec<String> {
-        [(CSRF_COOKIE, &self.csrf), (SESSION_COOKIE, &self.session)]
-            .into_iter()
-            .filter_map(|(name, change)| match change.as_ref()? {
-                Change::Set { value, max_age } => Some(set_cookie(
+    /// The `Set-Cookie` values, in order, with each cookie's settings.
+    fn headers(&self, req: &Request<'_>, settings: &Settings) -> Vec<String> {
+        let (session, csrf, refresh) =
+            (&settings.sessions, &settings.csrf, &settings.refresh_cookie);
+        let kinds = [
+            (
+                &self.csrf,
+                CookieAttributes {
+                    name: CSRF_COOKIE,
+                    path: "/",
+                    domain: csrf.csrf_cookie_domain.as_deref(),
+                    http_only: false,
+                    secure: settings.csrf_cookie_secure(),
+                    same_site: csrf.csrf_cookie_samesite,
+                },
+            ),
+            (
+                &self.session,
+                CookieAttributes {
+                    name: SESSION_COOKIE,
+                    path: "/",
+                    domain: session.session_cookie_domain.as_deref(),
+                    http_only: true,
+                    secure: session.session_cookie_secure,
+                    same_site: session.session_cookie_samesite,
+                },
+            ),
+        ];
+        let refresh_kind = refresh.jwt_auth_refresh_cookie.as_deref().map(|name| {
+            (
+                &self.refresh,
+                CookieAttributes {
                     name,
-                    value,
-                    *max_age,
-                    name == SESSION_COOKIE,
-                    secure,
-                )),
-                Change::Delete => req.cookie(name).map(|_| deletion_cookie(name)),
+                    path: &refresh.jwt_auth_refresh_cookie_path,
+                    domain: None,
+                    http_only: refresh.jwt_auth_httponly,
+                    secure: settings.refresh_cookie_secure(),
+                    same_site: refresh.jwt_auth_samesite,
+                },
+            )
+        });
+        kinds
+            .into_iter()
+            .chain(refresh_kind)
+            .filter_map(|(change, attributes)| match change.as_ref()? {
+                Change::Set { value, max_age } => Some(attributes.set(value, *max_age)),
+                Change::Delete => req.cookie(attributes.name).map(|_| attributes.deletion()),
             })
             .collect()
     }
 }
 
-/// A `Set-Cookie` value in Django's exact format.
-pub fn set_cookie(
-    name: &str,
-    value: &str,
-    max_age: Seconds,
-    http_only: bool,
-    secure: bool,
-) -> String {
-    let max_age = max_age.get();
-    let expires = httpdate::fmt_http_date(
-        std::time::SystemTime::now() + std::time::Duration::from_secs(max_age as u64),
-    );
-    format!(
-        "{name}={value}; expires={expires}; {}Max-Age={max_age}; Path=/; SameSite=Lax{}",
-        if http_only { "HttpOnly; " } else { "" },
-        if secure { "; Secure" } else { "" }
-    )
+/// How one cookie is written (Django's `set_cookie` arguments).
+#[derive(Debug, Clone, Copy)]
+pub struct CookieAttributes<'a> {
+    pub name: &'a str,
+    pub path: &'a str,
+    pub domain: Option<&'a str>,
+    pub http_only: bool,
+    pub secure: bool,
+    pub same_site: SameSite,
 }
 
-/// Django's `delete_cookie`.
-pub fn deletion_cookie(name: &str) -> String {
-    format!(r#"{name}=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax"#)
+impl CookieAttributes<'_> {
+    /// A `Set-Cookie` value in Django's exact format (Python's `Morsel`:
+    /// attributes in alphabetical order).
+    pub fn set(&self, value: &str, max_age: Seconds) -> String {
+        let max_age = max_age.get();
+        let expires = httpdate::fmt_http_date(
+            std::time::SystemTime::now() + std::time::Duration::from_secs(max_age as u64),
+        );
+        self.format(value, &expires, max_age, self.http_only, self.secure)
+    }
+
+    /// Django's `delete_cookie`: expired, empty, with the same path,
+    /// domain and SameSite (and Secure only where SameSite=None needs it).
+    pub fn deletion(&self) -> String {
+        let expired = "Thu, 01 Jan 1970 00:00:00 GMT";
+        let secure = self.same_site == SameSite::None;
+        self.format(r#""""#, expired, 0, false, secure)
+    }
+
+    fn format(
+        &self,
+        value: &str,
+        expires: &str,
+        max_age: i64,
+        http_only: bool,
+        secure: bool,
+    ) -> String {
+        let mut cookie = format!("{}={value}", self.name);
+        if let Some(domain) = self.domain {
+            cookie.push_str(&format!("; Domain={domain}"));
+        }
+        cookie.push_str(&format!("; expires={expires}"));
+        if http_only {
+            cookie.push_str("; HttpOnly");
+        }
+        cookie.push_str(&format!("; Max-Age={max_age}; Path={}", self.path));
+        match self.same_site {
+            SameSite::Lax => cookie.push_str("; SameSite=Lax"),
+            SameSite::Strict => cookie.push_str("; SameSite=Strict"),
+            SameSite::None => cookie.push_str("; SameSite=None"),
+            SameSite::Omitted => {}
+        }
+        if secure {
+            cookie.push_str("; Secure");
+        }
+        cookie
+    }
 }
 
 /// Who the request turned out to be from, for the log line.
@@ -187,6 +295,7 @@ pub(crate) fn render<A>(
     settings: &Settings,
     outcome: Result<Reply, ApiError>,
     mut cookies: Cookies,
+    cors: &Cors<'_>,
     caller: Logged,
 ) -> Response<Body> {
     let reply = outcome.unwrap_or_else(ApiError::reply);
@@ -203,18 +312,23 @@ pub(crate) fn render<A>(
     if cookies.session.is_none() && req.cookie(SESSION_COOKIE).is_some_and(|k| k.len() < 8) {
         cookies.delete_session();
     }
-    let set_cookies = cookies.headers(req, settings.sessions.session_cookie_secure);
+    let no_store = reply.no_store || cookies.sets_credential();
+    let set_cookies = cookies.headers(req, settings);
 
     let mut builder = Response::builder().status(reply.status);
     if reply.body.is_some() {
         builder = builder.header(header::CONTENT_TYPE, "application/json");
     }
-    let vary = match view.family {
+    let mut vary = match view.family {
         Family::Tutorial => "Accept, Cookie",
         // Django adds Cookie to Vary whenever it sets one.
         Family::SimpleJwt if !set_cookies.is_empty() => "Accept, Cookie",
         Family::SimpleJwt => "Accept",
-    };
+    }
+    .to_owned();
+    if cors.enabled(settings) {
+        vary.push_str(", Origin");
+    }
     builder = builder
         .header(header::VARY, vary)
         .header(header::ALLOW, view.serves.allow())
@@ -222,15 +336,28 @@ pub(crate) fn render<A>(
         .header("X-Content-Type-Options", "nosniff")
         .header("Referrer-Policy", "same-origin")
         .header("Cross-Origin-Opener-Policy", "same-origin");
+    if no_store {
+        builder = builder
+            .header(header::CACHE_CONTROL, "no-store")
+            .header(header::PRAGMA, "no-cache");
+    }
     if reply.status == StatusCode::UNAUTHORIZED {
         let challenge = match view.family {
-            Family::Tutorial => r#"Basic realm="api""#,
-            Family::SimpleJwt => r#"Bearer realm="api""#,
+            // A browser answers Basic with its own login dialog: not for
+            // pages that handle the 401 themselves (see `Cors`).
+            Family::Tutorial if cors.handles_401_itself(req, settings) => None,
+            Family::Tutorial => Some(r#"Basic realm="api""#),
+            Family::SimpleJwt => Some(r#"Bearer realm="api""#),
         };
-        builder = builder.header(header::WWW_AUTHENTICATE, challenge);
+        if let Some(challenge) = challenge {
+            builder = builder.header(header::WWW_AUTHENTICATE, challenge);
+        }
     }
     if let Some(seconds) = reply.retry_after {
         builder = builder.header(header::RETRY_AFTER, seconds);
+    }
+    for (name, value) in cors.headers(settings) {
+        builder = builder.header(name, value);
     }
     for c in &set_cookies {
         builder = builder.header(header::SET_COOKIE, c);
@@ -262,22 +389,76 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn attributes(name: &str, http_only: bool, secure: bool) -> CookieAttributes<'_> {
+        CookieAttributes {
+            name,
+            path: "/",
+            domain: None,
+            http_only,
+            secure,
+            same_site: SameSite::Lax,
+        }
+    }
+
     #[test]
     fn cookies_are_formatted_as_django_does() {
-        let c = set_cookie("sessionid", "abc", Seconds::new(1_209_600), true, false);
+        let c = attributes("sessionid", true, false).set("abc", Seconds::new(1_209_600));
         let re = |s: &str| {
             s.starts_with("sessionid=abc; expires=")
                 && s.ends_with(" GMT; HttpOnly; Max-Age=1209600; Path=/; SameSite=Lax")
         };
         assert!(re(&c), "{c}");
-        let c = set_cookie("csrftoken", "x", Seconds::new(31_449_600), false, true);
+        let c = attributes("csrftoken", false, true).set("x", Seconds::new(31_449_600));
         assert!(
             c.ends_with(" GMT; Max-Age=31449600; Path=/; SameSite=Lax; Secure"),
             "{c}"
         );
         assert_eq!(
-            deletion_cookie("sessionid"),
+            attributes("sessionid", true, false).deletion(),
             r#"sessionid=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax"#
+        );
+    }
+
+    #[test]
+    fn cookie_settings_shape_the_cookie_as_django_does() {
+        let refresh = CookieAttributes {
+            name: "refresh",
+            path: "/api/v1/users/login/simpleJWT",
+            domain: Some(".example.com"),
+            http_only: true,
+            secure: true,
+            same_site: SameSite::Strict,
+        };
+        let c = refresh.set("t", Seconds::new(60));
+        assert!(
+            c.starts_with("refresh=t; Domain=.example.com; expires="),
+            "{c}"
+        );
+        assert!(
+            c.ends_with(" GMT; HttpOnly; Max-Age=60; Path=/api/v1/users/login/simpleJWT; SameSite=Strict; Secure"),
+            "{c}"
+        );
+        assert_eq!(
+            refresh.deletion(),
+            r#"refresh=""; Domain=.example.com; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/api/v1/users/login/simpleJWT; SameSite=Strict"#
+        );
+        let none = CookieAttributes {
+            same_site: SameSite::None,
+            ..attributes("sessionid", true, true)
+        };
+        assert!(
+            none.set("k", Seconds::new(1))
+                .ends_with("; SameSite=None; Secure")
+        );
+        assert!(none.deletion().ends_with("; Path=/; SameSite=None; Secure"));
+        let omitted = CookieAttributes {
+            same_site: SameSite::Omitted,
+            ..attributes("csrftoken", false, false)
+        };
+        assert!(
+            omitted
+                .set("k", Seconds::new(1))
+                .ends_with("; Max-Age=1; Path=/")
         );
     }
 

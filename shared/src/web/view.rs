@@ -6,7 +6,9 @@
 //! `APIView.dispatch` does:
 //!
 //! 1. admit: 413 for a body over 64 KiB, 406 for an `Accept` allowing
-//!    neither JSON nor HTML;
+//!    neither JSON nor HTML; a CORS preflight from an allowed origin is
+//!    answered here (`cors.rs`); a view that logs in refuses a foreign
+//!    `Origin` (login CSRF);
 //! 2. authenticate, if the view does (DRF's `initial()`, so before the
 //!    method check): the chain of `authn.rs`; a bad credential is a 401 and
 //!    a view that requires a caller answers 401 without one;
@@ -30,6 +32,7 @@ use crate::app::App;
 use crate::authn::{self, Caller};
 use crate::contract::ApiError;
 use crate::store::Store;
+use crate::web::cors::Cors;
 use crate::web::request::{Call, Request};
 use crate::web::response::{Cookies, Reply, render};
 
@@ -132,6 +135,9 @@ pub struct View<A> {
     /// Whether the endpoint reads its body (parsed before it runs; a view
     /// that does not, like `logout`, never refuses one).
     pub reads_body: bool,
+    /// Login CSRF: an unsafe request whose `Origin` is neither the
+    /// request's own nor trusted is refused (403) before anything else.
+    pub login_csrf: bool,
     /// The body of `OPTIONS` (DRF's view metadata).
     pub options: &'static str,
 }
@@ -147,6 +153,7 @@ impl<A> View<A> {
             serves,
             caller,
             reads_body: matches!(serves, Serves::Post),
+            login_csrf: false,
             options: "{}",
         }
     }
@@ -155,6 +162,13 @@ impl<A> View<A> {
     /// or its type, it is not refused.
     pub const fn ignores_body(mut self) -> Self {
         self.reads_body = false;
+        self
+    }
+
+    /// The view logs a browser in: a cross-site form must not be able to
+    /// (login CSRF).
+    pub const fn logs_in(mut self) -> Self {
+        self.login_csrf = true;
         self
     }
 
@@ -175,6 +189,7 @@ impl View<Anonymous> {
             serves,
             caller: Anonymous,
             reads_body: matches!(serves, Serves::Post),
+            login_csrf: false,
             options: "{}",
         }
     }
@@ -217,10 +232,18 @@ where
     F: for<'a> Endpoint<'a, S, A::Caller>,
 {
     let mut req = Request::new(&event);
+    let mut cors = Cors::of(&req, &app.settings);
     let mut cookies = Cookies::default();
     let mut logged = None;
     let outcome = async {
         req.admit()?;
+        // Browsers send preflights without credentials.
+        if let Some(reply) = cors.preflight(&req, view.serves, &app.settings) {
+            return Ok(reply);
+        }
+        if view.login_csrf && !req.is_safe_method() {
+            authn::check_login_origin(app, &req)?;
+        }
         let found = match A::AUTH {
             Auth::None => None,
             Auth::Optional | Auth::Required => authn::authenticate(app, &req, &mut cookies).await?,
@@ -236,7 +259,7 @@ where
         endpoint(app, &req, caller).await
     }
     .await;
-    render(view, &req, &app.settings, outcome, cookies, logged)
+    render(view, &req, &app.settings, outcome, cookies, &cors, logged)
 }
 
 impl Reply {

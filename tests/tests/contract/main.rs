@@ -11,6 +11,7 @@ mod csrf;
 mod django;
 mod events;
 mod faults;
+mod frontends;
 mod helpers;
 mod hostile;
 mod info;
