@@ -9,8 +9,6 @@ use integration_tests::{ROUTES, spawn_app, spawn_app_with};
 
 use super::*;
 
-const NOT_PROVIDED: &str = r#"{"detail":"Authentication credentials were not provided."}"#;
-
 const SPA: &str = "http://localhost:3000";
 const EVIL: &str = "http://evil.example";
 const CORS: &[(&str, &str)] = &[("CORS_ALLOWED_ORIGINS", SPA)];
@@ -573,11 +571,7 @@ async fn garbage_or_two_refresh_cookies_are_an_invalid_token() {
 
 #[tokio::test]
 async fn rotation_password_change_and_logout_everywhere_keep_the_cookie_current() {
-    let t = spawn_app_with(&[
-        ("JWT_AUTH_REFRESH_COOKIE", "refresh"),
-        ("ROTATE_REFRESH_TOKENS", "true"),
-    ])
-    .await;
+    let t = rotating_app(COOKIE).await;
     let (refresh, csrf, access) = obtain_in_cookie_mode(&t).await;
     let r = call!(token_refresh, t, with_cookie(REFRESH, &refresh, &csrf));
     assert_eq!(r.status, 200, "{}", r.body);
