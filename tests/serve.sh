@@ -5,15 +5,26 @@
 #     AWS_ENDPOINT_URL_DYNAMODB already names a server (e.g. DynamoDB Local),
 #   - creates the tables and seeds alice / bob,
 #   - serves every endpoint with `cargo lambda watch` on
-#     http://127.0.0.1:9000/api/v1/users/... (loopback only).
+#     http://127.0.0.1:9000/api/v1/users/... (loopback only),
+#   - serves the demo frontend examples/spa/ on http://localhost:3000, and
+#     lets it call the API: unless set (an empty value turns them off),
+#     CORS_ALLOWED_ORIGINS=http://localhost:3000,http://127.0.0.1:3000 and
+#     JWT_AUTH_REFRESH_COOKIE=refresh.
 # Ctrl-C stops everything it started.
-# Env: PORT (default 9000), SIGNING_KEY (default: a dev key kept in .tools/),
-#      AWS_ENDPOINT_URL_DYNAMODB, USERS_TABLE / SESSIONS_TABLE / BLACKLIST_TABLE.
+# Env: PORT (default 9000), SPA_PORT (default 3000), SIGNING_KEY (default: a
+#      dev key kept in .tools/), AWS_ENDPOINT_URL_DYNAMODB,
+#      USERS_TABLE / SESSIONS_TABLE / BLACKLIST_TABLE, and every setting the
+#      functions read (README, "Settings").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source tests/tools.sh
 
 port="${PORT:-9000}"
+spa_port="${SPA_PORT:-3000}"
+# The demo page's origins may call the API, and its refresh token lives in
+# an HttpOnly cookie. Only when unset: `VAR=` (empty) turns either off.
+export CORS_ALLOWED_ORIGINS="${CORS_ALLOWED_ORIGINS-http://localhost:$spa_port,http://127.0.0.1:$spa_port}"
+export JWT_AUTH_REFRESH_COOKIE="${JWT_AUTH_REFRESH_COOKIE-refresh}"
 pids=()
 cleanup() {
   trap - EXIT INT TERM
@@ -65,13 +76,26 @@ seed() {
 seed alice 'correct horse battery staple'
 seed bob 'hunter2-Secret!'
 
+# The demo frontend: static files, on loopback. A busy port only costs the page.
+page="http://localhost:$spa_port/"
+[ "$port" = 9000 ] || page="${page}?api=http://localhost:$port"
+if port_busy "$spa_port"; then
+  echo "serve: 127.0.0.1:$spa_port is taken: not serving the demo page (set SPA_PORT to use another port)." >&2
+  page=""
+else
+  python3 -m http.server --bind 127.0.0.1 "$spa_port" --directory examples/spa > .tools/spa.log 2>&1 &
+  pids+=("$!")
+fi
+
 cat <<BANNER
 
 serve: the API is at http://127.0.0.1:$port/api/v1/users/ (Ctrl-C stops everything)
   curl -i -X POST 127.0.0.1:$port/api/v1/users/login -H 'Content-Type: application/json' \\
        -d '{"username":"alice","password":"correct horse battery staple"}'
-
+serve: CORS_ALLOWED_ORIGINS=$CORS_ALLOWED_ORIGINS JWT_AUTH_REFRESH_COOKIE=$JWT_AUTH_REFRESH_COOKIE
 BANNER
+[ -z "$page" ] || echo "serve: the demo frontend (examples/spa/) is at $page"
+echo
 cargo lambda watch -A 127.0.0.1 -P "$port" --disable-cors &
 pids+=("$!")
 wait "${pids[@]}"
