@@ -1,6 +1,5 @@
 //! The state a function builds once per cold start and every request shares.
 
-use crate::jwt::JwtBackend;
 use crate::session::SessionHasher;
 use crate::settings::Settings;
 use crate::tokens::Tokens;
@@ -16,9 +15,8 @@ pub struct App<S> {
 
 impl<S> App<S> {
     pub fn new(settings: Settings, store: S) -> Self {
-        let keys = settings.signing_key_bytes();
-        let tokens = Tokens::new(JwtBackend::new(&keys), settings.tokens.clone());
-        let sessions = SessionHasher::new(&keys);
+        let tokens = Tokens::new(settings.jwt.clone(), settings.tokens.clone());
+        let sessions = SessionHasher::new(&settings.signing_key_bytes());
         App {
             settings,
             store,

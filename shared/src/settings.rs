@@ -9,8 +9,12 @@
 //! The signing keys are the one setting outside the table: they come from
 //! either of two variables (or SSM, see `runtime.rs`) and are secrets.
 
+use std::sync::Arc;
+
 use secrecy::{ExposeSecret, SecretString};
 use thiserror::Error;
+
+use crate::jwt::{Alg, JwtBackend, pem_blocks};
 
 /// Shortest signing key accepted: HS256 wants at least 256 bits of key.
 pub const MIN_SIGNING_KEY_BYTES: usize = 32;
@@ -59,6 +63,10 @@ pub enum SettingsError {
     MissingSigningKey,
     #[error("a signing key is too short: each needs at least {MIN_SIGNING_KEY_BYTES} bytes")]
     ShortSigningKey,
+    #[error("{name}: {reason}")]
+    BadSigningKey { name: &'static str, reason: String },
+    #[error("ALGORITHM must be HS256, RS256, ES256 or EdDSA, got {0:?}")]
+    BadAlgorithm(String),
     #[error("{name} must be a whole number of seconds, got {value:?}")]
     BadSeconds { name: &'static str, value: String },
     #[error("{name} must be a whole number of at least 1, got {value:?}")]
@@ -133,6 +141,13 @@ impl SettingValue for bool {
                 value: raw.to_owned(),
             }),
         }
+    }
+}
+
+/// The signing algorithm (simplejwt's `ALGORITHM`).
+impl SettingValue for Alg {
+    fn parse(_: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        Alg::parse(raw).ok_or_else(|| SettingsError::BadAlgorithm(raw.to_owned()))
     }
 }
 
@@ -325,6 +340,16 @@ settings! {
         refresh_reuse_interval: Option<Seconds> = "REFRESH_REUSE_INTERVAL" ("0");
         /// Seconds a `login/jwt` token lives.
         jwt_login_token_lifetime: Seconds = "JWT_LOGIN_TOKEN_LIFETIME" ("86400");
+        /// How tokens are signed: HS256 (a shared secret), RS256, ES256 or EdDSA (private keys, public keys published).
+        algorithm: Alg = "ALGORITHM" ("HS256");
+        /// The `iss` of access and refresh tokens, required on them when set (the API's URL under /api/v1/users for API Gateway).
+        issuer: Option<String> = "ISSUER" ("");
+        /// The `aud` of access and refresh tokens, required on them when set.
+        audience: Option<String> = "AUDIENCE" ("");
+        /// A `scope` claim on access tokens only (for API Gateway's authorizer to tell them from refresh tokens).
+        access_token_scope: Option<String> = "ACCESS_TOKEN_SCOPE" ("");
+        /// Seconds other services may cache the JWKS and discovery documents.
+        jwks_max_age: Seconds = "JWKS_MAX_AGE" ("3600");
     }
 
     /// Session cookies, with Django's names.
@@ -404,10 +429,13 @@ settings! {
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `SIGNING_KEYS` (or a single `SIGNING_KEY`): HS256 keys for both token
-    /// styles and the session hash. The first signs; all verify, so a key
-    /// can be rotated without logging anyone out.
+    /// `SIGNING_KEYS` (or a single `SIGNING_KEY`): the keys of both token
+    /// styles (HS256 secrets, or PEM private keys for the other
+    /// algorithms) and of the session hash. The first signs; all verify,
+    /// so a key can be rotated without logging anyone out.
     pub signing_keys: Vec<SecretString>,
+    /// The same keys parsed into the signing ring, once.
+    pub jwt: Arc<JwtBackend>,
     pub tokens: TokenSettings,
     pub sessions: SessionSettings,
     pub csrf: CsrfSettings,
@@ -425,9 +453,12 @@ impl Settings {
 
     /// Reads settings through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let tokens = TokenSettings::from_lookup(&lookup)?;
+        let (signing_keys, jwt) = signing_keys(&lookup, tokens.algorithm)?;
         let settings = Settings {
-            signing_keys: signing_keys(&lookup)?,
-            tokens: TokenSettings::from_lookup(&lookup)?,
+            signing_keys,
+            jwt: Arc::new(jwt),
+            tokens,
             sessions: SessionSettings::from_lookup(&lookup)?,
             csrf: CsrfSettings::from_lookup(&lookup)?,
             cors: CorsSettings::from_lookup(&lookup)?,
@@ -510,28 +541,51 @@ impl Settings {
     }
 }
 
-/// `SIGNING_KEYS`, else `SIGNING_KEY`; each key long enough.
+/// `SIGNING_KEYS`, else `SIGNING_KEY`, parsed for `alg`: HS256 secrets of
+/// at least 32 bytes, or PEM private keys; and the ring they make.
 fn signing_keys(
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<SecretString>, SettingsError> {
-    let keys: Vec<SecretString> = match lookup("SIGNING_KEYS") {
-        Some(list) => parse_key_list(&list),
-        None => lookup("SIGNING_KEY")
-            .filter(|k| !k.is_empty())
+    alg: Alg,
+) -> Result<(Vec<SecretString>, JwtBackend), SettingsError> {
+    let (name, text) = match (lookup("SIGNING_KEYS"), lookup("SIGNING_KEY")) {
+        (Some(list), _) => ("SIGNING_KEYS", list),
+        (None, Some(key)) => ("SIGNING_KEY", key),
+        (None, None) => return Err(SettingsError::MissingSigningKey),
+    };
+    let text = SecretString::from(text);
+    let keys: Vec<SecretString> = match (alg.is_asymmetric(), name) {
+        (true, _) => pem_blocks(text.expose_secret())
+            .into_iter()
             .map(SecretString::from)
+            .collect(),
+        (false, "SIGNING_KEYS") => parse_key_list(text.expose_secret()),
+        (false, _) => Some(text)
+            .filter(|k| !k.expose_secret().is_empty())
             .into_iter()
             .collect(),
     };
     if keys.is_empty() {
-        return Err(SettingsError::MissingSigningKey);
+        return Err(match alg.is_asymmetric() {
+            true => SettingsError::BadSigningKey {
+                name,
+                reason: format!("no PEM private key for {} in it", alg.name()),
+            },
+            false => SettingsError::MissingSigningKey,
+        });
     }
-    if keys
-        .iter()
-        .any(|k| k.expose_secret().len() < MIN_SIGNING_KEY_BYTES)
+    if !alg.is_asymmetric()
+        && keys
+            .iter()
+            .any(|k| k.expose_secret().len() < MIN_SIGNING_KEY_BYTES)
     {
         return Err(SettingsError::ShortSigningKey);
     }
-    Ok(keys)
+    let bytes: Vec<&[u8]> = keys.iter().map(|k| k.expose_secret().as_bytes()).collect();
+    let jwt = JwtBackend::with_keys(alg, &bytes).map_err(|e| SettingsError::BadSigningKey {
+        name,
+        reason: e.to_string(),
+    })?;
+    Ok((keys, jwt))
 }
 
 /// `SIGNING_KEYS`: keys separated by commas or whitespace, current first.

@@ -15,13 +15,18 @@
 //! logout-everywhere since) is revoked; tokens without `gen` (signed
 //! elsewhere with the same key) count as generation 0.
 //!
-//! Both are HS256 with the same keys ([`crate::jwt::JwtBackend`]). Time claims
+//! Both are signed by the same key ring ([`crate::jwt::JwtBackend`]; HS256
+//! unless `ALGORITHM` says otherwise). With `ISSUER`, `AUDIENCE` and
+//! `ACCESS_TOKEN_SCOPE` set, access and refresh tokens carry `iss` and `aud`
+//! (after simplejwt's claims, in simplejwt's order) and access tokens
+//! `scope`; `iss` and `aud` are then required on every one presented. Time claims
 //! follow PyJWT (leeway 0): `iat` or `nbf` in the future is not yet valid,
 //! `exp <= now` is expired, and a time claim is read the way Python's `int()`
 //! reads it. Refusals are [`TokenError`] and [`TutorialTokenError`]; their
 //! wording is simplejwt's and the tutorial's, in `contract.rs`.
 
 use std::ops::Deref;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -60,9 +65,10 @@ pub enum TokenError {
     Blacklisted,
 }
 
-/// Signs and checks every kind of token, with the configured lifetimes.
+/// Signs and checks every kind of token, with the configured lifetimes,
+/// issuer, audience and scope.
 pub struct Tokens {
-    jwt: JwtBackend,
+    jwt: Arc<JwtBackend>,
     settings: TokenSettings,
 }
 
@@ -73,8 +79,11 @@ pub struct Pair {
 }
 
 impl Tokens {
-    pub fn new(jwt: JwtBackend, settings: TokenSettings) -> Self {
-        Tokens { jwt, settings }
+    pub fn new(jwt: impl Into<Arc<JwtBackend>>, settings: TokenSettings) -> Self {
+        Tokens {
+            jwt: jwt.into(),
+            settings,
+        }
     }
 
     /// The key ring (to sign arbitrary claims in tests and tools).
@@ -86,7 +95,9 @@ impl Tokens {
     /// generation.
     pub fn pair_for(&self, user: &User, now: i64) -> Pair {
         let id = user.id.to_string();
+        let s = &self.settings;
         let token = |token_type: TokenType, exp: i64, fam: Option<String>| {
+            let access = token_type == TokenType::Access;
             self.jwt.sign(&NewToken {
                 token_type: token_type.as_str(),
                 exp,
@@ -95,9 +106,11 @@ impl Tokens {
                 user_id: &id,
                 fam,
                 generation: user.generation,
+                scope: s.access_token_scope.as_deref().filter(|_| access),
+                aud: s.audience.as_deref(),
+                iss: s.issuer.as_deref(),
             })
         };
-        let s = &self.settings;
         Pair {
             refresh: token(
                 TokenType::Refresh,
@@ -121,12 +134,12 @@ impl Tokens {
 
     /// An access token (`Authorization: Bearer`).
     pub fn access(&self, raw: &str, now: i64) -> Result<ValidToken, TokenError> {
-        decode_simplejwt(&self.jwt, raw, Some(TokenType::Access), now)
+        self.simplejwt(raw, Some(TokenType::Access), now)
     }
 
     /// A refresh token (refresh, blacklist).
     pub fn refresh(&self, raw: &str, now: i64) -> Result<Refresh<'_>, TokenError> {
-        let token = decode_simplejwt(&self.jwt, raw, Some(TokenType::Refresh), now)?;
+        let token = self.simplejwt(raw, Some(TokenType::Refresh), now)?;
         Ok(Refresh {
             token,
             tokens: self,
@@ -135,7 +148,36 @@ impl Tokens {
 
     /// A token of any type (verify).
     pub fn any(&self, raw: &str, now: i64) -> Result<ValidToken, TokenError> {
-        decode_simplejwt(&self.jwt, raw, None, now)
+        self.simplejwt(raw, None, now)
+    }
+
+    /// simplejwt's checks, then the configured issuer and audience
+    /// (simplejwt's `TokenBackend`: `iss` must equal `ISSUER`, `aud` be or
+    /// contain `AUDIENCE`).
+    fn simplejwt(
+        &self,
+        raw: &str,
+        expected: Option<TokenType>,
+        now: i64,
+    ) -> Result<ValidToken, TokenError> {
+        let token = decode_simplejwt(&self.jwt, raw, expected, now)?;
+        let s = &self.settings;
+        let issuer_ok = s
+            .issuer
+            .as_deref()
+            .is_none_or(|issuer| token.claims.get("iss").and_then(Value::as_str) == Some(issuer));
+        let audience_ok =
+            s.audience
+                .as_deref()
+                .is_none_or(|audience| match token.claims.get("aud") {
+                    Some(Value::String(aud)) => aud == audience,
+                    Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
+                    _ => false,
+                });
+        match issuer_ok && audience_ok {
+            true => Ok(token),
+            false => Err(TokenError::InvalidOrExpired),
+        }
     }
 
     /// A `jwt-auth` token, down to the user id it names.
@@ -162,15 +204,28 @@ impl Refresh<'_> {
     /// A new access token: fresh `token_type`, `exp`, `iat` and `jti`, every
     /// other claim copied.
     pub fn access_token(&self, now: i64) -> String {
+        let s = &self.tokens.settings;
         let mut claims = Map::new();
         claims.insert("token_type".into(), TokenType::Access.as_str().into());
-        let exp = self.tokens.settings.access_token_lifetime.after(now);
-        claims.insert("exp".into(), exp.into());
+        claims.insert("exp".into(), s.access_token_lifetime.after(now).into());
         claims.insert("iat".into(), now.into());
         claims.insert("jti".into(), new_jti().into());
+        // The configured scope, audience and issuer go last, in that order,
+        // whatever the refresh token had (it has no scope).
+        let configured = [
+            ("scope", &s.access_token_scope),
+            ("aud", &s.audience),
+            ("iss", &s.issuer),
+        ];
+        let is_configured = |k: &str| configured.iter().any(|(n, v)| *n == k && v.is_some());
         for (k, v) in &self.token.claims {
-            if !matches!(k.as_str(), "token_type" | "exp" | "iat" | "jti") {
+            if !matches!(k.as_str(), "token_type" | "exp" | "iat" | "jti") && !is_configured(k) {
                 claims.insert(k.clone(), v.clone());
+            }
+        }
+        for (name, value) in configured {
+            if let Some(value) = value {
+                claims.insert(name.into(), value.as_str().into());
             }
         }
         self.tokens.jwt.sign(&claims)
@@ -189,8 +244,10 @@ impl Refresh<'_> {
     }
 
     /// The successor `rotation` names: the same claims with its `jti`,
-    /// `exp`, `iat` and family. The same rotation gives the same token, so
-    /// a retried refresh can be handed the successor it already got.
+    /// `exp`, `iat` and family. The same rotation gives the same token (the
+    /// same claims; the same bytes but with ES256, whose signatures are
+    /// randomized), so a retried refresh can be handed the successor it
+    /// already got.
     pub fn successor(&self, rotation: &Rotation) -> String {
         let mut claims = self.token.claims.clone();
         claims.insert("jti".into(), rotation.next_jti.clone().into());
@@ -447,6 +504,12 @@ struct NewToken<'a> {
     fam: Option<String>,
     #[serde(rename = "gen")]
     generation: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
 }
 
 // ---------------------------------------------------------------------------

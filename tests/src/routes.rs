@@ -105,6 +105,8 @@ pub mod paths {
     pub const REFRESH: &str = "/api/v1/users/login/simpleJWT/refresh";
     pub const VERIFY: &str = "/api/v1/users/login/simpleJWT/verify";
     pub const BLACKLIST: &str = "/api/v1/users/login/simpleJWT/blacklist";
+    pub const JWKS: &str = "/api/v1/users/.well-known/jwks.json";
+    pub const OPENID: &str = "/api/v1/users/.well-known/openid-configuration";
 }
 
 use paths::*;
@@ -130,5 +132,7 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!(REFRESH => token_refresh),
         route!(VERIFY => token_verify),
         route!(BLACKLIST => token_blacklist),
+        route!(JWKS => well_known),
+        route!(OPENID => well_known),
     ]
 });

@@ -79,6 +79,11 @@ enum Command {
         #[arg(long)]
         overwrite: bool,
     },
+    /// Signing keys for ALGORITHM=RS256, ES256 or EdDSA.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Write ready-to-invoke copies of the sample events, their placeholders
     /// filled with fresh tokens and a new session of USER (needs SIGNING_KEY;
     /// for `cargo lambda invoke` against a local stack).
@@ -92,6 +97,17 @@ enum Command {
         /// Whose credentials to mint.
         #[arg(long, default_value = "alice")]
         user: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a new private key (PKCS#8 PEM: RSA 2048 for RS256, P-256 for
+    /// ES256, Ed25519 for EdDSA) on standard output, to put into the SSM
+    /// parameter or SIGNING_KEYS. It is written nowhere else.
+    Generate {
+        #[arg(long, value_parser = ["RS256", "ES256", "EdDSA"])]
+        alg: String,
     },
 }
 
@@ -193,6 +209,16 @@ fn describe(u: &User) -> String {
 }
 
 async fn run(command: Command) -> Result<(), Failure> {
+    if let Command::Keys {
+        command: KeysCommand::Generate { alg },
+    } = &command
+    {
+        let alg = auth::jwt::Alg::parse(alg).ok_or_else(|| bad("unknown algorithm"))?;
+        let pem =
+            auth::jwt::generate_private_key(alg).ok_or_else(|| bad("HS256 keys are secrets"))?;
+        print!("{}", pem.expose_secret());
+        return Ok(());
+    }
     let tables = Tables::from_env().map_err(bad)?;
     let store = DynamoStore::from_env(tables.clone()).await;
     match command {
@@ -262,6 +288,7 @@ async fn run(command: Command) -> Result<(), Failure> {
             dry_run,
             overwrite,
         } => import(&store, &file, dry_run, overwrite).await?,
+        Command::Keys { .. } => unreachable!("handled above"),
         Command::FillEvents {
             from,
             to,

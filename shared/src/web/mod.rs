@@ -8,7 +8,7 @@ pub mod response;
 pub mod view;
 
 pub use request::{Data, Field, MAX_BODY_BYTES, Request};
-pub use response::{CSRF_COOKIE, CookieAttributes, Cookies, Reply, SESSION_COOKIE, to_json};
+pub use response::{CSRF_COOKIE, Cache, CookieAttributes, Cookies, Reply, SESSION_COOKIE, to_json};
 pub use view::{
     Anonymous, Answer, Auth, Authentication, Endpoint, Family, Optional, Required, Serves, View,
     serve,

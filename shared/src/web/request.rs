@@ -251,6 +251,11 @@ impl<'r> Request<'r> {
         &self.method
     }
 
+    /// The request's path (API Gateway's `rawPath`).
+    pub fn path(&self) -> &'r str {
+        self.event.uri().path()
+    }
+
     /// GET, HEAD, OPTIONS and TRACE (Django's safe methods, exempt from CSRF).
     pub fn is_safe_method(&self) -> bool {
         matches!(self.method(), "GET" | "HEAD" | "OPTIONS" | "TRACE")

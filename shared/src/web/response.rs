@@ -25,8 +25,19 @@ pub struct Reply {
     /// Seconds for a `Retry-After` header (429, 503).
     pub retry_after: Option<u64>,
     pub cookies: Cookies,
-    /// The body carries a token: `Cache-Control: no-store` (RFC 6749 §5.1).
-    pub no_store: bool,
+    /// What caches may do with it.
+    pub cache: Cache,
+}
+
+/// A reply's `Cache-Control`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cache {
+    /// No header (the contract's responses).
+    Unsaid,
+    /// The body carries a token: `no-store` and `Pragma: no-cache` (RFC 6749 §5.1).
+    NoStore,
+    /// A public document: `public, max-age=<seconds>`.
+    Public(Seconds),
 }
 
 impl Reply {
@@ -36,14 +47,22 @@ impl Reply {
             body: Some(to_json(value)),
             retry_after: None,
             cookies: Cookies::default(),
-            no_store: false,
+            cache: Cache::Unsaid,
         }
     }
 
     /// 200 with a body that carries tokens: never stored by a cache.
     pub fn tokens(value: &Value) -> Self {
         Reply {
-            no_store: true,
+            cache: Cache::NoStore,
+            ..Self::ok(value)
+        }
+    }
+
+    /// 200 with a public document that caches may keep for `max_age`.
+    pub fn public(value: &Value, max_age: Seconds) -> Self {
+        Reply {
+            cache: Cache::Public(max_age),
             ..Self::ok(value)
         }
     }
@@ -58,7 +77,7 @@ impl Reply {
             body: None,
             retry_after: None,
             cookies: Cookies::default(),
-            no_store: false,
+            cache: Cache::Unsaid,
         }
     }
 
@@ -312,7 +331,10 @@ pub(crate) fn render<A>(
     if cookies.session.is_none() && req.cookie(SESSION_COOKIE).is_some_and(|k| k.len() < 8) {
         cookies.delete_session();
     }
-    let no_store = reply.no_store || cookies.sets_credential();
+    let cache = match cookies.sets_credential() {
+        true => Cache::NoStore,
+        false => reply.cache,
+    };
     let set_cookies = cookies.headers(req, settings);
 
     let mut builder = Response::builder().status(reply.status);
@@ -336,10 +358,17 @@ pub(crate) fn render<A>(
         .header("X-Content-Type-Options", "nosniff")
         .header("Referrer-Policy", "same-origin")
         .header("Cross-Origin-Opener-Policy", "same-origin");
-    if no_store {
-        builder = builder
-            .header(header::CACHE_CONTROL, "no-store")
-            .header(header::PRAGMA, "no-cache");
+    match cache {
+        Cache::Unsaid => {}
+        Cache::NoStore => {
+            builder = builder
+                .header(header::CACHE_CONTROL, "no-store")
+                .header(header::PRAGMA, "no-cache");
+        }
+        Cache::Public(max_age) => {
+            let value = format!("public, max-age={}", max_age.get());
+            builder = builder.header(header::CACHE_CONTROL, value);
+        }
     }
     if reply.status == StatusCode::UNAUTHORIZED {
         let challenge = match view.family {

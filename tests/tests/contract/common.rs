@@ -191,6 +191,7 @@ async fn options_describes_each_view() {
         ("token-refresh", "Token Refresh"),
         ("token-verify", "Token Verify"),
         ("token-blacklist", "Token Blacklist"),
+        ("well-known", "Well Known"),
     ];
     assert_covers_every_route(names.iter().map(|(f, _)| *f));
     for (function, name) in names {

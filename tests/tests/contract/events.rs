@@ -69,6 +69,9 @@ const EXPECTED: &[(&str, u16)] = &[
     ("token-verify/missing-field.json", 400),
     ("token-verify/ok-refresh.json", 200),
     ("token-verify/ok.json", 200),
+    ("well-known/jwks.json", 200),
+    ("well-known/openid-configuration.json", 200),
+    ("well-known/wrong-method.json", 405),
 ];
 
 fn event_files() -> BTreeSet<String> {

@@ -162,12 +162,19 @@ pub fn assert_covers_every_route<'a>(functions: impl IntoIterator<Item = &'a str
         .map(|r| r.function)
         .collect();
     routes.sort();
-    assert_eq!(listed, routes, "one entry per route of the route table");
+    routes.dedup();
+    assert_eq!(listed, routes, "one entry per function of the route table");
 }
 
-/// Signs arbitrary claims with the test key.
-pub fn sign(claims: Value) -> String {
-    JwtBackend::new(&[SIGNING_KEY.as_bytes()]).sign(&claims)
+/// Signs arbitrary claims as the test apps do (their algorithm and key),
+/// with their `aud` and `iss` added where the claims have none.
+pub fn sign(mut claims: Value) -> String {
+    if let Some(map) = claims.as_object_mut() {
+        for (name, value) in integration_tests::configured_claims(false) {
+            map.entry(name).or_insert(value.into());
+        }
+    }
+    integration_tests::test_backend().sign(&claims)
 }
 
 /// Signs with another key.
@@ -183,7 +190,8 @@ pub fn refresh_claims(user_id: Value) -> Value {
     json!({"token_type":"refresh","exp":now()+3600,"iat":now(),"jti":uuid::Uuid::new_v4().simple().to_string(),"user_id":user_id})
 }
 
-/// Asserts a token's header is PyJWT's with our current `kid`.
+/// Asserts a token's header is PyJWT's with the test apps' algorithm and
+/// current `kid`.
 #[track_caller]
 pub fn assert_jwt_header(token: &str) {
     use base64::Engine;
@@ -191,11 +199,23 @@ pub fn assert_jwt_header(token: &str) {
     let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(header)
         .unwrap();
-    let kid = integration_tests::auth::jwt::key_id(SIGNING_KEY.as_bytes());
+    let backend = integration_tests::test_backend();
+    let (alg, kid) = (backend.algorithm().name(), backend.current_kid());
     assert_eq!(
         String::from_utf8(header).unwrap(),
-        format!(r#"{{"alg":"HS256","kid":"{kid}","typ":"JWT"}}"#)
+        format!(r#"{{"alg":"{alg}","kid":"{kid}","typ":"JWT"}}"#)
     );
+}
+
+/// The claim names of an issued access (`access`) or refresh token:
+/// `simplejwt`'s, then the ones the test apps configure.
+pub fn issued_claims(simplejwt: &[&'static str], access: bool) -> Vec<&'static str> {
+    let configured = integration_tests::configured_claims(access);
+    simplejwt
+        .iter()
+        .copied()
+        .chain(configured.into_iter().map(|(name, _)| name))
+        .collect()
 }
 
 /// The claims of a token, decoded without checks.

@@ -16,6 +16,7 @@ mod helpers;
 mod hostile;
 mod info;
 mod jwt_login;
+mod keys;
 mod lifecycle;
 mod login;
 mod logout;

@@ -58,14 +58,25 @@ pub(super) fn our_header() -> String {
     )
 }
 
-/// Payload text signed with the test key, our header.
+/// Payload text signed as the test apps sign (their algorithm and key),
+/// with their `aud` and `iss` first when they set them.
 pub(super) fn signed_text(payload: &str) -> String {
-    sign_raw(
-        &our_header(),
-        payload,
-        SIGNING_KEY.as_bytes(),
-        Algorithm::HS256,
-    )
+    let configured: Vec<String> = integration_tests::configured_claims(false)
+        .iter()
+        .map(|(name, value)| format!(r#""{name}":"{value}""#))
+        .collect();
+    let payload = match payload.strip_prefix('{') {
+        Some(rest) if !configured.is_empty() => {
+            let separator = if rest.trim_start().starts_with('}') {
+                ""
+            } else {
+                ","
+            };
+            format!("{{{}{separator}{rest}", configured.join(","))
+        }
+        _ => payload.to_owned(),
+    };
+    integration_tests::test_backend().sign_payload(payload.as_bytes())
 }
 
 /// A token with this header and payload and no valid signature.

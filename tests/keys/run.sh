@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Tokens other services verify (issue 13), CI step: for RS256 and ES256,
+#   1. the whole contract test suite with that algorithm, ISSUER, AUDIENCE
+#      and ACCESS_TOKEN_SCOPE set (TEST_ALGORITHM; tests/src/lib.rs);
+#   2. the local stack signing with a fresh key of that algorithm, verified
+#      by PyJWT's PyJWKClient, simplejwt's TokenBackend and API Gateway's
+#      JWT authorizer rules (tests/keys/verify.py).
+# Ports: moto 8300, API 9300 (SPA_PORT 3300), so a running tests/serve.sh
+# is left alone. Stops everything it started.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+source tests/tools.sh
+pip_stamp=.tools/.keys-requirements.sha256
+want="$(sha256sum tests/keys/requirements.txt | cut -d' ' -f1)"
+if [ "$(cat "$pip_stamp" 2>/dev/null)" != "$want" ]; then
+  .tools/bin/pip install --disable-pip-version-check -q -r tests/keys/requirements.txt
+  echo "$want" > "$pip_stamp"
+fi
+cargo build --quiet --workspace --bins
+
+pids=()
+stop() {
+  [ "${#pids[@]}" -eq 0 ] || kill -- "${pids[@]}" 2>/dev/null || true
+  for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  pids=()
+}
+trap stop EXIT INT TERM
+
+for alg in RS256 ES256; do
+  echo "keys: contract suite with $alg"
+  TEST_ALGORITHM=$alg cargo test --quiet -p integration-tests --test contract
+
+  echo "keys: the local stack signing with $alg, verified independently"
+  key="$(./target/debug/authctl keys generate --alg "$alg")"
+  python3 tests/moto_server.py -H 127.0.0.1 -p 8300 > target/keys-moto.log 2>&1 &
+  pids+=("$!")
+  base=http://127.0.0.1:9300
+  ALGORITHM=$alg SIGNING_KEYS="$key" ISSUER="$base/api/v1/users" AUDIENCE=example-services \
+    ACCESS_TOKEN_SCOPE=auth/access AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8300 \
+    PORT=9300 SPA_PORT=3300 setsid bash tests/serve.sh > target/keys-serve.log 2>&1 &
+  pids+=("$!")
+  for _ in $(seq 300); do
+    curl -sf -o /dev/null "$base/api/v1/users/.well-known/jwks.json" && break
+    sleep 1
+  done
+  python3 tests/keys/verify.py --base "$base" --alg "$alg" --audience example-services \
+    --scope auth/access || { tail -n 40 target/keys-serve.log >&2; exit 1; }
+  stop
+done
