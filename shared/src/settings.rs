@@ -406,8 +406,10 @@ settings! {
 
     /// Password-guessing limits (`throttle.rs`).
     ThrottleSettings {
-        /// Password attempts per username per window.
-        username_limit: u64 = "THROTTLE_USERNAME_LIMIT" ("5");
+        /// Password attempts per username from one client address (an IPv6 /64) per window: the lock.
+        username_address_limit: u64 = "THROTTLE_USERNAME_ADDRESS_LIMIT" ("5");
+        /// Password attempts per username from all addresses per window: the ceiling on spread-out guessing.
+        username_limit: u64 = "THROTTLE_USERNAME_LIMIT" ("100");
         /// Password attempts per client address per window.
         ip_limit: u64 = "THROTTLE_IP_LIMIT" ("50");
         /// Seconds of a throttle window.

@@ -1,21 +1,38 @@
 //! Throttling of password guessing, on every path that checks a password
 //! (login, login/jwt, obtain pair, Basic authentication, password change).
 //!
-//! Two counters per fixed window of `THROTTLE_WINDOW` seconds (default 15
-//! minutes): one per username, one per client address (API Gateway's
-//! `sourceIp`). Each attempt adds one to both *before* any hashing, with an
-//! atomic `ADD`, so racing attempts cannot slip past the limit. Over either
-//! limit (defaults 5 per username, 50 per address): 429
+//! Three counters per fixed window of `THROTTLE_WINDOW` seconds (default 15
+//! minutes), so that guessing is bounded without letting anyone lock a
+//! victim out:
+//!
+//! * per (username, client address): the lock, `THROTTLE_USERNAME_ADDRESS_LIMIT`
+//!   (5) — a guesser is stopped at its own address, while the account's
+//!   owner, elsewhere, still logs in;
+//! * per username across all addresses: a ceiling,
+//!   `THROTTLE_USERNAME_LIMIT` (100), bounding guessing spread over many
+//!   addresses;
+//! * per client address across usernames: `THROTTLE_IP_LIMIT` (50),
+//!   bounding one address trying many accounts.
+//!
+//! The client address is API Gateway's `sourceIp`; an IPv6 address counts
+//! per /64 (what one subscriber is usually given). Each attempt adds one to
+//! all three *before* any hashing, with one atomic `ADD` each (one round
+//! trip), so racing attempts cannot slip past a limit. Over any: 429
 //! `{"detail":"Request was throttled. Expected available in N seconds."}`
 //! with `Retry-After: N`, N the seconds until the window ends — even for
-//! the right password. A successful check resets the username's counter
-//! and gives the address its attempt back. Counters are items with a TTL at
-//! the window's end.
+//! the right password, and the same whether or not the user exists. A
+//! successful check clears the (username, address) counter and gives the
+//! username's and the address's counters their attempt back. Counters are
+//! items with a TTL at the window's end; each names its username and
+//! address, for `authctl unthrottle`.
+
+use std::net::Ipv6Addr;
 
 use thiserror::Error;
 
 use crate::app::App;
-use crate::store::{StoreError, ThrottleStore, bounded_key};
+use crate::settings::Seconds;
+use crate::store::{Counter, StoreError, ThrottleStore, bounded_key};
 use crate::time::now;
 
 /// Why a password check may not go ahead.
@@ -30,25 +47,85 @@ pub enum ThrottleError {
 
 /// The counters one password check was charged to.
 pub struct Attempt {
-    username_key: String,
-    address_key: String,
+    pair: Counter,
+    username: Counter,
+    address: Counter,
 }
 
-fn key(kind: &str, window: i64, value: &str) -> String {
-    bounded_key(&format!("{kind}#{window}#"), value, 200)
+/// The address as the throttle counts it: an IPv6 address as its /64
+/// (`2001:db8:1:2::/64`), anything else as sent.
+pub fn address_bucket(address: &str) -> String {
+    match address.parse::<Ipv6Addr>() {
+        Ok(ip) if ip.to_ipv4_mapped().is_none() => {
+            let s = ip.segments();
+            let prefix = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{prefix}/64")
+        }
+        Ok(ip) => ip
+            .to_ipv4_mapped()
+            .map_or(address.to_owned(), |v4| v4.to_string()),
+        Err(_) => address.to_owned(),
+    }
 }
 
-/// The username counters of the current and the previous window (what
-/// `authctl unthrottle` clears).
-pub fn username_keys(window: crate::settings::Seconds, username: &str) -> Vec<String> {
-    let window = now().div_euclid(window.get());
-    vec![
-        key("user", window, username),
-        key("user", window - 1, username),
+fn window_of(window: Seconds, now: i64) -> i64 {
+    now.div_euclid(window.get())
+}
+
+fn pair(window: i64, username: &str, bucket: &str) -> Counter {
+    Counter {
+        key: bounded_key(
+            &format!("pair#{window}#"),
+            &format!("{bucket}#{username}"),
+            400,
+        ),
+        username: Some(username.to_owned()),
+        address: Some(bucket.to_owned()),
+    }
+}
+
+fn user(window: i64, username: &str) -> Counter {
+    Counter {
+        key: bounded_key(&format!("user#{window}#"), username, 200),
+        username: Some(username.to_owned()),
+        address: None,
+    }
+}
+
+fn ip(window: i64, bucket: &str) -> Counter {
+    Counter {
+        key: bounded_key(&format!("ip#{window}#"), bucket, 200),
+        username: None,
+        address: Some(bucket.to_owned()),
+    }
+}
+
+/// The username's own counters of the current and the previous window
+/// (`authctl unthrottle NAME` clears these and its per-address ones).
+pub fn username_keys(window: Seconds, username: &str) -> Vec<String> {
+    let w = window_of(window, now());
+    vec![user(w, username).key, user(w - 1, username).key]
+}
+
+/// The address's own counters of the current and the previous window
+/// (`authctl unthrottle --address` clears these and its per-username ones).
+pub fn address_keys(window: Seconds, address: &str) -> Vec<String> {
+    let (w, bucket) = (window_of(window, now()), address_bucket(address));
+    vec![ip(w, &bucket).key, ip(w - 1, &bucket).key]
+}
+
+/// The three counters an attempt for `username` at `address` is charged
+/// to now: (username, address), username, address.
+pub fn counters(window: Seconds, username: &str, address: &str) -> [Counter; 3] {
+    let (w, bucket) = (window_of(window, now()), address_bucket(address));
+    [
+        pair(w, username, &bucket),
+        user(w, username),
+        ip(w, &bucket),
     ]
 }
 
-/// Charges one attempt to `username` and `address`; 429 when over a limit.
+/// Charges one attempt to `username` at `address`; 429 when over a limit.
 pub async fn begin<S: ThrottleStore>(
     app: &App<S>,
     username: &str,
@@ -56,25 +133,29 @@ pub async fn begin<S: ThrottleStore>(
 ) -> Result<Attempt, ThrottleError> {
     let s = &app.settings.throttle;
     let now = now();
-    let window = now.div_euclid(s.window.get());
+    let window = window_of(s.window, now);
     let window_end = (window + 1) * s.window.get();
+    let counters = counters(s.window, username, address);
+    let counts = app.store.hit(&counters, window_end).await?;
+    let [pair, username, address] = counters;
     let attempt = Attempt {
-        username_key: key("user", window, username),
-        address_key: key("ip", window, address),
+        pair,
+        username,
+        address,
     };
-    let counts = app
-        .store
-        .hit(
-            &[attempt.username_key.clone(), attempt.address_key.clone()],
-            window_end,
-        )
-        .await?;
-    if counts[0] > s.username_limit || counts[1] > s.ip_limit {
-        tracing::warn!(
-            username_attempts = counts[0],
-            address_attempts = counts[1],
-            "password attempts throttled"
-        );
+    let over = [
+        (
+            counts[0],
+            s.username_address_limit,
+            "username at this address",
+        ),
+        (counts[1], s.username_limit, "username"),
+        (counts[2], s.ip_limit, "address"),
+    ]
+    .into_iter()
+    .find(|(count, limit, _)| count > limit);
+    if let Some((count, limit, which)) = over {
+        tracing::warn!(count, limit, over = which, "password attempts throttled");
         return Err(ThrottleError::Throttled {
             wait: (window_end - now).max(1) as u64,
         });
@@ -82,11 +163,14 @@ pub async fn begin<S: ThrottleStore>(
     Ok(attempt)
 }
 
-/// After the right password: the username starts afresh and the address
-/// gets its attempt back.
+/// After the right password: this (username, address) starts afresh, and
+/// the username and the address get this attempt back.
 pub async fn succeeded<S: ThrottleStore>(app: &App<S>, attempt: Attempt) -> Result<(), StoreError> {
     app.store
-        .release(&[attempt.username_key], &[attempt.address_key])
+        .release(
+            &[attempt.pair.key],
+            &[attempt.username.key, attempt.address.key],
+        )
         .await
 }
 
@@ -96,11 +180,25 @@ mod tests {
 
     #[test]
     fn keys_carry_the_window_and_stay_short() {
-        assert_eq!(key("user", 7, "alice"), "user#7#alice");
-        let long = key("user", 7, &"x".repeat(1000));
+        assert_eq!(user(7, "alice").key, "user#7#alice");
+        assert_eq!(pair(7, "alice", "10.0.0.1").key, "pair#7#10.0.0.1#alice");
+        assert_eq!(ip(7, "10.0.0.1").key, "ip#7#10.0.0.1");
+        let long = user(7, &"x".repeat(1000)).key;
         assert!(long.starts_with("user#7#sha256:") && long.len() < 100);
-        let keys = username_keys(crate::settings::Seconds::new(900), "bob");
+        let long = pair(7, &"x".repeat(1000), "10.0.0.1").key;
+        assert!(long.starts_with("pair#7#sha256:") && long.len() < 100);
+        let keys = username_keys(Seconds::new(900), "bob");
         assert_eq!(keys.len(), 2);
         assert_ne!(keys[0], keys[1]);
+    }
+
+    #[test]
+    fn ipv6_addresses_count_per_64() {
+        assert_eq!(address_bucket("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+        assert_eq!(address_bucket("2001:db8:1:2::ffff"), "2001:db8:1:2::/64");
+        assert_ne!(address_bucket("2001:db8:1:3::1"), "2001:db8:1:2::/64");
+        assert_eq!(address_bucket("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_bucket("192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_bucket("unknown"), "unknown");
     }
 }

@@ -657,6 +657,7 @@ proptest! {
 fn memory_app(throttle: bool) -> App<MemoryStore> {
     let mut settings = Settings::with_signing_key(KEY).expect("settings");
     if !throttle {
+        settings.throttle.username_address_limit = u64::MAX / 2;
         settings.throttle.username_limit = u64::MAX / 2;
         settings.throttle.ip_limit = u64::MAX / 2;
     }

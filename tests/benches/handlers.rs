@@ -42,6 +42,7 @@ fn bench_app(vars: &[(&str, &str)]) -> (App<MemoryStore>, User, Runtime) {
         }
     }
     // No throttling in a loop of logins from one address.
+    settings.throttle.username_address_limit = u64::MAX;
     settings.throttle.username_limit = u64::MAX;
     settings.throttle.ip_limit = u64::MAX;
     let store = MemoryStore::new();

@@ -30,7 +30,11 @@ Exit code 0 (it is a report), 2 if a server cannot be reached.
 
 Run ours with throttling out of the way (the cases guess passwords on purpose,
 and repeated runs fall in one throttle window):
-    THROTTLE_USERNAME_LIMIT=100000 THROTTLE_IP_LIMIT=100000 SIGNING_KEY=<PEER_SECRET> bash tests/serve.sh
+    THROTTLE_USERNAME_ADDRESS_LIMIT=100000 THROTTLE_USERNAME_LIMIT=100000 THROTTLE_IP_LIMIT=100000 \
+    CORS_ALLOWED_ORIGINS= JWT_AUTH_REFRESH_COOKIE= SIGNING_KEY=<PEER_SECRET> bash tests/serve.sh
+
+(serve.sh turns on CORS and the refresh cookie for its demo page unless
+those are set: empty turns them off, so ours answers with the defaults.)
 
 For the rotation cases (against the rotating peer, --peer-rotate), also set
 ROTATE_REFRESH_TOKENS=true and REFRESH_REUSE_DETECTION=false: simplejwt has no

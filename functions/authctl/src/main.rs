@@ -13,10 +13,10 @@ use auth::django;
 use auth::fixtures::Credentials;
 use auth::password::{hash_format, hash_password_blocking};
 use auth::secrecy::{ExposeSecret, SecretString};
-use auth::settings::{Settings, Tables, ThrottleSettings};
+use auth::settings::{Settings, Tables};
 use auth::store::{
-    CreateUserError, DynamoStore, ImportRefused, Imported, StoreError, ThrottleStore,
-    UpdateUserError, User, UserAdmin, UserChange, UserStore, create_tables, valid_username,
+    CreateUserError, DynamoStore, ImportRefused, Imported, StoreError, Unthrottle, UpdateUserError,
+    User, UserAdmin, UserChange, UserStore, create_tables, valid_username,
 };
 use clap::{Parser, Subcommand};
 
@@ -65,8 +65,15 @@ enum Command {
     Delete { username: String },
     /// Log a user out everywhere: every session and token issued so far is refused.
     Revoke { username: String },
-    /// Clear a username's password-attempt counters (429 throttling).
-    Unthrottle { username: String },
+    /// Clear password-attempt counters (429 throttling): a username's, from
+    /// every address, or with --address an address's, for every username.
+    #[command(group(clap::ArgGroup::new("who").required(true).args(["username", "address"])))]
+    Unthrottle {
+        username: Option<String>,
+        /// A client address (an IPv6 address clears its /64).
+        #[arg(long)]
+        address: Option<String>,
+    },
     /// Import users from Django's `manage.py dumpdata users.User` (or auth.User)
     /// JSON, keeping ids, usernames, active flags and password hashes (upgraded
     /// to Argon2id at each user's next login). Safe to run again.
@@ -276,12 +283,14 @@ async fn run(command: Command) -> Result<(), Failure> {
             update(&store, &user(&store, &username).await?, UserChange::Revoke).await?;
             println!("{username}: every session and token issued so far is refused");
         }
-        Command::Unthrottle { username } => {
-            let window = ThrottleSettings::from_env().map_err(bad)?.window;
-            store
-                .release(&auth::throttle::username_keys(window, &username), &[])
-                .await?;
-            println!("{username} may try passwords again");
+        Command::Unthrottle { username, address } => {
+            let (who, name) = match (&username, &address) {
+                (Some(u), _) => (Unthrottle::Username(u), u.as_str()),
+                (None, Some(a)) => (Unthrottle::Address(a), a.as_str()),
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let cleared = store.unthrottle(who).await?;
+            println!("{name} may try passwords again ({cleared} counters cleared)");
         }
         Command::ImportDjango {
             file,

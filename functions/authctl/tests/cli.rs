@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 use integration_tests::auth::store::{
     DynamoStore, Session, SessionStore, ThrottleStore, UserStore,
 };
-use integration_tests::auth::throttle::username_keys;
+use integration_tests::auth::throttle::counters;
 use integration_tests::auth::time::now;
 use integration_tests::{fresh_tables, moto_endpoint, workspace};
 
@@ -164,22 +164,37 @@ async fn users_from_creation_to_deletion() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn unthrottle_clears_the_username_counters() {
+async fn unthrottle_clears_a_usernames_or_an_addresss_counters() {
     let ctl = Ctl::new();
     ctl.ok(&["create-tables"], None);
     let store = ctl.store().await;
-    let keys = username_keys(
-        integration_tests::auth::settings::Seconds::new(900),
-        "alice",
-    );
-    store.hit(&keys[..1], now() + 900).await.unwrap();
-    assert_eq!(store.hit(&keys[..1], now() + 900).await.unwrap(), [2]);
+    let window = integration_tests::auth::settings::Seconds::new(900);
+    let alice_at_a = counters(window, "alice", "10.0.0.1");
+    let alice_at_b = counters(window, "alice", "10.0.0.2");
+    let bob_at_a = counters(window, "bob", "10.0.0.1");
+    let hit = |c: &[_; 3]| {
+        let (store, c) = (store.clone(), c.clone());
+        async move { store.hit(&c, now() + 900).await.unwrap() }
+    };
+    for c in [&alice_at_a, &alice_at_b, &bob_at_a] {
+        hit(c).await;
+    }
+    // (alice, A), alice, A
+    assert_eq!(hit(&alice_at_a).await, [2, 3, 3]);
     ctl.ok(&["unthrottle", "alice"], None);
     assert_eq!(
-        store.hit(&keys[..1], now() + 900).await.unwrap(),
-        [1],
-        "counting starts afresh"
+        hit(&alice_at_a).await,
+        [1, 1, 4],
+        "alice's counters start afresh"
     );
+    ctl.ok(&["unthrottle", "--address", "10.0.0.1"], None);
+    // (bob, A), bob, A
+    assert_eq!(
+        hit(&bob_at_a).await,
+        [1, 2, 1],
+        "the address's counters start afresh"
+    );
+    ctl.fails(&["unthrottle"], None, 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]

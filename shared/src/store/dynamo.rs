@@ -36,15 +36,15 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::{
-    CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError, ThrottleStore,
-    TokenState, TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore, bounded_key,
-    hashed_key, valid_session_key, valid_username,
+    Counter, CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError,
+    ThrottleStore, TokenState, TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore,
+    bounded_key, hashed_key, valid_session_key, valid_username,
 };
 use crate::settings::Tables;
 use crate::time::now;
 
 mod admin;
-pub use admin::{ImportRefused, Imported};
+pub use admin::{ImportRefused, Imported, Unthrottle};
 
 const USER_COUNTER: &str = "counter#user_id";
 const ID_ATTEMPTS: usize = 20;
@@ -184,19 +184,19 @@ impl DynamoStore {
 
     async fn next_user_id(&self) -> Result<u64, StoreError> {
         let counter = ("pk", USER_COUNTER);
-        self.increment(&self.tables.users, counter, "value", None)
+        self.increment(&self.tables.users, counter, "value", &[])
             .await
     }
 
     /// Adds one to the number `attribute` of the item `key` in `table`
-    /// (1 if the item is new) in one atomic `ADD`, setting `expires_at` too
-    /// if given; the new count.
+    /// (1 if the item is new) in one atomic `ADD`, setting the attributes
+    /// `set` too; the new count.
     async fn increment(
         &self,
         table: &str,
         (key_name, key): (&str, &str),
         attribute: &str,
-        expires_at: Option<i64>,
+        set: &[(&str, AttributeValue)],
     ) -> Result<u64, StoreError> {
         let mut update = "ADD #count :one".to_owned();
         let mut request = self
@@ -207,9 +207,16 @@ impl DynamoStore {
             .expression_attribute_names("#count", attribute)
             .expression_attribute_values(":one", n(1))
             .return_values(ReturnValue::UpdatedNew);
-        if let Some(expires_at) = expires_at {
-            update = format!("SET {TTL_ATTRIBUTE} = :exp {update}");
-            request = request.expression_attribute_values(":exp", n(expires_at));
+        if !set.is_empty() {
+            let assignments: Vec<String> = (0..set.len())
+                .map(|i| format!("#set{i} = :set{i}"))
+                .collect();
+            update = format!("SET {} {update}", assignments.join(", "));
+            for (i, (name, value)) in set.iter().enumerate() {
+                request = request
+                    .expression_attribute_names(format!("#set{i}"), *name)
+                    .expression_attribute_values(format!(":set{i}"), value.clone());
+            }
         }
         let out = request
             .update_expression(update)
@@ -674,11 +681,20 @@ impl TokenStore for DynamoStore {
 }
 
 impl ThrottleStore for DynamoStore {
-    async fn hit(&self, keys: &[String], expires_at: i64) -> Result<Vec<u64>, StoreError> {
+    async fn hit(&self, counters: &[Counter], expires_at: i64) -> Result<Vec<u64>, StoreError> {
         let table = &self.tables.throttle;
-        let hits = keys
-            .iter()
-            .map(|key| self.increment(table, ("counter_key", key), "hits", Some(expires_at)));
+        let hits = counters.iter().map(|counter| async move {
+            let mut set = vec![(TTL_ATTRIBUTE, n(expires_at))];
+            set.extend(
+                counter
+                    .username
+                    .as_ref()
+                    .map(|u| ("username", s(u.clone()))),
+            );
+            set.extend(counter.address.as_ref().map(|a| ("address", s(a.clone()))));
+            self.increment(table, ("counter_key", &counter.key), "hits", &set)
+                .await
+        });
         futures_util::future::try_join_all(hits).await
     }
 

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{
-    CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError, ThrottleStore,
-    TokenState, TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore,
+    Counter, CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError,
+    ThrottleStore, TokenState, TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore,
 };
 use crate::time::now;
 
@@ -201,13 +201,16 @@ impl TokenStore for MemoryStore {
 }
 
 impl ThrottleStore for MemoryStore {
-    async fn hit(&self, keys: &[String], expires_at: i64) -> Result<Vec<u64>, StoreError> {
+    async fn hit(&self, counters: &[Counter], expires_at: i64) -> Result<Vec<u64>, StoreError> {
         let now = now();
         let mut state = self.state();
-        Ok(keys
+        Ok(counters
             .iter()
-            .map(|k| {
-                let c = state.counters.entry(k.clone()).or_insert((0, expires_at));
+            .map(|counter| {
+                let c = state
+                    .counters
+                    .entry(counter.key.clone())
+                    .or_insert((0, expires_at));
                 if c.1 <= now {
                     *c = (0, expires_at);
                 }

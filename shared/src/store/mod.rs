@@ -12,7 +12,7 @@ mod memory;
 
 use std::future::Future;
 
-pub use dynamo::{DynamoStore, ImportRefused, Imported, create_tables};
+pub use dynamo::{DynamoStore, ImportRefused, Imported, Unthrottle, create_tables};
 #[cfg(any(test, feature = "test-util"))]
 pub use memory::MemoryStore;
 use thiserror::Error;
@@ -270,14 +270,23 @@ pub trait TokenStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// Counters of password attempts, per username and per client address,
-/// in fixed windows (see `crate::throttle`).
+/// One password-attempt counter: its key, and the username and address it
+/// counts (kept on the item, for `authctl unthrottle`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counter {
+    pub key: String,
+    pub username: Option<String>,
+    pub address: Option<String>,
+}
+
+/// Counters of password attempts, per (username, address), username and
+/// address, in fixed windows (see `crate::throttle`).
 pub trait ThrottleStore: Send + Sync {
-    /// Adds one attempt to each counter in `keys` (atomically); the new
-    /// counts, in order. The counters expire at `expires_at`.
+    /// Adds one attempt to each counter (atomically, one round trip); the
+    /// new counts, in order. The counters expire at `expires_at`.
     fn hit(
         &self,
-        keys: &[String],
+        counters: &[Counter],
         expires_at: i64,
     ) -> impl Future<Output = Result<Vec<u64>, StoreError>> + Send;
 

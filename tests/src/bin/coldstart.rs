@@ -215,6 +215,7 @@ async fn main() {
     let mut envs = function_env(&moto_endpoint(), store.tables(), KEY);
     envs.extend(
         [
+            ("THROTTLE_USERNAME_ADDRESS_LIMIT", "1000000"),
             ("THROTTLE_USERNAME_LIMIT", "1000000"),
             ("THROTTLE_IP_LIMIT", "1000000"),
             ("AWS_LAMBDA_FUNCTION_NAME", "bench"),

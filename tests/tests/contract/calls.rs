@@ -19,10 +19,12 @@ fn assert_calls(t: &TestApp, case: &str, expected: &[&str]) {
     assert_eq!(made, expected, "{case}");
 }
 
-/// A password check charges the throttle (2 atomic ADDs, one round trip)...
-const THROTTLE: [&str; 2] = ["UpdateItem", "UpdateItem"];
-/// ... and a right password releases it (reset the username, undo the address).
-const RELEASE: [&str; 2] = ["DeleteItem", "UpdateItem"];
+/// A password check charges the throttle (3 atomic ADDs: username at this
+/// address, username, address; one round trip)...
+const THROTTLE: [&str; 3] = ["UpdateItem", "UpdateItem", "UpdateItem"];
+/// ... and a right password releases it (reset the username at this
+/// address, undo the username's and the address's attempt).
+const RELEASE: [&str; 3] = ["DeleteItem", "UpdateItem", "UpdateItem"];
 
 fn with(parts: &[&[&'static str]]) -> Vec<&'static str> {
     parts.concat()

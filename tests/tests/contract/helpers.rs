@@ -65,6 +65,7 @@ pub async fn rotating_app(more: &[(&str, &str)]) -> TestApp {
 /// An app whose throttle does not get in the way of many password checks.
 pub async fn unthrottled_app() -> TestApp {
     spawn_app_with(&[
+        ("THROTTLE_USERNAME_ADDRESS_LIMIT", "100000"),
         ("THROTTLE_USERNAME_LIMIT", "100000"),
         ("THROTTLE_IP_LIMIT", "100000"),
     ])

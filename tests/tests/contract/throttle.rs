@@ -1,5 +1,6 @@
-//! Throttling of password guessing: per username and per client address,
-//! before any hashing, on every path that checks a password.
+//! Throttling of password guessing: per (username, address), per username
+//! and per client address, before any hashing, on every path that checks a
+//! password — without letting anyone lock a victim out.
 
 use integration_tests::{ALICE_PASSWORD, Req, Resp, TestApp, call, spawn_app, spawn_app_with};
 use serde_json::json;
@@ -36,9 +37,9 @@ async fn the_sixth_wrong_password_is_429_and_so_is_the_right_one() {
     let r = call!(login, t, login_as("alice", "wrong"));
     assert_throttled(&r, 900);
     // refused before the user is even read: no password hashing at all
-    assert_eq!(t.calls.take(), ["UpdateItem", "UpdateItem"]);
+    assert_eq!(t.calls.take(), ["UpdateItem", "UpdateItem", "UpdateItem"]);
     assert_throttled(&call!(login, t, login_as("alice", ALICE_PASSWORD)), 900);
-    // every password path shares the username's counter
+    // every password path shares the (username, address) counter
     assert_throttled(
         &call!(
             jwt_login,
@@ -156,4 +157,90 @@ async fn the_limit_ends_with_the_window() {
     assert_throttled(&right_password(&t).await, 2);
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(right_password(&t).await.status, 200, "a new window");
+}
+
+#[tokio::test]
+async fn a_guesser_cannot_lock_the_owner_out_from_elsewhere() {
+    let t = spawn_app().await;
+    const A: &str = "203.0.113.9";
+    for i in 0..20 {
+        let r = call!(login, t, login_as("alice", "wrong").source_ip(A));
+        assert_eq!(r.status, if i < 5 { 403 } else { 429 }, "attempt {i}");
+    }
+    // alice herself, from her own address, with her password
+    let r = call!(
+        login,
+        t,
+        login_as("alice", ALICE_PASSWORD).source_ip("198.51.100.7")
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // ... while the guessing address stays throttled for alice
+    assert_throttled(
+        &call!(login, t, login_as("alice", ALICE_PASSWORD).source_ip(A)),
+        900,
+    );
+}
+
+#[tokio::test]
+async fn guessing_spread_over_addresses_does_not_lock_the_owner_out_either() {
+    let t = spawn_app().await;
+    for address in 1..=8 {
+        for _ in 0..2 {
+            let req = login_as("bob", "wrong").source_ip(&format!("192.0.2.{address}"));
+            call!(login, t, req).assert(403, "");
+        }
+    }
+    let r = call!(
+        login,
+        t,
+        login_as("bob", integration_tests::BOB_PASSWORD).source_ip("198.51.100.200")
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test]
+async fn the_username_ceiling_bounds_guessing_from_many_addresses() {
+    let t = spawn_app_with(&[("THROTTLE_USERNAME_LIMIT", "6")]).await;
+    for address in 1..=6 {
+        let req = login_as("alice", "wrong").source_ip(&format!("192.0.2.{address}"));
+        call!(login, t, req).assert(403, "");
+    }
+    let fresh = login_as("alice", ALICE_PASSWORD).source_ip("198.51.100.1");
+    assert_throttled(&call!(login, t, fresh), 900);
+    // other usernames are not affected
+    let bob = login_as("bob", integration_tests::BOB_PASSWORD).source_ip("198.51.100.1");
+    assert_eq!(call!(login, t, bob).status, 200);
+}
+
+#[tokio::test]
+async fn an_ipv6_client_counts_per_64() {
+    let t = spawn_app().await;
+    for i in 1..=5 {
+        let req = login_as("alice", "wrong").source_ip(&format!("2001:db8:1:2::{i:x}"));
+        call!(login, t, req).assert(403, "");
+    }
+    // another address of the same /64: the same lock
+    let same = login_as("alice", ALICE_PASSWORD).source_ip("2001:db8:1:2:ffff::1");
+    assert_throttled(&call!(login, t, same), 900);
+    // another /64
+    let other = login_as("alice", ALICE_PASSWORD).source_ip("2001:db8:1:3::1");
+    assert_eq!(call!(login, t, other).status, 200);
+}
+
+#[tokio::test]
+async fn a_429_says_nothing_about_whether_the_user_exists() {
+    let t = spawn_app().await;
+    for user in ["alice", "nobody"] {
+        for _ in 0..5 {
+            call!(login, t, login_as(user, "wrong")).assert(403, "");
+        }
+    }
+    let known = call!(login, t, login_as("alice", "wrong"));
+    let unknown = call!(login, t, login_as("nobody", "wrong"));
+    assert_throttled(&known, 900);
+    assert_throttled(&unknown, 900);
+    assert_eq!(
+        known.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        unknown.headers.iter().map(|(k, _)| k).collect::<Vec<_>>()
+    );
 }

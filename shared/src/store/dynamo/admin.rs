@@ -12,6 +12,13 @@ use super::{
 };
 use crate::store::{StoreError, UpdateUserError, User, UserChange, UserStore};
 
+/// Whose password-attempt counters `authctl unthrottle` clears.
+#[derive(Debug, Clone, Copy)]
+pub enum Unthrottle<'a> {
+    Username(&'a str),
+    Address(&'a str),
+}
+
 /// What importing one user did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Imported {
@@ -204,6 +211,34 @@ impl DynamoStore {
         }
         update(UserChange::Active(user.is_active)).await?;
         Ok(Ok(Imported::Updated))
+    }
+
+    /// Deletes every password-attempt counter of `username` (its own and
+    /// per address) or, with `address`, of that address (its own and per
+    /// username): `authctl unthrottle`. How many there were.
+    pub async fn unthrottle(&self, who: Unthrottle<'_>) -> Result<usize, StoreError> {
+        let (attribute, value) = match who {
+            Unthrottle::Username(u) => ("username", u.to_owned()),
+            Unthrottle::Address(a) => ("address", crate::throttle::address_bucket(a)),
+        };
+        let counters = self
+            .scan_all(&self.tables.throttle, |scan| {
+                scan.filter_expression("#who = :who")
+                    .expression_attribute_names("#who", attribute)
+                    .expression_attribute_values(":who", s(value.clone()))
+                    .projection_expression("counter_key")
+            })
+            .await?;
+        for key in counters.iter().filter_map(|item| item.get("counter_key")) {
+            self.client
+                .delete_item()
+                .table_name(&self.tables.throttle)
+                .key("counter_key", key.clone())
+                .send()
+                .await
+                .map_err(|e| unavailable("DeleteItem", e))?;
+        }
+        Ok(counters.len())
     }
 
     /// Makes sure new users get ids above `at_least` (after an import).
