@@ -25,52 +25,69 @@ pub fn new_session_key() -> String {
     random_string(SESSION_KEY_LENGTH, KEY_CHARS)
 }
 
-/// Computes and checks session auth hashes.
-pub struct SessionHasher {
+/// A keyed HMAC-SHA256 with one key derived from each signing key (as
+/// Django's `salted_hmac` derives one from `SECRET_KEY`, by a salt naming
+/// its use): tags are made with the current key and checked against all,
+/// in constant time, so rotating the signing key keeps them valid.
+pub struct KeyedMac {
     /// One derived key per signing key, the current one first.
     keys: Vec<[u8; 32]>,
 }
 
-impl SessionHasher {
-    pub fn new(signing_keys: &[&[u8]]) -> Self {
+impl KeyedMac {
+    pub fn new(salt: &str, signing_keys: &[&[u8]]) -> Self {
         let keys = signing_keys
             .iter()
             .map(|k| {
                 let mut digest = Sha256::new();
-                digest.update(KEY_SALT.as_bytes());
+                digest.update(salt.as_bytes());
                 digest.update(k);
                 digest.finalize().into()
             })
             .collect();
-        SessionHasher { keys }
+        KeyedMac { keys }
     }
 
-    fn mac(key: &[u8; 32], user_id: u64, generation: u64) -> Hmac<Sha256> {
+    fn mac(key: &[u8; 32], message: &[u8]) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key size");
-        mac.update(format!("{user_id}:{generation}").as_bytes());
+        mac.update(message);
         mac
+    }
+
+    /// The hex tag of `message` under the current key.
+    pub fn tag(&self, message: &[u8]) -> String {
+        hex::encode(Self::mac(&self.keys[0], message).finalize().into_bytes())
+    }
+
+    /// Whether `tag` is `message`'s under any of the keys.
+    pub fn verify(&self, tag: &str, message: &[u8]) -> bool {
+        let Ok(bytes) = hex::decode(tag) else {
+            return false;
+        };
+        self.keys
+            .iter()
+            .any(|k| Self::mac(k, message).verify_slice(&bytes).is_ok())
+    }
+}
+
+/// Computes and checks session auth hashes.
+pub struct SessionHasher(KeyedMac);
+
+impl SessionHasher {
+    pub fn new(signing_keys: &[&[u8]]) -> Self {
+        SessionHasher(KeyedMac::new(KEY_SALT, signing_keys))
     }
 
     /// The hex HMAC stored in a new session of this user at this generation.
     pub fn hash(&self, user_id: u64, generation: u64) -> String {
-        hex::encode(
-            Self::mac(&self.keys[0], user_id, generation)
-                .finalize()
-                .into_bytes(),
-        )
+        self.0.tag(format!("{user_id}:{generation}").as_bytes())
     }
 
     /// Whether `stored` matches the user's current generation under any of
     /// the keys, each compared in constant time.
     pub fn verify(&self, stored: &str, user_id: u64, generation: u64) -> bool {
-        let Ok(bytes) = hex::decode(stored) else {
-            return false;
-        };
-        self.keys.iter().any(|k| {
-            Self::mac(k, user_id, generation)
-                .verify_slice(&bytes)
-                .is_ok()
-        })
+        self.0
+            .verify(stored, format!("{user_id}:{generation}").as_bytes())
     }
 }
 

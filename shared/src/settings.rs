@@ -633,8 +633,13 @@ mod tests {
         assert_eq!(s.tables.throttle, "auth-throttle");
         let th = &s.throttle;
         assert_eq!(
-            (th.username_limit, th.ip_limit, th.window.get()),
-            (5, 50, 900)
+            (
+                th.username_address_limit,
+                th.username_limit,
+                th.ip_limit,
+                th.window.get()
+            ),
+            (5, 100, 50, 900)
         );
     }
 

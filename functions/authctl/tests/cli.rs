@@ -296,3 +296,57 @@ fn every_command_has_help() {
     }
     assert!(ctl.ok(&["--help"], None).contains("Exit codes"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_users_id_is_never_reused_and_its_tokens_stay_dead() {
+    let ctl = Ctl::new();
+    ctl.ok(&["create-tables"], None);
+    let fixture = workspace().join("tests/fixtures/django-dumpdata.json");
+    let file = fixture.to_str().unwrap();
+    ctl.ok(&["import-django", file], None);
+    let store = ctl.store().await;
+    let pbkdf = store.user_by_username("pbkdf").await.unwrap().unwrap();
+    let app = integration_tests::auth::App::new(integration_tests::settings(&[]), store.clone());
+    let pair = app.tokens.pair_for(&pbkdf, now());
+    let info = |token: &str| {
+        let req = integration_tests::Req::get("/api/v1/users/login/jwt/info").bearer(token);
+        let app = &app;
+        async move {
+            let route = integration_tests::Route::of("info");
+            route.invoke(app, req.build()).await.status().as_u16()
+        }
+    };
+    assert_eq!(info(&pair.access).await, 200);
+
+    ctl.ok(&["delete", "pbkdf"], None);
+    assert_eq!(info(&pair.access).await, 401, "deleted: user not found");
+    // a new user never gets the deleted id
+    let id: u64 = ctl
+        .ok(
+            &["create-user", "newbie", "--password-stdin"],
+            Some("a long passphrase"),
+        )
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(id > 6, "{id}");
+    let listed = ctl.ok(&["list"], None);
+    assert!(
+        !listed
+            .lines()
+            .any(|l| l.split_whitespace().nth(1) == Some("pbkdf")),
+        "{listed}"
+    );
+    // importing it again: the same id, past every generation issued before
+    ctl.ok(&["import-django", file], None);
+    let again = store.user_by_username("pbkdf").await.unwrap().unwrap();
+    assert_eq!(again.id, pbkdf.id);
+    assert!(again.generation > pbkdf.generation);
+    assert_eq!(
+        info(&pair.access).await,
+        401,
+        "the deleted user's token stays dead"
+    );
+    let fresh = app.tokens.pair_for(&again, now());
+    assert_eq!(info(&fresh.access).await, 200);
+}

@@ -9,7 +9,8 @@
 //!
 //!   A user's two items are written in one transaction, each conditioned on
 //!   not existing, so concurrent sign-ups never share an id or a username.
-//! * sessions, partition key `session_key` (S): `user_id`, `auth_hash`,
+//! * sessions, partition key `session_key` (S) — the SHA-256 of the key,
+//!   never the key itself (`stored_session_key`): `user_id`, `auth_hash`,
 //!   `expires_at` (TTL).
 //! * blacklist, partition key `jti` (S): `expires_at` (TTL); a rotated
 //!   token's entry also names its family and successor (`fam`, `next_jti`,
@@ -38,7 +39,7 @@ use aws_sdk_dynamodb::types::{
 use super::{
     Counter, CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError,
     ThrottleStore, TokenState, TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore,
-    bounded_key, hashed_key, valid_session_key, valid_username,
+    bounded_key, hashed_key, stored_session_key, valid_session_key, valid_username,
 };
 use crate::settings::Tables;
 use crate::time::now;
@@ -47,6 +48,9 @@ mod admin;
 pub use admin::{ImportRefused, Imported, Unthrottle};
 
 const USER_COUNTER: &str = "counter#user_id";
+/// On a deleted user's `id#<n>` item, its tombstone: the id is never given
+/// to another user, and an import onto it starts at its `gen`.
+pub(super) const DELETED_AT: &str = "deleted_at";
 const ID_ATTEMPTS: usize = 20;
 /// The TTL attribute of the sessions and blacklist tables.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
@@ -230,15 +234,37 @@ impl DynamoStore {
             .ok_or_else(|| self.corrupt(table, format!("counter without {attribute}")))
     }
 
-    fn user_from_item(&self, item: Item) -> Result<User, StoreError> {
-        serde_dynamo::from_item(item).map_err(|e| self.corrupt(&self.tables.users, e.to_string()))
+    /// The generation on the tombstone of deleted user `id`, if it is one.
+    async fn tombstone(&self, id: u64) -> Result<Option<u64>, StoreError> {
+        let item = self.get(&self.tables.users, "pk", id_key(id)).await?;
+        Ok(item.filter(|i| i.contains_key(DELETED_AT)).map(|i| {
+            number(&i, "gen")
+                .and_then(|g| u64::try_from(g).ok())
+                .unwrap_or(0)
+        }))
+    }
+
+    /// The user an `id#<n>` item holds; `None` for a deleted user's
+    /// tombstone.
+    fn user_from_item(&self, item: Item) -> Result<Option<User>, StoreError> {
+        if item.contains_key(DELETED_AT) {
+            return Ok(None);
+        }
+        serde_dynamo::from_item(item)
+            .map(Some)
+            .map_err(|e| self.corrupt(&self.tables.users, e.to_string()))
     }
 
     /// Writes a new user's two items (`id#<n>` and `username#<name>`) in one
-    /// transaction, each only if absent: of racing writers one wins, and a
-    /// half-written user never exists. `Ok(Err(clash))` names the item that
-    /// was already there.
-    async fn put_new_user(&self, user: &User) -> Result<Result<(), Clash>, StoreError> {
+    /// transaction, each only if absent (the id item may also be the
+    /// tombstone at generation `over_tombstone`): of racing writers one
+    /// wins, and a half-written user never exists. `Ok(Err(clash))` names
+    /// the item that was already there.
+    async fn put_new_user(
+        &self,
+        user: &User,
+        over_tombstone: Option<u64>,
+    ) -> Result<Result<(), Clash>, StoreError> {
         let mut user_item: Item =
             serde_dynamo::to_item(user).map_err(|e| internal("serialize user", e))?;
         user_item.insert("pk".into(), s(id_key(user.id)));
@@ -247,20 +273,27 @@ impl DynamoStore {
             ("pk".to_owned(), s(username_key(&user.username))),
             ("id".to_owned(), n(user.id)),
         ]);
-        let put = |item: Item| {
+        let put = |item: Item, condition: &str, tomb: Option<u64>| {
             Put::builder()
                 .table_name(&self.tables.users)
                 .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
+                .condition_expression(condition)
+                .set_expression_attribute_values(
+                    tomb.map(|g| HashMap::from([(":tomb".to_owned(), n(g))])),
+                )
                 .build()
                 .map(|p| TransactWriteItem::builder().put(p).build())
                 .map_err(|e| internal("build Put", e))
         };
+        let id_condition = match over_tombstone {
+            None => "attribute_not_exists(pk)",
+            Some(_) => "attribute_not_exists(pk) OR (attribute_exists(deleted_at) AND gen = :tomb)",
+        };
         let result = self
             .client
             .transact_write_items()
-            .transact_items(put(user_item)?)
-            .transact_items(put(pointer)?)
+            .transact_items(put(user_item, id_condition, over_tombstone)?)
+            .transact_items(put(pointer, "attribute_not_exists(pk)", None)?)
             .send()
             .await;
         match result {
@@ -283,7 +316,7 @@ enum Clash {
 impl UserStore for DynamoStore {
     async fn user_by_id(&self, id: u64) -> Result<Option<User>, StoreError> {
         match self.get(&self.tables.users, "pk", id_key(id)).await? {
-            Some(item) => self.user_from_item(item).map(Some),
+            Some(item) => self.user_from_item(item),
             None => Ok(None),
         }
     }
@@ -314,7 +347,8 @@ impl UserStore for DynamoStore {
             .table_name(&self.tables.users)
             .key("pk", s(id_key(id)))
             .return_values(ReturnValue::AllNew);
-        let mut condition = "attribute_exists(pk)";
+        // Never a deleted user's tombstone.
+        let mut condition = "attribute_exists(pk) AND attribute_not_exists(deleted_at)";
         request = match change {
             UserChange::Password { hash, if_current } => {
                 let request = request
@@ -325,15 +359,16 @@ impl UserStore for DynamoStore {
                     Some(current) => {
                         // `OR password = :hash`: the SDK retrying a write
                         // that did land is not a conflict.
-                        condition =
-                            "attribute_exists(pk) AND (password = :current OR password = :hash)";
+                        condition = "attribute_exists(pk) AND attribute_not_exists(deleted_at) \
+                             AND (password = :current OR password = :hash)";
                         request.expression_attribute_values(":current", s(current))
                     }
                     None => request,
                 }
             }
             UserChange::Rehash { hash, if_current } => {
-                condition = "attribute_exists(pk) AND (password = :current OR password = :hash)";
+                condition = "attribute_exists(pk) AND attribute_not_exists(deleted_at) \
+                             AND (password = :current OR password = :hash)";
                 request
                     .update_expression("SET password = :hash")
                     .expression_attribute_values(":hash", s(hash))
@@ -352,7 +387,7 @@ impl UserStore for DynamoStore {
                 let item = out.attributes.ok_or_else(|| {
                     self.corrupt(&self.tables.users, "UpdateItem returned nothing")
                 })?;
-                Ok(self.user_from_item(item)?)
+                self.user_from_item(item)?.ok_or(UpdateUserError::NotFound)
             }
             Err(e)
                 if e.as_service_error()
@@ -395,7 +430,7 @@ impl UserAdmin for DynamoStore {
                 is_active: true,
                 generation: 0,
             };
-            match self.put_new_user(&user).await? {
+            match self.put_new_user(&user, None).await? {
                 Ok(()) => return Ok(user),
                 Err(Clash::Username) => return Err(CreateUserError::UsernameTaken),
                 Err(Clash::Id) => continue,
@@ -411,13 +446,19 @@ impl SessionStore for DynamoStore {
             return Ok(None);
         }
         let Some(item) = self
-            .get(&self.tables.sessions, "session_key", session_key.to_owned())
+            .get(
+                &self.tables.sessions,
+                "session_key",
+                stored_session_key(session_key),
+            )
             .await?
         else {
             return Ok(None);
         };
-        let session: Session = serde_dynamo::from_item(item)
+        let mut session: Session = serde_dynamo::from_item(item)
             .map_err(|e| self.corrupt(&self.tables.sessions, e.to_string()))?;
+        // The table holds the key's hash; the session is the caller's key.
+        session.session_key = session_key.into();
         Ok((session.expires_at > now()).then_some(session))
     }
 
@@ -428,6 +469,10 @@ impl SessionStore for DynamoStore {
     ) -> Result<bool, StoreError> {
         let mut item: Item =
             serde_dynamo::to_item(session).map_err(|e| internal("serialize session", e))?;
+        item.insert(
+            "session_key".into(),
+            s(stored_session_key(&session.session_key)),
+        );
         // The write id makes the put idempotent: when the SDK retries a put
         // that did land, the condition still holds.
         let write_id = s(crate::tokens::new_jti());
@@ -460,7 +505,7 @@ impl SessionStore for DynamoStore {
             .map_err(build)?;
         let delete = Delete::builder()
             .table_name(&self.tables.sessions)
-            .key("session_key", s(old))
+            .key("session_key", s(stored_session_key(old)))
             .build()
             .map_err(build)?;
         let result = self
@@ -484,7 +529,7 @@ impl SessionStore for DynamoStore {
         self.client
             .delete_item()
             .table_name(&self.tables.sessions)
-            .key("session_key", s(session_key))
+            .key("session_key", s(stored_session_key(session_key)))
             .send()
             .await
             .map_err(|e| unavailable("DeleteItem", e))?;
@@ -614,7 +659,7 @@ impl TokenStore for DynamoStore {
         let mut state = TokenState::default();
         for (table, item) in found {
             if table == self.tables.users {
-                state.user = Some(self.user_from_item(item)?);
+                state.user = self.user_from_item(item)?;
                 continue;
             }
             match item.get("jti") {

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use super::{
     Counter, CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError,
     ThrottleStore, TokenState, TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore,
+    stored_session_key,
 };
 use crate::time::now;
 
@@ -124,7 +125,7 @@ impl SessionStore for MemoryStore {
         Ok(self
             .state()
             .sessions
-            .get(session_key)
+            .get(&stored_session_key(session_key))
             .filter(|s| s.expires_at > now)
             .cloned())
     }
@@ -138,22 +139,24 @@ impl SessionStore for MemoryStore {
         let mut state = self.state();
         if state
             .sessions
-            .get(&session.session_key)
+            .get(&stored_session_key(&session.session_key))
             .is_some_and(|s| s.expires_at > now)
         {
             return Ok(false);
         }
         if let Some(old) = replaces {
-            state.sessions.remove(old);
+            state.sessions.remove(&stored_session_key(old));
         }
         state
             .sessions
-            .insert(session.session_key.clone(), session.clone());
+            .insert(stored_session_key(&session.session_key), session.clone());
         Ok(true)
     }
 
     async fn delete_session(&self, session_key: &str) -> Result<(), StoreError> {
-        self.state().sessions.remove(session_key);
+        self.state()
+            .sessions
+            .remove(&stored_session_key(session_key));
         Ok(())
     }
 }

@@ -47,6 +47,7 @@ impl std::fmt::Debug for User {
 
 #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Session {
+    /// The key the client holds; stored as its [`stored_session_key`].
     pub session_key: String,
     pub user_id: u64,
     /// The keyed HMAC of the user's id and credential generation when the
@@ -327,6 +328,15 @@ pub fn valid_username(username: &str) -> bool {
         && username
             .chars()
             .all(|c| c.is_alphanumeric() || c == '_' || matches!(c, '.' | '@' | '+' | '-'))
+}
+
+/// What the sessions table is keyed by: the SHA-256 of the session key,
+/// never the key itself, so whoever reads the table (a backup, an
+/// over-broad role) cannot take over a session. The key has 160+ bits: a
+/// plain hash is enough.
+pub fn stored_session_key(session_key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(session_key))
 }
 
 /// Session keys as we issue them: 32 characters `[a-z0-9]`.

@@ -4,11 +4,11 @@
 //! never done on a request path.
 
 use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 
 use super::{
-    DynamoStore, Item, USER_COUNTER, cancelled_by_condition, id_key, internal, n, s, unavailable,
-    username_key, written,
+    Clash, DynamoStore, Item, USER_COUNTER, cancelled_by_condition, id_key, internal, n, s,
+    unavailable, username_key, written,
 };
 use crate::store::{StoreError, UpdateUserError, User, UserChange, UserStore};
 
@@ -83,21 +83,32 @@ impl DynamoStore {
                     .expression_attribute_values(":p", s("id#"))
             })
             .await?;
-        let mut users = items
+        let mut users: Vec<User> = items
             .into_iter()
             .map(|item| self.user_from_item(item))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .collect();
         users.sort_by_key(|u| u.id);
         Ok(users)
     }
 
-    /// Deletes the user's two items in one transaction.
+    /// Deletes the user in one transaction: the username item goes, the id
+    /// item becomes a tombstone (no credentials, `deleted_at`, `gen` moved
+    /// on), so the id is never handed out again and an import onto it
+    /// starts past every generation issued before.
     pub async fn delete_user(&self, user: &User) -> Result<(), UpdateUserError> {
         let build = |e| internal("build transaction", e);
-        let by_id = Delete::builder()
+        let by_id = Update::builder()
             .table_name(&self.tables.users)
             .key("pk", s(id_key(user.id)))
-            .condition_expression("attribute_exists(pk)")
+            .update_expression(
+                "SET deleted_at = :now REMOVE username, password, is_active ADD gen :one",
+            )
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
+            .expression_attribute_values(":now", n(crate::time::now()))
+            .expression_attribute_values(":one", n(1))
             .build()
             .map_err(build)?;
         let by_name = Delete::builder()
@@ -110,7 +121,7 @@ impl DynamoStore {
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(by_id).build())
+            .transact_items(TransactWriteItem::builder().update(by_id).build())
             .transact_items(TransactWriteItem::builder().delete(by_name).build())
             .send()
             .await;
@@ -157,12 +168,26 @@ impl DynamoStore {
         if dry_run {
             return self.import_verdict(user, overwrite).await;
         }
-        match self.put_new_user(user).await? {
-            Ok(()) => Ok(Ok(Imported::Created)),
-            Err(_) => match self.import_verdict(user, overwrite).await? {
-                Ok(Imported::Updated) => self.overwrite(user).await,
-                other => Ok(other),
-            },
+        match self.put_new_user(user, None).await? {
+            Ok(()) => return Ok(Ok(Imported::Created)),
+            Err(Clash::Username) => {}
+            // A deleted user's id: the new user starts at the tombstone's
+            // generation, so nothing issued to the deleted one works.
+            Err(Clash::Id) => {
+                if let Some(generation) = self.tombstone(user.id).await? {
+                    let user = User {
+                        generation: generation.max(user.generation),
+                        ..user.clone()
+                    };
+                    if self.put_new_user(&user, Some(generation)).await?.is_ok() {
+                        return Ok(Ok(Imported::Created));
+                    }
+                }
+            }
+        }
+        match self.import_verdict(user, overwrite).await? {
+            Ok(Imported::Updated) => self.overwrite(user).await,
+            other => Ok(other),
         }
     }
 
