@@ -14,6 +14,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::app::App;
+use crate::audit::{self, Event, Subject};
 use crate::contract::ApiError;
 use crate::csrf::{self, CsrfRequest};
 use crate::fields::{serializer_fields, tutorial_credentials};
@@ -109,10 +110,23 @@ pub async fn check_credentials<S: UserStore + ThrottleStore>(
     let user = app.store.user_by_username(username).await?;
     let stored = user.as_ref().map(|u| u.password.clone());
     let verdict = password::check_password(password.clone(), stored).await?;
-    let Some(user) = user.filter(|u| verdict.matched() && u.is_active) else {
+    let failure = match &user {
+        None => Some("unknown_user"),
+        Some(_) if !verdict.matched() => Some("wrong_password"),
+        Some(u) if !u.is_active => Some("inactive_user"),
+        Some(_) => None,
+    };
+    let (Some(user), None) = (user, failure) else {
+        let reason = failure.unwrap_or_default();
+        audit::emit(Event::LoginFailed, Subject::Username(username), reason);
         return Ok(None);
     };
     throttle::succeeded(app, attempt).await?;
+    audit::emit(
+        Event::LoginSucceeded,
+        Subject::Username(username),
+        "password",
+    );
     if verdict == Verdict::MatchNeedsUpgrade {
         upgrade_hash(app, &user, password).await;
     }
@@ -360,7 +374,7 @@ async fn session<S: UserStore + SessionStore>(
 /// `CORS_ALLOWED_ORIGINS`.
 pub fn enforce_csrf<S>(app: &App<S>, req: &Request<'_>) -> Result<(), ApiError> {
     with_csrf_request(req, |request| {
-        csrf::check(request, &app.settings.trusted_origins()).map_err(ApiError::Csrf)
+        csrf::check(request, &app.settings.trusted_origins()).map_err(csrf_failure)
     })
 }
 
@@ -369,8 +383,14 @@ pub fn enforce_csrf<S>(app: &App<S>, req: &Request<'_>) -> Result<(), ApiError> 
 /// Requests without `Origin` (curl, apps, servers) pass.
 pub fn check_login_origin<S>(app: &App<S>, req: &Request<'_>) -> Result<(), ApiError> {
     with_csrf_request(req, |request| {
-        csrf::check_origin(request, &app.settings.trusted_origins()).map_err(ApiError::Csrf)
+        csrf::check_origin(request, &app.settings.trusted_origins()).map_err(csrf_failure)
     })
+}
+
+/// A CSRF refusal, audited.
+fn csrf_failure(e: csrf::CsrfFailure) -> ApiError {
+    audit::emit(Event::CsrfFailure, Subject::Nobody, &e.to_string());
+    ApiError::Csrf(e)
 }
 
 /// What Django's CSRF checks read from `req`.

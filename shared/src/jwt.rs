@@ -37,6 +37,8 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::audit::{self, Event, Subject};
+
 /// Claims of a decoded token, in the order they were sent.
 pub type Claims = Map<String, Value>;
 
@@ -426,11 +428,10 @@ impl JwtBackend {
         }
         let key = match header.kid.as_deref() {
             None => &self.keys[0],
-            Some(kid) => self
-                .keys
-                .iter()
-                .find(|k| k.kid == kid)
-                .ok_or(DecodeError::Malformed)?,
+            Some(kid) => self.keys.iter().find(|k| k.kid == kid).ok_or_else(|| {
+                audit::emit(Event::UnknownKid, Subject::Nobody, kid);
+                DecodeError::Malformed
+            })?,
         };
         match jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation) {
             Ok(data) => Ok(data.claims),

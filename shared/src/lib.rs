@@ -17,6 +17,7 @@
 //! | [`random`] | random strings for secrets (Django's `get_random_string`) |
 //! | [`validators`] | Django's default password validators |
 //! | [`throttle`] | password-attempt throttling |
+//! | [`audit`] | security events, one structured log line each |
 //! | [`store`] | DynamoDB (and, with `test-util`, in-memory) storage behind narrow traits |
 //! | [`settings`] | every setting and its default, in one table |
 //! | [`app`] | the state built once per cold start |
@@ -27,6 +28,7 @@
 //! | `fixtures` | (`test-util`) live credentials for the sample events |
 
 pub mod app;
+pub mod audit;
 pub mod authn;
 pub mod aws;
 pub mod contract;

@@ -48,39 +48,64 @@ pub fn init_logging() {
         .ok()
         .and_then(|l| l.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
-    let fmt = tracing_subscriber::fmt::layer()
-        .with_target(false)
-        .without_time();
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let registry = tracing_subscriber::registry().with(log_filter(level));
     let _ = if json {
-        registry.with(fmt.json()).try_init()
+        json_logs(level, std::io::stdout).try_init()
     } else {
-        registry.with(fmt).try_init()
+        let fmt = tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .without_time();
+        tracing_subscriber::registry()
+            .with(log_filter(level))
+            .with(fmt)
+            .try_init()
     };
 }
 
-/// `level` for our code; at most INFO for the crates that see raw requests.
+/// The JSON log lines of a function (`LogFormat: JSON`), written to
+/// `writer`: each event's fields under `fields`, the request's span (the
+/// function and the client address) under `span`. Tests read the audit
+/// trail through this same subscriber.
+pub fn json_logs<W>(level: LevelFilter, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let fmt = tracing_subscriber::fmt::layer()
+        .json()
+        .with_target(false)
+        .without_time()
+        .with_writer(writer);
+    tracing_subscriber::registry()
+        .with(log_filter(level))
+        .with(fmt)
+}
+
+/// `level` for our code; at most INFO for the crates that see raw requests;
+/// the audit trail always.
 fn log_filter(level: LevelFilter) -> Targets {
-    Targets::new().with_default(level).with_targets(
-        [
-            "aws_config",
-            "aws_runtime",
-            "aws_sdk_dynamodb",
-            "aws_sdk_ssm",
-            "aws_sdk_sts",
-            "aws_smithy_http_client",
-            "aws_smithy_runtime",
-            "aws_types",
-            "h2",
-            "hyper",
-            "hyper_util",
-            "lambda_runtime",
-            "lambda_runtime_api_client",
-            "rustls",
-        ]
-        .map(|quiet| (quiet, level.min(LevelFilter::INFO))),
-    )
+    Targets::new()
+        .with_default(level)
+        .with_targets(
+            [
+                "aws_config",
+                "aws_runtime",
+                "aws_sdk_dynamodb",
+                "aws_sdk_ssm",
+                "aws_sdk_sts",
+                "aws_smithy_http_client",
+                "aws_smithy_runtime",
+                "aws_types",
+                "h2",
+                "hyper",
+                "hyper_util",
+                "lambda_runtime",
+                "lambda_runtime_api_client",
+                "rustls",
+            ]
+            .map(|quiet| (quiet, level.min(LevelFilter::INFO))),
+        )
+        // Security events whatever the level: the metric filters count them.
+        .with_target(crate::audit::TARGET, LevelFilter::INFO)
 }
 
 /// Each Argon2 check allocates 19 MiB. glibc's malloc raises its mmap
@@ -105,12 +130,20 @@ fn return_big_allocations_to_the_os() {
 /// the SSM Parameter Store SecureString named by `SIGNING_KEY_PARAMETER`
 /// (deployed stacks; one key, or several separated by commas or newlines,
 /// current first), fetched once here.
+///
+/// In AWS both the key and the first request cost network round trips:
+/// SSM's `GetParameter`, and opening the DynamoDB connection (TCP and TLS
+/// handshakes) before the first call. The connection is opened here,
+/// while the key is read ([`open_connection`]), so the two overlap and the
+/// first request finds it open (measured in tests/BENCHMARKS.md §9).
 pub async fn init() -> Result<App<DynamoStore>, Error> {
     let started = std::time::Instant::now();
     return_big_allocations_to_the_os();
     init_logging();
     let config = crate::aws::sdk_config().await;
     let config_done = started.elapsed();
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let warm_up = tokio::spawn(open_connection(client.clone()));
     let local =
         std::env::var_os("SIGNING_KEY").is_some() || std::env::var_os("SIGNING_KEYS").is_some();
     let parameter_key = match (local, std::env::var("SIGNING_KEY_PARAMETER")) {
@@ -119,21 +152,64 @@ pub async fn init() -> Result<App<DynamoStore>, Error> {
         )?),
         _ => None,
     };
+    let key_done = started.elapsed();
     let settings = Settings::from_lookup(|name| match (name, &parameter_key) {
         ("SIGNING_KEYS", Some(keys)) => Some(keys.expose_secret().to_owned()),
         _ => std::env::var(name).ok(),
     })
     .inspect_err(|e| tracing::error!(error = %e, "bad settings"))?;
-    let client = aws_sdk_dynamodb::Client::new(&config);
+    // Bounded by the connection timeout; a failure only means the first
+    // request opens the connection itself, as it would have anyway.
+    let connection_open = warm_up.await.unwrap_or(false);
     let store = DynamoStore::new(client, settings.tables.clone());
     let app = App::new(settings, store);
     tracing::info!(
         sdk_config_us = config_done.as_micros() as u64,
+        signing_key_us = (key_done - config_done).as_micros() as u64,
         total_us = started.elapsed().as_micros() as u64,
         signing_key_from_ssm = parameter_key.is_some(),
+        dynamodb_connection_open = connection_open,
         "init done"
     );
     Ok(app)
+}
+
+/// Opens `client`'s connection to its DynamoDB endpoint, so that the first
+/// request does not wait for the TCP and TLS handshakes. The request that
+/// opens it needs no permission and touches no table: a `GET /`, which
+/// DynamoDB answers with its health check (`healthy: dynamodb.<region>…`).
+/// The answer is not a DynamoDB response and is ignored; the connection
+/// stays in the client's pool. One attempt, no retries. Whether an answer
+/// came.
+async fn open_connection(client: aws_sdk_dynamodb::Client) -> bool {
+    use aws_sdk_dynamodb::config::http::HttpRequest;
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    use aws_sdk_dynamodb::error::SdkError;
+    let sent = client
+        .get_item()
+        .table_name("connection")
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("warm-up".into()),
+        )
+        .customize()
+        .config_override(aws_sdk_dynamodb::Config::builder().retry_config(RetryConfig::disabled()))
+        .mutate_request(|request| {
+            let _ = request.set_method("GET");
+            for header in ["x-amz-target", "content-type", "content-length"] {
+                request.headers_mut().remove(header);
+            }
+            *request.body_mut() = HttpRequest::empty().into_body();
+        })
+        .send()
+        .await;
+    match sent {
+        Ok(_) | Err(SdkError::ServiceError(_) | SdkError::ResponseError(_)) => true,
+        Err(e) => {
+            tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(e), "DynamoDB connection not opened at init");
+            false
+        }
+    }
 }
 
 async fn signing_key_from_ssm(
@@ -164,6 +240,114 @@ mod tests {
     use super::*;
     use tracing::Level;
 
+    /// A DynamoDB client for a local `endpoint`: no retries, short timeouts.
+    fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
+        use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .endpoint_url(endpoint)
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .timeout_config(
+                aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(std::time::Duration::from_secs(5))
+                    .build(),
+            )
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// One HTTP/1.1 request's head (its body, by Content-Length, is read and dropped).
+    async fn read_request(socket: &mut tokio::net::TcpStream) -> String {
+        use tokio::io::AsyncReadExt;
+        let mut buf = Vec::new();
+        let end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            let mut chunk = [0u8; 4096];
+            let n = socket.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the connection closed");
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().ok())?
+            })
+            .unwrap_or(0);
+        let mut body = buf[end..].to_vec();
+        while body.len() < length {
+            let mut chunk = vec![0u8; length - body.len()];
+            let n = socket.read(&mut chunk).await.unwrap();
+            body.extend_from_slice(&chunk[..n]);
+        }
+        head
+    }
+
+    #[tokio::test]
+    async fn the_connection_opened_at_init_serves_the_first_request() {
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        // One connection only: a second one would never be answered.
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut heads = Vec::new();
+            for (content_type, body) in [
+                ("text/plain", "healthy: dynamodb.us-east-1.amazonaws.com"),
+                ("application/x-amz-json-1.0", "{}"),
+            ] {
+                heads.push(read_request(&mut socket).await);
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                socket.write_all(answer.as_bytes()).await.unwrap();
+            }
+            heads
+        });
+        let client = client_for(&endpoint);
+        assert!(open_connection(client.clone()).await);
+        client
+            .get_item()
+            .table_name("users")
+            .key(
+                "pk",
+                aws_sdk_dynamodb::types::AttributeValue::S("id#1".into()),
+            )
+            .send()
+            .await
+            .expect("the first request, on the open connection");
+        let heads = server.await.unwrap();
+        assert!(heads[0].starts_with("GET / HTTP/1.1"), "{}", heads[0]);
+        assert!(
+            !heads[0].to_ascii_lowercase().contains("x-amz-target"),
+            "{}",
+            heads[0]
+        );
+        assert!(heads[1].starts_with("POST / HTTP/1.1"), "{}", heads[1]);
+        assert!(
+            heads[1].contains("DynamoDB_20120810.GetItem"),
+            "{}",
+            heads[1]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_endpoint_does_not_stop_the_start() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let started = std::time::Instant::now();
+        assert!(!open_connection(client_for(&endpoint)).await);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
     #[test]
     fn sdk_and_runtime_debug_output_never_reaches_the_log() {
         let debug = log_filter(LevelFilter::TRACE);
@@ -183,5 +367,8 @@ mod tests {
         assert!(!warn.would_enable("aws_smithy_runtime", &Level::INFO));
         assert!(!warn.would_enable("auth", &Level::INFO));
         assert!(warn.would_enable("auth", &Level::WARN));
+        // The audit trail whatever the level.
+        let error = log_filter(LevelFilter::ERROR);
+        assert!(error.would_enable(crate::audit::TARGET, &Level::INFO));
     }
 }

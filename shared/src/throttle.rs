@@ -31,6 +31,7 @@ use std::net::Ipv6Addr;
 use thiserror::Error;
 
 use crate::app::App;
+use crate::audit::{self, Event, Subject};
 use crate::settings::Seconds;
 use crate::store::{Counter, StoreError, ThrottleStore, bounded_key};
 use crate::time::now;
@@ -128,14 +129,14 @@ pub fn counters(window: Seconds, username: &str, address: &str) -> [Counter; 3] 
 /// Charges one attempt to `username` at `address`; 429 when over a limit.
 pub async fn begin<S: ThrottleStore>(
     app: &App<S>,
-    username: &str,
+    name: &str,
     address: &str,
 ) -> Result<Attempt, ThrottleError> {
     let s = &app.settings.throttle;
     let now = now();
     let window = window_of(s.window, now);
     let window_end = (window + 1) * s.window.get();
-    let counters = counters(s.window, username, address);
+    let counters = counters(s.window, name, address);
     let counts = app.store.hit(&counters, window_end).await?;
     let [pair, username, address] = counters;
     let attempt = Attempt {
@@ -147,15 +148,15 @@ pub async fn begin<S: ThrottleStore>(
         (
             counts[0],
             s.username_address_limit,
-            "username at this address",
+            "username_address_limit",
         ),
-        (counts[1], s.username_limit, "username"),
-        (counts[2], s.ip_limit, "address"),
+        (counts[1], s.username_limit, "username_limit"),
+        (counts[2], s.ip_limit, "address_limit"),
     ]
     .into_iter()
     .find(|(count, limit, _)| count > limit);
-    if let Some((count, limit, which)) = over {
-        tracing::warn!(count, limit, over = which, "password attempts throttled");
+    if let Some((_, _, which)) = over {
+        audit::emit(Event::LoginThrottled, Subject::Username(name), which);
         return Err(ThrottleError::Throttled {
             wait: (window_end - now).max(1) as u64,
         });

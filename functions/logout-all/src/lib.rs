@@ -8,6 +8,7 @@
 //! its body.
 
 use auth::App;
+use auth::audit::{self, Event, Subject};
 use auth::authn::Caller;
 use auth::lambda_http::http::StatusCode;
 use auth::store::{Store, UserChange};
@@ -22,6 +23,11 @@ pub async fn handler<S: Store>(app: &App<S>, _: &Request<'_>, caller: Caller) ->
     app.store
         .update_user(caller.user.id, UserChange::Revoke)
         .await?;
+    audit::emit(
+        Event::LogoutAll,
+        Subject::UserId(caller.user.id),
+        caller.via.as_str(),
+    );
     let mut cookies = Cookies::deleting_session();
     cookies.delete_refresh();
     Ok(Reply::empty(StatusCode::OK).with_cookies(cookies))

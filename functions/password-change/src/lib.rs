@@ -14,6 +14,7 @@
 //! session (cookies) for a session caller, `{"refresh","access"}` for a
 //! Bearer caller, `{"token"}` for a `jwt-auth` caller, `{}` otherwise.
 
+use auth::audit::{self, Event, Subject};
 use auth::authn::{Caller, Via, pair_reply, start_session};
 use auth::fields::{FieldError, Invalid, password_fields};
 use auth::password::{hash_password, verify_password};
@@ -38,6 +39,11 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) 
     if verify_password(old, Some(user.password.clone())).await? {
         throttle::succeeded(app, attempt).await?;
     } else {
+        audit::emit(
+            Event::LoginFailed,
+            Subject::Username(&user.username),
+            "wrong_old_password",
+        );
         invalid.add("old_password", vec![FieldError::WrongOldPassword]);
     }
     let weaknesses = validate(new.expose_secret(), &user.username);
@@ -54,6 +60,11 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) 
         if_current: Some(user.password.clone()),
     };
     let user = app.store.update_user(user.id, change).await?;
+    audit::emit(
+        Event::PasswordChanged,
+        Subject::UserId(user.id),
+        caller.via.as_str(),
+    );
 
     // Renew the credential this call came with; every other one is dead.
     let now = now();

@@ -20,6 +20,7 @@
 //! DynamoDB: one BatchGetItem (user, token entry, family), plus one
 //! conditional PutItem when rotating.
 
+use auth::audit::{self, Event, Subject};
 use auth::authn::{hand_over_refresh, presented_refresh};
 use auth::serde_json::json;
 use auth::store::{Revocation, Store};
@@ -118,9 +119,11 @@ async fn reuse<S: Store>(
         // Every token of the family expires within one refresh lifetime.
         let until = s.refresh_token_lifetime.after(now);
         app.store.revoke_family(&rotation.fam, until).await?;
-        auth::tracing::warn!(
-            user_id = token.lookup_id().unwrap_or(0),
-            "reuse of a rotated refresh token: its family is revoked"
+        let user_id = token.lookup_id().unwrap_or(0);
+        audit::emit(
+            Event::RefreshReuse,
+            Subject::UserId(user_id),
+            "family_revoked",
         );
     }
     Err(TokenError::Blacklisted.into())

@@ -20,6 +20,9 @@
 //! 6. render: the error's or reply's status, body and cookies, the headers
 //!    every response carries, and one log line.
 //!
+//! All of it runs in one `request` span naming the function and the client
+//! address, so every log line (and audit event) of the request carries them.
+//!
 //! Whether a view authenticates is its type parameter, [`Required`],
 //! [`Optional`] or [`Anonymous`], and shows in the handler's signature: it
 //! receives a `Caller`, an `Option<Caller>` or `()`.
@@ -27,6 +30,7 @@
 use std::future::Future;
 
 use lambda_http::{Body, Response};
+use tracing::Instrument;
 
 use crate::app::App;
 use crate::authn::{self, Caller};
@@ -232,6 +236,14 @@ where
     F: for<'a> Endpoint<'a, S, A::Caller>,
 {
     let mut req = Request::new(&event);
+    // Every line of this request (the audit trail's above all) says which
+    // function and which client; enabled whatever the level, as audit is.
+    let span = tracing::info_span!(
+        target: crate::audit::TARGET,
+        "request",
+        function = view.name,
+        address = req.client_address()
+    );
     let mut cors = Cors::of(&req, &app.settings);
     let mut cookies = Cookies::default();
     let mut logged = None;
@@ -258,8 +270,9 @@ where
         }
         endpoint(app, &req, caller).await
     }
+    .instrument(span.clone())
     .await;
-    render(view, &req, &app.settings, outcome, cookies, &cors, logged)
+    span.in_scope(|| render(view, &req, &app.settings, outcome, cookies, &cors, logged))
 }
 
 impl Reply {

@@ -1,0 +1,141 @@
+//! Security events: one structured log line each, with the event's name in
+//! `event` and the message `audit` — what the template's CloudWatch metric
+//! filters count (`{ $.fields.message = "audit" && $.fields.event = … }`)
+//! and its alarms watch. Every line is written inside the request's span,
+//! which names the function (`span.function`) and the client address
+//! (`span.address`, API Gateway's `sourceIp`); the line itself adds who
+//! (`username` or `user_id`) and why (`reason`).
+//!
+//! Lines hold usernames, user ids, addresses, endpoints, key ids and
+//! reasons — never a password, token, cookie, session key or TOTP secret.
+//! They are written whatever the log level.
+
+/// The tracing target of audit lines.
+pub const TARGET: &str = "audit";
+
+/// Every kind of security event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A password check passed.
+    LoginSucceeded,
+    /// A password check failed (`reason`: `unknown_user`, `wrong_password`,
+    /// `inactive_user`).
+    LoginFailed,
+    /// A password check was refused by the throttle (`reason`: the limit).
+    LoginThrottled,
+    /// A rotated refresh token was presented again: its family is revoked.
+    RefreshReuse,
+    /// A refresh token bound to an address came from another one: its
+    /// family is revoked.
+    BindingMismatch,
+    /// A refresh family refreshed more often than `REFRESH_TOKEN_RATE_LIMIT`.
+    RefreshRateExceeded,
+    /// A caller ended every session and token of theirs.
+    LogoutAll,
+    /// A caller changed their password.
+    PasswordChanged,
+    /// A token named a key we do not hold (`reason`: the `kid`).
+    UnknownKid,
+    /// Django's CSRF check refused a request (`reason`: Django's).
+    CsrfFailure,
+}
+
+impl Event {
+    /// Every kind, for tests and docs.
+    pub const ALL: [Event; 10] = [
+        Event::LoginSucceeded,
+        Event::LoginFailed,
+        Event::LoginThrottled,
+        Event::RefreshReuse,
+        Event::BindingMismatch,
+        Event::RefreshRateExceeded,
+        Event::LogoutAll,
+        Event::PasswordChanged,
+        Event::UnknownKid,
+        Event::CsrfFailure,
+    ];
+
+    /// The name in the log line (`fields.event`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Event::LoginSucceeded => "login_succeeded",
+            Event::LoginFailed => "login_failed",
+            Event::LoginThrottled => "login_throttled",
+            Event::RefreshReuse => "refresh_reuse",
+            Event::BindingMismatch => "binding_mismatch",
+            Event::RefreshRateExceeded => "refresh_rate_exceeded",
+            Event::LogoutAll => "logout_all",
+            Event::PasswordChanged => "password_changed",
+            Event::UnknownKid => "unknown_kid",
+            Event::CsrfFailure => "csrf_failure",
+        }
+    }
+
+    /// Events that signal an attack in progress are warnings.
+    fn is_warning(self) -> bool {
+        matches!(
+            self,
+            Event::LoginThrottled
+                | Event::RefreshReuse
+                | Event::BindingMismatch
+                | Event::RefreshRateExceeded
+                | Event::UnknownKid
+        )
+    }
+}
+
+/// Who an event is about.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    /// A password check: the username as given (at most 150 characters are
+    /// logged, Django's limit).
+    Username(&'a str),
+    /// A known user.
+    UserId(u64),
+    /// Nobody known (a token naming an unknown key, a CSRF failure).
+    Nobody,
+}
+
+/// Writes one audit line.
+pub fn emit(event: Event, subject: Subject<'_>, reason: &str) {
+    let name = event.name();
+    let reason = truncated(reason, 100);
+    macro_rules! line {
+        ($level:expr, $($who:tt)*) => {
+            match $level {
+                true => tracing::warn!(target: TARGET, event = name, $($who)*, reason, "audit"),
+                false => tracing::info!(target: TARGET, event = name, $($who)*, reason, "audit"),
+            }
+        };
+    }
+    match subject {
+        Subject::Username(username) => {
+            line!(event.is_warning(), username = truncated(username, 150))
+        }
+        Subject::UserId(user_id) => line!(event.is_warning(), user_id),
+        Subject::Nobody => line!(event.is_warning(), subject = "none"),
+    }
+}
+
+/// At most `max` characters of `s` (attacker-chosen values stay short).
+fn truncated(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((end, _)) => &s[..end],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_distinct_and_attacker_values_stay_short() {
+        let mut names: Vec<_> = Event::ALL.iter().map(|e| e.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Event::ALL.len());
+        assert_eq!(truncated("ab", 100), "ab");
+        assert_eq!(truncated(&"é".repeat(200), 150).chars().count(), 150);
+    }
+}
