@@ -6,12 +6,12 @@
 #   bash tests/openapi/fuzz.sh [BASE_URL]      (default http://127.0.0.1:9000)
 #
 # The stack is `bash tests/serve.sh` (its demo users alice and bob), ideally
-# with THROTTLE_USERNAME_LIMIT / THROTTLE_IP_LIMIT raised: the fuzzer sends
-# many passwords, and over the limits the password endpoints answer 429
+# with the password throttle raised (THROTTLE_USERNAME_ADDRESS_LIMIT,
+# THROTTLE_USERNAME_LIMIT, THROTTLE_IP_LIMIT): the fuzzer sends many
+# passwords, and over the limits the password endpoints answer 429
 # (documented, so still a pass, but nothing deeper gets tested, and pass 2
-# below cannot log in). Any
-# CORS_ALLOWED_ORIGINS and JWT_AUTH_REFRESH_COOKIE will do: the document
-# holds with and without them.
+# below cannot log in). Any CORS_ALLOWED_ORIGINS and JWT_AUTH_REFRESH_COOKIE
+# will do: the document holds with and without them.
 #
 # Two passes, each with a bounded number of examples per operation:
 # 1. anonymous, every operation (random credentials, cookies, tokens,
@@ -71,7 +71,7 @@ answer="$(curl -s --max-time 60 -w '\n%{http_code}' -X POST "$base/api/v1/users/
 token="$(head -n -1 <<<"$answer" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])' 2>/dev/null)" || token=""
 if [ -z "$token" ]; then
   echo "fuzz: POST login/jwt as $username answered $(tail -n 1 <<<"$answer"): $(head -n -1 <<<"$answer")" >&2
-  echo "fuzz: set FUZZ_USERNAME / FUZZ_PASSWORD; for 429, raise THROTTLE_USERNAME_LIMIT / THROTTLE_IP_LIMIT" >&2
+  echo "fuzz: set FUZZ_USERNAME / FUZZ_PASSWORD; for 429, raise the stack's THROTTLE_*_LIMIT settings" >&2
   exit 1
 fi
 
