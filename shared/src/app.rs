@@ -15,8 +15,9 @@ pub struct App<S> {
 
 impl<S> App<S> {
     pub fn new(settings: Settings, store: S) -> Self {
-        let tokens = Tokens::new(settings.jwt.clone(), settings.tokens.clone());
-        let sessions = SessionHasher::new(&settings.signing_key_bytes());
+        let keys = settings.signing_key_bytes();
+        let tokens = Tokens::new(settings.jwt.clone(), settings.tokens.clone(), &keys);
+        let sessions = SessionHasher::new(&keys);
         App {
             settings,
             store,

@@ -21,8 +21,8 @@ use crate::fields::{serializer_fields, tutorial_credentials};
 use crate::password::{self, Verdict};
 use crate::session::new_session_key;
 use crate::store::{
-    Session, SessionStore, StoreError, ThrottleStore, UpdateUserError, User, UserChange, UserStore,
-    valid_session_key,
+    Session, SessionStore, StoreError, ThrottleStore, TokenStore, UpdateUserError, User,
+    UserChange, UserStore, valid_session_key,
 };
 use crate::throttle;
 use crate::time::now;
@@ -232,7 +232,7 @@ pub fn hand_over_refresh<S>(
 /// family), `{"refresh","access"}`, the refresh token handed over as
 /// [`hand_over_refresh`] says.
 pub fn pair_reply<S>(app: &App<S>, req: &Request<'_>, user: &User, now: i64) -> Reply {
-    let pair = app.tokens.pair_for(user, now);
+    let pair = app.tokens.pair_for(user, now, req.client_address());
     let (refresh, cookies) = hand_over_refresh(app, req, pair.refresh);
     let body = match refresh {
         Some(refresh) => json!({ "refresh": refresh, "access": pair.access }),
@@ -243,7 +243,7 @@ pub fn pair_reply<S>(app: &App<S>, req: &Request<'_>, user: &User, now: i64) -> 
 
 /// Runs the chain. `Ok(None)`: nothing usable was presented.
 /// A stale `sessionid` gets its deletion added to `cookies`.
-pub async fn authenticate<S: UserStore + SessionStore + ThrottleStore>(
+pub async fn authenticate<S: UserStore + SessionStore + ThrottleStore + TokenStore>(
     app: &App<S>,
     req: &Request<'_>,
     cookies: &mut Cookies,
@@ -446,7 +446,10 @@ fn drf_token(parts: &[&[u8]]) -> DrfTokenError {
     }
 }
 
-async fn bearer<S: UserStore>(app: &App<S>, parts: &[&[u8]]) -> Result<Caller, ApiError> {
+async fn bearer<S: UserStore + TokenStore>(
+    app: &App<S>,
+    parts: &[&[u8]],
+) -> Result<Caller, ApiError> {
     use ApiError::Bearer as Refused;
     if parts.len() != 2 {
         return Err(Refused(BearerError::BadHeader));
@@ -461,11 +464,12 @@ async fn bearer<S: UserStore>(app: &App<S>, parts: &[&[u8]]) -> Result<Caller, A
         Some(UserIdClaim::NoSuchUser) => return Err(Refused(BearerError::UserNotFound)),
         Some(UserIdClaim::Id(id)) => id,
     };
-    let user = app
-        .store
-        .user_by_id(id)
-        .await?
-        .ok_or(Refused(BearerError::UserNotFound))?;
+    // The user and the token's refresh family, in one round trip.
+    let state = app.store.token_state(Some(id), None, token.fam()).await?;
+    if state.family_revoked {
+        return Err(Refused(BearerError::NotValid(TokenError::Blacklisted)));
+    }
+    let user = state.user.ok_or(Refused(BearerError::UserNotFound))?;
     if !user.is_active {
         return Err(Refused(BearerError::UserInactive));
     }

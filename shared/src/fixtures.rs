@@ -13,6 +13,9 @@ use crate::session::new_session_key;
 use crate::store::{Session, SessionStore, StoreError, User};
 use crate::time::now;
 
+/// The client address (`sourceIp`) of the sample events.
+pub const EVENT_ADDRESS: &str = "127.0.0.1";
+
 /// One set of credentials for one user.
 pub struct Credentials {
     values: Vec<(&'static str, String)>,
@@ -22,7 +25,7 @@ impl Credentials {
     /// Mints fresh tokens for `user` and stores a new session for it.
     pub async fn mint<S: SessionStore>(app: &App<S>, user: &User) -> Result<Self, StoreError> {
         let now = now();
-        let live = app.tokens.pair_for(user, now);
+        let live = app.tokens.pair_for(user, now, EVENT_ADDRESS);
         // Issued long enough ago to have expired.
         let t = &app.settings.tokens;
         let past = t
@@ -30,7 +33,7 @@ impl Credentials {
             .max(t.access_token_lifetime)
             .before(now)
             - 60;
-        let expired = app.tokens.pair_for(user, past);
+        let expired = app.tokens.pair_for(user, past, EVENT_ADDRESS);
         let session = Session {
             session_key: new_session_key(),
             user_id: user.id,

@@ -52,6 +52,7 @@ pub mod web;
 
 pub use app::App;
 pub use contract::ApiError;
+pub use futures_util::future::join;
 pub use lambda_http;
 pub use secrecy;
 pub use serde_json;

@@ -71,6 +71,8 @@ pub enum SettingsError {
     BadSeconds { name: &'static str, value: String },
     #[error("{name} must be a whole number of at least 1, got {value:?}")]
     BadNumber { name: &'static str, value: String },
+    #[error("{name} must be none or address, got {value:?}")]
+    BadBinding { name: &'static str, value: String },
     #[error("{name} must be true or false, got {value:?}")]
     BadBool { name: &'static str, value: String },
     #[error("{name} entry {value:?} must start with a scheme, like https://")]
@@ -123,6 +125,38 @@ impl SettingValue for u64 {
         match raw.trim().parse::<u64>() {
             Ok(n) if n >= 1 => Ok(n),
             _ => Err(SettingsError::BadNumber {
+                name,
+                value: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// A limit where `0` means none.
+impl SettingValue for Option<u64> {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim() {
+            "0" => Ok(None),
+            _ => u64::parse(name, raw).map(Some),
+        }
+    }
+}
+
+/// Where a refresh token may be used (`REFRESH_TOKEN_BIND`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    /// Anywhere (simplejwt's behaviour).
+    None,
+    /// Only from the client address (for IPv6, the /64) that logged in.
+    Address,
+}
+
+impl SettingValue for Binding {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "none" => Ok(Binding::None),
+            "address" => Ok(Binding::Address),
+            _ => Err(SettingsError::BadBinding {
                 name,
                 value: raw.to_owned(),
             }),
@@ -338,6 +372,12 @@ settings! {
         refresh_reuse_detection: bool = "REFRESH_REUSE_DETECTION" ("true");
         /// Seconds a just-rotated token may be retried (gets the same successor); 0 is off.
         refresh_reuse_interval: Option<Seconds> = "REFRESH_REUSE_INTERVAL" ("0");
+        /// Seconds a refresh family lives from its login, whatever its rotations: no successor outlives it (30 days).
+        refresh_token_max_lifetime: Seconds = "REFRESH_TOKEN_MAX_LIFETIME" ("2592000");
+        /// Refreshes per refresh family per minute; over it, 429 and an audit event. 0 is no limit.
+        refresh_token_rate_limit: Option<u64> = "REFRESH_TOKEN_RATE_LIMIT" ("30");
+        /// `address`: a refresh token works only from the client address (IPv6: the /64) that logged in; from another, its family is revoked. `none`: anywhere.
+        refresh_token_bind: Binding = "REFRESH_TOKEN_BIND" ("none");
         /// Seconds a `login/jwt` token lives.
         jwt_login_token_lifetime: Seconds = "JWT_LOGIN_TOKEN_LIFETIME" ("86400");
         /// How tokens are signed: HS256 (a shared secret), RS256, ES256 or EdDSA (private keys, public keys published).

@@ -35,6 +35,7 @@ use crate::audit::{self, Event, Subject};
 use crate::settings::Seconds;
 use crate::store::{Counter, StoreError, ThrottleStore, bounded_key};
 use crate::time::now;
+use crate::tokens::Refresh;
 
 /// Why a password check may not go ahead.
 #[derive(Debug, Error)]
@@ -162,6 +163,37 @@ pub async fn begin<S: ThrottleStore>(
         });
     }
     Ok(attempt)
+}
+
+/// The window of refresh counting: one minute.
+const REFRESH_WINDOW: i64 = 60;
+
+/// Charges one refresh to the token's family (`REFRESH_TOKEN_RATE_LIMIT`
+/// per minute, one atomic update); 429 and an audit event past the limit.
+pub async fn charge_refresh<S: ThrottleStore>(
+    app: &App<S>,
+    token: &Refresh<'_>,
+) -> Result<(), ThrottleError> {
+    let Some(limit) = app.settings.tokens.refresh_token_rate_limit else {
+        return Ok(());
+    };
+    let now = now();
+    let window = now.div_euclid(REFRESH_WINDOW);
+    let window_end = (window + 1) * REFRESH_WINDOW;
+    let counter = Counter {
+        key: bounded_key(&format!("fam#{window}#"), token.family(), 200),
+        username: None,
+        address: None,
+    };
+    let count = app.store.hit(&[counter], window_end).await?[0];
+    if count > limit {
+        let user = Subject::UserId(token.lookup_id().unwrap_or(0));
+        audit::emit(Event::RefreshRateExceeded, user, "refresh_token_rate_limit");
+        return Err(ThrottleError::Throttled {
+            wait: (window_end - now).max(1) as u64,
+        });
+    }
+    Ok(())
 }
 
 /// After the right password: this (username, address) starts afresh, and

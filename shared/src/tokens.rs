@@ -1,8 +1,13 @@
 //! Tokens by name: what each endpoint issues and accepts.
 //!
 //! * simplejwt tokens (`access`, `refresh`): `{"token_type","exp","iat","jti","user_id"}`,
-//!   plus `fam` on refresh tokens (the family a login starts, kept through
-//!   rotations) and `gen` (the user's credential generation when issued).
+//!   plus `fam` (the refresh family a login starts, kept through rotations
+//!   and copied into every access token made from it) and `gen` (the
+//!   user's credential generation when issued); refresh tokens also carry
+//!   `auth_time` (when the family's login happened: no successor outlives
+//!   `REFRESH_TOKEN_MAX_LIFETIME` after it) and, with
+//!   `REFRESH_TOKEN_BIND=address`, `bnd` (a keyed hash of the client
+//!   address, or IPv6 /64, that logged in).
 //! * the tutorial's `login/jwt` tokens: `{"id","username","iat","exp"}` plus
 //!   `gen`, sent back in the `jwt-auth` header.
 //!
@@ -32,7 +37,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::jwt::{Claims, DecodeError, JwtBackend};
-use crate::settings::TokenSettings;
+use crate::session::KeyedMac;
+use crate::settings::{Binding, TokenSettings};
 use crate::store::{Rotation, TokenState, User};
 
 /// `token_type` claim values.
@@ -70,7 +76,15 @@ pub enum TokenError {
 pub struct Tokens {
     jwt: Arc<JwtBackend>,
     settings: TokenSettings,
+    /// The `bnd` claim's keyed hash of a client address.
+    binder: KeyedMac,
 }
+
+/// Claims only refresh tokens carry: never copied into access tokens.
+const REFRESH_ONLY: [&str; 2] = ["auth_time", "bnd"];
+
+/// The salt of the `bnd` keyed hash.
+const BINDING_SALT: &str = "auth.tokens.bnd";
 
 /// A fresh pair for a user, as `TokenObtainPairView` issues it.
 pub struct Pair {
@@ -79,11 +93,24 @@ pub struct Pair {
 }
 
 impl Tokens {
-    pub fn new(jwt: impl Into<Arc<JwtBackend>>, settings: TokenSettings) -> Self {
+    /// `signing_keys` key the `bnd` hash (current first), as they key
+    /// session hashes.
+    pub fn new(
+        jwt: impl Into<Arc<JwtBackend>>,
+        settings: TokenSettings,
+        signing_keys: &[&[u8]],
+    ) -> Self {
         Tokens {
             jwt: jwt.into(),
             settings,
+            binder: KeyedMac::new(BINDING_SALT, signing_keys),
         }
+    }
+
+    /// The `bnd` claim of a client address: its bucket (an IPv6 /64), hashed.
+    fn binding_of(&self, address: &str) -> String {
+        let bucket = crate::throttle::address_bucket(address);
+        self.binder.tag(bucket.as_bytes())
     }
 
     /// The key ring (to sign arbitrary claims in tests and tools).
@@ -92,32 +119,39 @@ impl Tokens {
     }
 
     /// A pair starting a new refresh family for `user` at its current
-    /// generation.
-    pub fn pair_for(&self, user: &User, now: i64) -> Pair {
+    /// generation, logged in from `address`.
+    pub fn pair_for(&self, user: &User, now: i64, address: &str) -> Pair {
         let id = user.id.to_string();
         let s = &self.settings;
-        let token = |token_type: TokenType, exp: i64, fam: Option<String>| {
-            let access = token_type == TokenType::Access;
+        let fam = new_jti();
+        let bnd = (s.refresh_token_bind == Binding::Address).then(|| self.binding_of(address));
+        let token = |token_type: TokenType, exp: i64| {
+            let (access, refresh) = match token_type {
+                TokenType::Access => (true, false),
+                TokenType::Refresh => (false, true),
+            };
             self.jwt.sign(&NewToken {
                 token_type: token_type.as_str(),
                 exp,
                 iat: now,
                 jti: new_jti(),
                 user_id: &id,
-                fam,
+                fam: &fam,
                 generation: user.generation,
+                auth_time: refresh.then_some(now),
+                bnd: bnd.as_deref().filter(|_| refresh),
                 scope: s.access_token_scope.as_deref().filter(|_| access),
                 aud: s.audience.as_deref(),
                 iss: s.issuer.as_deref(),
             })
         };
+        let refresh_exp = s
+            .refresh_token_lifetime
+            .after(now)
+            .min(s.refresh_token_max_lifetime.after(now));
         Pair {
-            refresh: token(
-                TokenType::Refresh,
-                s.refresh_token_lifetime.after(now),
-                Some(new_jti()),
-            ),
-            access: token(TokenType::Access, s.access_token_lifetime.after(now), None),
+            refresh: token(TokenType::Refresh, refresh_exp),
+            access: token(TokenType::Access, s.access_token_lifetime.after(now)),
         }
     }
 
@@ -153,7 +187,8 @@ impl Tokens {
 
     /// simplejwt's checks, then the configured issuer and audience
     /// (simplejwt's `TokenBackend`: `iss` must equal `ISSUER`, `aud` be or
-    /// contain `AUDIENCE`).
+    /// contain `AUDIENCE`), then a refresh token's family lifetime
+    /// (`auth_time` + `REFRESH_TOKEN_MAX_LIFETIME`, expired like `exp`).
     fn simplejwt(
         &self,
         raw: &str,
@@ -174,7 +209,11 @@ impl Tokens {
                     Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
                     _ => false,
                 });
-        match issuer_ok && audience_ok {
+        let family_alive = token.token_type() != Some(TokenType::Refresh.as_str())
+            || token
+                .auth_time()
+                .is_none_or(|at| now < s.refresh_token_max_lifetime.after(at));
+        match issuer_ok && audience_ok && family_alive {
             true => Ok(token),
             false => Err(TokenError::InvalidOrExpired),
         }
@@ -219,7 +258,8 @@ impl Refresh<'_> {
         ];
         let is_configured = |k: &str| configured.iter().any(|(n, v)| *n == k && v.is_some());
         for (k, v) in &self.token.claims {
-            if !matches!(k.as_str(), "token_type" | "exp" | "iat" | "jti") && !is_configured(k) {
+            let fresh = matches!(k.as_str(), "token_type" | "exp" | "iat" | "jti");
+            if !fresh && !REFRESH_ONLY.contains(&k.as_str()) && !is_configured(k) {
                 claims.insert(k.clone(), v.clone());
             }
         }
@@ -232,14 +272,51 @@ impl Refresh<'_> {
     }
 
     /// Rotation now: the successor's `jti`, `iat` and `exp` (a full refresh
-    /// lifetime), in this token's family (or a new one named after it).
+    /// lifetime, but never past the family's end), in this token's family
+    /// (or a new one named after it).
     pub fn rotation(&self, now: i64) -> Rotation {
+        let s = &self.tokens.settings;
         Rotation {
-            fam: self.fam().unwrap_or(self.jti()).to_owned(),
+            fam: self.family().to_owned(),
             next_jti: new_jti(),
             next_iat: now,
-            next_exp: self.tokens.settings.refresh_token_lifetime.after(now),
+            next_exp: s
+                .refresh_token_lifetime
+                .after(now)
+                .min(s.refresh_token_max_lifetime.after(self.family_start())),
             rotated_at: now,
+        }
+    }
+
+    /// The family this token belongs to: `fam`, or for a token without one
+    /// (signed elsewhere, or before families) the one its rotation starts.
+    pub fn family(&self) -> &str {
+        self.fam().unwrap_or(self.jti())
+    }
+
+    /// When the family's login happened: `auth_time`, or for a token
+    /// without one, the earliest time known (its `iat`, else now's lifetime
+    /// ago).
+    fn family_start(&self) -> i64 {
+        self.auth_time()
+            .or_else(|| self.claims.get("iat").and_then(py_int))
+            .unwrap_or(self.exp() - self.tokens.settings.refresh_token_lifetime.get())
+    }
+
+    /// Whether this token is bound (`bnd`, with `REFRESH_TOKEN_BIND=address`)
+    /// to a client address other than `address`. Tokens without `bnd`, or
+    /// with binding off, are bound nowhere.
+    pub fn bound_elsewhere(&self, address: &str) -> bool {
+        if self.tokens.settings.refresh_token_bind != Binding::Address {
+            return false;
+        }
+        match self.claims.get("bnd") {
+            None => false,
+            Some(Value::String(tag)) => !self
+                .tokens
+                .binder
+                .verify(tag, crate::throttle::address_bucket(address).as_bytes()),
+            Some(_) => true,
         }
     }
 
@@ -255,6 +332,9 @@ impl Refresh<'_> {
         claims.insert("iat".into(), rotation.next_iat.into());
         if !claims.contains_key("fam") {
             claims.insert("fam".into(), rotation.fam.clone().into());
+        }
+        if !claims.contains_key("auth_time") {
+            claims.insert("auth_time".into(), self.family_start().into());
         }
         self.tokens.jwt.sign(&claims)
     }
@@ -291,6 +371,11 @@ impl ValidToken {
     /// The refresh token family, if the token names one.
     pub fn fam(&self) -> Option<&str> {
         self.claims.get("fam").and_then(Value::as_str)
+    }
+
+    /// When the refresh family's login happened (`auth_time`), if the token says.
+    pub fn auth_time(&self) -> Option<i64> {
+        self.claims.get("auth_time").and_then(py_int)
     }
 
     /// Whether the token belongs to the user's current generation.
@@ -500,10 +585,13 @@ struct NewToken<'a> {
     iat: i64,
     jti: String,
     user_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fam: Option<String>,
+    fam: &'a str,
     #[serde(rename = "gen")]
     generation: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bnd: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -608,7 +696,7 @@ mod tests {
                 .unwrap()
                 .tokens;
         settings.jwt_login_token_lifetime = crate::settings::Seconds::new(60);
-        Tokens::new(backend(), settings)
+        Tokens::new(backend(), settings, &[KEY])
     }
 
     fn user(id: u64, generation: u64) -> User {
@@ -633,11 +721,31 @@ mod tests {
 
     #[test]
     fn issued_pairs_have_simplejwts_claims_in_order() {
-        let pair = tokens().pair_for(&user(7, 3), NOW);
+        let pair = tokens().pair_for(&user(7, 3), NOW, "192.0.2.1");
         let access = simple(&pair.access, Some(TokenType::Access)).unwrap();
         let keys: Vec<_> = access.claims.keys().cloned().collect();
-        assert_eq!(keys, ["token_type", "exp", "iat", "jti", "user_id", "gen"]);
+        assert_eq!(
+            keys,
+            ["token_type", "exp", "iat", "jti", "user_id", "fam", "gen"]
+        );
         assert!(access.current_for(3));
+        let refresh = simple(&pair.refresh, Some(TokenType::Refresh)).unwrap();
+        let keys: Vec<_> = refresh.claims.keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "token_type",
+                "exp",
+                "iat",
+                "jti",
+                "user_id",
+                "fam",
+                "gen",
+                "auth_time"
+            ]
+        );
+        assert_eq!(refresh.fam(), access.fam(), "one family");
+        assert_eq!(refresh.auth_time(), Some(NOW));
         assert!(!access.current_for(4));
         assert_eq!(access.claims["exp"], json!(NOW + 300));
         assert_eq!(access.claims["iat"], json!(NOW));
@@ -647,12 +755,6 @@ mod tests {
         assert!(
             jti.bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        );
-        let refresh = simple(&pair.refresh, Some(TokenType::Refresh)).unwrap();
-        let keys: Vec<_> = refresh.claims.keys().cloned().collect();
-        assert_eq!(
-            keys,
-            ["token_type", "exp", "iat", "jti", "user_id", "fam", "gen"]
         );
         assert_eq!(refresh.claims["exp"], json!(NOW + 86_400));
         assert_ne!(refresh.jti(), access.jti());
@@ -780,7 +882,17 @@ mod tests {
         );
         let rotated = simple(&next, Some(TokenType::Refresh)).unwrap();
         let keys: Vec<_> = rotated.claims.keys().cloned().collect();
-        assert_eq!(keys, ["token_type", "exp", "iat", "jti", "user_id", "fam"]);
+        let with_start = [
+            "token_type",
+            "exp",
+            "iat",
+            "jti",
+            "user_id",
+            "fam",
+            "auth_time",
+        ];
+        assert_eq!(keys, with_start, "a family's start is added");
+        assert_eq!(rotated.auth_time(), Some(NOW - 100));
         assert_eq!(rotated.claims["exp"], json!(NOW + 1000));
         assert_eq!(rotated.jti(), "r2");
         assert_eq!(rotated.fam(), Some("f"), "the family is kept");
@@ -792,10 +904,71 @@ mod tests {
             .unwrap();
         let next = simple(&legacy.successor(&rotation("x", "y", NOW, NOW + 9)), None).unwrap();
         assert_eq!(next.fam(), Some("x"), "a token without a family starts one");
+        assert_eq!(
+            next.auth_time(),
+            Some(NOW + 100 - 86_400),
+            "the earliest start known"
+        );
         let planned = legacy.rotation(NOW);
         assert_eq!(
             (planned.fam.as_str(), planned.next_iat, planned.next_exp),
             ("x", NOW, NOW + 86_400)
+        );
+    }
+
+    #[test]
+    fn a_family_never_outlives_its_maximum_lifetime() {
+        let tokens = tokens(); // max 30 days, refresh lifetime 1 day
+        let max = 2_592_000;
+        let at = |auth_time: i64| {
+            sign(
+                json!({"token_type":"refresh","exp":NOW+100,"iat":NOW-10,"jti":"r","user_id":"3","fam":"f","auth_time":auth_time}),
+            )
+        };
+        let young = tokens.refresh(&at(NOW - 1000), NOW).unwrap();
+        assert_eq!(young.rotation(NOW).next_exp, NOW + 86_400);
+        let old = tokens.refresh(&at(NOW - max + 500), NOW).unwrap();
+        assert_eq!(
+            old.rotation(NOW).next_exp,
+            NOW + 500,
+            "capped by the family's end"
+        );
+        let next = old.successor(&old.rotation(NOW));
+        assert_eq!(
+            simple(&next, None).unwrap().auth_time(),
+            Some(NOW - max + 500)
+        );
+        assert_eq!(
+            tokens.refresh(&at(NOW - max), NOW).err(),
+            Some(TokenError::InvalidOrExpired),
+            "past its family's end, however late its own exp"
+        );
+        assert!(tokens.any(&at(NOW - max), NOW).is_err(), "verify too");
+        // Access tokens made from it carry no refresh-only claims.
+        let access = simple(&young.access_token(NOW), None).unwrap();
+        assert!(access.auth_time().is_none() && access.fam() == Some("f"));
+    }
+
+    #[test]
+    fn bound_tokens_work_from_their_address_only() {
+        let mut settings =
+            crate::settings::Settings::with_signing_key(std::str::from_utf8(KEY).unwrap())
+                .unwrap()
+                .tokens;
+        settings.refresh_token_bind = Binding::Address;
+        let tokens = Tokens::new(backend(), settings, &[KEY]);
+        let pair = tokens.pair_for(&user(7, 0), NOW, "2001:db8:1:2::10");
+        let refresh = tokens.refresh(&pair.refresh, NOW).unwrap();
+        assert!(!refresh.bound_elsewhere("2001:db8:1:2::99"), "the same /64");
+        assert!(refresh.bound_elsewhere("2001:db8:1:3::10"));
+        assert!(refresh.bound_elsewhere("192.0.2.1"));
+        let access = simple(&pair.access, None).unwrap();
+        assert!(!access.claims.contains_key("bnd"), "refresh tokens only");
+        let off = self::tokens();
+        let unbound = off.refresh(&pair.refresh, NOW).unwrap();
+        assert!(
+            !unbound.bound_elsewhere("192.0.2.1"),
+            "binding off: anywhere"
         );
     }
 

@@ -66,7 +66,11 @@ static VALID: LazyLock<Valid> = LazyLock::new(|| {
         _ => None,
     })
     .expect("settings");
-    let tokens = Tokens::new(JwtBackend::new(&[KEY.as_bytes()]), settings.tokens);
+    let tokens = Tokens::new(
+        JwtBackend::new(&[KEY.as_bytes()]),
+        settings.tokens,
+        &[KEY.as_bytes()],
+    );
     let alice = User {
         id: 1,
         username: "alice".into(),
@@ -74,7 +78,7 @@ static VALID: LazyLock<Valid> = LazyLock::new(|| {
         is_active: true,
         generation: 0,
     };
-    let pair = tokens.pair_for(&alice, n);
+    let pair = tokens.pair_for(&alice, n, "192.0.2.1");
     let tutorial = tokens.tutorial_for(&alice, n);
     // the properties below are only meaningful if the originals pass
     assert!(decode_simplejwt(&BACKEND, &pair.access, Some(TokenType::Access), n).is_ok());

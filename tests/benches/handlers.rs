@@ -45,6 +45,8 @@ fn bench_app(vars: &[(&str, &str)]) -> (App<MemoryStore>, User, Runtime) {
     settings.throttle.username_address_limit = u64::MAX;
     settings.throttle.username_limit = u64::MAX;
     settings.throttle.ip_limit = u64::MAX;
+    // Nor of refreshes of one family (the count is still kept).
+    settings.tokens.refresh_token_rate_limit = Some(u64::MAX);
     let store = MemoryStore::new();
     let hash = hash_password_blocking(&SecretString::from(ALICE_PASSWORD)).unwrap();
     let alice = rt.block_on(store.create_user("alice", &hash)).unwrap();
@@ -141,7 +143,7 @@ fn handlers(c: &mut Criterion) {
     );
 
     // Single-use tokens: each iteration gets a fresh one (not timed).
-    let fresh_refresh = || app.tokens.pair_for(&alice, now()).refresh;
+    let fresh_refresh = || app.tokens.pair_for(&alice, now(), "127.0.0.1").refresh;
     bench_handler(
         &mut g,
         "blacklist",
@@ -184,7 +186,7 @@ fn handlers(c: &mut Criterion) {
         &mut c.benchmark_group("handler"),
         "refresh with rotation",
         || {
-            let t = rot.tokens.pair_for(&alice, now()).refresh;
+            let t = rot.tokens.pair_for(&alice, now(), "127.0.0.1").refresh;
             event(Req::post(&refresh_path).json(&json!({ "refresh": t })))
         },
         handler!(rt2, &rot, token_refresh),
@@ -194,10 +196,10 @@ fn handlers(c: &mut Criterion) {
 fn tokens(c: &mut Criterion) {
     let (app, alice, _) = bench_app(&[]);
     let backend = app.tokens.jwt();
-    let pair = app.tokens.pair_for(&alice, now());
+    let pair = app.tokens.pair_for(&alice, now(), "127.0.0.1");
     let mut g = c.benchmark_group("tokens");
     g.bench_function("issue pair (sign 2 tokens)", |b| {
-        b.iter(|| app.tokens.pair_for(black_box(&alice), now()))
+        b.iter(|| app.tokens.pair_for(black_box(&alice), now(), "127.0.0.1"))
     });
     g.bench_function("decode + check access token", |b| {
         b.iter(|| {

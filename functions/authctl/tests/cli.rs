@@ -307,7 +307,7 @@ async fn a_deleted_users_id_is_never_reused_and_its_tokens_stay_dead() {
     let store = ctl.store().await;
     let pbkdf = store.user_by_username("pbkdf").await.unwrap().unwrap();
     let app = integration_tests::auth::App::new(integration_tests::settings(&[]), store.clone());
-    let pair = app.tokens.pair_for(&pbkdf, now());
+    let pair = app.tokens.pair_for(&pbkdf, now(), "127.0.0.1");
     let info = |token: &str| {
         let req = integration_tests::Req::get("/api/v1/users/login/jwt/info").bearer(token);
         let app = &app;
@@ -347,6 +347,6 @@ async fn a_deleted_users_id_is_never_reused_and_its_tokens_stay_dead() {
         401,
         "the deleted user's token stays dead"
     );
-    let fresh = app.tokens.pair_for(&again, now());
+    let fresh = app.tokens.pair_for(&again, now(), "127.0.0.1");
     assert_eq!(info(&fresh.access).await, 200);
 }

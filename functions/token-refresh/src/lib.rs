@@ -17,17 +17,25 @@
 //!   the successor is still unused, gets that same successor back (and a
 //!   fresh access token) instead of revoking the family.
 //!
-//! DynamoDB: one BatchGetItem (user, token entry, family), plus one
-//! conditional PutItem when rotating.
+//! Limits of a refresh family (the tokens descended from one login):
+//! * no successor outlives `REFRESH_TOKEN_MAX_LIFETIME` after the login;
+//! * at most `REFRESH_TOKEN_RATE_LIMIT` refreshes a minute (30): 429 past it;
+//! * with `REFRESH_TOKEN_BIND=address`, a token presented from another
+//!   address (IPv6: /64) than its login's revokes its family: 401.
+//!
+//! DynamoDB: one BatchGetItem (user, token entry, family) and, at the same
+//! time, one UpdateItem (the family's refresh count), plus one conditional
+//! PutItem when rotating.
 
 use auth::audit::{self, Event, Subject};
 use auth::authn::{hand_over_refresh, presented_refresh};
 use auth::serde_json::json;
 use auth::store::{Revocation, Store};
+use auth::throttle::charge_refresh;
 use auth::time::now;
 use auth::tokens::{Refresh, TokenError, UserIdClaim};
 use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
-use auth::{ApiError, App};
+use auth::{ApiError, App, join};
 
 pub static VIEW: View<Anonymous> =
     View::simple_jwt("token-refresh", Serves::Post).options(r#"{"name":"Token Refresh","description":"Takes a refresh type JSON web token and returns an access type JSON web\ntoken if the refresh token is valid.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"],"actions":{"POST":{"refresh":{"type":"string","required":true,"read_only":false,"label":"Refresh"},"access":{"type":"string","required":false,"read_only":true,"label":"Access"}}}}"#);
@@ -37,8 +45,17 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
     let raw = presented_refresh(app, req)?;
     let now = now();
     let token = app.tokens.refresh(&raw, now)?;
-    let state = app.store.state_of(&token).await?;
+    let (state, rate) = join(app.store.state_of(&token), charge_refresh(app, &token)).await;
+    let state = state?;
     if state.family_revoked {
+        return Err(TokenError::Blacklisted.into());
+    }
+    rate?;
+    if token.bound_elsewhere(req.client_address()) {
+        let until = app.settings.tokens.refresh_token_lifetime.after(now);
+        app.store.revoke_family(token.family(), until).await?;
+        let user = Subject::UserId(token.lookup_id().unwrap_or(0));
+        audit::emit(Event::BindingMismatch, user, "family_revoked");
         return Err(TokenError::Blacklisted.into());
     }
     // simplejwt checks the user only when the token names one.

@@ -54,7 +54,7 @@ fn discovery<S>(app: &App<S>, req: &Request<'_>) -> Value {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [alg],
         "token_endpoint_auth_methods_supported": ["none"],
-        "claims_supported": ["token_type", "exp", "iat", "jti", "user_id", "gen", "aud", "iss", "scope"],
+        "claims_supported": ["token_type", "exp", "iat", "jti", "user_id", "fam", "gen", "auth_time", "aud", "iss", "scope"],
     });
     if let Some(scope) = &s.access_token_scope {
         document["scopes_supported"] = json!([scope]);

@@ -598,20 +598,28 @@ impl TokenStore for DynamoStore {
     async fn token_state(
         &self,
         user_id: Option<u64>,
-        jti: &str,
+        jti: Option<&str>,
         fam: Option<&str>,
     ) -> Result<TokenState, StoreError> {
-        let key = |name: &str, value: String| HashMap::from([(name.to_owned(), s(value))]);
-        let jti_k = jti_key(jti);
-        let fam_k = fam.map(family_key);
-        let mut blacklist_keys = vec![key("jti", jti_k.clone())];
-        if let Some(f) = &fam_k {
-            blacklist_keys.push(key("jti", f.clone()));
+        if let (None, None) = (jti, fam) {
+            // The user alone: one GetItem.
+            let user = match user_id {
+                Some(id) => self.user_by_id(id).await?,
+                None => None,
+            };
+            return Ok(TokenState {
+                user,
+                ..TokenState::default()
+            });
         }
+        let key = |name: &str, value: String| HashMap::from([(name.to_owned(), s(value))]);
+        let jti_k = jti.map(jti_key);
+        let fam_k = fam.map(family_key);
+        let blacklist_keys = jti_k.iter().chain(&fam_k).map(|k| key("jti", k.clone()));
         let mut request = HashMap::from([(
             self.tables.blacklist.clone(),
             KeysAndAttributes::builder()
-                .set_keys(Some(blacklist_keys))
+                .set_keys(Some(blacklist_keys.collect()))
                 .consistent_read(true)
                 .build()
                 .map_err(|e| internal("build request", e))?,
@@ -663,7 +671,7 @@ impl TokenStore for DynamoStore {
                 continue;
             }
             match item.get("jti") {
-                Some(AttributeValue::S(k)) if *k == jti_k => {
+                Some(AttributeValue::S(k)) if Some(k) == jti_k.as_ref() => {
                     state.revoked = revocation_from_item(&item, now)
                 }
                 Some(AttributeValue::S(k)) if Some(k) == fam_k.as_ref() => {

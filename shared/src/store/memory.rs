@@ -165,14 +165,14 @@ impl TokenStore for MemoryStore {
     async fn token_state(
         &self,
         user_id: Option<u64>,
-        jti: &str,
+        jti: Option<&str>,
         fam: Option<&str>,
     ) -> Result<TokenState, StoreError> {
         let now = now();
         let state = self.state();
         Ok(TokenState {
             user: user_id.and_then(|id| state.users.get(&id).cloned()),
-            revoked: state.revocation(jti, now),
+            revoked: jti.and_then(|jti| state.revocation(jti, now)),
             family_revoked: fam
                 .is_some_and(|f| state.families.get(f).is_some_and(|exp| *exp > now)),
         })

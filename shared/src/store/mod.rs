@@ -219,22 +219,24 @@ pub trait SessionStore: Send + Sync {
 }
 
 pub trait TokenStore: Send + Sync {
-    /// The user `user_id` (if given), the blacklist entry of `jti` and
-    /// whether family `fam` (if given) is revoked: one round trip.
+    /// The user `user_id`, the blacklist entry of `jti` and whether family
+    /// `fam` is revoked (each if given): one round trip.
     fn token_state(
         &self,
         user_id: Option<u64>,
-        jti: &str,
+        jti: Option<&str>,
         fam: Option<&str>,
     ) -> impl Future<Output = Result<TokenState, StoreError>> + Send;
 
-    /// What the tables say about a refresh token (its user, its blacklist
-    /// entry, its family): [`TokenStore::token_state`] for its claims.
+    /// What the tables say about a token, in one round trip: its user, its
+    /// family and, for a refresh token, its blacklist entry (access tokens
+    /// are never blacklisted one by one).
     fn state_of(
         &self,
         token: &crate::tokens::ValidToken,
     ) -> impl Future<Output = Result<TokenState, StoreError>> + Send {
-        self.token_state(token.lookup_id(), token.jti(), token.fam())
+        let refresh = token.token_type() == Some(crate::tokens::TokenType::Refresh.as_str());
+        self.token_state(token.lookup_id(), refresh.then(|| token.jti()), token.fam())
     }
 
     /// The live blacklist entry of `jti`.

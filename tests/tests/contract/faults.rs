@@ -46,7 +46,7 @@ async fn app_at(endpoint: &str, vars: &[(&str, &str)]) -> TestApp {
 /// One request per endpoint of the route table, each one that reaches
 /// DynamoDB.
 fn requests(t: &TestApp) -> Vec<(&'static str, Req)> {
-    let pair = t.app.tokens.pair_for(&t.alice, now());
+    let pair = t.app.tokens.pair_for(&t.alice, now(), "127.0.0.1");
     let creds = json!({"username":"alice","password":ALICE_PASSWORD});
     vec![
         ("login", Req::post(LOGIN).json(&creds)),

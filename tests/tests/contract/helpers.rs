@@ -280,3 +280,21 @@ pub fn assert_security_headers(r: &Resp) {
     assert_eq!(r.header("referrer-policy"), Some("same-origin"));
     assert_eq!(r.header("cross-origin-opener-policy"), Some("same-origin"));
 }
+
+/// Asserts DRF's 429: `Retry-After` within `window` seconds, and the body
+/// saying the same wait.
+#[track_caller]
+pub fn assert_throttled(r: &Resp, window: u64) {
+    assert_eq!(r.status, 429, "{}", r.body);
+    let wait: u64 = r
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!((1..=window).contains(&wait), "{wait}");
+    let unit = if wait == 1 { "second" } else { "seconds" };
+    assert_eq!(
+        r.json(),
+        json!({ "detail": format!("Request was throttled. Expected available in {wait} {unit}.") })
+    );
+}

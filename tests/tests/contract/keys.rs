@@ -179,6 +179,7 @@ async fn rs256_tokens_verify_from_the_published_keys_alone() {
             "iat",
             "jti",
             "user_id",
+            "fam",
             "gen",
             "scope",
             "aud",
@@ -201,6 +202,7 @@ async fn rs256_tokens_verify_from_the_published_keys_alone() {
             "user_id",
             "fam",
             "gen",
+            "auth_time",
             "aud",
             "iss"
         ]

@@ -2,6 +2,7 @@
 //! function handlers with real `Request`s against a real DynamoDB-API server
 //! (moto), fresh tables per test.
 
+mod audit;
 mod authn;
 mod blacklist;
 mod calls;
@@ -10,6 +11,7 @@ mod concurrency;
 mod csrf;
 mod django;
 mod events;
+mod families;
 mod faults;
 mod frontends;
 mod helpers;

@@ -27,11 +27,23 @@ async fn returns_refresh_then_access_with_simplejwt_claims() {
         let keys: Vec<_> = c.as_object().unwrap().keys().cloned().collect();
         let expected = if name == "refresh" {
             issued_claims(
-                &["token_type", "exp", "iat", "jti", "user_id", "fam", "gen"],
+                &[
+                    "token_type",
+                    "exp",
+                    "iat",
+                    "jti",
+                    "user_id",
+                    "fam",
+                    "gen",
+                    "auth_time",
+                ],
                 false,
             )
         } else {
-            issued_claims(&["token_type", "exp", "iat", "jti", "user_id", "gen"], true)
+            issued_claims(
+                &["token_type", "exp", "iat", "jti", "user_id", "fam", "gen"],
+                true,
+            )
         };
         assert_eq!(keys, expected, "{name}");
         assert_eq!(c["gen"], json!(0));

@@ -11,22 +11,6 @@ fn login_as(user: &str, password: &str) -> Req {
     Req::post(LOGIN).json(&json!({"username": user, "password": password}))
 }
 
-#[track_caller]
-fn assert_throttled(r: &Resp, window: u64) {
-    assert_eq!(r.status, 429, "{}", r.body);
-    let wait: u64 = r
-        .header("retry-after")
-        .expect("Retry-After")
-        .parse()
-        .unwrap();
-    assert!((1..=window).contains(&wait), "{wait}");
-    let unit = if wait == 1 { "second" } else { "seconds" };
-    assert_eq!(
-        r.json(),
-        json!({ "detail": format!("Request was throttled. Expected available in {wait} {unit}.") })
-    );
-}
-
 #[tokio::test]
 async fn the_sixth_wrong_password_is_429_and_so_is_the_right_one() {
     let t = spawn_app().await;

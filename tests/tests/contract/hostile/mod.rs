@@ -147,7 +147,7 @@ fn replayed(event: &Value, route: &Route, access: &str, needs_caller: bool) -> V
 /// other; panics listing every request that failed. Returns the number of
 /// requests per endpoint.
 async fn run(t: &TestApp, cases: Vec<Case>) -> BTreeMap<&'static str, usize> {
-    let access = t.app.tokens.pair_for(&t.alice, now()).access;
+    let access = t.app.tokens.pair_for(&t.alice, now(), "127.0.0.1").access;
     let mut before = snapshot(&t.app.store).await;
     let mut failures = Vec::new();
     let mut counts = BTreeMap::new();

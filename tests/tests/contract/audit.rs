@@ -1,0 +1,312 @@
+//! The audit trail: every kind of security event, caused by a request as
+//! an attacker or a user would, read back as the JSON lines a function
+//! writes (`LogFormat: JSON`, the subscriber the runtime installs) — the
+//! event's name where the template's metric filters look for it, the
+//! function and the client address from the request's span, who and why —
+//! and never a password, token, cookie or session key anywhere in the log.
+
+use std::future::Future;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use integration_tests::auth::audit::Event;
+use integration_tests::auth::runtime::json_logs;
+use integration_tests::auth::tracing::instrument::WithSubscriber;
+use integration_tests::auth::tracing::level_filters::LevelFilter;
+use integration_tests::{BOB_PASSWORD, Resp, TestApp};
+
+use super::*;
+
+/// A log sink shared by the subscriber and the test.
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs requests with a function's JSON logging into one buffer.
+struct Trail {
+    sink: Sink,
+    /// Every log line so far, audit or not, at the most verbose level.
+    all: String,
+    /// Every credential the requests carried or got back.
+    secrets: Vec<String>,
+}
+
+impl Trail {
+    fn new() -> Self {
+        Trail {
+            sink: Sink::default(),
+            all: String::new(),
+            secrets: vec![ALICE_PASSWORD.into(), BOB_PASSWORD.into()],
+        }
+    }
+
+    /// Runs `request`, logging as a function does; its audit lines.
+    async fn run(&mut self, request: impl Future<Output = Resp>) -> (Resp, Vec<Value>) {
+        let sink = self.sink.clone();
+        let subscriber = json_logs(LevelFilter::TRACE, move || sink.clone());
+        let r = request.with_subscriber(subscriber).await;
+        let written = String::from_utf8(std::mem::take(&mut *self.sink.0.lock().unwrap())).unwrap();
+        self.all.push_str(&written);
+        let body: Value = serde_json::from_str(&r.body).unwrap_or_default();
+        for name in ["access", "refresh", "token"] {
+            if let Some(token) = body[name].as_str() {
+                self.secrets.push(token.to_owned());
+            }
+        }
+        self.secrets.extend(r.cookie("sessionid"));
+        self.secrets.extend(r.cookie("csrftoken"));
+        let lines = written
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("JSON lines"))
+            .filter(|l| l["fields"]["message"] == "audit")
+            .collect();
+        (r, lines)
+    }
+
+    /// Runs `request`, asserting it logs exactly `event` from `function`
+    /// at `address`; that line.
+    async fn expect(
+        &mut self,
+        request: impl Future<Output = Resp>,
+        event: Event,
+        function: &str,
+        address: &str,
+    ) -> (Resp, Value) {
+        let (r, lines) = self.run(request).await;
+        let names: Vec<_> = lines.iter().map(|l| l["fields"]["event"].clone()).collect();
+        assert_eq!(names, [json!(event.name())], "{}: {}", r.status, r.body);
+        let line = lines.into_iter().next().unwrap();
+        assert_eq!(line["span"]["function"], json!(function), "{line}");
+        assert_eq!(line["span"]["address"], json!(address), "{line}");
+        (r, line)
+    }
+}
+
+fn from(req: Req, address: &str) -> Request {
+    req.source_ip(address).build()
+}
+
+#[tokio::test]
+async fn every_security_event_is_one_json_line_and_holds_no_secret() {
+    let t = rotating_app(&[
+        ("THROTTLE_USERNAME_ADDRESS_LIMIT", "2"),
+        ("REFRESH_TOKEN_RATE_LIMIT", "2"),
+        ("REFRESH_TOKEN_BIND", "address"),
+    ])
+    .await;
+    let t: &TestApp = &t;
+    let mut trail = Trail::new();
+    let (a, b) = ("198.51.100.7", "203.0.113.9");
+    let mut seen = Vec::new();
+    let wrong = || credentials(LOGIN, "bob", "not bob's password");
+
+    // Password checks: succeeded, failed (and why), throttled (and which limit).
+    let (_, line) = trail
+        .expect(
+            invoke("login", t, from(alice_credentials(LOGIN), a)),
+            Event::LoginSucceeded,
+            "login",
+            a,
+        )
+        .await;
+    assert_eq!(line["fields"]["username"], json!("alice"));
+    assert_eq!(line["level"], json!("INFO"));
+    seen.push(Event::LoginSucceeded);
+    for reason in ["wrong_password", "wrong_password"] {
+        let (r, line) = trail
+            .expect(
+                invoke("login", t, from(wrong(), a)),
+                Event::LoginFailed,
+                "login",
+                a,
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        assert_eq!(line["fields"]["username"], json!("bob"));
+        assert_eq!(line["fields"]["reason"], json!(reason));
+    }
+    let unknown = credentials(LOGIN, "mallory", "guess");
+    let (_, line) = trail
+        .expect(
+            invoke("login", t, from(unknown, b)),
+            Event::LoginFailed,
+            "login",
+            b,
+        )
+        .await;
+    assert_eq!(line["fields"]["reason"], json!("unknown_user"));
+    seen.push(Event::LoginFailed);
+    let (r, line) = trail
+        .expect(
+            invoke("login", t, from(wrong(), a)),
+            Event::LoginThrottled,
+            "login",
+            a,
+        )
+        .await;
+    assert_eq!(r.status, 429);
+    assert_eq!(line["level"], json!("WARN"));
+    assert_eq!(line["fields"]["reason"], json!("username_address_limit"));
+    seen.push(Event::LoginThrottled);
+
+    // Refresh families: reuse, a bound token from elsewhere, too many refreshes.
+    let obtain = || alice_credentials(OBTAIN);
+    let pair = |r: &Resp| {
+        let v = r.json();
+        (
+            v["refresh"].as_str().unwrap().to_owned(),
+            v["access"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (r, _) = trail
+        .run(invoke("token-obtain-pair", t, from(obtain(), a)))
+        .await;
+    let (r0, _) = pair(&r);
+    trail
+        .run(invoke("token-refresh", t, from(refresh_req(&r0), a)))
+        .await;
+    let (r, line) = trail
+        .expect(
+            invoke("token-refresh", t, from(refresh_req(&r0), a)),
+            Event::RefreshReuse,
+            "token-refresh",
+            a,
+        )
+        .await;
+    r.assert(401, BLACKLISTED);
+    assert_eq!(line["fields"]["user_id"], json!(1));
+    seen.push(Event::RefreshReuse);
+    let (r, _) = trail
+        .run(invoke("token-obtain-pair", t, from(obtain(), a)))
+        .await;
+    let (bound, _) = pair(&r);
+    trail
+        .expect(
+            invoke("token-refresh", t, from(refresh_req(&bound), b)),
+            Event::BindingMismatch,
+            "token-refresh",
+            b,
+        )
+        .await
+        .0
+        .assert(401, BLACKLISTED);
+    seen.push(Event::BindingMismatch);
+    let (r, _) = trail
+        .run(invoke("token-obtain-pair", t, from(obtain(), a)))
+        .await;
+    let (mut next, _) = pair(&r);
+    for _ in 0..2 {
+        let (r, _) = trail
+            .run(invoke("token-refresh", t, from(refresh_req(&next), a)))
+            .await;
+        next = pair(&r).0;
+    }
+    let (r, _) = trail
+        .expect(
+            invoke("token-refresh", t, from(refresh_req(&next), a)),
+            Event::RefreshRateExceeded,
+            "token-refresh",
+            a,
+        )
+        .await;
+    assert_eq!(r.status, 429);
+    seen.push(Event::RefreshRateExceeded);
+
+    // A caller ending everything, and changing their password.
+    let (r, _) = trail
+        .run(invoke("token-obtain-pair", t, from(obtain(), a)))
+        .await;
+    let (_, access) = pair(&r);
+    let (r, line) = trail
+        .expect(
+            invoke(
+                "logout-all",
+                t,
+                from(Req::post(LOGOUT_ALL).bearer(&access), a),
+            ),
+            Event::LogoutAll,
+            "logout-all",
+            a,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(line["fields"]["user_id"], json!(1));
+    assert_eq!(line["fields"]["reason"], json!("bearer"));
+    seen.push(Event::LogoutAll);
+    let (r, _) = trail
+        .run(invoke("token-obtain-pair", t, from(obtain(), a)))
+        .await;
+    let (_, access) = pair(&r);
+    let new_password = "an entirely new passphrase 2026";
+    trail.secrets.push(new_password.into());
+    let change = Req::post(PASSWORD)
+        .bearer(&access)
+        .json(&json!({"old_password": ALICE_PASSWORD, "new_password": new_password}));
+    let (r, _) = trail
+        .expect(
+            invoke("password-change", t, from(change, a)),
+            Event::PasswordChanged,
+            "password-change",
+            a,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    seen.push(Event::PasswordChanged);
+
+    // A token naming a key we do not hold; a cross-site login form.
+    let forged = {
+        use base64::Engine;
+        let alg = integration_tests::test_algorithm().name();
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+            r#"{{"alg":"{alg}","kid":"not-a-key-of-ours","typ":"JWT"}}"#
+        ));
+        let rest = access.split_once('.').unwrap().1;
+        format!("{header}.{rest}")
+    };
+    let (_, line) = trail
+        .expect(
+            invoke("token-verify", t, from(verify_req(&forged), b)),
+            Event::UnknownKid,
+            "token-verify",
+            b,
+        )
+        .await;
+    assert_eq!(line["fields"]["reason"], json!("not-a-key-of-ours"));
+    seen.push(Event::UnknownKid);
+    let cross_site =
+        credentials(LOGIN, "alice", ALICE_PASSWORD).header("origin", "https://evil.example");
+    let (r, line) = trail
+        .expect(
+            invoke("login", t, from(cross_site, b)),
+            Event::CsrfFailure,
+            "login",
+            b,
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert!(
+        line["fields"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Origin checking failed")
+    );
+    seen.push(Event::CsrfFailure);
+
+    assert_eq!(seen, Event::ALL, "every kind, once");
+    for secret in &trail.secrets {
+        assert!(
+            !trail.all.contains(secret.as_str()),
+            "a secret in the log: {secret}"
+        );
+    }
+}
