@@ -1,5 +1,6 @@
 //! The state a function builds once per cold start and every request shares.
 
+use crate::mfa::Mfa;
 use crate::session::SessionHasher;
 use crate::settings::Settings;
 use crate::tokens::Tokens;
@@ -11,6 +12,9 @@ pub struct App<S> {
     pub tokens: Tokens,
     /// The session's auth-hash HMAC.
     pub sessions: SessionHasher,
+    /// Two-factor authentication's keys: sealed secrets, recovery-code
+    /// hashes, `mfa_token`s.
+    pub mfa: Mfa,
 }
 
 impl<S> App<S> {
@@ -18,11 +22,13 @@ impl<S> App<S> {
         let keys = settings.signing_key_bytes();
         let tokens = Tokens::new(settings.jwt.clone(), settings.tokens.clone(), &keys);
         let sessions = SessionHasher::new(&keys);
+        let mfa = Mfa::new(&keys, &settings.mfa.totp_issuer);
         App {
             settings,
             store,
             tokens,
             sessions,
+            mfa,
         }
     }
 }

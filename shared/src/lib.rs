@@ -12,6 +12,7 @@
 //! | [`fields`] | reading body fields (DRF serializers, the tutorial's views) |
 //! | [`tokens`] | tokens by name: issuing and checking simplejwt and tutorial tokens |
 //! | [`jwt`] | the key ring: signing and signature checks (HS256) |
+//! | [`mfa`] | two-factor authentication: TOTP codes, sealed secrets, recovery codes, `mfa_token`s |
 //! | [`session`] | session keys and the session auth hash (user id + generation) |
 //! | [`password`] | Argon2id hashing off the executor; Django hashes verified |
 //! | [`random`] | random strings for secrets (Django's `get_random_string`) |
@@ -38,6 +39,7 @@ pub mod fields;
 #[cfg(feature = "test-util")]
 pub mod fixtures;
 pub mod jwt;
+pub mod mfa;
 pub mod password;
 pub mod random;
 pub mod runtime;

@@ -25,6 +25,16 @@ pub fn new_session_key() -> String {
     random_string(SESSION_KEY_LENGTH, KEY_CHARS)
 }
 
+/// A key for one use (named by `salt`) derived from a signing key, as
+/// Django's `salted_hmac` derives one from `SECRET_KEY`: SHA-256 of the
+/// salt and the key.
+pub fn derive_key(salt: &str, signing_key: &[u8]) -> [u8; 32] {
+    let mut digest = Sha256::new();
+    digest.update(salt.as_bytes());
+    digest.update(signing_key);
+    digest.finalize().into()
+}
+
 /// A keyed HMAC-SHA256 with one key derived from each signing key (as
 /// Django's `salted_hmac` derives one from `SECRET_KEY`, by a salt naming
 /// its use): tags are made with the current key and checked against all,
@@ -36,15 +46,7 @@ pub struct KeyedMac {
 
 impl KeyedMac {
     pub fn new(salt: &str, signing_keys: &[&[u8]]) -> Self {
-        let keys = signing_keys
-            .iter()
-            .map(|k| {
-                let mut digest = Sha256::new();
-                digest.update(salt.as_bytes());
-                digest.update(k);
-                digest.finalize().into()
-            })
-            .collect();
+        let keys = signing_keys.iter().map(|k| derive_key(salt, k)).collect();
         KeyedMac { keys }
     }
 

@@ -90,6 +90,8 @@ pub enum SettingsError {
     },
     #[error("{0} must not be empty")]
     Empty(&'static str),
+    #[error("{0} must not contain a colon (it separates issuer and account in otpauth:// labels)")]
+    IssuerWithColon(&'static str),
 }
 
 /// How a setting's text becomes its value.
@@ -456,6 +458,12 @@ settings! {
         window: Seconds = "THROTTLE_WINDOW" ("900");
     }
 
+    /// Two-factor authentication (TOTP), with django-allauth's names (`MFA_*`).
+    MfaSettings {
+        /// The issuer authenticator apps show next to the account (the `otpauth://` URL's label and `issuer`); no colon.
+        totp_issuer: String = "MFA_TOTP_ISSUER" ("auth");
+    }
+
     /// DynamoDB table names.
     Tables {
         /// The users table.
@@ -484,6 +492,7 @@ pub struct Settings {
     pub cors: CorsSettings,
     pub refresh_cookie: RefreshCookieSettings,
     pub throttle: ThrottleSettings,
+    pub mfa: MfaSettings,
     pub tables: Tables,
 }
 
@@ -506,9 +515,13 @@ impl Settings {
             cors: CorsSettings::from_lookup(&lookup)?,
             refresh_cookie: RefreshCookieSettings::from_lookup(&lookup)?,
             throttle: ThrottleSettings::from_lookup(&lookup)?,
+            mfa: MfaSettings::from_lookup(&lookup)?,
             tables: Tables::from_lookup(&lookup)?,
         };
         settings.check_cookies()?;
+        if settings.mfa.totp_issuer.contains(':') {
+            return Err(SettingsError::IssuerWithColon("MFA_TOTP_ISSUER"));
+        }
         Ok(settings)
     }
 
@@ -793,6 +806,8 @@ mod tests {
             ("CSRF_TRUSTED_ORIGINS", "app.example.com"),
             ("USERS_TABLE", " "),
             ("THROTTLE_IP_LIMIT", "0"),
+            ("MFA_TOTP_ISSUER", "a:b"),
+            ("MFA_TOTP_ISSUER", " "),
         ] {
             assert!(
                 settings(&[("SIGNING_KEY", KEY), (name, value)]).is_err(),
