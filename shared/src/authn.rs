@@ -96,10 +96,11 @@ fn split_ascii_whitespace(value: &[u8]) -> Vec<&[u8]> {
 }
 
 /// Django's `ModelBackend.authenticate`: the active user with this username
-/// and password. Unknown users cost a dummy verification; inactive users a
-/// real one — so timing tells neither apart from a wrong password. Every
-/// call is charged to the throttle first (429 past its limits, with no
-/// hashing at all).
+/// and password. Every failure takes the same time, whether the user is
+/// unknown, inactive (checked as unknown), has an unusable password, or a
+/// hash of any kind (`password::check_password_evenly` with the table's
+/// marks), and the same DynamoDB reads. Every call is charged to the
+/// throttle first (429 past its limits, with no hashing at all).
 pub async fn check_credentials<S: UserStore + ThrottleStore>(
     app: &App<S>,
     req: &Request<'_>,
@@ -107,13 +108,16 @@ pub async fn check_credentials<S: UserStore + ThrottleStore>(
     password: SecretString,
 ) -> Result<Option<User>, ApiError> {
     let attempt = throttle::begin(app, username, req.client_address()).await?;
-    let user = app.store.user_by_username(username).await?;
-    let stored = user.as_ref().map(|u| u.password.clone());
-    let verdict = password::check_password(password.clone(), stored).await?;
+    let (user, costs) = app.store.login_candidate(username).await?;
+    let stored = user
+        .as_ref()
+        .filter(|u| u.is_active)
+        .map(|u| u.password.clone());
+    let verdict = password::check_password_evenly(password.clone(), stored, costs).await?;
     let failure = match &user {
         None => Some("unknown_user"),
-        Some(_) if !verdict.matched() => Some("wrong_password"),
         Some(u) if !u.is_active => Some("inactive_user"),
+        Some(_) if !verdict.matched() => Some("wrong_password"),
         Some(_) => None,
     };
     let (Some(user), None) = (user, failure) else {

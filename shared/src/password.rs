@@ -18,9 +18,23 @@
 //! As in libargon2 (and so Django), an Argon2 PHC string without `v=` is
 //! Argon2 version 0x10.
 //!
-//! Whatever can never match (an unknown username, an unusable, unrecognised
-//! or malformed stored value) still costs one verification against
-//! [`DUMMY_HASH`], so response times do not reveal which it was.
+//! ## Equal time for every failure
+//!
+//! A failed check takes as long whatever the username names: no user, an
+//! inactive one (checked as no user), an unusable or malformed hash, one of
+//! ours, or an imported Django hash not yet replaced. Each kind of hash
+//! costs a kind of work — Argon2 (KiB × passes), PBKDF2 (iterations),
+//! bcrypt (2^cost rounds) — and [`HashCosts`] holds the most of each that any
+//! stored hash needs (the users table keeps these marks; `import-django`
+//! raises them). A failed check first does its real verification, if any,
+//! then the rest of every kind up to the marks with dummy inputs: Argon2 as
+//! extra passes at our memory size (the same time per KiB-pass, without
+//! needing a Django hash's memory), PBKDF2 as the missing iterations,
+//! bcrypt as the missing rounds. With only our own hashes stored that is one
+//! Argon2id verification, as before; while unmigrated Django hashes are
+//! stored, every failed check pays for the costliest of them as well
+//! (tests/BENCHMARKS.md, "Equal time"). A successful check pays only for its
+//! own hash.
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{Error as PhcError, PasswordHasher, PasswordVerifier};
@@ -36,6 +50,9 @@ use thiserror::Error;
 pub const MEMORY_KIB: u32 = 19_456;
 pub const ITERATIONS: u32 = 2;
 pub const PARALLELISM: u32 = 1;
+
+/// Argon2 work (KiB × passes) of one verification against our own hashes.
+pub const OUR_ARGON2_WORK: u64 = MEMORY_KIB as u64 * ITERATIONS as u64;
 
 /// The Argon2id hash of a random password nobody knows, with the same
 /// parameters as real hashes, so verifying against it costs the same.
@@ -68,6 +85,52 @@ impl Verdict {
     }
 }
 
+/// The most work of each kind any stored hash needs to verify: what every
+/// failed check spends (module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HashCosts {
+    /// Argon2 KiB × passes, of Django's Argon2 hashes or ours with other
+    /// parameters (never less than ours: [`OUR_ARGON2_WORK`]).
+    pub argon2_work: u64,
+    /// PBKDF2 iterations of Django's `pbkdf2_sha256` hashes.
+    pub pbkdf2_iterations: u32,
+    /// bcrypt cost (log2 of its rounds) of Django's `bcrypt_sha256` hashes.
+    pub bcrypt_cost: u32,
+}
+
+impl HashCosts {
+    /// What verifying `stored` costs (nothing for a value that never
+    /// matches: it is never verified).
+    pub fn of(stored: &str) -> HashCosts {
+        Stored::parse(stored).costs()
+    }
+
+    /// The larger of each kind.
+    pub fn max(self, other: HashCosts) -> HashCosts {
+        HashCosts {
+            argon2_work: self.argon2_work.max(other.argon2_work),
+            pbkdf2_iterations: self.pbkdf2_iterations.max(other.pbkdf2_iterations),
+            bcrypt_cost: self.bcrypt_cost.max(other.bcrypt_cost),
+        }
+    }
+
+    /// Whether these are more than our own hashes cost.
+    pub fn beyond_ours(self) -> bool {
+        self.argon2_work > OUR_ARGON2_WORK || self.pbkdf2_iterations > 0 || self.bcrypt_cost > 0
+    }
+}
+
+/// KiB of memory verifying `stored` needs (its Argon2 `m`; 0 for the other
+/// formats, whose needs are small and fixed).
+pub fn verification_memory_kib(stored: &str) -> u32 {
+    match Stored::parse(stored) {
+        Stored::Native(hash) | Stored::DjangoArgon2(hash) => {
+            Params::try_from(&hash).map_or(0, |p| p.m_cost())
+        }
+        _ => 0,
+    }
+}
+
 fn argon2() -> Argon2<'static> {
     let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
         .expect("the OWASP parameters are valid Argon2 parameters");
@@ -89,7 +152,8 @@ pub fn hash_password_blocking(password: &SecretString) -> Result<String, Passwor
 
 /// Checks `password` against `stored` (any format in the module docs); with
 /// `None` (no such user) it spends the time of a verification against
-/// [`DUMMY_HASH`] and returns false.
+/// [`DUMMY_HASH`] and returns false. A failure takes as long as any other
+/// while only our own hashes are stored (see [`check_password_evenly`]).
 pub async fn verify_password(
     password: SecretString,
     stored: Option<String>,
@@ -103,7 +167,19 @@ pub async fn check_password(
     password: SecretString,
     stored: Option<String>,
 ) -> Result<Verdict, PasswordError> {
-    Ok(tokio::task::spawn_blocking(move || check_blocking(&password, stored.as_deref())).await?)
+    check_password_evenly(password, stored, HashCosts::default()).await
+}
+
+/// Like [`check_password`], but a failure spends the work of every kind
+/// up to `costs` (the users table's marks), so that it takes as long
+/// whatever `stored` is (module docs).
+pub async fn check_password_evenly(
+    password: SecretString,
+    stored: Option<String>,
+    costs: HashCosts,
+) -> Result<Verdict, PasswordError> {
+    let check = move || check_blocking(&password, stored.as_deref(), costs);
+    Ok(tokio::task::spawn_blocking(check).await?)
 }
 
 /// Short name of a stored hash's format for admin listings: `argon2id`
@@ -169,6 +245,30 @@ impl<'a> Stored<'a> {
         }
     }
 
+    /// What verifying this costs.
+    fn costs(&self) -> HashCosts {
+        let argon2_work = |hash: &PasswordHash| {
+            Params::try_from(hash).map_or(0, |p| u64::from(p.m_cost()) * u64::from(p.t_cost()))
+        };
+        match self {
+            Stored::Native(hash) | Stored::DjangoArgon2(hash) => HashCosts {
+                argon2_work: argon2_work(hash),
+                ..HashCosts::default()
+            },
+            Stored::DjangoPbkdf2 { iterations, .. } => HashCosts {
+                pbkdf2_iterations: *iterations,
+                ..HashCosts::default()
+            },
+            Stored::DjangoBcryptSha256(bcrypt) => HashCosts {
+                bcrypt_cost: bcrypt
+                    .parse::<bcrypt::HashParts>()
+                    .map_or(0, |p| p.get_cost()),
+                ..HashCosts::default()
+            },
+            Stored::Unusable | Stored::Unknown => HashCosts::default(),
+        }
+    }
+
     /// Checks `password`: `None` if this can never match.
     fn check(&self, password: &SecretString) -> Option<Verdict> {
         let matches = match self {
@@ -189,20 +289,56 @@ impl<'a> Stored<'a> {
     }
 }
 
-/// The blocking half of [`check_password`].
-fn check_blocking(password: &SecretString, stored: Option<&str>) -> Verdict {
-    stored
-        .and_then(|stored| Stored::parse(stored).check(password))
-        .unwrap_or_else(|| {
-            spend_one_verification(password);
-            Verdict::Mismatch
-        })
+/// The blocking half of [`check_password_evenly`].
+fn check_blocking(password: &SecretString, stored: Option<&str>, costs: HashCosts) -> Verdict {
+    let stored = stored.map(Stored::parse);
+    let verdict = stored.as_ref().and_then(|s| s.check(password));
+    if let Some(verdict) = verdict.filter(|v| v.matched()) {
+        return verdict;
+    }
+    // A failure: spend the rest of every kind of work up to the marks.
+    let done = match (&stored, verdict) {
+        (Some(stored), Some(_)) => stored.costs(),
+        _ => HashCosts::default(),
+    };
+    spend_the_rest(password, done, costs);
+    Verdict::Mismatch
 }
 
-/// Verifies against [`DUMMY_HASH`], for the time it takes.
-fn spend_one_verification(password: &SecretString) {
-    let dummy = PasswordHash::new(DUMMY_HASH).expect("DUMMY_HASH parses");
-    let _ = argon2().verify_password(password.expose_secret().as_bytes(), &dummy);
+/// Dummy work of every kind, from `done` up to `costs` (and to one of our
+/// own verifications at least), on the password given (its length and
+/// bytes as a real check would use them) with fixed salts.
+fn spend_the_rest(password: &SecretString, done: HashCosts, costs: HashCosts) {
+    let password = password.expose_secret().as_bytes();
+    let argon2_work = costs.argon2_work.max(OUR_ARGON2_WORK);
+    let passes = argon2_work.saturating_sub(done.argon2_work) as f64 / f64::from(MEMORY_KIB);
+    let passes = passes.round() as u32;
+    if passes > 0 {
+        let params = Params::new(MEMORY_KIB, passes, PARALLELISM, None)
+            .expect("our memory and parallelism are valid Argon2 parameters");
+        let mut out = [0; 32];
+        let _ = Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password_into(
+            password,
+            b"auth.dummy.salt.",
+            &mut out,
+        );
+    }
+    let iterations = costs
+        .pbkdf2_iterations
+        .saturating_sub(done.pbkdf2_iterations);
+    if iterations > 0 {
+        pbkdf2_sha256(password, b"auth.dummy.salt", iterations);
+    }
+    // bcrypt's rounds double with each cost: 2^T - 2^D rounds are one run
+    // at each cost from D to T - 1; none done, one run at T.
+    let runs = match done.bcrypt_cost {
+        _ if costs.bcrypt_cost == 0 => 0..0,
+        0 => costs.bcrypt_cost..costs.bcrypt_cost + 1,
+        d => d..costs.bcrypt_cost,
+    };
+    for cost in runs {
+        let _ = bcrypt::hash_with_salt(password, cost.max(4), *b"auth.dummy.salt.");
+    }
 }
 
 /// An Argon2 (d, i or id) PHC string with valid parameters, a salt and a hash.
@@ -268,7 +404,16 @@ fn verify_django_pbkdf2(
     salt: &str,
     expected: &[u8; 32],
 ) -> bool {
-    let (password, salt) = (password.expose_secret().as_bytes(), salt.as_bytes());
+    let derived = pbkdf2_sha256(
+        password.expose_secret().as_bytes(),
+        salt.as_bytes(),
+        iterations,
+    );
+    derived.ct_eq(expected).into()
+}
+
+/// PBKDF2-HMAC-SHA256, 32 bytes.
+fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
     let mut derived = [0; 32];
     match pbkdf2::Params::new(iterations) {
         // Not generic, so compiled (and optimised, see the workspace's
@@ -283,7 +428,7 @@ fn verify_django_pbkdf2(
         // Below pbkdf2's floor of 1,000 rounds, which Django does not have.
         Err(_) => pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, iterations, &mut derived),
     }
-    derived.ct_eq(expected).into()
+    derived
 }
 
 /// A bcrypt string (`$2b$12$` and 53 characters of salt and hash) with a
@@ -573,5 +718,58 @@ mod tests {
             );
             assert_eq!(check("wrong", hash).await, Verdict::Mismatch, "{hash}");
         }
+    }
+
+    #[test]
+    fn hash_costs_name_the_work_of_each_kind() {
+        let of = |prefix: &str| {
+            let v = django_vectors();
+            HashCosts::of(&v.iter().find(|v| v.hash.starts_with(prefix)).unwrap().hash)
+        };
+        assert_eq!(HashCosts::of(DUMMY_HASH).argon2_work, OUR_ARGON2_WORK);
+        assert!(!HashCosts::of(DUMMY_HASH).beyond_ours());
+        let pbkdf2 = of("pbkdf2_sha256$1500000$");
+        assert_eq!(pbkdf2.pbkdf2_iterations, 1_500_000);
+        assert_eq!(of("bcrypt_sha256$$2b$12$").bcrypt_cost, 12);
+        assert_eq!(
+            of("argon2$argon2id$v=19$m=102400,t=2,p=8").argon2_work,
+            204_800
+        );
+        assert_eq!(HashCosts::of("!unusable"), HashCosts::default());
+        assert_eq!(HashCosts::of("garbage"), HashCosts::default());
+        let both = pbkdf2.max(of("bcrypt_sha256$$2b$12$"));
+        assert_eq!((both.pbkdf2_iterations, both.bcrypt_cost), (1_500_000, 12));
+        assert!(both.beyond_ours());
+        let m = |prefix: &str| {
+            let v = django_vectors();
+            verification_memory_kib(&v.iter().find(|v| v.hash.starts_with(prefix)).unwrap().hash)
+        };
+        assert_eq!(m("argon2$argon2id$v=19$m=102400"), 102_400);
+        assert_eq!(m("pbkdf2_sha256$"), 0);
+        assert_eq!(verification_memory_kib(DUMMY_HASH), MEMORY_KIB);
+    }
+
+    #[tokio::test]
+    async fn failures_are_still_failures_whatever_the_marks() {
+        let marks = HashCosts {
+            argon2_work: 3 * OUR_ARGON2_WORK,
+            pbkdf2_iterations: 2_000,
+            bcrypt_cost: 5,
+        };
+        let check = |stored: Option<&str>, password: &str| {
+            check_password_evenly(
+                SecretString::from(password),
+                stored.map(str::to_owned),
+                marks,
+            )
+        };
+        let ours = hash_password(SecretString::from("right")).await.unwrap();
+        assert_eq!(check(Some(&ours), "right").await.unwrap(), Verdict::Match);
+        assert_eq!(
+            check(Some(&ours), "wrong").await.unwrap(),
+            Verdict::Mismatch
+        );
+        assert_eq!(check(None, "right").await.unwrap(), Verdict::Mismatch);
+        assert_eq!(check(Some("!x"), "right").await.unwrap(), Verdict::Mismatch);
     }
 }

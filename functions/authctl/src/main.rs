@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use auth::django;
 use auth::fixtures::Credentials;
-use auth::password::{hash_format, hash_password_blocking};
+use auth::password::{
+    HashCosts, OUR_ARGON2_WORK, hash_format, hash_password_blocking, verification_memory_kib,
+};
 use auth::secrecy::{ExposeSecret, SecretString};
 use auth::settings::{Settings, Tables};
 use auth::store::{
@@ -85,6 +87,20 @@ enum Command {
         /// Replace users whose stored password or active flag differs.
         #[arg(long)]
         overwrite: bool,
+        /// MemorySize (MB) of the functions that check passwords: a hash
+        /// needing more than half of it to verify (Django's Argon2 with a
+        /// large `m`) is refused, as it could not be checked there.
+        #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(128..=10240))]
+        function_memory: u32,
+    },
+    /// Show the hash-cost marks: the costliest stored hash of each kind,
+    /// which every failed password check spends (so that failures take the
+    /// same time whoever the username names). With --recompute, set them to
+    /// what the active users' hashes need now (after imported users have
+    /// logged in and moved to Argon2id).
+    HashCosts {
+        #[arg(long)]
+        recompute: bool,
     },
     /// Signing keys for ALGORITHM=RS256, ES256 or EdDSA.
     Keys {
@@ -193,15 +209,46 @@ async fn update(store: &DynamoStore, user: &User, change: UserChange) -> Result<
 
 /// Lets a user log in and authenticate, or not.
 async fn set_active(store: &DynamoStore, username: &str, active: bool) -> Result<(), Failure> {
-    update(
-        store,
-        &user(store, username).await?,
-        UserChange::Active(active),
-    )
-    .await?;
+    let u = user(store, username).await?;
+    update(store, &u, UserChange::Active(active)).await?;
+    if active {
+        // Its hash is checked again: failed checks must cost as much.
+        store.raise_hash_costs(HashCosts::of(&u.password)).await?;
+    }
     let done = if active { "activated" } else { "deactivated" };
     println!("{username} {done}");
     Ok(())
+}
+
+/// The marks, and what they add to every failed password check.
+fn describe_costs(c: HashCosts) -> String {
+    let mut lines = vec!["every failed password check spends:".to_owned()];
+    lines.push(format!(
+        "  argon2: {} KiB x passes{}",
+        c.argon2_work.max(OUR_ARGON2_WORK),
+        if c.argon2_work > OUR_ARGON2_WORK {
+            ""
+        } else {
+            " (one Argon2id check of ours)"
+        }
+    ));
+    if c.pbkdf2_iterations > 0 {
+        lines.push(format!(
+            "  pbkdf2_sha256: {} iterations",
+            c.pbkdf2_iterations
+        ));
+    }
+    if c.bcrypt_cost > 0 {
+        lines.push(format!("  bcrypt_sha256: cost {}", c.bcrypt_cost));
+    }
+    if c.beyond_ours() {
+        lines.push(
+            "  (more than ours while imported hashes are stored; once those users have logged in, \
+             `authctl hash-costs --recompute` lowers it)"
+                .to_owned(),
+        );
+    }
+    lines.join("\n")
 }
 
 fn describe(u: &User) -> String {
@@ -296,7 +343,15 @@ async fn run(command: Command) -> Result<(), Failure> {
             file,
             dry_run,
             overwrite,
-        } => import(&store, &file, dry_run, overwrite).await?,
+            function_memory,
+        } => import(&store, &file, dry_run, overwrite, function_memory).await?,
+        Command::HashCosts { recompute } => {
+            let costs = match recompute {
+                true => store.recompute_hash_costs().await?,
+                false => store.hash_costs().await?,
+            };
+            println!("{}", describe_costs(costs));
+        }
         Command::Keys { .. } => unreachable!("handled above"),
         Command::FillEvents {
             from,
@@ -337,7 +392,9 @@ async fn import(
     file: &Path,
     dry_run: bool,
     overwrite: bool,
+    function_memory_mb: u32,
 ) -> Result<(), Failure> {
+    let memory_limit_kib = function_memory_mb * 1024 / 2;
     let text =
         std::fs::read_to_string(file).map_err(|e| bad(format!("{}: {e}", file.display())))?;
     let records = django::read(&text).map_err(|e| bad(format!("{}: {e}", file.display())))?;
@@ -347,7 +404,7 @@ async fn import(
     }
     let (mut created, mut unchanged, mut updated) = (0, 0, 0);
     let mut skipped = Vec::new();
-    let mut max_id = 0;
+    let (mut max_id, mut too_big, mut costs) = (0, 0, HashCosts::default());
     for record in records {
         progress.inc(1);
         let user = match record {
@@ -357,9 +414,25 @@ async fn import(
                 continue;
             }
         };
+        let memory_kib = verification_memory_kib(&user.password);
+        if memory_kib > memory_limit_kib {
+            too_big += 1;
+            skipped.push((
+                format!("{:?} (id {})", user.username, user.id),
+                format!(
+                    "its hash needs {} MiB to verify, more than half of the password functions' \
+                     {function_memory_mb} MB (--function-memory); the user can reset the password",
+                    memory_kib / 1024
+                ),
+            ));
+            continue;
+        }
         match store.import_user(&user, overwrite, dry_run).await? {
             Ok(outcome) => {
                 max_id = max_id.max(user.id);
+                if user.is_active {
+                    costs = costs.max(HashCosts::of(&user.password));
+                }
                 match outcome {
                     Imported::Created => created += 1,
                     Imported::Unchanged => unchanged += 1,
@@ -375,6 +448,7 @@ async fn import(
     progress.finish_and_clear();
     if !dry_run && max_id > 0 {
         store.raise_id_counter(max_id).await?;
+        store.raise_hash_costs(costs).await?;
     }
     let verb = if dry_run { "would be " } else { "" };
     println!(
@@ -387,6 +461,24 @@ async fn import(
     }
     for (label, reason) in &skipped {
         println!("  skipped {label}: {reason}");
+    }
+    if too_big > 0 {
+        println!(
+            "{too_big} {} refused: {} would not fit the password functions' memory",
+            if too_big == 1 {
+                "user was"
+            } else {
+                "users were"
+            },
+            if too_big == 1 {
+                "its hash"
+            } else {
+                "their hashes"
+            },
+        );
+    }
+    if costs.beyond_ours() && !dry_run {
+        println!("{}", describe_costs(store.hash_costs().await?));
     }
     if skipped.is_empty() {
         Ok(())

@@ -204,7 +204,8 @@ async fn import_django_is_idempotent_and_reports_bad_records() {
     let fixture = workspace().join("tests/fixtures/django-dumpdata.json");
     let file = fixture.to_str().unwrap();
 
-    let dry = ctl.ok(&["import-django", file, "--dry-run"], None);
+    let big = ["--function-memory", "256"];
+    let dry = ctl.ok(&["import-django", file, "--dry-run", big[0], big[1]], None);
     assert!(
         dry.contains("6 would be created, 0 unchanged, 0 would be updated, 0 skipped"),
         "{dry}"
@@ -214,12 +215,37 @@ async fn import_django_is_idempotent_and_reports_bad_records() {
         "a dry run writes nothing"
     );
 
-    let first = ctl.ok(&["import-django", file], None);
+    // At 128 MB, Django's Argon2 hash with m = 100 MiB could not be checked.
+    let out = ctl.run(&["import-django", file], None);
+    assert_eq!(out.status.code(), Some(6));
+    let first = String::from_utf8(out.stdout).unwrap();
     assert!(
-        first.contains("6 created, 0 unchanged, 0 updated, 0 skipped"),
+        first.contains("5 created, 0 unchanged, 0 updated, 1 skipped"),
         "{first}"
     );
-    let second = ctl.ok(&["import-django", file], None);
+    assert!(
+        first.contains("skipped \"argon\" (id 2): its hash needs 100 MiB to verify"),
+        "{first}"
+    );
+    assert!(first.contains("1 user was refused"), "{first}");
+    // Every failed check now costs the imported hashes' work.
+    for mark in [
+        "pbkdf2_sha256: 1500000 iterations",
+        "bcrypt_sha256: cost 12",
+        "argon2: 196608",
+    ] {
+        assert!(first.contains(mark), "{mark}: {first}");
+    }
+    let first = ctl.ok(&["import-django", file, big[0], big[1]], None);
+    assert!(
+        first.contains("1 created, 5 unchanged, 0 updated, 0 skipped"),
+        "{first}"
+    );
+    assert!(
+        ctl.ok(&["hash-costs"], None).contains("argon2: 204800"),
+        "raised by the bigger hash"
+    );
+    let second = ctl.ok(&["import-django", file, big[0], big[1]], None);
     assert!(
         second.contains("0 created, 6 unchanged, 0 updated, 0 skipped"),
         "{second}"
@@ -241,6 +267,20 @@ async fn import_django_is_idempotent_and_reports_bad_records() {
     assert_eq!(
         ctl.ok(&["create-user", "next", "--password-stdin"], Some("pw")),
         "7\n"
+    );
+    // Once the imported users have moved to Argon2id (the inactive one's
+    // hash is never checked), the marks come down.
+    for name in ["pbkdf", "argon", "bcrypt", "argon2i"] {
+        ctl.ok(
+            &["set-password", name, "--password-stdin"],
+            Some("a new password 1"),
+        );
+    }
+    let marks = ctl.ok(&["hash-costs", "--recompute"], None);
+    assert!(marks.contains("one Argon2id check of ours"), "{marks}");
+    assert!(
+        !marks.contains("pbkdf2") && !marks.contains("bcrypt"),
+        "{marks}"
     );
 
     // bad records and conflicts are reported, the rest still imported
@@ -289,6 +329,7 @@ fn every_command_has_help() {
         "revoke",
         "unthrottle",
         "import-django",
+        "hash-costs",
         "fill-events",
     ] {
         let out = ctl.ok(&[cmd, "--help"], None);
@@ -303,7 +344,7 @@ async fn a_deleted_users_id_is_never_reused_and_its_tokens_stay_dead() {
     ctl.ok(&["create-tables"], None);
     let fixture = workspace().join("tests/fixtures/django-dumpdata.json");
     let file = fixture.to_str().unwrap();
-    ctl.ok(&["import-django", file], None);
+    ctl.ok(&["import-django", file, "--function-memory", "256"], None);
     let store = ctl.store().await;
     let pbkdf = store.user_by_username("pbkdf").await.unwrap().unwrap();
     let app = integration_tests::auth::App::new(integration_tests::settings(&[]), store.clone());
@@ -338,7 +379,7 @@ async fn a_deleted_users_id_is_never_reused_and_its_tokens_stay_dead() {
         "{listed}"
     );
     // importing it again: the same id, past every generation issued before
-    ctl.ok(&["import-django", file], None);
+    ctl.ok(&["import-django", file, "--function-memory", "256"], None);
     let again = store.user_by_username("pbkdf").await.unwrap().unwrap();
     assert_eq!(again.id, pbkdf.id);
     assert!(again.generation > pbkdf.generation);

@@ -37,7 +37,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::{
-    Counter, CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError,
+    Counter, CreateUserError, HashCosts, Revocation, Rotation, Session, SessionStore, StoreError,
     ThrottleStore, TokenState, TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore,
     bounded_key, hashed_key, stored_session_key, valid_session_key, valid_username,
 };
@@ -73,6 +73,23 @@ fn n(v: impl ToString) -> AttributeValue {
 
 fn id_key(id: u64) -> String {
     format!("id#{id}")
+}
+
+/// The users-table item holding the [`HashCosts`] marks.
+pub(crate) const HASH_COSTS_KEY: &str = "meta#hash-costs";
+
+/// The marks in their item (absent attributes: nothing beyond ours).
+pub(crate) fn hash_costs_from_item(item: &Item) -> HashCosts {
+    let get = |name: &str| {
+        number(item, name)
+            .and_then(|v| u64::try_from(v).ok())
+            .unwrap_or(0)
+    };
+    HashCosts {
+        argon2_work: get("argon2_work"),
+        pbkdf2_iterations: u32::try_from(get("pbkdf2_iterations")).unwrap_or(u32::MAX),
+        bcrypt_cost: u32::try_from(get("bcrypt_cost")).unwrap_or(31),
+    }
 }
 
 fn username_key(username: &str) -> String {
@@ -319,6 +336,32 @@ impl UserStore for DynamoStore {
             Some(item) => self.user_from_item(item),
             None => Ok(None),
         }
+    }
+
+    async fn login_candidate(
+        &self,
+        username: &str,
+    ) -> Result<(Option<User>, HashCosts), StoreError> {
+        let mut keys = vec![("pk", HASH_COSTS_KEY.to_owned())];
+        if valid_username(username) {
+            keys.push(("pk", username_key(username)));
+        }
+        let found = self
+            .batch_get(vec![(self.tables.users.clone(), keys)])
+            .await?;
+        let (mut costs, mut id) = (HashCosts::default(), None);
+        for (_, item) in found {
+            match item.get("pk") {
+                Some(AttributeValue::S(pk)) if pk == HASH_COSTS_KEY => {
+                    costs = hash_costs_from_item(&item)
+                }
+                _ => id = number(&item, "id").and_then(|v| u64::try_from(v).ok()),
+            }
+        }
+        // The user's item, or for no such user no item (id 0 is never
+        // handed out): a known and an unknown name cost the same reads.
+        let user = self.user_by_id(id.unwrap_or(0)).await?;
+        Ok((user.filter(|u| u.username == username), costs))
     }
 
     async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
@@ -594,6 +637,53 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Every item of `request` (per table, its keys as attribute name and
+    /// string value), strongly consistent, in one BatchGetItem — asking
+    /// again for any keys it leaves unprocessed.
+    async fn batch_get(
+        &self,
+        request: Vec<(String, Vec<(&str, String)>)>,
+    ) -> Result<Vec<(String, Item)>, StoreError> {
+        let mut pending = HashMap::new();
+        for (table, keys) in request {
+            let keys = keys
+                .into_iter()
+                .map(|(name, value)| HashMap::from([(name.to_owned(), s(value))]))
+                .collect();
+            let keys = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| internal("build request", e))?;
+            pending.insert(table, keys);
+        }
+        let mut found = Vec::new();
+        for attempt in 0..5 {
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await
+                .map_err(|e| unavailable("BatchGetItem", e))?;
+            for (table, items) in out.responses.unwrap_or_default() {
+                found.extend(items.into_iter().map(|i| (table.clone(), i)));
+            }
+            match out.unprocessed_keys.filter(|u| !u.is_empty()) {
+                None => return Ok(found),
+                Some(rest) => {
+                    pending = rest;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                }
+            }
+        }
+        Err(StoreError::Unavailable(
+            "BatchGetItem left keys unprocessed".into(),
+        ))
+    }
+}
+
 impl TokenStore for DynamoStore {
     async fn token_state(
         &self,
@@ -612,57 +702,14 @@ impl TokenStore for DynamoStore {
                 ..TokenState::default()
             });
         }
-        let key = |name: &str, value: String| HashMap::from([(name.to_owned(), s(value))]);
         let jti_k = jti.map(jti_key);
         let fam_k = fam.map(family_key);
-        let blacklist_keys = jti_k.iter().chain(&fam_k).map(|k| key("jti", k.clone()));
-        let mut request = HashMap::from([(
-            self.tables.blacklist.clone(),
-            KeysAndAttributes::builder()
-                .set_keys(Some(blacklist_keys.collect()))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| internal("build request", e))?,
-        )]);
+        let blacklist_keys = jti_k.iter().chain(&fam_k).map(|k| ("jti", k.clone()));
+        let mut request = vec![(self.tables.blacklist.clone(), blacklist_keys.collect())];
         if let Some(id) = user_id {
-            request.insert(
-                self.tables.users.clone(),
-                KeysAndAttributes::builder()
-                    .keys(key("pk", id_key(id)))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| internal("build request", e))?,
-            );
+            request.push((self.tables.users.clone(), vec![("pk", id_key(id))]));
         }
-        let mut found: Vec<(String, Item)> = Vec::new();
-        // BatchGetItem may hand back keys it did not get to; ask again.
-        for attempt in 0..5 {
-            let out = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(request))
-                .send()
-                .await
-                .map_err(|e| unavailable("BatchGetItem", e))?;
-            for (table, items) in out.responses.unwrap_or_default() {
-                found.extend(items.into_iter().map(|i| (table.clone(), i)));
-            }
-            match out.unprocessed_keys.filter(|u| !u.is_empty()) {
-                None => {
-                    request = HashMap::new();
-                    break;
-                }
-                Some(rest) => {
-                    request = rest;
-                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
-                }
-            }
-        }
-        if !request.is_empty() {
-            return Err(StoreError::Unavailable(
-                "BatchGetItem left keys unprocessed".into(),
-            ));
-        }
+        let found = self.batch_get(request).await?;
         let now = now();
         let mut state = TokenState::default();
         for (table, item) in found {

@@ -8,6 +8,7 @@ use super::{
     ThrottleStore, TokenState, TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore,
     stored_session_key,
 };
+use crate::password::HashCosts;
 use crate::time::now;
 
 #[derive(Default)]
@@ -24,6 +25,7 @@ struct State {
     blacklist: HashMap<String, Revocation>,
     families: HashMap<String, i64>,
     counters: HashMap<String, (u64, i64)>,
+    hash_costs: HashCosts,
 }
 
 impl State {
@@ -46,6 +48,11 @@ impl MemoryStore {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Sets the hash-cost marks (as an import of Django hashes would).
+    pub fn set_hash_costs(&self, costs: HashCosts) {
+        self.state().hash_costs = costs;
+    }
+
     /// Number of live sessions (for tests).
     pub fn session_count(&self) -> usize {
         let now = now();
@@ -60,6 +67,14 @@ impl MemoryStore {
 impl UserStore for MemoryStore {
     async fn user_by_id(&self, id: u64) -> Result<Option<User>, StoreError> {
         Ok(self.state().users.get(&id).cloned())
+    }
+
+    async fn login_candidate(
+        &self,
+        username: &str,
+    ) -> Result<(Option<User>, HashCosts), StoreError> {
+        let user = self.user_by_username(username).await?;
+        Ok((user, self.state().hash_costs))
     }
 
     async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {

@@ -17,6 +17,8 @@ pub use dynamo::{DynamoStore, ImportRefused, Imported, Unthrottle, create_tables
 pub use memory::MemoryStore;
 use thiserror::Error;
 
+pub use crate::password::HashCosts;
+
 /// Longest username accepted (Django's `AbstractUser.username` max_length).
 pub const MAX_USERNAME_CHARS: usize = 150;
 
@@ -178,6 +180,14 @@ pub trait UserStore: Send + Sync {
         &self,
         username: &str,
     ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// What a password check needs: the user named `username` and the
+    /// table's [`HashCosts`] marks. The round trips are the same whether
+    /// or not the user exists.
+    fn login_candidate(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<(Option<User>, HashCosts), StoreError>> + Send;
 
     /// Applies `change` in one conditional write; the user afterwards.
     fn update_user(

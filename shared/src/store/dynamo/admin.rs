@@ -1,5 +1,6 @@
 //! Administration on the DynamoDB store, for `authctl`: listing, deleting
-//! (with the user's sessions), and importing users with given ids.
+//! (with the user's sessions), importing users with given ids, and the
+//! hash-cost marks every failed password check spends.
 //! Listing and ending sessions scan a table: fine for an admin command,
 //! never done on a request path.
 
@@ -7,9 +8,10 @@ use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 
 use super::{
-    Clash, DynamoStore, Item, USER_COUNTER, cancelled_by_condition, id_key, internal, n, s,
-    unavailable, username_key, written,
+    Clash, DynamoStore, HASH_COSTS_KEY, Item, USER_COUNTER, cancelled_by_condition,
+    hash_costs_from_item, id_key, internal, n, s, unavailable, username_key, written,
 };
+use crate::password::HashCosts;
 use crate::store::{StoreError, UpdateUserError, User, UserChange, UserStore};
 
 /// Whose password-attempt counters `authctl unthrottle` clears.
@@ -264,6 +266,71 @@ impl DynamoStore {
                 .map_err(|e| unavailable("DeleteItem", e))?;
         }
         Ok(counters.len())
+    }
+
+    /// The hash-cost marks (`password::HashCosts`): what every failed
+    /// password check spends.
+    pub async fn hash_costs(&self) -> Result<HashCosts, StoreError> {
+        let item = self
+            .get(&self.tables.users, "pk", HASH_COSTS_KEY.into())
+            .await?;
+        Ok(item.map(|i| hash_costs_from_item(&i)).unwrap_or_default())
+    }
+
+    /// Raises each mark to at least `costs`' (after storing a hash that
+    /// costs that much), never lowering one: one conditional write per
+    /// kind, so concurrent raises settle on the highest.
+    pub async fn raise_hash_costs(&self, costs: HashCosts) -> Result<(), StoreError> {
+        let kinds = [
+            ("argon2_work", costs.argon2_work),
+            ("pbkdf2_iterations", u64::from(costs.pbkdf2_iterations)),
+            ("bcrypt_cost", u64::from(costs.bcrypt_cost)),
+        ];
+        for (name, value) in kinds.into_iter().filter(|(_, v)| *v > 0) {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.tables.users)
+                .key("pk", s(HASH_COSTS_KEY))
+                .update_expression("SET #k = :v")
+                .condition_expression("attribute_not_exists(#k) OR #k < :v")
+                .expression_attribute_names("#k", name)
+                .expression_attribute_values(":v", n(value))
+                .send()
+                .await;
+            written("UpdateItem", result)?;
+        }
+        Ok(())
+    }
+
+    /// Sets the marks to what the active users' stored hashes need now
+    /// (lower, once imported users have logged in and been moved to ours);
+    /// the new marks. A scan: run it when no import is running.
+    pub async fn recompute_hash_costs(&self) -> Result<HashCosts, StoreError> {
+        let costs = self
+            .list_users()
+            .await?
+            .iter()
+            .filter(|u| u.is_active)
+            .map(|u| HashCosts::of(&u.password))
+            .fold(HashCosts::default(), HashCosts::max);
+        let item = [
+            ("pk", s(HASH_COSTS_KEY)),
+            ("argon2_work", n(costs.argon2_work)),
+            ("pbkdf2_iterations", n(costs.pbkdf2_iterations)),
+            ("bcrypt_cost", n(costs.bcrypt_cost)),
+        ];
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.users)
+            .set_item(Some(
+                item.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            ))
+            .send()
+            .await;
+        written("PutItem", result)?;
+        Ok(costs)
     }
 
     /// Makes sure new users get ids above `at_least` (after an import).
