@@ -32,60 +32,23 @@ fi
 api_port="${PORT:-9000}"
 spa_port="${SPA_PORT:-3000}"
 foreign_port="${FOREIGN_PORT:-3001}"
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$api_port" "$spa_port" "$foreign_port"; do
-  if port_busy "$p"; then
-    echo "browser: 127.0.0.1:$p is taken (PORT, SPA_PORT, FOREIGN_PORT choose others)" >&2
-    exit 1
-  fi
-done
+if (exec 3<>"/dev/tcp/127.0.0.1/$foreign_port") 2>/dev/null; then
+  echo "browser: 127.0.0.1:$foreign_port is taken (FOREIGN_PORT chooses another)" >&2
+  exit 1
+fi
 
 artifacts=target/browser-artifacts
 rm -rf "$artifacts"
 mkdir -p "$artifacts"
-log="$artifacts/serve.log"
 
 # serve.sh's own CORS and refresh cookie defaults, as a developer gets them.
 unset CORS_ALLOWED_ORIGINS JWT_AUTH_REFRESH_COOKIE
 export PORT="$api_port" SPA_PORT="$spa_port"
 export ACCESS_TOKEN_LIFETIME="${ACCESS_TOKEN_LIFETIME:-5}"
 
-# The stack in a process group of its own, stopped whole.
-set -m
-bash tests/serve.sh > "$log" 2>&1 &
-stack=$!
-set +m
-stop() {
-  trap - EXIT INT TERM
-  kill -TERM -- "-$stack" 2>/dev/null || true
-  for _ in $(seq 50); do
-    kill -0 -- "-$stack" 2>/dev/null || break
-    sleep 0.2
-  done
-  kill -KILL -- "-$stack" 2>/dev/null || true
-  wait "$stack" 2>/dev/null || true
-}
-trap stop EXIT
-trap 'exit 130' INT TERM
-
-echo "browser: starting the stack (tests/serve.sh, log in $log)"
-until port_busy "$api_port" && port_busy "$spa_port"; do
-  if ! kill -0 "$stack" 2>/dev/null; then
-    echo "browser: tests/serve.sh stopped:" >&2
-    tail -n 30 "$log" >&2
-    exit 1
-  fi
-  sleep 0.5
-done
-
 page="http://localhost:$spa_port/"
 [ "$api_port" = 9000 ] || page="${page}?api=http://localhost:$api_port"
-status=0
-API="http://localhost:$api_port" PAGE="$page" FOREIGN_PORT="$foreign_port" \
-  ARTIFACTS="$artifacts" CHROMIUM="$chromium" \
-  "$venv/bin/python3" tests/browser/test_spa.py || status=$?
-if [ "$status" -ne 0 ]; then
-  echo "browser: failed; the stack's log ($log) ends:" >&2
-  tail -n 30 "$log" >&2
-fi
-exit "$status"
+export API="http://localhost:$api_port" PAGE="$page" FOREIGN_PORT="$foreign_port" \
+  ARTIFACTS="$artifacts" CHROMIUM="$chromium"
+STACK_LOG="$artifacts/serve.log" bash tests/with-stack.sh \
+  "$venv/bin/python3" tests/browser/test_spa.py
