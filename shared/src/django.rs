@@ -78,6 +78,7 @@ fn record(index: usize, item: &Value) -> Record {
         password: password.to_owned(),
         is_active,
         generation: 0,
+        mfa: Default::default(),
     })
 }
 

@@ -706,6 +706,7 @@ mod tests {
             password: String::new(),
             is_active: true,
             generation,
+            mfa: Default::default(),
         }
     }
 

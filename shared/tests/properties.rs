@@ -77,6 +77,7 @@ static VALID: LazyLock<Valid> = LazyLock::new(|| {
         password: String::new(),
         is_active: true,
         generation: 0,
+        mfa: Default::default(),
     };
     let pair = tokens.pair_for(&alice, n, "192.0.2.1");
     let tutorial = tokens.tutorial_for(&alice, n);

@@ -17,8 +17,14 @@
 //!   `next_iat`, `next_exp`, `rotated_at`); `fam#<id>` items revoke a whole
 //!   family of refresh tokens.
 //!
+//!   A user with two-factor authentication also has, on `id#<n>`:
+//!   `totp_pending` (an enrolment's sealed secret), `totp` (the sealed
+//!   secret once on), `totp_step` (the last time step accepted) and
+//!   `recovery` (a map whose keys are the unused recovery codes' hashes).
 //! * throttle, partition key `counter_key` (S): `hits`, `expires_at` (TTL) —
-//!   password attempts per username or client address per window.
+//!   password attempts per username or client address per window; and
+//!   `mfa#<jti>` items: an `mfa_token`'s wrong codes (`hits`) and its use
+//!   (`used`), until the token expires.
 //!
 //! Every read is strongly consistent. Items past `expires_at` count as absent.
 
@@ -45,6 +51,7 @@ use crate::settings::Tables;
 use crate::time::now;
 
 mod admin;
+mod mfa;
 pub use admin::{ImportRefused, Imported, Unthrottle};
 
 const USER_COUNTER: &str = "counter#user_id";
@@ -267,9 +274,11 @@ impl DynamoStore {
         if item.contains_key(DELETED_AT) {
             return Ok(None);
         }
-        serde_dynamo::from_item(item)
-            .map(Some)
-            .map_err(|e| self.corrupt(&self.tables.users, e.to_string()))
+        let mfa = mfa::state_from_item(&item);
+        let mut user: User = serde_dynamo::from_item(item)
+            .map_err(|e| self.corrupt(&self.tables.users, e.to_string()))?;
+        user.mfa = mfa;
+        Ok(Some(user))
     }
 
     /// Writes a new user's two items (`id#<n>` and `username#<name>`) in one
@@ -423,6 +432,9 @@ impl UserStore for DynamoStore {
             UserChange::Revoke => request
                 .update_expression("ADD gen :one")
                 .expression_attribute_values(":one", n(1)),
+            UserChange::DisableMfa => request
+                .update_expression(mfa::DISABLE)
+                .expression_attribute_values(":one", n(1)),
         };
         let result = request.condition_expression(condition).send().await;
         match result {
@@ -472,6 +484,7 @@ impl UserAdmin for DynamoStore {
                 password: password_hash.to_owned(),
                 is_active: true,
                 generation: 0,
+                mfa: Default::default(),
             };
             match self.put_new_user(&user, None).await? {
                 Ok(()) => return Ok(user),

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{
-    Counter, CreateUserError, Revocation, Rotation, Session, SessionStore, StoreError,
-    ThrottleStore, TokenState, TokenStore, UpdateUserError, User, UserAdmin, UserChange, UserStore,
-    stored_session_key,
+    AfterProof, Counter, CreateUserError, MfaState, MfaStore, Proof, Redeemed, Revocation,
+    Rotation, Session, SessionStore, StoreError, ThrottleStore, TokenState, TokenStore,
+    UpdateUserError, User, UserAdmin, UserChange, UserStore, stored_session_key,
 };
 use crate::password::HashCosts;
 use crate::time::now;
@@ -25,6 +25,8 @@ struct State {
     blacklist: HashMap<String, Revocation>,
     families: HashMap<String, i64>,
     counters: HashMap<String, (u64, i64)>,
+    /// `mfa_token` id → (wrong codes, used, expires_at).
+    mfa_tokens: HashMap<String, (u64, bool, i64)>,
     hash_costs: HashCosts,
 }
 
@@ -105,6 +107,10 @@ impl UserStore for MemoryStore {
             }
             UserChange::Active(active) => user.is_active = active,
             UserChange::Revoke => user.generation += 1,
+            UserChange::DisableMfa => {
+                user.mfa = MfaState::default();
+                user.generation += 1;
+            }
         }
         Ok(user.clone())
     }
@@ -127,6 +133,7 @@ impl UserAdmin for MemoryStore {
             password: password_hash.to_owned(),
             is_active: true,
             generation: 0,
+            mfa: Default::default(),
         };
         state.usernames.insert(user.username.clone(), user.id);
         state.users.insert(user.id, user.clone());
@@ -271,5 +278,118 @@ impl MemoryStore {
             },
         );
         Ok(true)
+    }
+}
+
+impl MfaStore for MemoryStore {
+    async fn begin_totp(&self, id: u64, sealed: &str) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        match state.users.get_mut(&id) {
+            Some(user) if !user.mfa.is_on() => {
+                user.mfa.pending = Some(sealed.to_owned());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn confirm_totp(
+        &self,
+        id: u64,
+        sealed: &str,
+        step: u64,
+        recovery: &[String],
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        match state.users.get_mut(&id) {
+            Some(user) if !user.mfa.is_on() && user.mfa.pending.as_deref() == Some(sealed) => {
+                let mut recovery = recovery.to_vec();
+                recovery.sort();
+                user.mfa = MfaState {
+                    pending: None,
+                    totp: Some(sealed.to_owned()),
+                    step: Some(step),
+                    recovery,
+                };
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn redeem(
+        &self,
+        id: u64,
+        generation: u64,
+        proof: &Proof,
+        token: Option<(&str, i64)>,
+        then: &AfterProof,
+    ) -> Result<Redeemed, StoreError> {
+        let now = now();
+        let mut state = self.state();
+        let token_live = |t: &(u64, bool, i64)| t.2 > now;
+        if let Some((jti, _)) = token {
+            let dead = state
+                .mfa_tokens
+                .get(jti)
+                .filter(|t| token_live(t))
+                .is_some_and(|t| t.1 || t.0 >= crate::mfa::MFA_TOKEN_ATTEMPTS);
+            if dead {
+                return Ok(Redeemed::TokenRefused);
+            }
+        }
+        let Some(user) = state.users.get_mut(&id) else {
+            return Ok(Redeemed::CodeRefused);
+        };
+        let accepted = user.mfa.is_on()
+            && user.generation == generation
+            && match proof {
+                Proof::Step(step) => user.mfa.step.is_none_or(|last| last < *step),
+                Proof::Recovery(hash) => user.mfa.recovery.contains(hash),
+            };
+        if !accepted {
+            return Ok(Redeemed::CodeRefused);
+        }
+        match proof {
+            Proof::Step(step) => user.mfa.step = Some(*step),
+            Proof::Recovery(hash) => user.mfa.recovery.retain(|h| h != hash),
+        }
+        match then {
+            AfterProof::Nothing => {}
+            AfterProof::ReplaceRecovery(hashes) => {
+                let mut hashes = hashes.clone();
+                hashes.sort();
+                user.mfa.recovery = hashes;
+            }
+            AfterProof::Disable => {
+                user.mfa = MfaState::default();
+                user.generation += 1;
+            }
+        }
+        if let Some((jti, expires_at)) = token {
+            let entry = state
+                .mfa_tokens
+                .entry(jti.to_owned())
+                .or_insert((0, false, expires_at));
+            if !token_live(entry) {
+                *entry = (0, false, expires_at);
+            }
+            entry.1 = true;
+        }
+        Ok(Redeemed::Done)
+    }
+
+    async fn mfa_token_failed(&self, jti: &str, expires_at: i64) -> Result<u64, StoreError> {
+        let now = now();
+        let mut state = self.state();
+        let entry = state
+            .mfa_tokens
+            .entry(jti.to_owned())
+            .or_insert((0, false, expires_at));
+        if entry.2 <= now {
+            *entry = (0, false, expires_at);
+        }
+        entry.0 += 1;
+        Ok(entry.0)
     }
 }

@@ -34,6 +34,127 @@ pub struct User {
     /// refused.
     #[serde(default, rename = "gen")]
     pub generation: u64,
+    /// Two-factor state (attributes of the user's item, read with it).
+    #[serde(skip)]
+    pub mfa: MfaState,
+}
+
+/// A user's two-factor state: `totp_pending`, `totp`, `totp_step` and
+/// `recovery` on their users-table item, so a login reads it with the user
+/// at no extra cost (and users without TOTP have none of them).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct MfaState {
+    /// The sealed secret of an enrolment not yet confirmed.
+    pub pending: Option<String>,
+    /// The sealed secret, when TOTP is on.
+    pub totp: Option<String>,
+    /// The last time step accepted: only later ones are accepted.
+    pub step: Option<u64>,
+    /// Keyed hashes of the unused recovery codes.
+    pub recovery: Vec<String>,
+}
+
+impl MfaState {
+    /// Whether a password alone no longer logs this user in.
+    pub fn is_on(&self) -> bool {
+        self.totp.is_some()
+    }
+}
+
+impl std::fmt::Debug for MfaState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaState")
+            .field("pending", &self.pending.is_some())
+            .field("on", &self.totp.is_some())
+            .field("step", &self.step)
+            .field("recovery_codes", &self.recovery.len())
+            .finish()
+    }
+}
+
+/// What proves the second factor, as the store consumes it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Proof {
+    /// A TOTP code matched this time step: only if it is later than the
+    /// last one accepted.
+    Step(u64),
+    /// A recovery code with this stored hash: only if it is still there.
+    Recovery(String),
+}
+
+impl std::fmt::Debug for Proof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Proof::Step(s) => write!(f, "Step({s})"),
+            Proof::Recovery(_) => f.write_str("Recovery(..)"),
+        }
+    }
+}
+
+/// What else the write that consumes a [`Proof`] does.
+#[derive(Clone, PartialEq, Eq)]
+pub enum AfterProof {
+    Nothing,
+    /// New recovery-code hashes replace every old one.
+    ReplaceRecovery(Vec<String>),
+    /// TOTP off (every two-factor attribute removed) and the credential
+    /// generation moved on, ending every session and token.
+    Disable,
+}
+
+/// How consuming a proof went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redeemed {
+    Done,
+    /// The step was not later than the last accepted, the recovery code is
+    /// used, TOTP is off, or the generation moved on: nothing written.
+    CodeRefused,
+    /// The `mfa_token` was used already or has had its wrong codes:
+    /// nothing written.
+    TokenRefused,
+}
+
+/// Two-factor state: every change one conditional write (or transaction).
+pub trait MfaStore: Send + Sync {
+    /// Stores `sealed` as user `id`'s pending secret, replacing any earlier
+    /// one; false (nothing written) if TOTP is on or the user is gone.
+    fn begin_totp(
+        &self,
+        id: u64,
+        sealed: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Turns TOTP on with the pending secret `sealed` (only if it is still
+    /// the pending one and TOTP is off), its first accepted `step` and the
+    /// recovery-code hashes; false if not written.
+    fn confirm_totp(
+        &self,
+        id: u64,
+        sealed: &str,
+        step: u64,
+        recovery: &[String],
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Consumes `proof` for user `id` at credential generation
+    /// `generation` (TOTP on), doing `then` in the same write, and with
+    /// `token` (`mfa_token` id, expiry) marks that token used in the same
+    /// transaction: all or nothing.
+    fn redeem(
+        &self,
+        id: u64,
+        generation: u64,
+        proof: &Proof,
+        token: Option<(&str, i64)>,
+        then: &AfterProof,
+    ) -> impl Future<Output = Result<Redeemed, StoreError>> + Send;
+
+    /// Counts a wrong code against `mfa_token` `jti` (kept until
+    /// `expires_at`); the wrong codes so far.
+    fn mfa_token_failed(
+        &self,
+        jti: &str,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
 impl std::fmt::Debug for User {
@@ -122,6 +243,9 @@ pub enum UserChange {
     Active(bool),
     /// Logout everywhere: moves `gen` on.
     Revoke,
+    /// Two-factor authentication off (support's `authctl mfa disable`):
+    /// every two-factor attribute removed, and `gen` moved on.
+    DisableMfa,
 }
 
 impl UserChange {
@@ -141,6 +265,7 @@ impl std::fmt::Debug for UserChange {
             UserChange::Rehash { .. } => f.write_str("Rehash"),
             UserChange::Active(a) => write!(f, "Active({a})"),
             UserChange::Revoke => f.write_str("Revoke"),
+            UserChange::DisableMfa => f.write_str("DisableMfa"),
         }
     }
 }
@@ -313,8 +438,13 @@ pub trait ThrottleStore: Send + Sync {
 }
 
 /// Everything the functions use; both stores implement it.
-pub trait Store: UserStore + SessionStore + TokenStore + ThrottleStore {}
-impl<T: UserStore + SessionStore + TokenStore + ThrottleStore> Store for T {}
+pub trait Store: UserStore + SessionStore + TokenStore + ThrottleStore + MfaStore {}
+impl<T: UserStore + SessionStore + TokenStore + ThrottleStore + MfaStore> Store for T {}
+
+/// The throttle-table key counting an `mfa_token`'s wrong codes and its use.
+pub(crate) fn mfa_token_key(jti: &str) -> String {
+    bounded_key("mfa#", jti, 200)
+}
 
 /// `prefix` and `value` as one DynamoDB key, the value replaced by its
 /// SHA-256 when longer than `max` bytes (keys stay short whatever a client

@@ -34,6 +34,7 @@ async fn app_at(endpoint: &str, vars: &[(&str, &str)]) -> TestApp {
         password: String::new(),
         is_active: true,
         generation: 0,
+        mfa: Default::default(),
     };
     TestApp {
         app: App::new(settings(vars), store),

@@ -334,6 +334,151 @@ macro_rules! on_both_stores {
     )*};
 }
 
+/// Two-factor state: enrolment, codes and recovery codes used once,
+/// `mfa_token`s used once and dead after their wrong codes, disabling.
+async fn mfa<S: Store + UserAdmin>(store: &S) {
+    use integration_tests::auth::mfa::MFA_TOKEN_ATTEMPTS;
+    use integration_tests::auth::store::{AfterProof, Proof, Redeemed};
+    let a = store.create_user("alice", "h").await.unwrap();
+    let b = store.create_user("bob", "h").await.unwrap();
+    assert!(!a.mfa.is_on());
+    assert_eq!(a.mfa, Default::default());
+    let step = Proof::Step;
+    let done = |r| assert_eq!(r, Redeemed::Done);
+    let none = &AfterProof::Nothing;
+    // Off: no proof is accepted, confirming needs the pending secret.
+    assert_eq!(
+        store.redeem(a.id, 0, &step(10), None, none).await.unwrap(),
+        Redeemed::CodeRefused
+    );
+    assert!(!store.confirm_totp(a.id, "s1", 10, &[]).await.unwrap());
+    assert!(store.begin_totp(a.id, "s1").await.unwrap());
+    assert!(store.begin_totp(a.id, "s2").await.unwrap(), "replaces");
+    assert!(!store.begin_totp(99, "s2").await.unwrap());
+    let got = store.user_by_id(a.id).await.unwrap().unwrap();
+    assert_eq!(got.mfa.pending.as_deref(), Some("s2"));
+    assert!(!got.mfa.is_on());
+    assert!(!store.confirm_totp(a.id, "s1", 10, &[]).await.unwrap());
+    let hashes = vec!["r1".to_owned(), "r2".to_owned()];
+    assert!(store.confirm_totp(a.id, "s2", 10, &hashes).await.unwrap());
+    assert!(!store.confirm_totp(a.id, "s2", 10, &hashes).await.unwrap());
+    assert!(!store.begin_totp(a.id, "s3").await.unwrap(), "already on");
+    let got = store.user_by_username("alice").await.unwrap().unwrap();
+    assert!(got.mfa.is_on());
+    assert_eq!(got.mfa.totp.as_deref(), Some("s2"));
+    assert_eq!(got.mfa.pending, None);
+    assert_eq!(got.mfa.step, Some(10));
+    assert_eq!(got.mfa.recovery, hashes);
+    assert!(!store.user_by_id(b.id).await.unwrap().unwrap().mfa.is_on());
+
+    // Steps: only later ones, once; the generation must match.
+    for old in [9, 10] {
+        let r = store.redeem(a.id, 0, &step(old), None, none).await.unwrap();
+        assert_eq!(r, Redeemed::CodeRefused, "step {old}");
+    }
+    done(store.redeem(a.id, 0, &step(11), None, none).await.unwrap());
+    let r = store.redeem(a.id, 0, &step(11), None, none).await.unwrap();
+    assert_eq!(r, Redeemed::CodeRefused, "replay");
+    let r = store.redeem(a.id, 1, &step(12), None, none).await.unwrap();
+    assert_eq!(r, Redeemed::CodeRefused, "another generation");
+    let r = store.redeem(b.id, 0, &step(12), None, none).await.unwrap();
+    assert_eq!(r, Redeemed::CodeRefused, "bob has no TOTP");
+
+    // Recovery codes: once each.
+    let r1 = Proof::Recovery("r1".into());
+    done(store.redeem(a.id, 0, &r1, None, none).await.unwrap());
+    let r = store.redeem(a.id, 0, &r1, None, none).await.unwrap();
+    assert_eq!(r, Redeemed::CodeRefused);
+    let got = store.user_by_id(a.id).await.unwrap().unwrap();
+    assert_eq!(got.mfa.recovery, vec!["r2".to_owned()]);
+    let fresh = AfterProof::ReplaceRecovery(vec!["n1".into(), "n2".into()]);
+    done(
+        store
+            .redeem(a.id, 0, &step(12), None, &fresh)
+            .await
+            .unwrap(),
+    );
+    let got = store.user_by_id(a.id).await.unwrap().unwrap();
+    assert_eq!(got.mfa.recovery, vec!["n1".to_owned(), "n2".to_owned()]);
+    assert_eq!(got.mfa.step, Some(12));
+    let r2 = Proof::Recovery("r2".into());
+    let r = store.redeem(a.id, 0, &r2, None, none).await.unwrap();
+    assert_eq!(r, Redeemed::CodeRefused, "old codes void");
+    let n1 = Proof::Recovery("n1".into());
+    let newer = AfterProof::ReplaceRecovery(vec!["m1".into()]);
+    done(store.redeem(a.id, 0, &n1, None, &newer).await.unwrap());
+    let got = store.user_by_id(a.id).await.unwrap().unwrap();
+    assert_eq!(got.mfa.recovery, vec!["m1".to_owned()]);
+
+    // mfa_tokens: one use; dead after their wrong codes; nothing written
+    // when either part is refused.
+    let exp = now() + 300;
+    done(
+        store
+            .redeem(a.id, 0, &step(20), Some(("t1", exp)), none)
+            .await
+            .unwrap(),
+    );
+    let r = store
+        .redeem(a.id, 0, &step(21), Some(("t1", exp)), none)
+        .await
+        .unwrap();
+    assert_eq!(r, Redeemed::TokenRefused, "used");
+    let r = store
+        .redeem(a.id, 0, &step(20), Some(("t2", exp)), none)
+        .await
+        .unwrap();
+    assert_eq!(r, Redeemed::CodeRefused, "replayed step");
+    done(
+        store
+            .redeem(a.id, 0, &step(21), Some(("t2", exp)), none)
+            .await
+            .unwrap(),
+    );
+    for i in 1..=MFA_TOKEN_ATTEMPTS {
+        assert_eq!(store.mfa_token_failed("t3", exp).await.unwrap(), i);
+    }
+    let r = store
+        .redeem(a.id, 0, &step(22), Some(("t3", exp)), none)
+        .await
+        .unwrap();
+    assert_eq!(r, Redeemed::TokenRefused, "too many wrong codes");
+    assert_eq!(
+        store.user_by_id(a.id).await.unwrap().unwrap().mfa.step,
+        Some(21)
+    );
+    assert_eq!(store.mfa_token_failed("t4", exp).await.unwrap(), 1);
+    done(
+        store
+            .redeem(a.id, 0, &step(22), Some(("t4", exp)), none)
+            .await
+            .unwrap(),
+    );
+
+    // Disabling: with a proof, or by support; both move the generation on.
+    let r = store
+        .redeem(a.id, 0, &step(22), None, &AfterProof::Disable)
+        .await
+        .unwrap();
+    assert_eq!(r, Redeemed::CodeRefused, "the proof is checked first");
+    done(
+        store
+            .redeem(a.id, 0, &step(23), None, &AfterProof::Disable)
+            .await
+            .unwrap(),
+    );
+    let got = store.user_by_id(a.id).await.unwrap().unwrap();
+    assert_eq!((got.mfa.clone(), got.generation), (Default::default(), 1));
+    assert!(store.begin_totp(a.id, "s4").await.unwrap());
+    assert!(store.confirm_totp(a.id, "s4", 30, &[]).await.unwrap());
+    let off = store
+        .update_user(a.id, UserChange::DisableMfa)
+        .await
+        .unwrap();
+    assert_eq!((off.mfa.clone(), off.generation), (Default::default(), 2));
+    assert_eq!(store.user_by_id(a.id).await.unwrap().unwrap(), off);
+}
+
 on_both_stores! {
     memory_generations, dynamo_generations => generations;
     memory_token_state, dynamo_token_state => token_state;
@@ -341,6 +486,7 @@ on_both_stores! {
     memory_concurrent_sign_ups, dynamo_concurrent_sign_ups => concurrent_sign_ups;
     memory_sessions, dynamo_sessions => sessions;
     memory_blacklist, dynamo_blacklist => blacklist;
+    memory_mfa, dynamo_mfa => mfa;
 }
 
 /// Session keys are credentials: the table holds their SHA-256 only, so a
