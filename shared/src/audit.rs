@@ -38,11 +38,24 @@ pub enum Event {
     UnknownKid,
     /// Django's CSRF check refused a request (`reason`: Django's).
     CsrfFailure,
+    /// A right password of a user with two-factor authentication on: an
+    /// `mfa_token` was handed out.
+    MfaRequired,
+    /// A two-factor code was wrong (`reason`: where: `login`, `disable`,
+    /// `recovery_codes`).
+    MfaCodeFailed,
+    /// A login was completed with a recovery code.
+    RecoveryCodeUsed,
+    /// A user turned TOTP on.
+    MfaEnabled,
+    /// TOTP was turned off (`reason`: how the caller authenticated, or
+    /// `authctl`).
+    MfaDisabled,
 }
 
 impl Event {
     /// Every kind, for tests and docs.
-    pub const ALL: [Event; 10] = [
+    pub const ALL: [Event; 15] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -53,6 +66,11 @@ impl Event {
         Event::PasswordChanged,
         Event::UnknownKid,
         Event::CsrfFailure,
+        Event::MfaEnabled,
+        Event::MfaRequired,
+        Event::MfaCodeFailed,
+        Event::RecoveryCodeUsed,
+        Event::MfaDisabled,
     ];
 
     /// The name in the log line (`fields.event`).
@@ -68,6 +86,11 @@ impl Event {
             Event::PasswordChanged => "password_changed",
             Event::UnknownKid => "unknown_kid",
             Event::CsrfFailure => "csrf_failure",
+            Event::MfaRequired => "mfa_required",
+            Event::MfaCodeFailed => "mfa_code_failed",
+            Event::RecoveryCodeUsed => "recovery_code_used",
+            Event::MfaEnabled => "mfa_enabled",
+            Event::MfaDisabled => "mfa_disabled",
         }
     }
 
@@ -80,6 +103,7 @@ impl Event {
                 | Event::BindingMismatch
                 | Event::RefreshRateExceeded
                 | Event::UnknownKid
+                | Event::MfaCodeFailed
         )
     }
 }

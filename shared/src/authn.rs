@@ -18,6 +18,7 @@ use crate::audit::{self, Event, Subject};
 use crate::contract::ApiError;
 use crate::csrf::{self, CsrfRequest};
 use crate::fields::{serializer_fields, tutorial_credentials};
+pub use crate::mfa::Endpoint;
 use crate::password::{self, Verdict};
 use crate::session::new_session_key;
 use crate::store::{
@@ -101,11 +102,16 @@ fn split_ascii_whitespace(value: &[u8]) -> Vec<&[u8]> {
 /// hash of any kind (`password::check_password_evenly` with the table's
 /// marks), and the same DynamoDB reads. Every call is charged to the
 /// throttle first (429 past its limits, with no hashing at all).
+///
+/// For a user with two-factor authentication on, the right password is the
+/// 401 `mfa_required` whose `mfa_token` completes the login on `end` at
+/// `login/mfa` (the attempt is refunded, the throttle not reset).
 pub async fn check_credentials<S: UserStore + ThrottleStore>(
     app: &App<S>,
     req: &Request<'_>,
     username: &str,
     password: SecretString,
+    end: Endpoint,
 ) -> Result<Option<User>, ApiError> {
     let attempt = throttle::begin(app, username, req.client_address()).await?;
     let (user, costs) = app.store.login_candidate(username).await?;
@@ -125,6 +131,14 @@ pub async fn check_credentials<S: UserStore + ThrottleStore>(
         audit::emit(Event::LoginFailed, Subject::Username(username), reason);
         return Ok(None);
     };
+    if user.mfa.is_on() {
+        throttle::refunded(app, attempt).await?;
+        audit::emit(Event::MfaRequired, Subject::Username(username), "password");
+        if verdict == Verdict::MatchNeedsUpgrade {
+            upgrade_hash(app, &user, password).await;
+        }
+        return Err(crate::second_factor::challenge(app, &user, end, now()));
+    }
     throttle::succeeded(app, attempt).await?;
     audit::emit(
         Event::LoginSucceeded,
@@ -143,9 +157,10 @@ pub async fn check_credentials<S: UserStore + ThrottleStore>(
 pub async fn tutorial_login<S: UserStore + ThrottleStore>(
     app: &App<S>,
     req: &Request<'_>,
+    end: Endpoint,
 ) -> Result<User, ApiError> {
     let (username, password) = tutorial_credentials(req.data())?;
-    check_credentials(app, req, &username, password)
+    check_credentials(app, req, &username, password, end)
         .await?
         .ok_or(ApiError::WrongCredentials)
 }
@@ -245,6 +260,25 @@ pub fn pair_reply<S>(app: &App<S>, req: &Request<'_>, user: &User, now: i64) -> 
     Reply::tokens(&body).with_cookies(cookies)
 }
 
+/// Renews the credential `via` a call came with, for `user` after their
+/// credential generation moved on (every other credential is dead): a new
+/// session (cookies) for a session caller, `{"refresh","access"}` for a
+/// Bearer caller, `{"token"}` for a `jwt-auth` caller, `{}` otherwise.
+pub async fn renew_credential<S: SessionStore>(
+    app: &App<S>,
+    req: &Request<'_>,
+    via: Via,
+    user: &User,
+) -> Result<Reply, ApiError> {
+    let now = now();
+    Ok(match via {
+        Via::Session => Reply::ok(&json!({})).with_cookies(start_session(app, req, user).await?),
+        Via::Bearer => pair_reply(app, req, user, now),
+        Via::JwtAuth => Reply::tokens(&json!({ "token": app.tokens.tutorial_for(user, now) })),
+        Via::Basic => Reply::ok(&json!({})),
+    })
+}
+
 /// Runs the chain. `Ok(None)`: nothing usable was presented.
 /// A stale `sessionid` gets its deletion added to `cookies`.
 pub async fn authenticate<S: UserStore + SessionStore + ThrottleStore + TokenStore>(
@@ -283,7 +317,9 @@ async fn basic<S: UserStore + ThrottleStore>(
     }
     let (username, password) =
         decode_basic(parts[1]).ok_or(ApiError::Basic(BasicError::NotBase64))?;
-    match check_credentials(app, req, &username, SecretString::from(password)).await? {
+    // A second factor, when due, completes as a session login.
+    let end = Endpoint::Login;
+    match check_credentials(app, req, &username, SecretString::from(password), end).await? {
         Some(user) => Ok(Caller {
             user,
             via: Via::Basic,

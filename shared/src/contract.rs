@@ -73,6 +73,20 @@ pub enum ApiError {
     /// 409: another password change landed between check and write.
     PasswordChangedMeanwhile,
 
+    // -- Two-factor authentication ----------------------------------------
+    /// 401: the password was right, a second factor is needed; the
+    /// `mfa_token` to present it with at `login/mfa`.
+    MfaRequired(secrecy::SecretString),
+    /// 401: an `mfa_token` that is forged, expired, used, dead after its
+    /// wrong codes, or outlived its user's credential generation.
+    MfaTokenInvalid,
+    /// 409: enrolment while TOTP is on.
+    MfaAlreadyOn,
+    /// 409: confirming without an enrolment in progress.
+    MfaNotPending,
+    /// 409: recovery codes or disabling while TOTP is off.
+    MfaOff,
+
     // -- Limits and failures ----------------------------------------------
     /// 429 with `Retry-After`: password attempts over a limit.
     Throttled { wait: u64 },
@@ -150,6 +164,31 @@ impl ApiError {
                 S::CONFLICT,
                 "The password was changed meanwhile. Please try again.",
             ),
+
+            ApiError::MfaRequired(token) => Reply::json(
+                S::UNAUTHORIZED,
+                &json!({
+                    "detail": "Two-factor code required.",
+                    "code": "mfa_required",
+                    "mfa_token": secrecy::ExposeSecret::expose_secret(&token),
+                }),
+            ),
+            ApiError::MfaTokenInvalid => coded(
+                S::UNAUTHORIZED,
+                "Two-factor token is invalid or expired.",
+                "mfa_token_invalid",
+            ),
+            ApiError::MfaAlreadyOn => coded(
+                S::CONFLICT,
+                "Two-factor authentication is already on.",
+                "mfa_already_on",
+            ),
+            ApiError::MfaNotPending => coded(
+                S::CONFLICT,
+                "No two-factor enrolment in progress.",
+                "mfa_not_pending",
+            ),
+            ApiError::MfaOff => coded(S::CONFLICT, "Two-factor authentication is off.", "mfa_off"),
 
             ApiError::Throttled { wait } => {
                 let unit = if wait == 1 { "second" } else { "seconds" };
@@ -314,6 +353,8 @@ impl fmt::Display for FieldError {
                 "Invalid data. Expected a dictionary, but got {python_type}."
             ),
             FieldError::TokenBlacklisted => TokenError::Blacklisted.fmt(f),
+            FieldError::InvalidCode => f.write_str("Invalid code."),
+            FieldError::WrongPassword => f.write_str("Wrong password."),
             FieldError::WrongOldPassword => {
                 f.write_str("Your old password was entered incorrectly. Please enter it again.")
             }

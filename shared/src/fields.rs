@@ -33,6 +33,10 @@ pub enum FieldError {
     TokenBlacklisted,
     /// password change: the old password is wrong.
     WrongOldPassword,
+    /// two-factor: a code of the wrong shape, or one that does not match.
+    InvalidCode,
+    /// two-factor: disabling with the wrong password.
+    WrongPassword,
     /// password change: a validator's finding about the new password.
     Weak(Weakness),
 }

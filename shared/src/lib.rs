@@ -43,6 +43,7 @@ pub mod mfa;
 pub mod password;
 pub mod random;
 pub mod runtime;
+pub mod second_factor;
 pub mod session;
 pub mod settings;
 pub mod store;

@@ -207,6 +207,18 @@ pub async fn succeeded<S: ThrottleStore>(app: &App<S>, attempt: Attempt) -> Resu
         .await
 }
 
+/// After the right password of a user who still owes a second factor: the
+/// attempt is taken back from every counter, but nothing starts afresh
+/// (the code's check is charged on its own; only a full login resets).
+pub async fn refunded<S: ThrottleStore>(app: &App<S>, attempt: Attempt) -> Result<(), StoreError> {
+    app.store
+        .release(
+            &[],
+            &[attempt.pair.key, attempt.username.key, attempt.address.key],
+        )
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -105,6 +105,11 @@ pub mod paths {
     pub const REFRESH: &str = "/api/v1/users/login/simpleJWT/refresh";
     pub const VERIFY: &str = "/api/v1/users/login/simpleJWT/verify";
     pub const BLACKLIST: &str = "/api/v1/users/login/simpleJWT/blacklist";
+    pub const LOGIN_MFA: &str = "/api/v1/users/login/mfa";
+    pub const MFA_TOTP: &str = "/api/v1/users/mfa/totp";
+    pub const MFA_CONFIRM: &str = "/api/v1/users/mfa/totp/confirm";
+    pub const MFA_DISABLE: &str = "/api/v1/users/mfa/totp/disable";
+    pub const MFA_RECOVERY: &str = "/api/v1/users/mfa/recovery-codes";
     pub const JWKS: &str = "/api/v1/users/.well-known/jwks.json";
     pub const OPENID: &str = "/api/v1/users/.well-known/openid-configuration";
 }
@@ -132,6 +137,11 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!(REFRESH => token_refresh),
         route!(VERIFY => token_verify),
         route!(BLACKLIST => token_blacklist),
+        route!(LOGIN_MFA => login_mfa),
+        route!(MFA_TOTP => mfa),
+        route!(MFA_CONFIRM => mfa),
+        route!(MFA_DISABLE => mfa),
+        route!(MFA_RECOVERY => mfa),
         route!(JWKS => well_known),
         route!(OPENID => well_known),
     ]

@@ -5,7 +5,7 @@
 //! Bad credentials: 403 with an empty body, as `login` (the tutorial: 500).
 
 use auth::App;
-use auth::authn::{Caller, tutorial_login};
+use auth::authn::{Caller, Endpoint, tutorial_login};
 use auth::serde_json::json;
 use auth::store::Store;
 use auth::time::now;
@@ -17,7 +17,7 @@ pub static VIEW: View<Optional> = View::tutorial("jwt-login", Serves::Post, Opti
 
 /// A `login/jwt` token for whoever the body's credentials name.
 pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: Option<Caller>) -> Answer {
-    let user = tutorial_login(app, req).await?;
+    let user = tutorial_login(app, req, Endpoint::JwtLogin).await?;
     let token = app.tokens.tutorial_for(&user, now());
     Ok(Reply::tokens(&json!({ "token": token })))
 }

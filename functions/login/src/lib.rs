@@ -9,7 +9,7 @@
 //! before any password work (login CSRF).
 
 use auth::App;
-use auth::authn::{Caller, start_session, tutorial_login};
+use auth::authn::{Caller, Endpoint, start_session, tutorial_login};
 use auth::serde_json::json;
 use auth::store::Store;
 use auth::web::{Answer, Optional, Reply, Request, Serves, View};
@@ -20,7 +20,7 @@ pub static VIEW: View<Optional> = View::tutorial("login", Serves::Post, Optional
 
 /// A new session for whoever the body's credentials name.
 pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: Option<Caller>) -> Answer {
-    let user = tutorial_login(app, req).await?;
+    let user = tutorial_login(app, req, Endpoint::Login).await?;
     let cookies = start_session(app, req, &user).await?;
     Ok(Reply::ok(&json!({ "message": "success" })).with_cookies(cookies))
 }

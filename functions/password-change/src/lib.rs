@@ -15,15 +15,13 @@
 //! Bearer caller, `{"token"}` for a `jwt-auth` caller, `{}` otherwise.
 
 use auth::audit::{self, Event, Subject};
-use auth::authn::{Caller, Via, pair_reply, start_session};
+use auth::authn::{Caller, renew_credential};
 use auth::fields::{FieldError, Invalid, password_fields};
 use auth::password::{hash_password, verify_password};
 use auth::secrecy::ExposeSecret;
-use auth::serde_json::json;
 use auth::store::{Store, UserChange};
-use auth::time::now;
 use auth::validators::validate;
-use auth::web::{Answer, Reply, Request, Required, Serves, View};
+use auth::web::{Answer, Request, Required, Serves, View};
 use auth::{App, throttle};
 
 pub static VIEW: View<Required> =
@@ -67,11 +65,5 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) 
     );
 
     // Renew the credential this call came with; every other one is dead.
-    let now = now();
-    Ok(match caller.via {
-        Via::Session => Reply::ok(&json!({})).with_cookies(start_session(app, req, &user).await?),
-        Via::Bearer => pair_reply(app, req, &user, now),
-        Via::JwtAuth => Reply::tokens(&json!({ "token": app.tokens.tutorial_for(&user, now) })),
-        Via::Basic => Reply::ok(&json!({})),
-    })
+    renew_credential(app, req, caller.via, &user).await
 }

@@ -6,7 +6,7 @@
 //! cookie (and, with `JWT_AUTH_HTTPONLY`, only there). A foreign `Origin`
 //! is 403 before any password work (login CSRF).
 
-use auth::authn::{check_credentials, pair_reply};
+use auth::authn::{Endpoint, check_credentials, pair_reply};
 use auth::fields::serializer_fields;
 use auth::secrecy::SecretString;
 use auth::store::Store;
@@ -21,8 +21,14 @@ pub static VIEW: View<Anonymous> = View::simple_jwt("token-obtain-pair", Serves:
 /// simplejwt's `TokenObtainPairSerializer`: a new pair (and refresh family).
 pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer {
     let [username, password] = serializer_fields(req.data(), ["username", "password"])?;
-    let user = check_credentials(app, req, &username, SecretString::from(password))
-        .await?
-        .ok_or(ApiError::NoActiveAccount)?;
+    let user = check_credentials(
+        app,
+        req,
+        &username,
+        SecretString::from(password),
+        Endpoint::ObtainPair,
+    )
+    .await?
+    .ok_or(ApiError::NoActiveAccount)?;
     Ok(pair_reply(app, req, &user, now()))
 }

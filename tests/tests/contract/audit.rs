@@ -302,6 +302,91 @@ async fn every_security_event_is_one_json_line_and_holds_no_secret() {
     );
     seen.push(Event::CsrfFailure);
 
+    // Two-factor authentication: bob enrols, is challenged, gets a code
+    // wrong, logs in with a recovery code and turns it off.
+    let c = "192.0.2.55";
+    let bob = || credentials(OBTAIN, "bob", BOB_PASSWORD);
+    let (r, _) = trail
+        .run(invoke("token-obtain-pair", t, from(bob(), c)))
+        .await;
+    let (_, access) = pair(&r);
+    let (r, _) = trail
+        .run(invoke(
+            "mfa",
+            t,
+            from(Req::post(MFA_TOTP).bearer(&access), c),
+        ))
+        .await;
+    let secret = r.json()["secret"].as_str().unwrap().to_owned();
+    trail.secrets.push(secret.clone());
+    let key = super::mfa::base32(&secret);
+    let code = |steps: i64| super::mfa::totp(&key, now() + 30 * steps, 6);
+    super::mfa::settle().await;
+    let confirm = Req::post(MFA_CONFIRM)
+        .bearer(&access)
+        .json(&json!({"code": code(-1)}));
+    let (r, line) = trail
+        .expect(
+            invoke("mfa", t, from(confirm, c)),
+            Event::MfaEnabled,
+            "mfa",
+            c,
+        )
+        .await;
+    assert_eq!(line["fields"]["reason"], json!("bearer"));
+    let codes: Vec<String> = serde_json::from_value(r.json()["recovery_codes"].clone()).unwrap();
+    trail.secrets.extend(codes.iter().cloned());
+    let (r, _) = trail
+        .expect(
+            invoke("token-obtain-pair", t, from(bob(), c)),
+            Event::MfaRequired,
+            "token-obtain-pair",
+            c,
+        )
+        .await;
+    let token = r.json()["mfa_token"].as_str().unwrap().to_owned();
+    trail.secrets.push(token.clone());
+    let second = |code: &str| Req::post(LOGIN_MFA).json(&json!({"mfa_token": token, "code": code}));
+    let (r, line) = trail
+        .expect(
+            invoke("login-mfa", t, from(second("000000"), c)),
+            Event::MfaCodeFailed,
+            "login-mfa",
+            c,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(line["level"], json!("WARN"));
+    let (r, lines) = trail
+        .run(invoke("login-mfa", t, from(second(&codes[0]), c)))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let names: Vec<_> = lines.iter().map(|l| l["fields"]["event"].clone()).collect();
+    assert_eq!(
+        names,
+        [json!("recovery_code_used"), json!("login_succeeded")]
+    );
+    let access = r.json()["access"].as_str().unwrap().to_owned();
+    let disable = Req::post(MFA_DISABLE)
+        .bearer(&access)
+        .json(&json!({"password": BOB_PASSWORD, "code": code(0)}));
+    let (r, _) = trail
+        .expect(
+            invoke("mfa", t, from(disable, c)),
+            Event::MfaDisabled,
+            "mfa",
+            c,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    seen.extend([
+        Event::MfaEnabled,
+        Event::MfaRequired,
+        Event::MfaCodeFailed,
+        Event::RecoveryCodeUsed,
+        Event::MfaDisabled,
+    ]);
+
     assert_eq!(seen, Event::ALL, "every kind, once");
     for secret in &trail.secrets {
         assert!(

@@ -192,6 +192,8 @@ async fn options_describes_each_view() {
         ("token-verify", "Token Verify"),
         ("token-blacklist", "Token Blacklist"),
         ("well-known", "Well Known"),
+        ("login-mfa", "Login Mfa"),
+        ("mfa", "Mfa"),
     ];
     assert_covers_every_route(names.iter().map(|(f, _)| *f));
     for (function, name) in names {

@@ -49,7 +49,24 @@ async fn app_at(endpoint: &str, vars: &[(&str, &str)]) -> TestApp {
 fn requests(t: &TestApp) -> Vec<(&'static str, Req)> {
     let pair = t.app.tokens.pair_for(&t.alice, now(), "127.0.0.1");
     let creds = json!({"username":"alice","password":ALICE_PASSWORD});
+    let mfa_token = t
+        .app
+        .mfa
+        .issue_token(&integration_tests::auth::mfa::MfaClaims {
+            jti: "0123456789abcdef0123456789abcdef".into(),
+            uid: 1,
+            usr: "alice".into(),
+            generation: 0,
+            end: integration_tests::auth::mfa::Endpoint::Login,
+            iat: now(),
+            exp: now() + 300,
+        });
     vec![
+        (
+            "login-mfa",
+            Req::post(LOGIN_MFA).json(&json!({"mfa_token": mfa_token, "code": "123456"})),
+        ),
+        ("mfa", Req::post(MFA_TOTP).bearer(&pair.access)),
         ("login", Req::post(LOGIN).json(&creds)),
         ("jwt-login", Req::post(JWT_LOGIN).json(&creds)),
         ("token-obtain-pair", Req::post(OBTAIN).json(&creds)),

@@ -22,6 +22,7 @@ mod keys;
 mod lifecycle;
 mod login;
 mod logout;
+mod mfa;
 mod obtain;
 mod refresh;
 mod store;

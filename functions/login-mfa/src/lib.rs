@@ -1,0 +1,92 @@
+//! `POST /api/v1/users/login/mfa` — the second step of a login for a user
+//! with two-factor authentication on.
+//!
+//! Body `{"mfa_token","code"}`: the token a correct password got (401
+//! `mfa_required` on `login`, `login/jwt`, `login/simpleJWT` or Basic
+//! authentication) and a TOTP code or a recovery code. Success answers
+//! exactly what the endpoint the password was given to answers: session
+//! cookies and `{"message":"success"}`, `{"token"}`, or the token pair
+//! (with the refresh cookie when that mode is on).
+//!
+//! 400 `{"code":["Invalid code."]}` for a code of the wrong shape (nothing
+//! charged or written) or one that does not match (charged to the password
+//! throttle of the token's username and the client address, and counted
+//! against the token); 401 `mfa_token_invalid` for a token that is forged,
+//! expired, used, past its wrong codes, or older than its user's
+//! credential generation; 429 past the throttle. A code's time step, and a
+//! recovery code, is accepted once; the token is used once, in the same
+//! write. A foreign `Origin` is 403 (login CSRF).
+
+use auth::audit::{self, Event, Subject};
+use auth::authn::{pair_reply, start_session};
+use auth::fields::serializer_fields;
+use auth::mfa::{Code, Endpoint, MFA_TOKEN_ATTEMPTS};
+use auth::second_factor::{invalid_code, parse_code, proof};
+use auth::serde_json::json;
+use auth::store::{AfterProof, Redeemed, Store};
+use auth::time::now;
+use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
+use auth::{ApiError, App, throttle};
+
+pub static VIEW: View<Anonymous> = View::simple_jwt("login-mfa", Serves::Post)
+    .logs_in()
+    .options(r#"{"name":"Login Mfa","description":"Completes a login with a two-factor code (TOTP or recovery code).","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"],"actions":{"POST":{"mfa_token":{"type":"string","required":true,"read_only":false,"label":"Mfa token"},"code":{"type":"string","required":true,"read_only":false,"label":"Code"}}}}"#);
+
+/// Checks the code against the token's user and answers as the endpoint
+/// the password was given to.
+pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer {
+    let [token, code] = serializer_fields(req.data(), ["mfa_token", "code"])?;
+    let now = now();
+    let claims = app
+        .mfa
+        .read_token(&token, now)
+        .ok_or(ApiError::MfaTokenInvalid)?;
+    let code = parse_code(&code)?;
+    let attempt = throttle::begin(app, &claims.usr, req.client_address()).await?;
+    let user = app
+        .store
+        .user_by_id(claims.uid)
+        .await?
+        .filter(|u| u.is_active && u.generation == claims.generation && u.mfa.is_on())
+        .ok_or(ApiError::MfaTokenInvalid)?;
+    let token = Some((claims.jti.as_str(), claims.exp));
+    let redeemed = match proof(app, &user, &code, now) {
+        Some(p) => {
+            let nothing = &AfterProof::Nothing;
+            app.store
+                .redeem(user.id, user.generation, &p, token, nothing)
+                .await?
+        }
+        None => Redeemed::CodeRefused,
+    };
+    match redeemed {
+        Redeemed::Done => throttle::succeeded(app, attempt).await?,
+        Redeemed::TokenRefused => return Err(ApiError::MfaTokenInvalid),
+        Redeemed::CodeRefused => {
+            let wrong = app.store.mfa_token_failed(&claims.jti, claims.exp).await?;
+            let how = match wrong >= MFA_TOKEN_ATTEMPTS {
+                true => "login; mfa_token dead",
+                false => "login",
+            };
+            audit::emit(Event::MfaCodeFailed, Subject::Username(&claims.usr), how);
+            return Err(invalid_code());
+        }
+    }
+    let subject = Subject::Username(&user.username);
+    let factor = match code {
+        Code::Totp(_) => "totp",
+        Code::Recovery(_) => {
+            audit::emit(Event::RecoveryCodeUsed, subject, "login");
+            "recovery_code"
+        }
+    };
+    audit::emit(Event::LoginSucceeded, subject, factor);
+    Ok(match claims.end {
+        Endpoint::Login => Reply::ok(&json!({ "message": "success" }))
+            .with_cookies(start_session(app, req, &user).await?),
+        Endpoint::JwtLogin => {
+            Reply::tokens(&json!({ "token": app.tokens.tutorial_for(&user, now) }))
+        }
+        Endpoint::ObtainPair => pair_reply(app, req, &user, now),
+    })
+}

@@ -1,0 +1,200 @@
+//! Two-factor enrolment, for an authenticated caller (any of the
+//! contract's ways; CSRF for sessions; 401 otherwise), one function for
+//! four paths under `/api/v1/users/mfa/`:
+//!
+//! * `totp` → 200 `{"secret","otpauth_url","qr_svg"}`: a new secret,
+//!   stored sealed as pending (replacing an earlier pending one); 409 if
+//!   TOTP is on.
+//! * `totp/confirm` `{"code"}` → 200 `{"recovery_codes":[10]}`, shown
+//!   once and stored as keyed hashes; TOTP is on from now. 400
+//!   `{"code":["Invalid code."]}` for a wrong code; 409 without an
+//!   enrolment in progress or with TOTP on.
+//! * `totp/disable` `{"password","code"}` (a recovery code works too) →
+//!   200: TOTP off, and every other session and token ended (the
+//!   credential generation moves on; the caller's is renewed as by
+//!   `password`).
+//! * `recovery-codes` `{"code"}` → 200 `{"recovery_codes":[10]}`, the old
+//!   ones void.
+//!
+//! A wrong password or code on the last two is charged to the password
+//! throttle; every code is accepted once. Secret-bearing answers are
+//! `Cache-Control: no-store`.
+
+use auth::audit::{self, Event, Subject};
+use auth::authn::{Caller, renew_credential};
+use auth::fields::{FieldError, Invalid, serializer_fields};
+use auth::mfa::{Code, TotpSecret, new_recovery_codes};
+use auth::password::verify_password;
+use auth::second_factor::{invalid_code, parse_code, proof};
+use auth::secrecy::{ExposeSecret, SecretString};
+use auth::serde_json::json;
+use auth::store::{AfterProof, Redeemed, Store};
+use auth::time::now;
+use auth::web::{Answer, Reply, Request, Required, Serves, View};
+use auth::{ApiError, App, throttle};
+
+pub static VIEW: View<Required> = View::tutorial("mfa", Serves::Post, Required)
+    .options(r#"{"name":"Mfa","description":"Two-factor authentication: TOTP enrolment, confirmation, disabling and recovery codes.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);
+
+/// The endpoint asked for, by the end of the path.
+pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) -> Answer {
+    let path = req.path();
+    if path.ends_with("/totp/confirm") {
+        confirm(app, req, caller).await
+    } else if path.ends_with("/totp/disable") {
+        disable(app, req, caller).await
+    } else if path.ends_with("/recovery-codes") {
+        recovery_codes(app, req, caller).await
+    } else {
+        enrol(app, caller).await
+    }
+}
+
+/// A new pending secret, its `otpauth://` URL and that URL as a QR code.
+async fn enrol<S: Store>(app: &App<S>, caller: Caller) -> Answer {
+    let user = &caller.user;
+    if user.mfa.is_on() {
+        return Err(ApiError::MfaAlreadyOn);
+    }
+    let secret = TotpSecret::generate();
+    if !app
+        .store
+        .begin_totp(user.id, &app.mfa.seal(user.id, &secret))
+        .await?
+    {
+        return Err(ApiError::MfaAlreadyOn);
+    }
+    let url = app.mfa.otpauth_url(&user.username, &secret);
+    Ok(Reply::tokens(&json!({
+        "secret": secret.base32().expose_secret(),
+        "otpauth_url": url.expose_secret(),
+        "qr_svg": qr_svg(&url),
+    })))
+}
+
+/// The URL as an SVG QR code.
+fn qr_svg(url: &SecretString) -> String {
+    match qrcode::QrCode::new(url.expose_secret().as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(200, 200)
+            .build(),
+        // An issuer and username of at most a few hundred bytes always fit.
+        Err(_) => String::new(),
+    }
+}
+
+/// The first code of the pending secret turns TOTP on.
+async fn confirm<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) -> Answer {
+    let [code] = serializer_fields(req.data(), ["code"])?;
+    let code = parse_code(&code)?;
+    let user = &caller.user;
+    if user.mfa.is_on() {
+        return Err(ApiError::MfaAlreadyOn);
+    }
+    let pending = user.mfa.pending.as_deref().ok_or(ApiError::MfaNotPending)?;
+    let secret = app
+        .mfa
+        .open(user.id, pending)
+        .ok_or(ApiError::MfaNotPending)?;
+    let step = match &code {
+        Code::Totp(digits) => secret.check(digits, now()),
+        Code::Recovery(_) => None,
+    }
+    .ok_or_else(invalid_code)?;
+    let codes = new_recovery_codes();
+    let hashes = hashes(app, user.id, &codes);
+    if !app
+        .store
+        .confirm_totp(user.id, pending, step, &hashes)
+        .await?
+    {
+        return Err(ApiError::MfaNotPending);
+    }
+    audit::emit(
+        Event::MfaEnabled,
+        Subject::UserId(user.id),
+        caller.via.as_str(),
+    );
+    Ok(Reply::tokens(&json!({ "recovery_codes": codes })))
+}
+
+fn hashes<S>(app: &App<S>, user_id: u64, codes: &[String]) -> Vec<String> {
+    codes
+        .iter()
+        .map(|c| app.mfa.recovery_hash(user_id, c))
+        .collect()
+}
+
+/// The password and a code turn TOTP off and end every other credential.
+async fn disable<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) -> Answer {
+    let [password, code] = serializer_fields(req.data(), ["password", "code"])?;
+    let code = parse_code(&code)?;
+    let user = &caller.user;
+    if !user.mfa.is_on() {
+        return Err(ApiError::MfaOff);
+    }
+    let attempt = throttle::begin(app, &user.username, req.client_address()).await?;
+    let right = verify_password(SecretString::from(password), Some(user.password.clone())).await?;
+    let proof = proof(app, user, &code, now());
+    let mut invalid = Invalid::default();
+    if !right {
+        invalid.add("password", vec![FieldError::WrongPassword]);
+    }
+    let redeemed = match (&proof, right) {
+        (Some(p), true) => {
+            app.store
+                .redeem(user.id, user.generation, p, None, &AfterProof::Disable)
+                .await?
+        }
+        _ => Redeemed::CodeRefused,
+    };
+    if redeemed != Redeemed::Done && (proof.is_none() || right) {
+        invalid.add("code", vec![FieldError::InvalidCode]);
+    }
+    if !invalid.is_empty() {
+        audit::emit(Event::MfaCodeFailed, Subject::UserId(user.id), "disable");
+        return Err(invalid.into());
+    }
+    throttle::succeeded(app, attempt).await?;
+    audit::emit(
+        Event::MfaDisabled,
+        Subject::UserId(user.id),
+        caller.via.as_str(),
+    );
+    let mut user = user.clone();
+    user.generation += 1;
+    user.mfa = Default::default();
+    renew_credential(app, req, caller.via, &user).await
+}
+
+/// A code replaces every recovery code with ten new ones.
+async fn recovery_codes<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) -> Answer {
+    let [code] = serializer_fields(req.data(), ["code"])?;
+    let code = parse_code(&code)?;
+    let user = &caller.user;
+    if !user.mfa.is_on() {
+        return Err(ApiError::MfaOff);
+    }
+    let attempt = throttle::begin(app, &user.username, req.client_address()).await?;
+    let codes = new_recovery_codes();
+    let then = AfterProof::ReplaceRecovery(hashes(app, user.id, &codes));
+    let redeemed = match proof(app, user, &code, now()) {
+        Some(p) => {
+            app.store
+                .redeem(user.id, user.generation, &p, None, &then)
+                .await?
+        }
+        None => Redeemed::CodeRefused,
+    };
+    if redeemed != Redeemed::Done {
+        audit::emit(
+            Event::MfaCodeFailed,
+            Subject::UserId(user.id),
+            "recovery_codes",
+        );
+        return Err(invalid_code());
+    }
+    throttle::succeeded(app, attempt).await?;
+    Ok(Reply::tokens(&json!({ "recovery_codes": codes })))
+}

@@ -1,0 +1,54 @@
+//! Two-factor authentication in the request flow: the challenge a correct
+//! password gets for a user with TOTP on, and checking a code (TOTP or
+//! recovery) into the [`Proof`] the store consumes once.
+
+use secrecy::SecretString;
+
+use crate::app::App;
+use crate::contract::ApiError;
+use crate::fields::{FieldError, Invalid};
+use crate::mfa::{Code, Endpoint, MFA_TOKEN_LIFETIME, MfaClaims};
+use crate::store::{Proof, User};
+
+/// 400 `{"code":["Invalid code."]}`.
+pub fn invalid_code() -> ApiError {
+    ApiError::Invalid(Invalid(vec![("code", vec![FieldError::InvalidCode])]))
+}
+
+/// The body's `code` by its shape: six digits or a recovery code, else
+/// [`invalid_code`] (nothing is charged or written for it).
+pub fn parse_code(raw: &str) -> Result<Code, ApiError> {
+    Code::parse(raw).ok_or_else(invalid_code)
+}
+
+/// What `code` proves for `user` at `now`: the time step a TOTP code
+/// matches, or the stored hash a recovery code matches (both compared in
+/// constant time). `None` if it matches nothing, or TOTP is off.
+pub fn proof<S>(app: &App<S>, user: &User, code: &Code, now: i64) -> Option<Proof> {
+    let sealed = user.mfa.totp.as_deref()?;
+    match code {
+        Code::Totp(digits) => {
+            let secret = app.mfa.open(user.id, sealed)?;
+            secret.check(digits, now).map(Proof::Step)
+        }
+        Code::Recovery(text) => app
+            .mfa
+            .find_recovery(user.id, text, &user.mfa.recovery)
+            .map(|hash| Proof::Recovery(hash.clone())),
+    }
+}
+
+/// The 401 a correct password answers for `user` (TOTP on) on `end`: an
+/// `mfa_token` bound to them, their credential generation and `end`.
+pub fn challenge<S>(app: &App<S>, user: &User, end: Endpoint, now: i64) -> ApiError {
+    let claims = MfaClaims {
+        jti: crate::tokens::new_jti(),
+        uid: user.id,
+        usr: user.username.clone(),
+        generation: user.generation,
+        end,
+        iat: now,
+        exp: MFA_TOKEN_LIFETIME.after(now),
+    };
+    ApiError::MfaRequired(SecretString::from(app.mfa.issue_token(&claims)))
+}

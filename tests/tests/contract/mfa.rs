@@ -1,0 +1,429 @@
+//! Two-factor authentication against the DynamoDB-API server, with codes
+//! from an independent RFC 6238 implementation (HMAC-SHA-1 from the `hmac`
+//! and `sha1` crates, checked against the RFC's appendix B vectors):
+//! enrolment, confirmation, each login through `login/mfa`, replay,
+//! throttling, recovery codes, bad tokens and codes, disabling.
+
+use integration_tests::auth::store::UserStore;
+use integration_tests::{BOB_PASSWORD, TestApp, spawn_app, spawn_app_with};
+
+use super::*;
+
+/// RFC 4226 HOTP: the `digits` last decimal digits of the dynamically
+/// truncated HMAC-SHA-1 of the counter.
+fn hotp(secret: &[u8], counter: u64, digits: u32) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
+    mac.update(&counter.to_be_bytes());
+    let hash = mac.finalize().into_bytes();
+    let offset = usize::from(hash[19] & 0x0f);
+    let binary = u32::from_be_bytes(hash[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
+    format!(
+        "{:0width$}",
+        binary % 10u32.pow(digits),
+        width = digits as usize
+    )
+}
+
+/// RFC 6238 TOTP, 30-second steps.
+pub fn totp(secret: &[u8], time: i64, digits: u32) -> String {
+    hotp(secret, (time / 30) as u64, digits)
+}
+
+/// RFC 4648 base32 (no padding) decoding, as authenticator apps do.
+pub fn base32(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut value, mut out) = (0, 0u32, Vec::new());
+    for c in text.bytes() {
+        value = (value << 5) | ALPHABET.iter().position(|&a| a == c).unwrap() as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((value >> bits) as u8);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_independent_totp_passes_rfc_6238_appendix_b() {
+    let secret = b"12345678901234567890";
+    for (time, code) in [
+        (59, "94287082"),
+        (1_111_111_109, "07081804"),
+        (1_111_111_111, "14050471"),
+        (1_234_567_890, "89005924"),
+        (2_000_000_000, "69279037"),
+        (20_000_000_000, "65353130"),
+    ] {
+        assert_eq!(totp(secret, time, 8), code, "T={time}");
+    }
+    assert_eq!(base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"), secret);
+}
+
+/// A user's authenticator: their secret, and the codes it shows.
+struct App2fa {
+    secret: Vec<u8>,
+}
+
+impl App2fa {
+    /// The code of the step `steps` from now.
+    fn code(&self, steps: i64) -> String {
+        totp(&self.secret, now() + 30 * steps, 6)
+    }
+}
+
+/// Waits, if need be, until at least 20 seconds of the current time step
+/// are left, so that a test's codes stay within their window.
+pub async fn settle() {
+    let into = now() % 30;
+    if into > 10 {
+        tokio::time::sleep(std::time::Duration::from_secs((31 - into) as u64)).await;
+    }
+}
+
+/// alice enrols through the API with a Bearer token: her authenticator and
+/// recovery codes.
+async fn enrol(t: &TestApp, username: &str, password: &str) -> (App2fa, Vec<String>) {
+    let (_, access) = pair_of(t, username, password).await;
+    let r = call!(mfa, t, Req::post(MFA_TOTP).bearer(&access));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let v = r.json();
+    let secret = v["secret"].as_str().unwrap();
+    assert_eq!(secret.len(), 32);
+    let url = v["otpauth_url"].as_str().unwrap();
+    assert_eq!(
+        url,
+        format!(
+            "otpauth://totp/auth:{username}?secret={secret}&issuer=auth&algorithm=SHA1&digits=6&period=30"
+        )
+    );
+    assert!(v["qr_svg"].as_str().unwrap().starts_with("<?xml"));
+    let app = App2fa {
+        secret: base32(secret),
+    };
+    let user = t
+        .app
+        .store
+        .user_by_username(username)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!user.mfa.is_on(), "pending only");
+    let pending = user.mfa.pending.clone().unwrap();
+    assert!(!pending.contains(secret), "sealed at rest");
+
+    // Enrolment again: a new pending secret replaces the first.
+    let wrong = call!(
+        mfa,
+        t,
+        Req::post(MFA_CONFIRM)
+            .bearer(&access)
+            .json(&json!({"code": "000000"}))
+    );
+    wrong.assert(400, r#"{"code":["Invalid code."]}"#);
+    settle().await;
+    let r = call!(
+        mfa,
+        t,
+        Req::post(MFA_CONFIRM)
+            .bearer(&access)
+            .json(&json!({"code": app.code(-1)}))
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let codes: Vec<String> = serde_json::from_value(r.json()["recovery_codes"].clone()).unwrap();
+    assert_eq!(codes.len(), 10);
+    let user = t
+        .app
+        .store
+        .user_by_username(username)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.mfa.is_on());
+    assert!(
+        codes.iter().all(|c| !user.mfa.recovery.contains(c)),
+        "hashed"
+    );
+    let again = call!(mfa, t, Req::post(MFA_TOTP).bearer(&access));
+    assert_eq!(again.status, 409, "{}", again.body);
+    (app, codes)
+}
+
+fn challenge(r: &Resp) -> String {
+    assert_eq!(r.status, 401, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["detail"], "Two-factor code required.");
+    assert_eq!(v["code"], "mfa_required");
+    assert_eq!(v.as_object().unwrap().len(), 3);
+    v["mfa_token"].as_str().unwrap().to_owned()
+}
+
+fn second(token: &str, code: &str) -> Req {
+    Req::post(LOGIN_MFA).json(&json!({"mfa_token": token, "code": code}))
+}
+
+#[tokio::test]
+async fn enrol_confirm_each_login_through_login_mfa_then_disable() {
+    let t = spawn_app().await;
+    // Confirmed with the previous step's code: the current and the next
+    // are left for two logins, within this step.
+    let (app, codes) = enrol(&t, "alice", ALICE_PASSWORD).await;
+
+    // login: session cookies and {"message":"success"}.
+    let token = challenge(&call!(login, t, alice_credentials(LOGIN)));
+    let r = call!(login_mfa, t, second(&token, &app.code(0)));
+    r.assert(200, r#"{"message":"success"}"#);
+    let session = r.cookie("sessionid").expect("a session");
+    let csrf = r.cookie("csrftoken").expect("a CSRF cookie");
+    call!(info, t, Req::get(INFO).session(&session, &csrf)).assert(200, ALICE);
+    // The token is single use.
+    let again = call!(login_mfa, t, second(&token, &app.code(1)));
+    again.assert(
+        401,
+        r#"{"detail":"Two-factor token is invalid or expired.","code":"mfa_token_invalid"}"#,
+    );
+
+    // login/jwt: {"token"}; the used step is refused, two ahead too.
+    let token = challenge(&call!(jwt_login, t, alice_credentials(JWT_LOGIN)));
+    for refused in [app.code(0), app.code(-1), app.code(2)] {
+        let r = call!(login_mfa, t, second(&token, &refused));
+        r.assert(400, r#"{"code":["Invalid code."]}"#);
+    }
+    let r = call!(login_mfa, t, second(&token, &app.code(1)));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let jwt = r.json()["token"].as_str().unwrap().to_owned();
+    call!(info, t, Req::get(INFO).header("jwt-auth", &jwt)).assert(200, ALICE);
+
+    // login/simpleJWT: the pair, with a recovery code.
+    let token = challenge(&call!(token_obtain_pair, t, alice_credentials(OBTAIN)));
+    let r = call!(login_mfa, t, second(&token, &codes[0]));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    let access = v["access"].as_str().unwrap().to_owned();
+    assert!(v["refresh"].is_string());
+    call!(info, t, Req::get(INFO).bearer(&access)).assert(200, ALICE);
+
+    // Basic authentication: challenged too.
+    challenge(&call!(
+        info,
+        t,
+        Req::get(INFO).basic("alice", ALICE_PASSWORD)
+    ));
+
+    // A wrong password answers as for anyone else.
+    call!(login, t, credentials(LOGIN, "alice", "nope")).assert(403, "");
+    let wrong = call!(token_obtain_pair, t, credentials(OBTAIN, "alice", "nope"));
+    wrong.assert(
+        401,
+        r#"{"detail":"No active account found with the given credentials"}"#,
+    );
+
+    // Disable: the password and a code; every other credential ends, the
+    // caller's is renewed.
+    let bad = call!(
+        mfa,
+        t,
+        Req::post(MFA_DISABLE)
+            .bearer(&access)
+            .json(&json!({"password": "nope", "code": codes[1]}))
+    );
+    bad.assert(400, r#"{"password":["Wrong password."]}"#);
+    let r = call!(
+        mfa,
+        t,
+        Req::post(MFA_DISABLE)
+            .bearer(&access)
+            .json(&json!({"password": ALICE_PASSWORD, "code": codes[1]}))
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let renewed = r.json()["access"].as_str().unwrap().to_owned();
+    call!(info, t, Req::get(INFO).bearer(&renewed)).assert(200, ALICE);
+    assert_eq!(call!(info, t, Req::get(INFO).bearer(&access)).status, 401);
+    let old_jwt = call!(info, t, Req::get(INFO).header("jwt-auth", &jwt));
+    assert_eq!(old_jwt.status, 401);
+    assert!(
+        !t.app
+            .store
+            .user_by_id(1)
+            .await
+            .unwrap()
+            .unwrap()
+            .mfa
+            .is_on()
+    );
+    session_of_alice(&t).await;
+}
+
+#[tokio::test]
+async fn recovery_codes_work_once_and_can_be_replaced() {
+    let t = spawn_app().await;
+    let (app, codes) = enrol(&t, "alice", ALICE_PASSWORD).await;
+    let token = challenge(&call!(token_obtain_pair, t, alice_credentials(OBTAIN)));
+    let r = call!(login_mfa, t, second(&token, &codes[0].to_uppercase()));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let access = r.json()["access"].as_str().unwrap().to_owned();
+    let token = challenge(&call!(token_obtain_pair, t, alice_credentials(OBTAIN)));
+    let r = call!(login_mfa, t, second(&token, &codes[0]));
+    r.assert(400, r#"{"code":["Invalid code."]}"#);
+    // New codes: the old ones are void.
+    let r = call!(
+        mfa,
+        t,
+        Req::post(MFA_RECOVERY)
+            .bearer(&access)
+            .json(&json!({"code": codes[1]}))
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let fresh: Vec<String> = serde_json::from_value(r.json()["recovery_codes"].clone()).unwrap();
+    assert_eq!(fresh.len(), 10);
+    let r = call!(login_mfa, t, second(&token, &codes[2]));
+    r.assert(400, r#"{"code":["Invalid code."]}"#);
+    let r = call!(login_mfa, t, second(&token, &fresh[0]));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let _ = app;
+}
+
+#[tokio::test]
+async fn wrong_codes_are_throttled_and_kill_the_token() {
+    let t = spawn_app_with(&[("THROTTLE_USERNAME_ADDRESS_LIMIT", "5")]).await;
+    let (app, _) = enrol(&t, "alice", ALICE_PASSWORD).await;
+    let token = challenge(&call!(token_obtain_pair, t, alice_credentials(OBTAIN)));
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let r = call!(login_mfa, t, second(&token, "000000"));
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses[..5], [400; 5]);
+    assert_eq!(statuses[5], 429, "the sixth wrong code is throttled");
+    // From another address, the token is dead all the same.
+    let r = call!(
+        login_mfa,
+        t,
+        second(&token, &app.code(1)).source_ip("198.51.100.7")
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(r.json()["code"], "mfa_token_invalid");
+}
+
+#[tokio::test]
+async fn bad_tokens_and_codes_are_clear_refusals_that_write_nothing() {
+    let t = spawn_app().await;
+    let (alice, _) = enrol(&t, "alice", ALICE_PASSWORD).await;
+    let (bob, _) = enrol(&t, "bob", BOB_PASSWORD).await;
+    let token = challenge(&call!(token_obtain_pair, t, alice_credentials(OBTAIN)));
+    // (A snapshot prints the recovery map in no fixed order: compare users.)
+    let users = || async {
+        let a = t.app.store.user_by_id(1).await.unwrap();
+        let b = t.app.store.user_by_id(2).await.unwrap();
+        (a, b)
+    };
+    let before = users().await;
+    let tables = t.app.store.tables();
+    let others = [&tables.sessions, &tables.blacklist];
+    let count = || async {
+        let mut n = 0;
+        for table in others {
+            let out = t
+                .app
+                .store
+                .client()
+                .scan()
+                .table_name(table.as_str())
+                .send()
+                .await;
+            n += out.unwrap().count;
+        }
+        n
+    };
+    let written = count().await;
+    for bad in [
+        "",
+        "12345",
+        "1234567",
+        "123 456",
+        " 123456",
+        "12345a",
+        "１２３４５６",
+        "abcde fghij",
+    ] {
+        let r = call!(login_mfa, t, second(&token, bad));
+        assert_eq!(r.status, 400, "{bad:?}: {}", r.body);
+        assert!(r.json().is_object());
+    }
+    for forged in ["x", "a.b", &format!("{token}x"), &token.replace('.', ".0")] {
+        let r = call!(login_mfa, t, second(forged, &alice.code(0)));
+        assert_eq!(r.status, 401, "{forged:?}: {}", r.body);
+        assert_eq!(r.json()["code"], "mfa_token_invalid");
+    }
+    let missing = call!(
+        login_mfa,
+        t,
+        Req::post(LOGIN_MFA).json(&json!({"code": "123456"}))
+    );
+    missing.assert(400, r#"{"mfa_token":["This field is required."]}"#);
+    assert_eq!(users().await, before);
+    assert_eq!(count().await, written);
+    // alice's token with bob's code.
+    let r = call!(login_mfa, t, second(&token, &bob.code(0)));
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = call!(login_mfa, t, second(&token, &alice.code(0)));
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Expired: signed by us, but past its five minutes.
+    let old = integration_tests::auth::mfa::MfaClaims {
+        jti: "0123456789abcdef0123456789abcdef".into(),
+        uid: 1,
+        usr: "alice".into(),
+        generation: 0,
+        end: integration_tests::auth::mfa::Endpoint::ObtainPair,
+        iat: now() - 400,
+        exp: now() - 100,
+    };
+    let expired = t.app.mfa.issue_token(&old);
+    let r = call!(login_mfa, t, second(&expired, &alice.code(1)));
+    assert_eq!(r.json()["code"], "mfa_token_invalid");
+    assert_eq!(r.status, 401, "{}", r.body);
+    // Confirm without a pending secret, enrolment while on.
+    let (_, access) = {
+        let token = challenge(&call!(
+            token_obtain_pair,
+            t,
+            credentials(OBTAIN, "bob", BOB_PASSWORD)
+        ));
+        let r = call!(login_mfa, t, second(&token, &bob.code(0)));
+        assert_eq!(r.status, 200, "{}", r.body);
+        ((), r.json()["access"].as_str().unwrap().to_owned())
+    };
+    let r = call!(
+        mfa,
+        t,
+        Req::post(MFA_CONFIRM)
+            .bearer(&access)
+            .json(&json!({"code": bob.code(1)}))
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = call!(mfa, t, Req::post(MFA_TOTP).bearer(&access));
+    assert_eq!(r.status, 409, "{}", r.body);
+}
+
+#[tokio::test]
+async fn users_without_totp_see_no_mfa_anywhere() {
+    let t = spawn_app().await;
+    session_of_alice(&t).await;
+    pair_of_alice(&t).await;
+    jwt_of_alice(&t).await;
+    call!(info, t, Req::get(INFO).basic("alice", ALICE_PASSWORD)).assert(200, ALICE);
+    let (_, access) = pair_of_alice(&t).await;
+    for path in [MFA_CONFIRM, MFA_RECOVERY] {
+        let r = call!(
+            mfa,
+            t,
+            Req::post(path)
+                .bearer(&access)
+                .json(&json!({"code": "123456"}))
+        );
+        assert_eq!(r.status, 409, "{path}: {}", r.body);
+    }
+    let _ = spawn_app_with;
+}
