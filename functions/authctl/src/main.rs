@@ -102,6 +102,11 @@ enum Command {
         #[arg(long)]
         recompute: bool,
     },
+    /// Two-factor authentication of a user, for support.
+    Mfa {
+        #[command(subcommand)]
+        command: MfaCommand,
+    },
     /// Signing keys for ALGORITHM=RS256, ES256 or EdDSA.
     Keys {
         #[command(subcommand)]
@@ -121,6 +126,16 @@ enum Command {
         #[arg(long, default_value = "alice")]
         user: String,
     },
+}
+
+#[derive(Subcommand)]
+enum MfaCommand {
+    /// Whether TOTP is on (or an enrolment pending), and how many recovery
+    /// codes are left. Never shows a secret.
+    Status { username: String },
+    /// Turn TOTP off (secret and recovery codes removed) and log the user
+    /// out everywhere: every session and token issued so far is refused.
+    Disable { username: String },
 }
 
 #[derive(Subcommand)]
@@ -325,6 +340,32 @@ async fn run(command: Command) -> Result<(), Failure> {
             })?;
             let ended = store.end_sessions(u.id).await?;
             println!("{username} (id {}) deleted; {ended} sessions ended", u.id);
+        }
+        Command::Mfa {
+            command: MfaCommand::Status { username },
+        } => {
+            let u = user(&store, &username).await?;
+            let state = match (u.mfa.is_on(), u.mfa.pending.is_some()) {
+                (true, _) => "on",
+                (false, true) => "off (enrolment pending)",
+                (false, false) => "off",
+            };
+            println!(
+                "{username}: TOTP {state}; {} recovery codes left",
+                u.mfa.recovery.len()
+            );
+        }
+        Command::Mfa {
+            command: MfaCommand::Disable { username },
+        } => {
+            let u = user(&store, &username).await?;
+            update(&store, &u, UserChange::DisableMfa).await?;
+            auth::audit::emit(
+                auth::audit::Event::MfaDisabled,
+                auth::audit::Subject::UserId(u.id),
+                "authctl",
+            );
+            println!("{username}: TOTP off; every session and token issued so far is refused");
         }
         Command::Revoke { username } => {
             update(&store, &user(&store, &username).await?, UserChange::Revoke).await?;

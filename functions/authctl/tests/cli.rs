@@ -314,6 +314,42 @@ async fn import_django_is_idempotent_and_reports_bad_records() {
     ctl.fails(&["import-django", "/nonexistent.json"], None, 1);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn mfa_status_and_disable_for_support() {
+    use integration_tests::auth::store::MfaStore;
+    let ctl = Ctl::new();
+    ctl.ok(&["create-tables"], None);
+    ctl.ok(&["create-user", "alice", "--password-stdin"], Some("pw"));
+    assert_eq!(
+        ctl.ok(&["mfa", "status", "alice"], None),
+        "alice: TOTP off; 0 recovery codes left\n"
+    );
+    let store = ctl.store().await;
+    assert!(store.begin_totp(1, "sealed-secret").await.unwrap());
+    let status = ctl.ok(&["mfa", "status", "alice"], None);
+    assert_eq!(
+        status,
+        "alice: TOTP off (enrolment pending); 0 recovery codes left\n"
+    );
+    let hashes = ["h1".to_owned(), "h2".to_owned()];
+    assert!(
+        store
+            .confirm_totp(1, "sealed-secret", 5, &hashes)
+            .await
+            .unwrap()
+    );
+    let status = ctl.ok(&["mfa", "status", "alice"], None);
+    assert_eq!(status, "alice: TOTP on; 2 recovery codes left\n");
+    assert!(!status.contains("sealed-secret"));
+    ctl.ok(&["mfa", "disable", "alice"], None);
+    let alice = store.user_by_id(1).await.unwrap().unwrap();
+    assert!(!alice.mfa.is_on());
+    assert_eq!(alice.mfa, Default::default());
+    assert_eq!(alice.generation, 1, "every session and token revoked");
+    ctl.fails(&["mfa", "status", "nobody"], None, 3);
+    ctl.fails(&["mfa", "disable", "nobody"], None, 3);
+}
+
 #[test]
 fn every_command_has_help() {
     let ctl = Ctl::new();
@@ -331,6 +367,7 @@ fn every_command_has_help() {
         "import-django",
         "hash-costs",
         "fill-events",
+        "mfa",
     ] {
         let out = ctl.ok(&[cmd, "--help"], None);
         assert!(out.contains("Usage: authctl"), "{cmd}: {out}");
