@@ -27,6 +27,7 @@ pub use auth;
 pub mod faults;
 pub mod routes;
 pub mod stack;
+pub mod totp;
 
 pub use routes::{ROUTES, Route};
 

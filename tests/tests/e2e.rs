@@ -39,9 +39,72 @@ async fn session_and_token_flows_over_http() {
     let _watch = lambda_watch("e2e", port, &envs, false);
     let http = Http::on_port(port);
 
-    tokio::task::spawn_blocking(move || flows(&http))
-        .await
-        .expect("flows");
+    tokio::task::spawn_blocking(move || {
+        flows(&http);
+        totp_login(&http);
+    })
+    .await
+    .expect("flows");
+}
+
+/// Two-factor authentication: bob enrols with his access token, and his
+/// next token login goes through `login/mfa` with a code from an
+/// independent TOTP implementation.
+fn totp_login(http: &Http) {
+    use integration_tests::auth::time::now;
+    use integration_tests::totp::{base32, totp};
+    let bob = json!({"username":"bob","password":BOB_PASSWORD});
+    let r = post(http, "/login/simpleJWT", bob.clone());
+    assert_eq!(r.status, 200, "{}", r.body);
+    let bearer = format!("Bearer {}", r.json()["access"].as_str().unwrap());
+    let auth = [("authorization", bearer.as_str())];
+    let r = http
+        .send("POST", "/mfa/totp", &auth, Some(&json!({})))
+        .expect("POST mfa/totp");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let secret = base32(r.json()["secret"].as_str().unwrap());
+    // The previous step's code confirms, the current one logs in.
+    if now() % 30 > 20 {
+        std::thread::sleep(std::time::Duration::from_secs((31 - now() % 30) as u64));
+    }
+    let code = |steps: i64| totp(&secret, now() + 30 * steps, 6);
+    let r = http
+        .send(
+            "POST",
+            "/mfa/totp/confirm",
+            &auth,
+            Some(&json!({"code": code(-1)})),
+        )
+        .expect("POST mfa/totp/confirm");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["recovery_codes"].as_array().unwrap().len(), 10);
+
+    let r = post(http, "/login/simpleJWT", bob);
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(r.json()["code"], "mfa_required");
+    let token = r.json()["mfa_token"].as_str().unwrap().to_owned();
+    let current = code(0);
+    let r = post(
+        http,
+        "/login/mfa",
+        json!({"mfa_token": token, "code": current}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let bearer = format!("Bearer {}", r.json()["access"].as_str().unwrap());
+    info(http, ("authorization", &bearer)).assert(200, r#"{"id":2,"username":"bob"}"#);
+    // The code's step is used: the same code again is refused.
+    let r = post(
+        http,
+        "/login/simpleJWT",
+        json!({"username":"bob","password":BOB_PASSWORD}),
+    );
+    let token = r.json()["mfa_token"].as_str().unwrap().to_owned();
+    post(
+        http,
+        "/login/mfa",
+        json!({"mfa_token": token, "code": current}),
+    )
+    .assert(400, r#"{"code":["Invalid code."]}"#);
 }
 
 fn flows(http: &Http) {
