@@ -259,3 +259,79 @@ async fn lifecycle_endpoints() {
         &with(&[&["BatchGetItem"], &THROTTLE, &RELEASE, &["UpdateItem"]]),
     );
 }
+
+#[tokio::test]
+async fn two_factor_endpoints() {
+    use integration_tests::totp::{base32, totp};
+    let t = spawn_app().await;
+    let (_, access) = pair_of_alice(&t).await;
+    t.calls.take();
+    let bearer = || Req::post(MFA_TOTP).bearer(&access);
+    let r = call!(mfa, t, bearer());
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_calls(&t, "enrol: one write", &["BatchGetItem", "UpdateItem"]);
+    let key = base32(r.json()["secret"].as_str().unwrap());
+    let code = |steps: i64| totp(&key, now() + 30 * steps, 6);
+    super::mfa::settle().await;
+    let confirm = Req::post(MFA_CONFIRM)
+        .bearer(&access)
+        .json(&json!({"code": code(-1)}));
+    let r = call!(mfa, t, confirm);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_calls(&t, "confirm: one write", &["BatchGetItem", "UpdateItem"]);
+    let codes: Vec<String> = serde_json::from_value(r.json()["recovery_codes"].clone()).unwrap();
+
+    // The password: the same reads, its attempt refunded, no release.
+    let refund = ["UpdateItem", "UpdateItem", "UpdateItem"];
+    let r = call!(token_obtain_pair, t, alice_credentials(OBTAIN));
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_calls(
+        &t,
+        "a right password, TOTP on",
+        &with(&[&THROTTLE, &CANDIDATE, &refund]),
+    );
+    let token = r.json()["mfa_token"].as_str().unwrap().to_owned();
+    let second = |code: &str| Req::post(LOGIN_MFA).json(&json!({"mfa_token": token, "code": code}));
+    call!(login_mfa, t, second("12 456"));
+    assert_calls(&t, "login/mfa, a code of the wrong shape: nothing", &[]);
+    call!(login_mfa, t, second(&code(-1)));
+    assert_calls(
+        &t,
+        "login/mfa, a used step: the refused transaction, the token's count",
+        &with(&[&THROTTLE, &["GetItem", "TransactWriteItems", "UpdateItem"]]),
+    );
+    let r = call!(login_mfa, t, second(&code(0)));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_calls(
+        &t,
+        "login/mfa: the code and the token in one transaction",
+        &with(&[&THROTTLE, &["GetItem", "TransactWriteItems"], &RELEASE]),
+    );
+    let access = r.json()["access"].as_str().unwrap().to_owned();
+    let r = call!(
+        mfa,
+        t,
+        Req::post(MFA_RECOVERY)
+            .bearer(&access)
+            .json(&json!({"code": codes[0]}))
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_calls(
+        &t,
+        "new recovery codes: one write",
+        &with(&[&["BatchGetItem"], &THROTTLE, &["UpdateItem"], &RELEASE]),
+    );
+    let r = call!(
+        mfa,
+        t,
+        Req::post(MFA_DISABLE)
+            .bearer(&access)
+            .json(&json!({"password": ALICE_PASSWORD, "code": code(1)}))
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_calls(
+        &t,
+        "disable by Bearer: one write",
+        &with(&[&["BatchGetItem"], &THROTTLE, &["UpdateItem"], &RELEASE]),
+    );
+}
