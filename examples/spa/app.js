@@ -20,6 +20,9 @@ $("api").value =
 let access = null;
 // The refresh in flight, shared by calls that find the token expired at once.
 let refreshing = null;
+// A login waiting for its second factor: its `mfa_token` and which flow it
+// was ("session" or "jwt"). In this variable only, like the access token.
+let waiting = null;
 
 function cookie(name) {
   const found = document.cookie
@@ -69,7 +72,10 @@ async function call(label, method, path, { body, bearer, credentials = "include"
 
 const credentials = () => ({ username: $("username").value, password: $("password").value });
 
-const sessionLogin = () => call("session login", "POST", "/login", { body: credentials() });
+async function sessionLogin() {
+  const r = await call("session login", "POST", "/login", { body: credentials() });
+  awaitCode(r, "session");
+}
 const sessionWhoami = () => call("who am I (session)", "GET", "/login/jwt/info");
 const sessionLogout = () => call("session logout", "POST", "/logout");
 
@@ -84,6 +90,7 @@ async function jwtLogin() {
   // The refresh token comes back in an HttpOnly cookie, the body is {"access"}.
   const r = await call("obtain tokens", "POST", "/login/simpleJWT", { body: credentials() });
   access = r.status === 200 ? r.data.access : null;
+  awaitCode(r, "jwt");
 }
 
 // Refreshes the access token with the refresh cookie; null if that failed.
@@ -97,14 +104,14 @@ function refresh(reason) {
 // A call authenticated by the access token alone (no cookies, so a session
 // cannot stand in for it), refreshing first when its `exp` has passed, and
 // refreshing and retrying once after a 401.
-async function withAccess(label, method, path) {
+async function withAccess(label, method, path, body) {
   if (access && $("check-exp").checked && claims(access).exp <= Date.now() / 1000 + SKEW) {
     await refresh("the access token's exp has passed");
   }
   if (!access) return log(label, "-", "no access token: obtain tokens first");
-  const r = await call(label, method, path, { bearer: access, credentials: "omit" });
+  const r = await call(label, method, path, { body, bearer: access, credentials: "omit" });
   if (r.status !== 401 || !(await refresh("the API answered 401"))) return r;
-  return call(`${label}, retried`, method, path, { bearer: access, credentials: "omit" });
+  return call(`${label}, retried`, method, path, { body, bearer: access, credentials: "omit" });
 }
 
 const jwtWhoami = () => withAccess("who am I (Bearer)", "GET", "/login/jwt/info");
@@ -115,6 +122,38 @@ async function jwtLogout() {
   await call("log out (blacklist)", "POST", "/login/simpleJWT/blacklist", { body: {} });
   access = null;
 }
+
+// --- two-factor authentication -------------------------------------------
+
+// After a login: keeps its `mfa_token` when the API asks for a second factor.
+function awaitCode(r, flow) {
+  const asked = r.status === 401 && r.data && r.data.code === "mfa_required";
+  waiting = asked ? { token: r.data.mfa_token, flow } : null;
+  if (asked) log("two-factor code required", "-", "enter your authenticator's code and send it");
+}
+
+// `login/mfa` answers as the login the password was given to.
+async function sendCode() {
+  if (!waiting) return log("send code", "-", "no login is waiting for a code");
+  const body = { mfa_token: waiting.token, code: $("code").value.trim() };
+  const r = await call(`two-factor code (${waiting.flow})`, "POST", "/login/mfa", { body });
+  if (r.status === 200 && waiting.flow === "jwt") access = r.data.access;
+  // Done, or the token is dead (used, expired, too many wrong codes).
+  if (r.status !== 400) waiting = null;
+}
+
+// A new secret: the QR code as an image (an <img> runs no script).
+async function enrol() {
+  const r = await withAccess("set up TOTP", "POST", "/mfa/totp", {});
+  if (!r || r.status !== 200) return;
+  const img = document.createElement("img");
+  img.alt = "QR code of the otpauth:// URL";
+  img.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(r.data.qr_svg);
+  $("qr").replaceChildren(img);
+}
+
+const confirmTotp = () =>
+  withAccess("confirm TOTP", "POST", "/mfa/totp/confirm", { code: $("code").value.trim() });
 
 // --- the page ------------------------------------------------------------
 
@@ -151,6 +190,9 @@ const actions = {
   "jwt-whoami": jwtWhoami,
   "jwt-refresh": () => refresh("asked for"),
   "jwt-logout": jwtLogout,
+  "mfa-code": sendCode,
+  "mfa-enrol": enrol,
+  "mfa-confirm": confirmTotp,
 };
 let done = 0;
 for (const [id, action] of Object.entries(actions)) {
