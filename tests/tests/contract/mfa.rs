@@ -393,3 +393,54 @@ async fn users_without_totp_see_no_mfa_anywhere() {
     }
     let _ = spawn_app_with;
 }
+
+#[tokio::test]
+async fn a_session_enrols_with_csrf_and_basic_completes_as_a_session_login() {
+    let t = spawn_app().await;
+    let (session, csrf) = session_of_alice(&t).await;
+    let r = call!(mfa, t, Req::post(MFA_TOTP).session(&session, &csrf));
+    assert_eq!(r.status, 403, "CSRF as usual: {}", r.body);
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("CSRF Failed")
+    );
+    let r = call!(
+        mfa,
+        t,
+        Req::post(MFA_TOTP).session_with_csrf(&session, &csrf)
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let app = App2fa {
+        secret: base32(r.json()["secret"].as_str().unwrap()),
+    };
+    settle().await;
+    let confirm = Req::post(MFA_CONFIRM)
+        .session_with_csrf(&session, &csrf)
+        .json(&json!({"code": app.code(-1)}));
+    let r = call!(mfa, t, confirm);
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The session that enrolled lives on; a Basic caller is challenged and
+    // its mfa_token completes as a session login.
+    call!(info, t, Req::get(INFO).session(&session, &csrf)).assert(200, ALICE);
+    let token = challenge(&call!(
+        info,
+        t,
+        Req::get(INFO).basic("alice", ALICE_PASSWORD)
+    ));
+    let r = call!(login_mfa, t, second(&token, &app.code(0)));
+    r.assert(200, r#"{"message":"success"}"#);
+    assert!(r.cookie("sessionid").is_some());
+    // Disabling by session renews the session: the old one is gone.
+    let disable = Req::post(MFA_DISABLE)
+        .session_with_csrf(&session, &csrf)
+        .json(&json!({"password": ALICE_PASSWORD, "code": app.code(1)}));
+    let r = call!(mfa, t, disable);
+    r.assert(200, "{}");
+    let renewed = r.cookie("sessionid").expect("a new session");
+    assert_ne!(renewed, session);
+    let csrf = r.cookie("csrftoken").expect("a new CSRF cookie");
+    call!(info, t, Req::get(INFO).session(&renewed, &csrf)).assert(200, ALICE);
+    call!(info, t, Req::get(INFO).basic("alice", ALICE_PASSWORD)).assert(200, ALICE);
+}
