@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::contract::ApiError;
 use crate::fields::{FieldError, Invalid};
 use crate::mfa::{Code, Endpoint, MFA_TOKEN_LIFETIME, MfaClaims};
-use crate::store::{Proof, User};
+use crate::store::{MfaStore, Proof, User};
 
 /// 400 `{"code":["Invalid code."]}`.
 pub fn invalid_code() -> ApiError {
@@ -51,4 +51,31 @@ pub fn challenge<S>(app: &App<S>, user: &User, end: Endpoint, now: i64) -> ApiEr
         exp: MFA_TOKEN_LIFETIME.after(now),
     };
     ApiError::MfaRequired(SecretString::from(app.mfa.issue_token(&claims)))
+}
+
+/// After a code was accepted: a secret sealed under an older signing key is
+/// sealed again under the current one (only if still the one stored), so
+/// the old key can be retired without locking anyone out. A failure here
+/// never fails the request; the next login tries again.
+pub async fn reseal_if_old<S: MfaStore>(app: &App<S>, user: &User) {
+    let Some(sealed) = user.mfa.totp.as_deref() else {
+        return;
+    };
+    if app.mfa.sealed_with_current_key(sealed) {
+        return;
+    }
+    let Some(secret) = app.mfa.open(user.id, sealed) else {
+        return;
+    };
+    let resealed = app.mfa.seal(user.id, &secret);
+    match app.store.reseal_totp(user.id, sealed, &resealed).await {
+        Ok(_) => tracing::info!(
+            user_id = user.id,
+            "TOTP secret sealed under the current key"
+        ),
+        Err(_) => tracing::warn!(
+            user_id = user.id,
+            "TOTP secret reseal failed; retried at next login"
+        ),
+    }
 }

@@ -21,7 +21,7 @@ use auth::audit::{self, Event, Subject};
 use auth::authn::{pair_reply, start_session};
 use auth::fields::serializer_fields;
 use auth::mfa::{Code, Endpoint, MFA_TOKEN_ATTEMPTS};
-use auth::second_factor::{invalid_code, parse_code, proof};
+use auth::second_factor::{invalid_code, parse_code, proof, reseal_if_old};
 use auth::serde_json::json;
 use auth::store::{AfterProof, Redeemed, Store};
 use auth::time::now;
@@ -60,7 +60,10 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
         None => Redeemed::CodeRefused,
     };
     match redeemed {
-        Redeemed::Done => throttle::succeeded(app, attempt).await?,
+        Redeemed::Done => {
+            throttle::succeeded(app, attempt).await?;
+            reseal_if_old(app, &user).await;
+        }
         Redeemed::TokenRefused => return Err(ApiError::MfaTokenInvalid),
         Redeemed::CodeRefused => {
             let wrong = app.store.mfa_token_failed(&claims.jti, claims.exp).await?;

@@ -379,6 +379,17 @@ impl MfaStore for MemoryStore {
         Ok(Redeemed::Done)
     }
 
+    async fn reseal_totp(&self, id: u64, old: &str, new: &str) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        match state.users.get_mut(&id) {
+            Some(user) if user.mfa.totp.as_deref() == Some(old) => {
+                user.mfa.totp = Some(new.to_owned());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn mfa_token_failed(&self, jti: &str, expires_at: i64) -> Result<u64, StoreError> {
         let now = now();
         let mut state = self.state();

@@ -148,6 +148,16 @@ pub trait MfaStore: Send + Sync {
         then: &AfterProof,
     ) -> impl Future<Output = Result<Redeemed, StoreError>> + Send;
 
+    /// Replaces user `id`'s sealed secret `old` with `new` (the same secret
+    /// sealed under the current key), only if `old` is still the one
+    /// stored; false if not written.
+    fn reseal_totp(
+        &self,
+        id: u64,
+        old: &str,
+        new: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Counts a wrong code against `mfa_token` `jti` (kept until
     /// `expires_at`); the wrong codes so far.
     fn mfa_token_failed(

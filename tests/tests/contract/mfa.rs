@@ -444,3 +444,37 @@ async fn a_session_enrols_with_csrf_and_basic_completes_as_a_session_login() {
     call!(info, t, Req::get(INFO).session(&renewed, &csrf)).assert(200, ALICE);
     call!(info, t, Req::get(INFO).basic("alice", ALICE_PASSWORD)).assert(200, ALICE);
 }
+
+#[tokio::test]
+async fn a_login_reseals_the_secret_under_the_current_key_so_the_old_one_can_go() {
+    use integration_tests::app_on;
+    const OLD: &str = "the-old-signing-key-0123456789abcdef-xyz";
+    const NEW: &str = "the-new-signing-key-0123456789abcdef-xyz";
+    let mut t = spawn_app_with(&[("ALGORITHM", "HS256"), ("SIGNING_KEYS", OLD)]).await;
+    let (app, _) = enrol(&t, "alice", ALICE_PASSWORD).await;
+    let store = t.app.store.clone();
+    let sealed = || async {
+        let user = store.user_by_id(1).await.unwrap().unwrap();
+        user.mfa.totp.unwrap()
+    };
+    let before = sealed().await;
+    let both = format!("{NEW},{OLD}");
+    t.app = app_on(
+        &t.app.store,
+        &[("ALGORITHM", "HS256"), ("SIGNING_KEYS", &both)],
+    );
+    assert!(!t.app.mfa.sealed_with_current_key(&before));
+    let token = challenge(&call!(token_obtain_pair, t, alice_credentials(OBTAIN)));
+    let r = call!(login_mfa, t, second(&token, &app.code(0)));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let after = sealed().await;
+    assert!(t.app.mfa.sealed_with_current_key(&after));
+    // The old key retired: the resealed secret still opens.
+    t.app = app_on(
+        &t.app.store,
+        &[("ALGORITHM", "HS256"), ("SIGNING_KEYS", NEW)],
+    );
+    let token = challenge(&call!(token_obtain_pair, t, alice_credentials(OBTAIN)));
+    let r = call!(login_mfa, t, second(&token, &app.code(1)));
+    assert_eq!(r.status, 200, "{}", r.body);
+}

@@ -455,6 +455,13 @@ async fn mfa<S: Store + UserAdmin>(store: &S) {
             .unwrap(),
     );
 
+    // Resealing: only over the secret still stored.
+    assert!(!store.reseal_totp(a.id, "s1", "s9").await.unwrap());
+    assert!(store.reseal_totp(a.id, "s2", "s2b").await.unwrap());
+    let got = store.user_by_id(a.id).await.unwrap().unwrap();
+    assert_eq!(got.mfa.totp.as_deref(), Some("s2b"));
+    assert_eq!(got.mfa.step, Some(22), "nothing else changes");
+
     // Disabling: with a proof, or by support; both move the generation on.
     let r = store
         .redeem(a.id, 0, &step(22), None, &AfterProof::Disable)

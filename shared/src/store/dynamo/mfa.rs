@@ -202,6 +202,21 @@ impl MfaStore for DynamoStore {
         }
     }
 
+    async fn reseal_totp(&self, id: u64, old: &str, new: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.users)
+            .key("pk", s(id_key(id)))
+            .update_expression("SET totp = :new")
+            .condition_expression(format!("{LIVE} AND totp = :old"))
+            .expression_attribute_values(":old", s(old))
+            .expression_attribute_values(":new", s(new))
+            .send()
+            .await;
+        written("UpdateItem", result)
+    }
+
     async fn mfa_token_failed(&self, jti: &str, expires_at: i64) -> Result<u64, StoreError> {
         let key = mfa_token_key(jti);
         let set = [(TTL_ATTRIBUTE, n(expires_at))];
