@@ -369,7 +369,7 @@ async fn every_security_event_is_one_json_line_and_holds_no_secret() {
     let access = r.json()["access"].as_str().unwrap().to_owned();
     let disable = Req::post(MFA_DISABLE)
         .bearer(&access)
-        .json(&json!({"password": BOB_PASSWORD, "code": code(0)}));
+        .json(&json!({"password": BOB_PASSWORD, "code": codes[1]}));
     let (r, _) = trail
         .expect(
             invoke("mfa", t, from(disable, c)),
