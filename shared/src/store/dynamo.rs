@@ -315,9 +315,13 @@ impl DynamoStore {
             None => "attribute_not_exists(pk)",
             Some(_) => "attribute_not_exists(pk) OR (attribute_exists(deleted_at) AND gen = :tomb)",
         };
+        // The token makes a retried attempt (its answer lost or late: the SDK
+        // retries after a timeout) succeed as the first did, instead of
+        // failing on its own username item.
         let result = self
             .client
             .transact_write_items()
+            .client_request_token(uuid::Uuid::new_v4().simple().to_string())
             .transact_items(put(user_item, id_condition, over_tombstone)?)
             .transact_items(put(pointer, "attribute_not_exists(pk)", None)?)
             .send()
