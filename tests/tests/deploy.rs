@@ -137,6 +137,47 @@ fn every_function_is_an_arm64_al2023_cargo_lambda_build_of_its_crate() {
     }
 }
 
+/// The functions that hash passwords (Argon2 is CPU-bound, and Lambda's CPU
+/// share grows with memory) get `PasswordFunctionsMemory` and the reserved
+/// concurrency; every other function the global size.
+#[test]
+fn password_functions_are_sized_together() {
+    let t = template();
+    let password_functions = BTreeSet::from([
+        "JwtLoginFunction",
+        "LoginFunction",
+        "MfaFunction",
+        "PasswordChangeFunction",
+        "TokenObtainPairFunction",
+    ]);
+    let param = &t["Parameters"]["PasswordFunctionsMemory"];
+    assert_eq!(param["Type"], Value::from("Number"));
+    assert!(param["Default"].as_u64().unwrap() >= 512, "{param:?}");
+    for (name, f) in functions(&t) {
+        let yaml = |key: &str| serde_yaml_ng::to_string(&f["Properties"][key]).unwrap();
+        if password_functions.contains(name.as_str()) {
+            assert_eq!(
+                yaml("MemorySize").trim(),
+                "!Ref PasswordFunctionsMemory",
+                "{name}"
+            );
+            assert!(
+                yaml("ReservedConcurrentExecutions").contains("PasswordFunctionsConcurrency"),
+                "{name}"
+            );
+        } else {
+            assert!(
+                f["Properties"]["MemorySize"].is_null(),
+                "{name}: the global size"
+            );
+            assert!(
+                f["Properties"]["ReservedConcurrentExecutions"].is_null(),
+                "{name}"
+            );
+        }
+    }
+}
+
 #[test]
 fn iam_is_least_privilege() {
     let t = template();
