@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 pub use auth;
 
 pub mod faults;
+pub mod lambda;
 pub mod routes;
 pub mod stack;
 pub mod totp;

@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+"""The cost model: Lambda memory sizes chosen from the measurements, the
+cost of each operation, a monthly scenario against Amazon Cognito, and a
+chart of latency and cost against memory size.
+
+    python3 tests/cost/cost.py [--measurements tests/cost/measurements.json]
+                               [--prices tests/cost/prices.toml]
+                               [--chart tests/cost/chart.svg]
+                               [--mau 100000] [--logins 2] [--token-ops 200]
+
+Reads the prices (tests/cost/prices.toml, the one place they are written)
+and the figures `lambda_emulate` wrote (tests/cost/measurements.json), and
+prints Markdown: per function and memory size the measured latency and the
+Lambda cost, the size chosen and why, the cost per million of each
+operation at the chosen sizes, and the monthly scenario. Writes the chart
+(SVG, drawn here: no plotting library). Python 3.11+, standard library only.
+
+How a size is chosen (per function; one size for the four functions that
+hash passwords, which share a template parameter):
+  1. candidates: every measured size where nothing failed or was OOM-killed
+     and peak RSS is at most half the memory size;
+  2. Lambda cost per request at each = GB-s (billed warm p50 duration x
+     MemorySize) x price + request price; affordable: within 10 % of the
+     cheapest candidate;
+  3. among the affordable, the lowest warm p50; sizes whose warm p50 is
+     within 5 % of it (this machine's noise) count as equally fast, and of
+     those the lowest cold p50 wins (then the smaller size).
+"""
+
+import argparse
+import json
+import math
+import sys
+import tomllib
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# The functions that check passwords: one MemorySize parameter for all four.
+PASSWORD_FUNCTIONS = ["login", "jwt-login", "token-obtain-pair", "password-change"]
+
+# DynamoDB request units per operation, from the calls asserted in
+# tests/tests/contract/calls.rs (README, "DynamoDB calls per request").
+# Every item we read is under 4 KB and read strongly consistently (1 RRU per
+# key, found or not); every item we write is under 1 KB (1 WRU per write).
+# A password check: the throttle's 3 UpdateItems before, and on success its
+# release (DeleteItem + 2 UpdateItems).
+OPERATIONS = [
+    # (operation, measured case, RRU, WRU, the calls)
+    ("login (session)", "login", 3, 7,
+     "3 UpdateItem (throttle), BatchGetItem (user, hash-cost marks) + GetItem (id), "
+     "DeleteItem + 2 UpdateItem (release), PutItem (session)"),
+    ("obtain pair", "token-obtain-pair", 3, 6,
+     "3 UpdateItem (throttle), BatchGetItem (user, hash-cost marks) + GetItem (id), "
+     "DeleteItem + 2 UpdateItem (release)"),
+    ("refresh", "token-refresh", 3, 1,
+     "BatchGetItem of 3 keys (user, token entry, family), UpdateItem (the family's refresh count)"),
+    ("refresh with rotation", "token-refresh:rotate", 3, 2,
+     "BatchGetItem of 3 keys, UpdateItem (count), conditional PutItem"),
+    ("verify (access token)", "token-verify", 2, 0, "BatchGetItem (user, family)"),
+    ("info by Bearer", "info", 2, 0, "BatchGetItem (user, family)"),
+    ("info by session", "info:session", 2, 0, "GetItem (session), GetItem (user)"),
+    ("first login of an imported Django user (pbkdf2)", "login:django-pbkdf2", 3, 8,
+     "as login, + UpdateItem (the hash upgrade)"),
+]
+
+RSS_SHARE = 0.5      # peak RSS at most this share of MemorySize
+COST_SLACK = 1.10    # at most 10 % over the cheapest size
+SAME_SPEED = 1.05    # warm p50s within 5 % count as equal
+
+
+def load(args):
+    prices = tomllib.loads(Path(args.prices).read_text())
+    data = json.loads(Path(args.measurements).read_text())
+    return prices, data["cases"]
+
+
+def sizes_of(case):
+    """(MemorySize in MB, figures) measured for a case, by size."""
+    return sorted(
+        (int(k), v) for k, v in case["sizes"].items() if k != "unrestricted"
+    )
+
+
+def lambda_cost(prices, mb, ms):
+    """Lambda's charge for one invocation of `ms` at `mb` MB."""
+    lam = prices["lambda"]
+    g = lam.get("billing_granularity_ms", 1)
+    billed = math.ceil(ms / g) * g
+    return billed / 1000 * mb / 1024 * lam["gb_second"] + lam["request"]
+
+
+def fits(figures, mb):
+    return (
+        not figures.get("failures")
+        and not figures.get("oom_kills")
+        and not figures.get("unexpected_statuses")
+        and figures.get("warm_ms")
+        and figures["peak_rss_kib"] / 1024 <= RSS_SHARE * mb
+    )
+
+
+def choose(prices, cases, functions):
+    """The size for `functions` (one shared size) and a row per size."""
+    per_size = {}
+    for f in functions:
+        for mb, fig in sizes_of(cases[f]):
+            row = per_size.setdefault(mb, {"ok": True, "cost": 0.0, "warm": 0.0, "cold": 0.0})
+            row["ok"] = row["ok"] and bool(fits(fig, mb))
+            if fig.get("warm_ms") and fig.get("cold_ms"):
+                row["cost"] += lambda_cost(prices, mb, fig["warm_ms"]["p50"])
+                row["warm"] += fig["warm_ms"]["p50"]
+                row["cold"] += fig["cold_ms"]["p50"]
+    # Only sizes measured for every function of the group.
+    counted = {mb for mb in per_size if all(mb in dict(sizes_of(cases[f])) for f in functions)}
+    candidates = {mb: r for mb, r in per_size.items() if r["ok"] and mb in counted}
+    if not candidates:
+        return None, per_size, "no size fits"
+    cheapest = min(r["cost"] for r in candidates.values())
+    affordable = {mb: r for mb, r in candidates.items() if r["cost"] <= COST_SLACK * cheapest}
+    fastest = min(r["warm"] for r in affordable.values())
+    fast = {mb: r for mb, r in affordable.items() if r["warm"] <= SAME_SPEED * fastest}
+    chosen = min(fast, key=lambda mb: (fast[mb]["cold"], mb))
+    for mb, r in per_size.items():
+        r["vs_cheapest"] = r["cost"] / cheapest - 1
+        r["affordable"] = mb in affordable
+    why = (
+        f"{len(affordable)} of {len(candidates)} fitting sizes within {COST_SLACK - 1:.0%} of the cheapest; "
+        f"of those, {len(fast)} within {SAME_SPEED - 1:.0%} of the fastest warm p50; lowest cold p50: {chosen} MB"
+    )
+    return chosen, per_size, why
+
+
+def ms(v):
+    if v is None:
+        return "–"
+    return f"{v:.0f} ms" if v >= 100 else f"{v:.1f} ms"
+
+
+def usd(v, digits=2):
+    return f"${v:,.{digits}f}"
+
+
+def per_million(v):
+    return f"${v * 1e6:,.2f}"
+
+
+def function_table(prices, cases, f, chosen, group_rows):
+    case = cases[f]
+    unrestricted = case["sizes"].get("unrestricted", {}).get("cold_ms") or {}
+    lines = [
+        f"**{f}** ({case['event']})",
+        "",
+        "| MemorySize | cold p50 | cold p99 | init p50 | warm p50 | warm p99 | peak RSS | Lambda $/million (warm p50) | vs cheapest | |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for key, fig in sorted(case["sizes"].items(), key=lambda kv: (kv[0] == "unrestricted", int(kv[0]) if kv[0] != "unrestricted" else 0)):
+        cold, warm, init = fig.get("cold_ms") or {}, fig.get("warm_ms") or {}, fig.get("init_ms") or {}
+        if key == "unrestricted":
+            cost, vs, mark = "", "", "(no limit: both cores)"
+        else:
+            mb = int(key)
+            cost = per_million(lambda_cost(prices, mb, warm["p50"])) if warm else "–"
+            row = group_rows.get(mb, {})
+            vs = f"{row['vs_cheapest']:+.0%}" if "vs_cheapest" in row else ""
+            notes = []
+            if mb == chosen:
+                notes.append("**chosen**")
+            if fig.get("oom_kills"):
+                notes.append(f"OOM-killed ×{fig['oom_kills']}")
+            if fig.get("failures"):
+                notes.append(f"{len(fig['failures'])} failed")
+            if fig.get("unexpected_statuses"):
+                notes.append(f"{fig['unexpected_statuses']} unexpected statuses")
+            if fig.get("peak_rss_kib", 0) / 1024 > RSS_SHARE * mb:
+                notes.append("RSS over half")
+            mark = ", ".join(notes)
+        rss = f"{fig['peak_rss_kib'] / 1024:.1f} MiB" if fig.get("peak_rss_kib") else "–"
+        label = key if key == "unrestricted" else f"{key} MB"
+        lines.append(
+            f"| {label} | {ms(cold.get('p50'))} | {ms(cold.get('p99'))} | {ms(init.get('p50'))} | "
+            f"{ms(warm.get('p50'))} | {ms(warm.get('p99'))} | {rss} | {cost} | {vs} | {mark} |"
+        )
+    if chosen and unrestricted.get("p50"):
+        c = case["sizes"][str(chosen)]["cold_ms"]["p50"]
+        lines += ["", f"Cold start at {chosen} MB: {c / unrestricted['p50']:.2f}× unrestricted."]
+    return lines
+
+
+def operation_costs(prices, cases, chosen_size):
+    rows = []
+    lam, api, ddb = prices["lambda"], prices["http_api"], prices["dynamodb"]
+    for name, case_name, rru, wru, calls in OPERATIONS:
+        case = cases.get(case_name)
+        if not case:
+            continue
+        mb = chosen_size.get(case["function"])
+        fig = case["sizes"].get(str(mb)) if mb else None
+        if not fig or not fig.get("warm_ms"):
+            continue
+        warm = fig["warm_ms"]["p50"]
+        duration = lambda_cost(prices, mb, warm) - lam["request"]
+        dynamo = rru * ddb["read_request_unit"] + wru * ddb["write_request_unit"]
+        total = duration + lam["request"] + api["request"] + dynamo
+        cold = fig.get("cold_ms", {}).get("p50")
+        # A cold start bills init + the first invocation (provided.al2023) instead of a warm one.
+        cold_extra = (lambda_cost(prices, mb, cold) - lambda_cost(prices, mb, warm)) if cold else 0
+        rows.append(dict(name=name, case=case_name, mb=mb, warm=warm, duration=duration,
+                         request=lam["request"], api=api["request"], dynamo=dynamo, rru=rru,
+                         wru=wru, total=total, cold_extra=cold_extra, calls=calls))
+    return rows
+
+
+def cognito_monthly(prices, plan, mau):
+    cost, below = 0.0, 0
+    for up_to, price in prices["cognito"][plan]["tiers"]:
+        band = max(0, min(mau, up_to) - below)
+        cost += band * price
+        below = up_to
+        if mau <= up_to:
+            break
+    return cost
+
+
+def svg_chart(prices, cases, chosen_size, path):
+    """Latency and Lambda cost against MemorySize for login and info."""
+    panels = []
+    for f in ["login", "info"]:
+        if f not in cases:
+            continue
+        pts = [(mb, fig) for mb, fig in sizes_of(cases[f]) if fig.get("warm_ms") and fig.get("cold_ms")]
+        if not pts:
+            continue
+        lat = {
+            "cold p50": [(mb, fig["cold_ms"]["p50"]) for mb, fig in pts],
+            "warm p50": [(mb, fig["warm_ms"]["p50"]) for mb, fig in pts],
+        }
+        cost = {
+            "$/million (warm)": [(mb, lambda_cost(prices, mb, fig["warm_ms"]["p50"]) * 1e6) for mb, fig in pts],
+        }
+        panels.append((f"{f}: latency (ms, log scale)", lat, True, chosen_size.get(f)))
+        panels.append((f"{f}: Lambda cost per million invocations (USD)", cost, False, chosen_size.get(f)))
+    if not panels:
+        return False
+    W, H, cols = 460, 300, 2
+    rows = math.ceil(len(panels) / cols)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W * cols}" height="{H * rows + 30}" '
+        f'font-family="sans-serif" font-size="12">',
+        f'<rect width="100%" height="100%" fill="white"/>',
+        f'<text x="10" y="20" font-size="14" font-weight="bold">Latency and cost against Lambda MemorySize '
+        f'(cgroup CPU share; {prices["lambda"]["architecture"]} prices; drawn by tests/cost/cost.py)</text>',
+    ]
+    colors = {"cold p50": "#c0392b", "warm p50": "#2471a3", "$/million (warm)": "#1e8449"}
+    for i, (title, series, logy, chosen) in enumerate(panels):
+        ox, oy = (i % cols) * W, 30 + (i // cols) * H
+        l, r, t, b = ox + 60, ox + W - 20, oy + 30, oy + H - 45
+        xs = sorted({mb for s in series.values() for mb, _ in s})
+        lx = lambda mb: l + (math.log2(mb) - math.log2(xs[0])) / max(1e-9, math.log2(xs[-1]) - math.log2(xs[0])) * (r - l)
+        ys = [v for s in series.values() for _, v in s if v > 0]
+        lo, hi = (min(ys), max(ys))
+        if logy:
+            lo, hi = 10 ** math.floor(math.log10(lo)), 10 ** math.ceil(math.log10(hi))
+            fy = lambda v: b - (math.log10(max(v, lo)) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * (b - t)
+            ticks, v = [], lo
+            while v <= hi * 1.001:
+                ticks.append(v)
+                v *= 10
+        else:
+            lo, hi = 0, hi * 1.15
+            fy = lambda v: b - (v - lo) / (hi - lo) * (b - t)
+            raw = hi / 6 if hi > 0 else 1
+            mag = 10 ** math.floor(math.log10(raw))
+            step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+            ticks = [k * step for k in range(int(hi / step) + 1)]
+        out.append(f'<text x="{ox + 10}" y="{oy + 18}" font-weight="bold">{title}</text>')
+        out.append(f'<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="black"/>')
+        out.append(f'<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="black"/>')
+        for v in ticks:
+            y = fy(v)
+            text = f"{v:g}"
+            out.append(f'<line x1="{l}" y1="{y:.1f}" x2="{r}" y2="{y:.1f}" stroke="#ddd"/>')
+            out.append(f'<text x="{l - 5}" y="{y + 4:.1f}" text-anchor="end">{text}</text>')
+        for mb in xs:
+            x = lx(mb)
+            out.append(f'<text x="{x:.1f}" y="{b + 16}" text-anchor="middle">{mb}</text>')
+        out.append(f'<text x="{(l + r) / 2}" y="{b + 32}" text-anchor="middle">MemorySize (MB)</text>')
+        if chosen in xs:
+            x = lx(chosen)
+            out.append(f'<line x1="{x:.1f}" y1="{t}" x2="{x:.1f}" y2="{b}" stroke="#888" stroke-dasharray="4 3"/>')
+            out.append(f'<text x="{x + 3:.1f}" y="{t + 10}" fill="#555">chosen</text>')
+        for k, (name, s) in enumerate(series.items()):
+            c = colors.get(name, "black")
+            d = " ".join(f"{'M' if j == 0 else 'L'}{lx(mb):.1f},{fy(v):.1f}" for j, (mb, v) in enumerate(s))
+            out.append(f'<path d="{d}" fill="none" stroke="{c}" stroke-width="2"/>')
+            for mb, v in s:
+                out.append(f'<circle cx="{lx(mb):.1f}" cy="{fy(v):.1f}" r="3" fill="{c}"/>')
+            out.append(f'<rect x="{r - 130}" y="{t + 4 + 16 * k}" width="10" height="10" fill="{c}"/>')
+            out.append(f'<text x="{r - 115}" y="{t + 13 + 16 * k}">{name}</text>')
+    out.append("</svg>")
+    Path(path).write_text("\n".join(out) + "\n")
+    return True
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--measurements", default=HERE / "measurements.json")
+    p.add_argument("--prices", default=HERE / "prices.toml")
+    p.add_argument("--chart", default=HERE / "chart.svg")
+    p.add_argument("--mau", type=int, default=100_000)
+    p.add_argument("--logins", type=int, default=2, help="logins (obtain pair) per user per month")
+    p.add_argument("--token-ops", type=int, default=200, help="refreshes or verifications per user per month")
+    args = p.parse_args()
+    prices, cases = load(args)
+
+    functions = [name for name in cases if ":" not in name]
+    groups = [[f for f in PASSWORD_FUNCTIONS if f in cases]] + [[f] for f in functions if f not in PASSWORD_FUNCTIONS]
+    groups = [g for g in groups if g]
+    chosen_size, out = {}, []
+    out += ["### Sizes per function", ""]
+    summary = ["| function(s) | chosen MemorySize | why |", "|---|---:|---|"]
+    details = []
+    for group in groups:
+        chosen, rows, why = choose(prices, cases, group)
+        for f in group:
+            chosen_size[f] = chosen
+        summary.append(f"| {', '.join(group)} | {chosen} MB | {why} |")
+        for f in group:
+            details += function_table(prices, cases, f, chosen, rows) + [""]
+    # Variants (Django hashes, session, rotation) at their function's sizes.
+    for name in cases:
+        if ":" in name:
+            _, rows, _ = choose(prices, cases, [name])
+            details += function_table(prices, cases, name, chosen_size.get(cases[name]["function"]), rows) + [""]
+    out += summary + [""] + details
+
+    rows = operation_costs(prices, cases, chosen_size)
+    out += [
+        "### Cost per million operations, at the chosen sizes",
+        "",
+        "| operation | MemorySize | warm p50 | Lambda duration | Lambda requests | HTTP API | DynamoDB (RRU/WRU) | total per million | + per million cold starts |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['name']} | {r['mb']} MB | {ms(r['warm'])} | {per_million(r['duration'])} | {per_million(r['request'])} | "
+            f"{per_million(r['api'])} | {per_million(r['dynamo'])} ({r['rru']}/{r['wru']}) | **{per_million(r['total'])}** | "
+            f"{per_million(r['cold_extra'])} |"
+        )
+    out += ["", "DynamoDB calls behind the request units: " + "; ".join(f"{r['name']}: {r['calls']}" for r in rows), ""]
+
+    by_case = {r["case"]: r for r in rows}
+    login = by_case.get("token-obtain-pair")
+    if login:
+        out += [
+            f"### Monthly: {args.mau:,} monthly active users, {args.logins} logins and {args.token_ops} token operations each",
+            "",
+            "| | per user per month | per month |",
+            "|---|---:|---:|",
+        ]
+        for op, label in [("token-refresh", "refreshes"), ("token-refresh:rotate", "refreshes with rotation"), ("token-verify", "verifications")]:
+            r = by_case.get(op)
+            if not r:
+                continue
+            per_user = args.logins * login["total"] + args.token_ops * r["total"]
+            out.append(f"| ours: {args.logins} × obtain pair + {args.token_ops} {label} | {usd(per_user, 5)} | **{usd(per_user * args.mau)}** |")
+        for plan in ["lite", "essentials", "plus"]:
+            if plan in prices["cognito"]:
+                total = cognito_monthly(prices, plan, args.mau)
+                out.append(f"| Cognito user pools, {plan.capitalize()} | {usd(total / args.mau, 5)} | **{usd(total)}** |")
+        out += [
+            "",
+            "Ours excludes what both options have alike or what is small: the DynamoDB storage (about "
+            "1 KB per user and per open session: cents a month), CloudWatch Logs (Lambda's START/END/REPORT "
+            "lines and our JSON lines per invocation), data transfer. Cognito bills per MAU whatever the "
+            "requests (its token refreshes count a user as active; verifying its tokens is local).",
+            "",
+        ]
+
+    if svg_chart(prices, cases, chosen_size, args.chart):
+        chart = Path(args.chart).resolve()
+        root = HERE.parent.parent
+        out += [f"Chart: {chart.relative_to(root) if chart.is_relative_to(root) else chart}", ""]
+    checked = prices.get("checked")
+    out.append(f"Prices: tests/cost/prices.toml (checked {checked}).")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

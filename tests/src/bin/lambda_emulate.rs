@@ -1,0 +1,786 @@
+//! Each function under the CPU share and memory limit of a Lambda memory
+//! size: cold and warm latency and peak RSS per function and size.
+//!
+//!     bash tests/cost/measure.sh        # builds the functions, runs this, recomputes the cost tables
+//!
+//!     cargo build --release -p login -p info …     # the function binaries (measure.sh builds them all)
+//!     cargo run --release -p integration-tests --bin lambda_emulate -- \
+//!         [--sizes 128,256,512,1024,1769,unrestricted] [--runs 11] [--warm 100] [--warm-budget 30] \
+//!         [--key ssm|env] [--rtt-ms 0] [--handshake-rtts 2] [--bin-dir [NAME=]DIR]... \
+//!         [--out tests/cost/measurements.json] [CASE...]
+//!
+//! Every function under `functions/` that runs the Lambda runtime is a case
+//! (its `events/<fn>/ok.json`, else `bearer.json`, else its first event),
+//! and so are a few variants the cost model and the Django import need:
+//! `info:session`, `token-refresh:rotate` (`ROTATE_REFRESH_TOKENS=true`),
+//! and `login:django-pbkdf2`, `login:django-argon2` (a user imported with a
+//! Django hash — pbkdf2_sha256 at 1,500,000 iterations, Django's argon2id
+//! defaults — the right password, which upgrades the hash) and their
+//! `-wrong` twins (a wrong password: the Django hash is checked, no upgrade).
+//! Naming cases (or functions: `login` selects `login` and `login:…`) runs
+//! only those. Every invocation gets a fresh user and fresh credentials, so
+//! nothing one invocation does (a password change, logout everywhere, a
+//! hash upgrade) affects the next.
+//!
+//! Each memory size runs the function binary in a new cgroup v1 group
+//! (`integration_tests::lambda::cgroup`): `cpu.cfs_quota_us` = MB × 100000
+//! / 1769 of a 100000 µs period (1,769 MB is one vCPU, as in Lambda) and
+//! `memory.limit_in_bytes` = MB MiB; `unrestricted` runs it without one
+//! (both cores of this machine). Without writable cgroup v1 `cpu` and
+//! `memory` controllers (not root, or cgroup v2 only) it says so and
+//! measures nothing.
+//!
+//! Per case and size: `--runs` cold starts (one invocation each; the sizes
+//! take turns, so a noisy neighbour hits all of them alike), then one
+//! process serving `--warm` more invocations (fewer if they would take
+//! longer than `--warm-budget` seconds at that size's cold latency, at least
+//! 5). Reported: cold start (spawn → first response) p50/p99, Lambda's init
+//! (spawn → first `next`) p50, warm duration (event → response) p50/p99,
+//! peak RSS (VmHWM) and OOM kills; p99 of fewer than 100 values is the
+//! maximum. Results are merged, case by case, into `--out`
+//! (`tests/cost/measurements.json`; `-` for none), which
+//! `tests/cost/cost.py` reads.
+//!
+//! Realism knobs: `--key ssm` (the default) has the functions read the
+//! signing key from an SSM SecureString on moto, as deployed (`--key env`:
+//! `SIGNING_KEY`); `--rtt-ms N` puts a proxy adding N ms round trips (and
+//! `--handshake-rtts` more per new connection: TCP + TLS) in front of
+//! DynamoDB and SSM (`integration_tests::lambda::latency`); `--bin-dir`
+//! runs binaries from elsewhere (e.g. built at an older commit), and given
+//! more than once compares them side by side: each set at each size, the
+//! cold starts taking turns (`tests/cost/coldstart-rtt.sh` does that).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use auth::App;
+use auth::fixtures::Credentials;
+use auth::settings::Settings;
+use auth::store::{DynamoStore, UserAdmin};
+use futures::StreamExt;
+use integration_tests::lambda::cgroup::{self, Cgroup};
+use integration_tests::lambda::latency::DelayProxy;
+use integration_tests::lambda::{self, Ended, Launch, Run, percentile};
+use integration_tests::stack::function_env;
+use integration_tests::{ALICE_PASSWORD, fresh_store, moto_endpoint, password_hash, workspace};
+use serde_json::{Value, json};
+
+const KEY: &str = "lambda-emulate-signing-key-0123456789abcdef";
+const KEY_PARAMETER: &str = "/auth/lambda-emulate/signing-key";
+
+/// One thing to measure: a function, the event template it is served, and
+/// the user each invocation acts as.
+struct Case {
+    name: String,
+    function: String,
+    event: PathBuf,
+    /// The password hash of each invocation's fresh user.
+    hash: String,
+    /// Replaces the body's `password` (a wrong one).
+    password: Option<&'static str>,
+    envs: Vec<(String, String)>,
+    /// Whether the answer should be a 2xx (else a 4xx).
+    succeeds: bool,
+    about: &'static str,
+}
+
+/// A Django hash of `ALICE_PASSWORD` from the hasher fixtures.
+fn django_hash(pick: impl Fn(&str, &str) -> bool) -> String {
+    let path = workspace().join("shared/tests/fixtures/django-hashes.json");
+    let all: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    all.iter()
+        .find(|h| {
+            h["password"] == ALICE_PASSWORD
+                && pick(
+                    h["hasher"].as_str().unwrap_or_default(),
+                    h["hash"].as_str().unwrap_or_default(),
+                )
+        })
+        .and_then(|h| h["hash"].as_str())
+        .unwrap_or_else(|| panic!("no such hash in {}", path.display()))
+        .to_owned()
+}
+
+fn cases() -> Vec<Case> {
+    let ours = password_hash(ALICE_PASSWORD);
+    let case = |name: &str, function: &str, event: PathBuf, about: &'static str| Case {
+        name: name.to_owned(),
+        function: function.to_owned(),
+        event,
+        hash: ours.clone(),
+        password: None,
+        envs: vec![],
+        succeeds: true,
+        about,
+    };
+    let functions = lambda::functions();
+    let mut all: Vec<Case> = functions
+        .iter()
+        .map(|f| {
+            let event = lambda::default_event(f);
+            case(f, f, event, "its sample event")
+        })
+        .collect();
+    let has = |f: &str| functions.iter().any(|g| g == f);
+    let events = workspace().join("events");
+    if has("info") {
+        all.push(case(
+            "info:session",
+            "info",
+            events.join("info/session.json"),
+            "by session cookie",
+        ));
+    }
+    if has("token-refresh") {
+        let mut rotate = case(
+            "token-refresh:rotate",
+            "token-refresh",
+            events.join("token-refresh/ok.json"),
+            "with ROTATE_REFRESH_TOKENS=true",
+        );
+        rotate.envs = vec![("ROTATE_REFRESH_TOKENS".into(), "true".into())];
+        all.push(rotate);
+    }
+    if has("login") {
+        let pbkdf2 = django_hash(|hasher, hash| {
+            hasher == "pbkdf2_sha256" && hash.starts_with("pbkdf2_sha256$1500000$")
+        });
+        let argon2 = django_hash(|hasher, hash| {
+            hasher == "argon2" && hash.starts_with("argon2$argon2id$v=19$m=102400,t=2,p=8$")
+        });
+        let login = events.join("login/ok.json");
+        for (name, hash, about) in [
+            (
+                "login:django-pbkdf2",
+                &pbkdf2,
+                "imported Django pbkdf2_sha256 (1,500,000 iterations), right password: checked and upgraded",
+            ),
+            (
+                "login:django-argon2",
+                &argon2,
+                "imported Django argon2id (m=100 MiB, t=2, p=8), right password: checked and upgraded",
+            ),
+        ] {
+            let mut right = case(name, "login", login.clone(), about);
+            right.hash = hash.clone();
+            let mut wrong = case(
+                &format!("{name}-wrong"),
+                "login",
+                login.clone(),
+                "the same hash, a wrong password: checked, no upgrade",
+            );
+            wrong.hash = hash.clone();
+            wrong.password = Some("a wrong password");
+            wrong.succeeds = false;
+            all.extend([right, wrong]);
+        }
+    }
+    all
+}
+
+/// What the fresh users and their credentials are made with.
+struct Fixture {
+    app: App<DynamoStore>,
+}
+
+impl Fixture {
+    /// `n` events for `case`, each for a new user with fresh credentials.
+    async fn events(&self, case: &Case, n: usize) -> Vec<String> {
+        let template = std::fs::read_to_string(&case.event)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.event.display()));
+        futures::stream::iter(0..n)
+            .map(|_| self.event(case, &template))
+            .buffered(4)
+            .collect()
+            .await
+    }
+
+    async fn event(&self, case: &Case, template: &str) -> String {
+        // A loaded moto can answer after the SDK's attempt timeout; the
+        // retry then finds the name taken (by this very user): take another.
+        let mut attempts = 0;
+        let (name, user) = loop {
+            let name = format!("u{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
+            match self.app.store.create_user(&name, &case.hash).await {
+                Ok(user) => break (name, user),
+                Err(e) if attempts < 3 => {
+                    attempts += 1;
+                    eprintln!("user {name}: {e:?}, another");
+                }
+                Err(e) => panic!("user {name}: {e:?}"),
+            }
+        };
+        let filled = Credentials::mint(&self.app, &user)
+            .await
+            .expect("credentials")
+            .fill(template);
+        let mut event: Value = serde_json::from_str(&filled).expect("a JSON event");
+        if let Some(Ok(Value::Object(mut body))) =
+            event["body"].as_str().map(serde_json::from_str::<Value>)
+        {
+            if body.contains_key("username") {
+                body.insert("username".into(), json!(name));
+            }
+            if let Some(password) = case.password {
+                body.insert("password".into(), json!(password));
+            }
+            event["body"] = json!(Value::Object(body).to_string());
+        }
+        event.to_string()
+    }
+}
+
+/// A memory size in MB, or none (the whole machine).
+type Size = Option<u64>;
+
+/// Which binaries (a name, and their directory if not `target/release`).
+type Binaries = (String, Option<PathBuf>);
+
+/// One column of the comparison: a size, with one set of binaries.
+struct Slot<'a> {
+    size: Size,
+    binaries: &'a Binaries,
+}
+
+impl Slot<'_> {
+    /// `128`, `unrestricted`; with several sets of binaries `128@before`.
+    fn label(&self, several: bool) -> String {
+        let size = self.size.map_or("unrestricted".into(), |mb| mb.to_string());
+        match several {
+            true => format!("{size}@{}", self.binaries.0),
+            false => size,
+        }
+    }
+}
+
+/// Everything measured for one case at one size.
+#[derive(Default)]
+struct Tally {
+    cold: Vec<Duration>,
+    init: Vec<Duration>,
+    first: Vec<Duration>,
+    own_init_us: Vec<u64>,
+    warm: Vec<Duration>,
+    peak_rss_kib: u64,
+    group_peak_bytes: u64,
+    oom_kills: u64,
+    throttled_ms: Vec<f64>,
+    statuses: BTreeMap<u16, usize>,
+    unexpected: usize,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn add(&mut self, run: &Run, group: Option<&Cgroup>, succeeds: bool, warm: bool) {
+        if warm {
+            self.warm.extend(run.durations.iter().skip(1));
+        } else {
+            self.cold.extend(run.cold);
+            self.init.extend(run.init);
+            self.first.extend(run.durations.first());
+            self.own_init_us.extend(run.own_init.map(|o| o.total_us));
+        }
+        self.peak_rss_kib = self.peak_rss_kib.max(run.peak_rss_kib.unwrap_or(0));
+        for s in &run.statuses {
+            *self.statuses.entry(*s).or_default() += 1;
+            let ok = if succeeds {
+                (200..300).contains(s)
+            } else {
+                (400..500).contains(s)
+            };
+            self.unexpected += usize::from(!ok);
+        }
+        if let Some(g) = group {
+            self.oom_kills += g.oom_kills();
+            self.group_peak_bytes = self.group_peak_bytes.max(g.max_usage_bytes().unwrap_or(0));
+            if !warm {
+                self.throttled_ms.push(g.throttled_ns() as f64 / 1e6);
+            }
+        }
+        match &run.ended {
+            Ended::Answered => {}
+            Ended::Exited(status) => self.failures.push(format!("exited: {status}")),
+            Ended::TimedOut => self.failures.push("timed out".into()),
+        }
+    }
+
+    fn json(&self) -> Value {
+        let stats = |v: &[Duration]| {
+            if v.is_empty() {
+                return Value::Null;
+            }
+            let ms = |p: f64| (percentile(v, p).unwrap().as_secs_f64() * 1e5).round() / 100.0;
+            json!({"p50": ms(50.0), "p99": ms(99.0), "min": ms(0.0), "max": ms(100.0), "n": v.len()})
+        };
+        let mut own: Vec<u64> = self.own_init_us.clone();
+        own.sort();
+        let mut throttled = self.throttled_ms.clone();
+        throttled.sort_by(f64::total_cmp);
+        json!({
+            "cold_ms": stats(&self.cold),
+            "init_ms": stats(&self.init),
+            "first_invocation_ms": stats(&self.first),
+            "warm_ms": stats(&self.warm),
+            "own_init_p50_ms": own.get(own.len() / 2).map(|us| *us as f64 / 1000.0),
+            "cold_throttled_p50_ms": throttled.get(throttled.len() / 2),
+            "peak_rss_kib": self.peak_rss_kib,
+            "group_peak_kib": (self.group_peak_bytes > 0).then_some(self.group_peak_bytes / 1024),
+            "oom_kills": self.oom_kills,
+            "statuses": self.statuses.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            "unexpected_statuses": self.unexpected,
+            "failures": self.failures,
+        })
+    }
+}
+
+struct Options {
+    sizes: Vec<Size>,
+    runs: usize,
+    warm: usize,
+    warm_budget: Duration,
+    key_from_ssm: bool,
+    rtt: Duration,
+    handshake_rtts: u32,
+    binaries: Vec<Binaries>,
+    out: Option<PathBuf>,
+    timeout: Duration,
+    selected: Vec<String>,
+}
+
+fn usage(problem: &str) -> ! {
+    eprintln!("lambda_emulate: {problem}\n(see the top of tests/src/bin/lambda_emulate.rs)");
+    std::process::exit(2)
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        sizes: [
+            Some(128),
+            Some(256),
+            Some(512),
+            Some(1024),
+            Some(1769),
+            None,
+        ]
+        .to_vec(),
+        runs: 11,
+        warm: 100,
+        warm_budget: Duration::from_secs(30),
+        key_from_ssm: true,
+        rtt: Duration::ZERO,
+        handshake_rtts: 2,
+        binaries: vec![],
+        out: Some(workspace().join("tests/cost/measurements.json")),
+        timeout: Duration::from_secs(60),
+        selected: vec![],
+    };
+    let mut args = std::env::args().skip(1);
+    let value = |flag: &str, args: &mut dyn Iterator<Item = String>| {
+        args.next()
+            .unwrap_or_else(|| usage(&format!("{flag} needs a value")))
+    };
+    let number = |flag: &str, v: String| -> u64 {
+        v.parse()
+            .unwrap_or_else(|_| usage(&format!("{flag}: {v}?")))
+    };
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--sizes" => {
+                o.sizes = value(&a, &mut args)
+                    .split(',')
+                    .map(|s| match s.trim() {
+                        "unrestricted" => None,
+                        mb => Some(number("--sizes", mb.to_owned())),
+                    })
+                    .collect()
+            }
+            "--runs" => o.runs = number(&a, value(&a, &mut args)) as usize,
+            "--warm" => o.warm = number(&a, value(&a, &mut args)) as usize,
+            "--warm-budget" => {
+                o.warm_budget = Duration::from_secs(number(&a, value(&a, &mut args)))
+            }
+            "--timeout" => o.timeout = Duration::from_secs(number(&a, value(&a, &mut args))),
+            "--key" => {
+                o.key_from_ssm = match value(&a, &mut args).as_str() {
+                    "ssm" => true,
+                    "env" => false,
+                    other => usage(&format!("--key {other}? (ssm or env)")),
+                }
+            }
+            "--rtt-ms" => o.rtt = Duration::from_millis(number(&a, value(&a, &mut args))),
+            "--handshake-rtts" => o.handshake_rtts = number(&a, value(&a, &mut args)) as u32,
+            "--bin-dir" => {
+                let v = value(&a, &mut args);
+                let (name, dir) = v.split_once('=').unwrap_or(("", &v));
+                let name = match name {
+                    "" => format!("bin{}", o.binaries.len() + 1),
+                    n => n.to_owned(),
+                };
+                o.binaries.push((name, Some(PathBuf::from(dir))));
+            }
+            "--out" => {
+                let v = value(&a, &mut args);
+                o.out = (v != "-").then(|| PathBuf::from(v));
+            }
+            flag if flag.starts_with("--") => usage(&format!("unknown option {flag}")),
+            case => o.selected.push(case.to_owned()),
+        }
+    }
+    if o.runs == 0 || o.sizes.is_empty() {
+        usage("nothing to measure");
+    }
+    if o.binaries.is_empty() {
+        o.binaries.push(("release".into(), None));
+    }
+    o
+}
+
+/// Wipes moto: every table and parameter.
+fn reset_moto(moto: &str) {
+    let resp = ureq::post(format!("{moto}/moto-api/reset"))
+        .send_empty()
+        .expect("moto answers its reset");
+    assert_eq!(resp.status().as_u16(), 200, "moto reset");
+}
+
+/// Puts the signing key into moto's SSM as a SecureString (as deployed).
+fn put_key_parameter(moto: &str) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let body =
+        json!({"Name": KEY_PARAMETER, "Value": KEY, "Type": "SecureString", "Overwrite": true});
+    let mut resp = agent
+        .post(moto)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", "AmazonSSM.PutParameter")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ssm/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .send(body.to_string())
+        .expect("moto answers PutParameter");
+    let status = resp.status().as_u16();
+    assert!(
+        status == 200,
+        "moto PutParameter: {status} {}",
+        resp.body_mut().read_to_string().unwrap_or_default()
+    );
+}
+
+fn shell(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// How these figures were made: date, commit, machine, command.
+fn provenance(o: &Options) -> Value {
+    let dirty = !shell(
+        "git",
+        &["status", "--porcelain", "--", "shared", "functions"],
+    )
+    .is_empty();
+    let commit = shell("git", &["rev-parse", "--short", "HEAD"]);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_default();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    json!({
+        "date": shell("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]),
+        "commit": if dirty { format!("{commit}+uncommitted") } else { commit },
+        "machine": format!("{} CPUs, {cpu}", std::thread::available_parallelism().map_or(0, |n| n.get())),
+        "binaries": o.binaries.iter().map(|(name, dir)| {
+            (name.clone(), json!(dir.as_ref().map_or("target/release".into(), |d| d.display().to_string())))
+        }).collect::<serde_json::Map<_, _>>(),
+        "command": format!("cargo run --release -p integration-tests --bin lambda_emulate -- {}", args.join(" ")),
+        "key_from": if o.key_from_ssm { "ssm" } else { "env" },
+        "rtt_ms": o.rtt.as_secs_f64() * 1000.0,
+        "handshake_rtts": o.handshake_rtts,
+    })
+}
+
+fn ms(d: Option<Duration>) -> String {
+    d.map_or("-".into(), |d| format!("{:.1}", d.as_secs_f64() * 1000.0))
+}
+
+#[tokio::main]
+async fn main() {
+    let o = options();
+    let all = cases();
+    let selected: Vec<&Case> = all
+        .iter()
+        .filter(|c| {
+            o.selected.is_empty()
+                || o.selected
+                    .iter()
+                    .any(|s| c.name == *s || c.name.starts_with(&format!("{s}:")))
+        })
+        .collect();
+    if selected.is_empty() {
+        let names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+        usage(&format!("no such case; cases: {}", names.join(" ")));
+    }
+    if o.sizes.iter().any(Option::is_some) {
+        if let Err(why) = cgroup::available() {
+            println!("lambda_emulate: skipped, no Lambda memory sizes here: {why}");
+            return;
+        }
+        cgroup::sweep_stale();
+        cgroup::clean_up_on_panic();
+    }
+    for case in &selected {
+        for (_, dir) in &o.binaries {
+            let binary = lambda::binary(dir.as_deref(), &case.function);
+            if !binary.exists() {
+                usage(&format!(
+                    "no {} (cargo build --release -p {})",
+                    binary.display(),
+                    case.function
+                ));
+            }
+        }
+    }
+    let slots: Vec<Slot> = o
+        .binaries
+        .iter()
+        .flat_map(|b| {
+            o.sizes.iter().map(move |size| Slot {
+                size: *size,
+                binaries: b,
+            })
+        })
+        .collect();
+    let several = o.binaries.len() > 1;
+
+    let moto = moto_endpoint();
+    let proxy = if o.rtt > Duration::ZERO {
+        Some(DelayProxy::start(&moto, o.rtt, o.handshake_rtts).await)
+    } else {
+        None
+    };
+    let endpoint = proxy.as_ref().map_or(moto.clone(), |p| p.endpoint.clone());
+    // Every case starts on an empty moto: its TransactWriteItems copies
+    // every table it holds, so thousands of users from earlier cases would
+    // slow each write of the next to seconds (and past the SDK's timeout).
+    let fresh = || async {
+        reset_moto(&moto);
+        let store = fresh_store().await;
+        let mut base: Vec<(String, String)> = function_env(&endpoint, store.tables(), KEY)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        if o.key_from_ssm {
+            put_key_parameter(&moto);
+            base.retain(|(k, _)| k != "SIGNING_KEY");
+            base.extend([
+                ("SIGNING_KEY_PARAMETER".into(), KEY_PARAMETER.into()),
+                ("AWS_ENDPOINT_URL_SSM".into(), endpoint.clone()),
+            ]);
+        }
+        base.extend(
+            [
+                ("THROTTLE_USERNAME_ADDRESS_LIMIT", "1000000"),
+                ("THROTTLE_USERNAME_LIMIT", "1000000"),
+                ("THROTTLE_IP_LIMIT", "1000000"),
+                ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
+                ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+                ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
+        let fixture = Fixture {
+            app: App::new(Settings::with_signing_key(KEY).unwrap(), store),
+        };
+        (fixture, base)
+    };
+    let meta = provenance(&o);
+    println!(
+        "lambda_emulate: {} case(s) × sizes {}; {} cold starts each, up to {} warm; key from {}; rtt {} ms (+{} per new connection)",
+        selected.len(),
+        slots
+            .iter()
+            .map(|s| s.label(several))
+            .collect::<Vec<_>>()
+            .join(","),
+        o.runs,
+        o.warm,
+        if o.key_from_ssm { "SSM" } else { "env" },
+        o.rtt.as_millis(),
+        o.handshake_rtts,
+    );
+
+    let mut results = serde_json::Map::new();
+    for case in selected {
+        let (fixture, base) = fresh().await;
+        let envs_for = |size: Size| {
+            let mut envs = base.clone();
+            envs.extend(case.envs.iter().cloned());
+            envs.push((
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(),
+                size.unwrap_or(10240).to_string(),
+            ));
+            envs
+        };
+        let run_in = |slot: &Slot, events: Vec<String>| {
+            let binary = lambda::binary(slot.binaries.1.as_deref(), &case.function);
+            let group = slot
+                .size
+                .map(|mb| Cgroup::create(mb).unwrap_or_else(|e| panic!("{e}")));
+            let envs = envs_for(slot.size);
+            async move {
+                let run = lambda::launch(Launch {
+                    binary: &binary,
+                    envs: &envs,
+                    events,
+                    cgroup: group.as_ref(),
+                    timeout: o.timeout,
+                })
+                .await;
+                (run, group)
+            }
+        };
+        let mut tallies: Vec<Tally> = slots.iter().map(|_| Tally::default()).collect();
+        // Cold starts, the slots taking turns.
+        for _ in 0..o.runs {
+            for (i, slot) in slots.iter().enumerate() {
+                let events = fixture.events(case, 1).await;
+                let (run, group) = run_in(slot, events).await;
+                tallies[i].add(&run, group.as_ref(), case.succeeds, false);
+            }
+        }
+        // Then one warm process per slot.
+        for (i, slot) in slots.iter().enumerate() {
+            let cold = percentile(&tallies[i].cold, 50.0).unwrap_or(o.warm_budget);
+            let fit = (o.warm_budget.as_secs_f64() / cold.as_secs_f64().max(1e-3)) as usize;
+            let n = fit.clamp(5, o.warm.max(5)).min(o.warm);
+            if n == 0 {
+                continue;
+            }
+            let events = fixture.events(case, n + 1).await;
+            let (run, group) = run_in(slot, events).await;
+            tallies[i].add(&run, group.as_ref(), case.succeeds, true);
+        }
+
+        println!(
+            "\n{} — {} ({})",
+            case.name,
+            case.about,
+            case.event
+                .strip_prefix(workspace())
+                .unwrap_or(&case.event)
+                .display()
+        );
+        println!(
+            "  {:<20} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9}  notes",
+            "MemorySize",
+            "cold p50",
+            "cold p99",
+            "init p50",
+            "warm p50",
+            "warm p99",
+            "peak RSS",
+            "×unrestr"
+        );
+        let mut sizes = serde_json::Map::new();
+        for (slot, t) in slots.iter().zip(&tallies) {
+            // Against the unrestricted run of the same binaries.
+            let unrestricted = slots
+                .iter()
+                .position(|s| s.size.is_none() && s.binaries.0 == slot.binaries.0)
+                .and_then(|i| percentile(&tallies[i].cold, 50.0));
+            let cold = percentile(&t.cold, 50.0);
+            let ratio = cold.zip(unrestricted).map_or("-".into(), |(c, u)| {
+                format!("{:.2}", c.as_secs_f64() / u.as_secs_f64())
+            });
+            let mut notes = Vec::new();
+            if t.oom_kills > 0 {
+                notes.push(format!("OOM-killed {}×", t.oom_kills));
+            }
+            if t.unexpected > 0 {
+                notes.push(format!(
+                    "{} unexpected statuses {:?}",
+                    t.unexpected, t.statuses
+                ));
+            }
+            if !t.failures.is_empty() {
+                notes.push(format!("{} failed: {}", t.failures.len(), t.failures[0]));
+            }
+            let name = slot
+                .size
+                .map_or("unrestricted".into(), |mb| format!("{mb} MB"));
+            println!(
+                "  {:<20} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6} MiB {:>9}  {}",
+                match several {
+                    true => format!("{name} @{}", slot.binaries.0),
+                    false => name,
+                },
+                ms(cold),
+                ms(percentile(&t.cold, 99.0)),
+                ms(percentile(&t.init, 50.0)),
+                ms(percentile(&t.warm, 50.0)),
+                ms(percentile(&t.warm, 99.0)),
+                format!("{:.1}", t.peak_rss_kib as f64 / 1024.0),
+                ratio,
+                notes.join("; ")
+            );
+            sizes.insert(slot.label(several), t.json());
+        }
+        results.insert(
+            case.name.clone(),
+            json!({
+                "function": case.function,
+                "about": case.about,
+                "event": case.event.strip_prefix(workspace()).unwrap_or(&case.event).display().to_string(),
+                "expects": if case.succeeds { "2xx" } else { "4xx" },
+                "sizes": sizes,
+                "measured": meta,
+            }),
+        );
+    }
+    if let Some(proxy) = &proxy {
+        println!(
+            "\n(through the latency proxy: {} connections, {} requests)",
+            proxy.connections(),
+            proxy.requests()
+        );
+    }
+    if let Some(out) = &o.out {
+        let mut file: Value = std::fs::read_to_string(out)
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_else(|| json!({}));
+        if !file.is_object() {
+            file = json!({});
+        }
+        file["about"] = json!(
+            "Written by tests/src/bin/lambda_emulate.rs (case by case: each case's figures come from the command in its `measured`). Times in ms; sizes in MB of Lambda MemorySize (cgroup CPU share and memory limit); `unrestricted` = no cgroup."
+        );
+        let cases = file
+            .as_object_mut()
+            .unwrap()
+            .entry("cases")
+            .or_insert_with(|| json!({}));
+        for (name, value) in results {
+            cases[name] = value;
+        }
+        if let Some(dir) = out.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        std::fs::write(out, serde_json::to_string_pretty(&file).unwrap() + "\n")
+            .unwrap_or_else(|e| panic!("{}: {e}", out.display()));
+        println!("\nwritten to {}", out.display());
+    }
+}
