@@ -114,7 +114,7 @@ fn every_function_is_an_arm64_al2023_cargo_lambda_build_of_its_crate() {
         globals["Architectures"],
         serde_yaml_ng::from_str::<Value>("[arm64]").unwrap()
     );
-    assert_eq!(globals["MemorySize"], Value::from(128));
+    assert_eq!(globals["MemorySize"], Value::from(256));
     assert_eq!(globals["LoggingConfig"]["LogFormat"], Value::from("JSON"));
     assert!(globals["Timeout"].as_u64().unwrap() <= 15);
     let env = globals["Environment"]["Variables"].as_mapping().unwrap();
@@ -139,7 +139,8 @@ fn every_function_is_an_arm64_al2023_cargo_lambda_build_of_its_crate() {
 
 /// The functions that hash passwords (Argon2 is CPU-bound, and Lambda's CPU
 /// share grows with memory) get `PasswordFunctionsMemory` and the reserved
-/// concurrency; every other function the global size.
+/// concurrency; info and well-known 512 MB, every other function the
+/// global size (tests/BENCHMARKS.md §8 says why).
 #[test]
 fn password_functions_are_sized_together() {
     let t = template();
@@ -165,6 +166,8 @@ fn password_functions_are_sized_together() {
                 yaml("ReservedConcurrentExecutions").contains("PasswordFunctionsConcurrency"),
                 "{name}"
             );
+        } else if ["InfoFunction", "WellKnownFunction"].contains(&name.as_str()) {
+            assert_eq!(f["Properties"]["MemorySize"], Value::from(512), "{name}");
         } else {
             assert!(
                 f["Properties"]["MemorySize"].is_null(),
