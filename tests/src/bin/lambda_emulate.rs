@@ -132,6 +132,14 @@ fn cases() -> Vec<Case> {
             "by session cookie",
         ));
     }
+    if has("mfa") {
+        all.push(case(
+            "mfa:totp",
+            "mfa",
+            events.join("mfa/totp-ok.json"),
+            "TOTP enrolment: a new secret, sealed and stored, its QR code drawn",
+        ));
+    }
     if has("token-refresh") {
         let mut rotate = case(
             "token-refresh:rotate",
