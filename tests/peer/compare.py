@@ -123,6 +123,10 @@ A_STR = ("README (API.md Session login): non-string username/password -> 400 Mal
 A_VARY = ("API.md (Headers on every response), README: Vary is always 'Accept, Cookie' on the tutorial views; "
           "the reference sends 'Accept' when Basic auth or a 406 decides first")
 TUTORIAL = {API + p for p in (L, LO, JL, INFO)}
+R_STORE = ("README (Frontends, always on; RFC 6749 5.1): a response that carries a token or sets a "
+           "session cookie has Cache-Control: no-store and Pragma: no-cache")
+R_AUTH_TIME = ("README (refresh-token families): refresh tokens carry auth_time, the login time their "
+               "family's REFRESH_TOKEN_MAX_LIFETIME counts from")
 
 # What ours answers when `cargo lambda watch` refuses a request (EMU): its own 500.
 EMU_WANT = dict(status=500, body='{"type":"https://httpstatuses.com/500","status":500,'
@@ -1042,18 +1046,37 @@ def vary_rule(case, peer_obs, ours_obs):
     return peer_obs, False
 
 
+def always_on(peer_obs, ours_obs):
+    """What every case may differ in by design, masked in ours' observation:
+    -> (ours_obs masked, [notes])."""
+    o, notes = dict(ours_obs), []
+    credential = "tokens" in o or any("sessionid" in str(c) for c in o.get("set-cookie") or [])
+    added = set(o.get("other headers") or []) - set(peer_obs.get("other headers") or [])
+    if credential and {"cache-control", "pragma"} <= added:
+        o["other headers"] = [h for h in o["other headers"] if h not in ("cache-control", "pragma")]
+        notes.append(R_STORE)
+    ptoks, otoks = peer_obs.get("tokens") or {}, o.get("tokens") or {}
+    if "refresh" in otoks and "refresh" in ptoks:
+        pc, oc = ptoks["refresh"].get("claims"), otoks["refresh"].get("claims")
+        if isinstance(oc, str) and isinstance(pc, str) and oc == pc + ", auth_time:int":
+            o["tokens"] = dict(otoks, refresh=dict(otoks["refresh"], claims=pc))
+            notes.append(R_AUTH_TIME)
+    return o, notes
+
+
 def judge(case, p, o, peer_seen):
     """-> (verdict, diff lines, labels, note)."""
     d = diff(p, o)
     if not d:
         return "OK", d, ("peer", "ours"), None
+    o, by_design = always_on(p, o)
     p, vary = vary_rule(case, p, o)
 
     def also_vary(note):
-        return "; ".join(x for x in (note, A_VARY if vary else None) if x)
+        return "; ".join(x for x in (note, A_VARY if vary else None, *by_design) if x)
 
     if not diff(p, o):
-        return "EXPECTED-DIFF", d, ("peer", "ours"), A_VARY
+        return "EXPECTED-DIFF", d, ("peer", "ours"), also_vary(None)
     if not diff(wording3(p), o):
         return "EXPECTED-DIFF", d, ("peer", "ours"), also_vary(D3)
     if case.want is not None:
