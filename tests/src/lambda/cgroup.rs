@@ -218,15 +218,20 @@ impl Cgroup {
         }
     }
 
-    /// Processes the kernel's OOM killer ended in this group.
-    pub fn oom_kills(&self) -> u64 {
-        self.read("memory", "memory.oom_control")
+    /// The number after `key ` in `controller`'s `file` (0 if none).
+    fn counter(&self, controller: &str, file: &str, key: &str) -> u64 {
+        self.read(controller, file)
             .and_then(|s| {
                 s.lines()
-                    .find_map(|l| l.strip_prefix("oom_kill "))
+                    .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
                     .and_then(|n| n.trim().parse().ok())
             })
             .unwrap_or(0)
+    }
+
+    /// Processes the kernel's OOM killer ended in this group.
+    pub fn oom_kills(&self) -> u64 {
+        self.counter("memory", "memory.oom_control", "oom_kill")
     }
 
     /// The group's peak memory use (process memory and page cache it caused).
@@ -237,13 +242,7 @@ impl Cgroup {
 
     /// CPU time the group was throttled for (`cpu.stat` throttled_time), ns.
     pub fn throttled_ns(&self) -> u64 {
-        self.read("cpu", "cpu.stat")
-            .and_then(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("throttled_time "))
-                    .and_then(|n| n.trim().parse().ok())
-            })
-            .unwrap_or(0)
+        self.counter("cpu", "cpu.stat", "throttled_time")
     }
 }
 

@@ -50,6 +50,12 @@ pub async fn settle() {
 
 /// alice enrols through the API with a Bearer token: her authenticator and
 /// recovery codes.
+/// `username`'s user item as stored.
+async fn stored(t: &TestApp, username: &str) -> integration_tests::auth::store::User {
+    let user = t.app.store.user_by_username(username).await.unwrap();
+    user.expect("the user exists")
+}
+
 async fn enrol(t: &TestApp, username: &str, password: &str) -> (App2fa, Vec<String>) {
     let (_, access) = pair_of(t, username, password).await;
     let r = call!(mfa, t, Req::post(MFA_TOTP).bearer(&access));
@@ -69,13 +75,7 @@ async fn enrol(t: &TestApp, username: &str, password: &str) -> (App2fa, Vec<Stri
     let app = App2fa {
         secret: base32(secret),
     };
-    let user = t
-        .app
-        .store
-        .user_by_username(username)
-        .await
-        .unwrap()
-        .unwrap();
+    let user = stored(t, username).await;
     assert!(!user.mfa.is_on(), "pending only");
     let pending = user.mfa.pending.clone().unwrap();
     assert!(!pending.contains(secret), "sealed at rest");
@@ -100,13 +100,7 @@ async fn enrol(t: &TestApp, username: &str, password: &str) -> (App2fa, Vec<Stri
     assert_eq!(r.status, 200, "{}", r.body);
     let codes: Vec<String> = serde_json::from_value(r.json()["recovery_codes"].clone()).unwrap();
     assert_eq!(codes.len(), 10);
-    let user = t
-        .app
-        .store
-        .user_by_username(username)
-        .await
-        .unwrap()
-        .unwrap();
+    let user = stored(t, username).await;
     assert!(user.mfa.is_on());
     assert!(
         codes.iter().all(|c| !user.mfa.recovery.contains(c)),
