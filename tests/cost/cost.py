@@ -240,6 +240,7 @@ def svg_chart(prices, cases, chosen_size, path):
         lat = {
             "cold p50": [(mb, fig["cold_ms"]["p50"]) for mb, fig in pts],
             "warm p50": [(mb, fig["warm_ms"]["p50"]) for mb, fig in pts],
+            "warm p99": [(mb, fig["warm_ms"]["p99"]) for mb, fig in pts],
         }
         cost = {
             "$/million (warm)": [(mb, lambda_cost(prices, mb, fig["warm_ms"]["p50"]) * 1e6) for mb, fig in pts],
@@ -257,7 +258,8 @@ def svg_chart(prices, cases, chosen_size, path):
         f'<text x="10" y="20" font-size="14" font-weight="bold">Latency and cost against Lambda MemorySize '
         f'(cgroup CPU share; {prices["lambda"]["architecture"]} prices; drawn by tests/cost/cost.py)</text>',
     ]
-    colors = {"cold p50": "#c0392b", "warm p50": "#2471a3", "$/million (warm)": "#1e8449"}
+    colors = {"cold p50": "#c0392b", "warm p50": "#2471a3", "warm p99": "#85c1e9",
+              "$/million (warm)": "#1e8449"}
     for i, (title, series, logy, chosen) in enumerate(panels):
         ox, oy = (i % cols) * W, 30 + (i // cols) * H
         l, r, t, b = ox + 60, ox + W - 20, oy + 30, oy + H - 45
@@ -294,7 +296,7 @@ def svg_chart(prices, cases, chosen_size, path):
         if chosen in xs:
             x = lx(chosen)
             out.append(f'<line x1="{x:.1f}" y1="{t}" x2="{x:.1f}" y2="{b}" stroke="#888" stroke-dasharray="4 3"/>')
-            out.append(f'<text x="{x + 3:.1f}" y="{t + 10}" fill="#555">chosen</text>')
+            out.append(f'<text x="{x - 3:.1f}" y="{b - 6}" fill="#555" text-anchor="end">chosen</text>')
         for k, (name, s) in enumerate(series.items()):
             c = colors.get(name, "black")
             d = " ".join(f"{'M' if j == 0 else 'L'}{lx(mb):.1f},{fy(v):.1f}" for j, (mb, v) in enumerate(s))
