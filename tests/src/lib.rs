@@ -273,8 +273,17 @@ pub async fn counted_client_for(endpoint: &str, calls: Calls) -> aws_sdk_dynamod
         .endpoint_url(endpoint)
         .load()
         .await;
+    // A retry partition of its own, as each Lambda process has: the SDK's
+    // retry token bucket is process-wide per partition, so the tests' clients
+    // sharing one would drain it for each other (the fault tests retry on
+    // purpose) and a retry another test relies on would be refused.
+    static CLIENTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CLIENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let config = aws_sdk_dynamodb::config::Builder::from(&config)
         .interceptor(calls)
+        .retry_partition(aws_sdk_dynamodb::config::retry::RetryPartition::new(
+            format!("tests-{n}"),
+        ))
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
