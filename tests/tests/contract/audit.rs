@@ -42,7 +42,22 @@ struct Trail {
 }
 
 impl Trail {
-    fn new() -> Self {
+    /// A trail, once every callsite it reads has been hit: an audit line of
+    /// each level and subject, and a request's span. tracing caches each
+    /// callsite's interest when it is first hit, and a subscriber made while
+    /// another test's thread is still registering a callsite for the first
+    /// time would never hear from it (a lost first line, seen once in many
+    /// runs). Hit here first, with a pause for any registration in flight,
+    /// they are settled before the trail's first subscriber exists.
+    async fn new(t: &TestApp) -> Self {
+        use integration_tests::auth::audit::{Subject, emit};
+        for event in Event::ALL {
+            for subject in [Subject::Username("-"), Subject::UserId(0), Subject::Nobody] {
+                emit(event, subject, "callsite registration");
+            }
+        }
+        invoke("well-known", t, Req::get(JWKS).build()).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         Trail {
             sink: Sink::default(),
             all: String::new(),
@@ -105,7 +120,7 @@ async fn every_security_event_is_one_json_line_and_holds_no_secret() {
     ])
     .await;
     let t: &TestApp = &t;
-    let mut trail = Trail::new();
+    let mut trail = Trail::new(t).await;
     let (a, b) = ("198.51.100.7", "203.0.113.9");
     let mut seen = Vec::new();
     let wrong = || credentials(LOGIN, "bob", "not bob's password");
