@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Runs the whole API locally, one command:
 #   - installs cargo-lambda and moto into .tools/ if missing,
-#   - starts moto's DynamoDB-API server on 127.0.0.1:8000, unless
-#     AWS_ENDPOINT_URL_DYNAMODB already names a server (e.g. DynamoDB Local),
-#   - creates the tables and seeds alice / bob,
+#   - starts moto on 127.0.0.1:8000 (MOTO_PORT): the DynamoDB-API server
+#     (unless AWS_ENDPOINT_URL_DYNAMODB already names one, e.g. DynamoDB
+#     Local), SSM and IAM,
+#   - enforces IAM as deployed: each function signs as an IAM user whose
+#     policy is its statements in template.yaml (tests/src/bin/stack_iam.rs),
+#     and reads the signing key from the SSM SecureString the template
+#     names; authctl runs as `admin` (`source .tools/stack/env` for yours),
+#   - creates the tables (on moto: from template.yaml, through its
+#     CloudFormation) and seeds alice / bob,
 #   - serves every endpoint with `cargo lambda watch` on
 #     http://127.0.0.1:9000/api/v1/users/... (loopback only),
 #   - serves the demo frontend examples/spa/ on http://localhost:3000, and
@@ -11,8 +17,9 @@
 #     CORS_ALLOWED_ORIGINS=http://localhost:3000,http://127.0.0.1:3000 and
 #     JWT_AUTH_REFRESH_COOKIE=refresh.
 # Ctrl-C stops everything it started.
-# Env: PORT (default 9000), SPA_PORT (default 3000), SIGNING_KEY (default: a
-#      dev key kept in .tools/), AWS_ENDPOINT_URL_DYNAMODB,
+# Env: PORT (default 9000), SPA_PORT (default 3000), MOTO_PORT (default 8000),
+#      SIGNING_KEYS or SIGNING_KEY (default: a dev key kept in .tools/; put
+#      into SSM, never given to the functions), AWS_ENDPOINT_URL_DYNAMODB,
 #      USERS_TABLE / SESSIONS_TABLE / BLACKLIST_TABLE, and every setting the
 #      functions read (README, "Settings").
 set -euo pipefail
@@ -35,25 +42,17 @@ trap cleanup EXIT INT TERM
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
-  if port_busy 8000; then
-    echo "serve: 127.0.0.1:8000 is taken. Stop what runs there, or set AWS_ENDPOINT_URL_DYNAMODB to use that server." >&2
-    exit 1
-  fi
-  # moto, applying one write at a time: atomic, as DynamoDB applies each write.
-  python3 tests/moto_server.py -H 127.0.0.1 -p 8000 > .tools/moto.log 2>&1 &
-  pids+=("$!")
-  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:8000"
-  for _ in $(seq 100); do port_busy 8000 && break; sleep 0.1; done
-  port_busy 8000 || { echo "serve: moto did not start, see .tools/moto.log" >&2; exit 1; }
-  echo "serve: moto DynamoDB-API server on $AWS_ENDPOINT_URL_DYNAMODB (in memory: state ends with this command)"
+moto_port="${MOTO_PORT:-8000}"
+if port_busy "$moto_port"; then
+  echo "serve: 127.0.0.1:$moto_port is taken. Stop what runs there, or set MOTO_PORT (and AWS_ENDPOINT_URL_DYNAMODB to use a DynamoDB-API server of yours)." >&2
+  exit 1
 fi
 if port_busy "$port"; then
   echo "serve: 127.0.0.1:$port is taken; set PORT to use another port." >&2
   exit 1
 fi
 
-if [ -z "${SIGNING_KEY:-}" ]; then
+if [ -z "${SIGNING_KEYS:-}" ] && [ -z "${SIGNING_KEY:-}" ]; then
   [ -s .tools/dev-signing-key ] || head -c 48 /dev/urandom | base64 | tr -d '\n' > .tools/dev-signing-key
   SIGNING_KEY="$(cat .tools/dev-signing-key)"
   export SIGNING_KEY
@@ -62,7 +61,43 @@ fi
 echo "serve: building the functions and authctl (first time: a few minutes)"
 cargo build --quiet --workspace --bins
 
+# moto, applying one write at a time: atomic, as DynamoDB applies each write.
+python3 tests/moto_server.py -H 127.0.0.1 -p "$moto_port" > .tools/moto.log 2>&1 &
+pids+=("$!")
+moto="http://127.0.0.1:$moto_port"
+for _ in $(seq 100); do port_busy "$moto_port" && break; sleep 0.1; done
+port_busy "$moto_port" || { echo "serve: moto did not start, see .tools/moto.log" >&2; exit 1; }
+if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
+  export AWS_ENDPOINT_URL_DYNAMODB="$moto"
+  echo "serve: moto (DynamoDB, SSM, IAM) on $moto (in memory: state ends with this command)"
+else
+  echo "serve: moto (SSM, IAM) on $moto; DynamoDB at $AWS_ENDPOINT_URL_DYNAMODB (IAM is not enforced there)"
+fi
+export AWS_ENDPOINT_URL_SSM="$moto"
+
+# IAM users from template.yaml, the key in SSM, enforcement on; from here
+# on every request to moto is signed by one of its users.
+./target/debug/stack_iam --moto "$moto" --out .tools/stack
+# shellcheck disable=SC1091
+source .tools/stack/env
+
+# The tables: on moto, the template's own, made by moto's CloudFormation
+# from template.yaml after the SAM transform (tests/deploy/translate.py), as
+# `sam deploy` makes them; their names go to the functions. create-tables
+# then finds them and turns on their TTL (moto's CloudFormation leaves it
+# off). Elsewhere (DynamoDB Local), authctl makes them.
+if [ "$AWS_ENDPOINT_URL_DYNAMODB" = "$moto" ] && [ -z "${USERS_TABLE:-}" ]; then
+  eval "$(python3 tests/deploy/translate.py template.yaml --tables-on "$moto")"
+  export USERS_TABLE SESSIONS_TABLE BLACKLIST_TABLE THROTTLE_TABLE
+fi
 ./target/debug/authctl create-tables
+# authctl in another terminal: `source .tools/stack/env` (the admin, the
+# endpoints, the tables).
+cat >> .tools/stack/env <<ENV
+export AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_SSM=$moto
+export USERS_TABLE=${USERS_TABLE:-auth-users} SESSIONS_TABLE=${SESSIONS_TABLE:-auth-sessions}
+export BLACKLIST_TABLE=${BLACKLIST_TABLE:-auth-blacklist} THROTTLE_TABLE=${THROTTLE_TABLE:-auth-throttle}
+ENV
 seed() {
   local out status=0
   out="$(printf '%s' "$2" | ./target/debug/authctl create-user "$1" --password-stdin 2>&1)" || status=$?
@@ -96,6 +131,12 @@ serve: CORS_ALLOWED_ORIGINS=$CORS_ALLOWED_ORIGINS JWT_AUTH_REFRESH_COOKIE=$JWT_A
 BANNER
 [ -z "$page" ] || echo "serve: the demo frontend (examples/spa/) is at $page"
 echo
-cargo lambda watch -A 127.0.0.1 -P "$port" --disable-cors &
+# The functions as deployed: no key and no credentials of ours in their
+# environment; each reads the key from SSM (SIGNING_KEY_PARAMETER) and signs
+# as its own IAM user (the AWS_PROFILE of its package's
+# [package.metadata.lambda.env], from .tools/stack/credentials).
+env -u SIGNING_KEY -u SIGNING_KEYS -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+  SIGNING_KEY_PARAMETER="$(cat .tools/stack/key-parameter)" \
+  cargo lambda watch -A 127.0.0.1 -P "$port" --disable-cors &
 pids+=("$!")
 wait "${pids[@]}"

@@ -142,12 +142,31 @@ pub async fn init() -> Result<App<DynamoStore>, Error> {
     init_logging();
     let config = crate::aws::sdk_config().await;
     let config_done = started.elapsed();
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let warm_up = tokio::spawn(open_connection(client.clone()));
-    let local =
-        std::env::var_os("SIGNING_KEY").is_some() || std::env::var_os("SIGNING_KEYS").is_some();
-    let parameter_key = match (local, std::env::var("SIGNING_KEY_PARAMETER")) {
-        (false, Ok(name)) => Some(signing_key_from_ssm(&config, &name).await.inspect_err(
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let app = start(dynamodb, &ssm, |name| std::env::var(name).ok()).await?;
+    tracing::info!(
+        sdk_config_us = config_done.as_micros() as u64,
+        total_us = started.elapsed().as_micros() as u64,
+        "init done"
+    );
+    Ok(app)
+}
+
+/// The state of a function from its clients and settings (`lookup`: the
+/// environment in a Lambda): what [`init`] does once the SDK is
+/// configured, and what the tests run for every function under its own
+/// IAM policy.
+pub async fn start(
+    dynamodb: aws_sdk_dynamodb::Client,
+    ssm: &aws_sdk_ssm::Client,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<App<DynamoStore>, Error> {
+    let started = std::time::Instant::now();
+    let warm_up = tokio::spawn(open_connection(dynamodb.clone()));
+    let local = lookup("SIGNING_KEY").is_some() || lookup("SIGNING_KEYS").is_some();
+    let parameter_key = match (local, lookup("SIGNING_KEY_PARAMETER")) {
+        (false, Some(name)) => Some(signing_key_from_ssm(ssm, &name).await.inspect_err(
             |e| tracing::error!(error = %e, parameter = %name, "cannot read the signing key"),
         )?),
         _ => None,
@@ -155,21 +174,19 @@ pub async fn init() -> Result<App<DynamoStore>, Error> {
     let key_done = started.elapsed();
     let settings = Settings::from_lookup(|name| match (name, &parameter_key) {
         ("SIGNING_KEYS", Some(keys)) => Some(keys.expose_secret().to_owned()),
-        _ => std::env::var(name).ok(),
+        _ => lookup(name),
     })
     .inspect_err(|e| tracing::error!(error = %e, "bad settings"))?;
     // Bounded by the connection timeout; a failure only means the first
     // request opens the connection itself, as it would have anyway.
     let connection_open = warm_up.await.unwrap_or(false);
-    let store = DynamoStore::new(client, settings.tables.clone());
+    let store = DynamoStore::new(dynamodb, settings.tables.clone());
     let app = App::new(settings, store);
-    tracing::info!(
-        sdk_config_us = config_done.as_micros() as u64,
-        signing_key_us = (key_done - config_done).as_micros() as u64,
-        total_us = started.elapsed().as_micros() as u64,
+    tracing::debug!(
+        signing_key_us = key_done.as_micros() as u64,
         signing_key_from_ssm = parameter_key.is_some(),
         dynamodb_connection_open = connection_open,
-        "init done"
+        "state built"
     );
     Ok(app)
 }
@@ -213,10 +230,10 @@ async fn open_connection(client: aws_sdk_dynamodb::Client) -> bool {
 }
 
 async fn signing_key_from_ssm(
-    config: &aws_config::SdkConfig,
+    ssm: &aws_sdk_ssm::Client,
     name: &str,
 ) -> Result<SecretString, Error> {
-    let out = aws_sdk_ssm::Client::new(config)
+    let out = ssm
         .get_parameter()
         .name(name)
         .with_decryption(true)

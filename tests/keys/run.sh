@@ -36,11 +36,10 @@ for alg in RS256 ES256; do
 
   echo "keys: the local stack signing with $alg, verified independently"
   key="$(./target/debug/authctl keys generate --alg "$alg")"
-  python3 tests/moto_server.py -H 127.0.0.1 -p 8300 > target/keys-moto.log 2>&1 &
-  pids+=("$!")
   base=http://127.0.0.1:9300
+  # serve.sh puts the key into SSM; the functions read it there.
   ALGORITHM=$alg SIGNING_KEYS="$key" ISSUER="$base/api/v1/users" AUDIENCE=example-services \
-    ACCESS_TOKEN_SCOPE=auth/access AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8300 \
+    ACCESS_TOKEN_SCOPE=auth/access MOTO_PORT=8300 \
     CORS_ALLOWED_ORIGINS= JWT_AUTH_REFRESH_COOKIE= \
     PORT=9300 SPA_PORT=3300 setsid bash tests/serve.sh > target/keys-serve.log 2>&1 &
   pids+=("$!")

@@ -25,9 +25,11 @@ use serde_json::{Value, json};
 pub use auth;
 
 pub mod faults;
+pub mod iam;
 pub mod lambda;
 pub mod routes;
 pub mod stack;
+pub mod template;
 pub mod totp;
 
 pub use routes::{ROUTES, Route};
@@ -140,6 +142,17 @@ impl Guarded {
         envs: &[(&str, String)],
         log: &str,
     ) -> Self {
+        Self::spawn_clearing(program, args, envs, &[], log)
+    }
+
+    /// As [`Guarded::spawn`], without the inherited variables `clear`.
+    pub fn spawn_clearing(
+        program: &std::path::Path,
+        args: &[&str],
+        envs: &[(&str, String)],
+        clear: &[&str],
+        log: &str,
+    ) -> Self {
         let script = r#"prog="$1"; shift; "$prog" "$@" & pid=$!; cat >/dev/null; kill "$pid" 2>/dev/null; sleep 0.5; kill -9 "$pid" 2>/dev/null; exit 0"#;
         let log = std::fs::File::create(log).expect("log file");
         let mut cmd = Command::new("sh");
@@ -151,6 +164,9 @@ impl Guarded {
             .stdin(Stdio::piped())
             .stdout(log.try_clone().expect("log"))
             .stderr(log);
+        for k in clear {
+            cmd.env_remove(k);
+        }
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -173,7 +189,9 @@ impl Drop for Guarded {
     }
 }
 
-/// The moto server this test binary shares, started on first use.
+/// The moto server this test binary shares, started on first use, with
+/// IAM enforced: its users are `template.yaml`'s functions and an admin
+/// (`iam.rs`); requests must be signed by one of them.
 pub fn moto_endpoint() -> String {
     static MOTO: OnceLock<(Mutex<Guarded>, String)> = OnceLock::new();
     MOTO.get_or_init(|| {
@@ -199,7 +217,11 @@ pub fn moto_endpoint() -> String {
              (or pip install 'moto[server]') or set MOTO_SERVER; log: {}",
             log.display()
         );
-        (Mutex::new(guard), format!("http://127.0.0.1:{port}"))
+        let endpoint = format!("http://127.0.0.1:{port}");
+        // IAM as deployed: every function signs as its own user.
+        iam::provision(&endpoint);
+        iam::enforce(&endpoint);
+        (Mutex::new(guard), endpoint)
     })
     .1
     .clone()
@@ -239,7 +261,8 @@ impl aws_sdk_dynamodb::config::Intercept for Calls {
     }
 }
 
-/// An SDK client for `endpoint` with dummy credentials.
+/// An SDK client for `endpoint`, signing as the function the task runs as
+/// ([`iam::as_function`]), else as the admin.
 pub async fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
     counted_client_for(endpoint, Calls::default()).await
 }
@@ -262,17 +285,23 @@ pub async fn patient_client_for(endpoint: &str, calls: Calls) -> aws_sdk_dynamod
     aws_sdk_dynamodb::Client::from_conf(config)
 }
 
+/// The functions' SDK configuration (timeouts, retries) for moto at
+/// `endpoint`: credentials resolved for every request, as the function the
+/// task runs as ([`iam::by_function`]).
+pub async fn moto_config(endpoint: &str) -> aws_config::SdkConfig {
+    auth::aws::bounded(aws_config::defaults(aws_config::BehaviorVersion::latest()))
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(iam::by_function())
+        .identity_cache(aws_config::identity::IdentityCache::no_cache())
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
 /// As [`client_for`], counting its requests into `calls`.
 pub async fn counted_client_for(endpoint: &str, calls: Calls) -> aws_sdk_dynamodb::Client {
     // The functions' own timeouts and retry policy.
-    let config = auth::aws::bounded(aws_config::defaults(aws_config::BehaviorVersion::latest()))
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ))
-        .endpoint_url(endpoint)
-        .load()
-        .await;
+    let config = moto_config(endpoint).await;
     // A retry partition of its own, as each Lambda process has: the SDK's
     // retry token bucket is process-wide per partition, so the tests' clients
     // sharing one would drain it for each other (the fault tests retry on
@@ -281,6 +310,7 @@ pub async fn counted_client_for(endpoint: &str, calls: Calls) -> aws_sdk_dynamod
     let n = CLIENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let config = aws_sdk_dynamodb::config::Builder::from(&config)
         .interceptor(calls)
+        .interceptor(iam::Recorder)
         .retry_partition(aws_sdk_dynamodb::config::retry::RetryPartition::new(
             format!("tests-{n}"),
         ))
@@ -680,16 +710,20 @@ pub fn token_claims(token: &str) -> Option<Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// Runs a built request through one function's pipeline and handler.
+/// Runs a built request through one function's pipeline and handler, as
+/// that function ([`iam::as_function`]: its IAM user and statements).
 #[macro_export]
 macro_rules! call {
     ($function:ident, $app:expr, $req:expr) => {
         $crate::Resp::from_response(
-            $crate::auth::web::serve(
-                &::$function::VIEW,
-                &$app.app,
-                ($req).build(),
-                ::$function::handler,
+            $crate::iam::as_function(
+                ::$function::VIEW.name,
+                $crate::auth::web::serve(
+                    &::$function::VIEW,
+                    &$app.app,
+                    ($req).build(),
+                    ::$function::handler,
+                ),
             )
             .await,
         )

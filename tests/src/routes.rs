@@ -50,9 +50,10 @@ impl Route {
         }
     }
 
-    /// Runs `event` through this endpoint's pipeline and handler.
+    /// Runs `event` through this endpoint's pipeline and handler, as its
+    /// function (its IAM user and statements: `iam.rs`).
     pub async fn invoke(&self, app: &App<DynamoStore>, event: Request) -> Response<Body> {
-        (self.invoke)(app, event).await
+        crate::iam::as_function(self.function, (self.invoke)(app, event)).await
     }
 
     /// The route of the function named `function`.

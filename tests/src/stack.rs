@@ -9,15 +9,60 @@ use serde_json::Value;
 
 use crate::{Guarded, tool, wait_for_port, workspace};
 
-/// The environment the functions read: the DynamoDB-API server at
-/// `endpoint` (with dummy credentials), `tables` and the signing key `key`.
-pub fn function_env(endpoint: &str, tables: &Tables, key: &str) -> Vec<(&'static str, String)> {
+/// Variables a function must not inherit from the developer's shell or
+/// the test process: credentials (they would take precedence over the
+/// function's own IAM user) and signing keys (the key comes from SSM, as
+/// deployed).
+pub const CLEARED: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "SIGNING_KEY",
+    "SIGNING_KEYS",
+];
+
+/// The SSM parameter holding the signing key: template.yaml's default
+/// `SigningKeyParameterName`.
+pub fn key_parameter() -> String {
+    crate::template::template()
+        .parameter_default("SigningKeyParameterName")
+        .expect("SigningKeyParameterName has a default")
+}
+
+/// Puts `key` into the SSM of the moto server at `moto` as a SecureString
+/// named [`key_parameter`], as the admin: the operator's first step before
+/// `sam deploy`.
+pub async fn put_signing_key(moto: &str, key: &str) {
+    let config = crate::moto_config(moto).await;
+    aws_sdk_ssm::Client::new(&config)
+        .put_parameter()
+        .name(key_parameter())
+        .value(key)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PutParameter on moto: {}",
+                aws_sdk_ssm::error::DisplayErrorContext(e)
+            )
+        });
+}
+
+/// The environment of the functions of a local stack, as deployed: the
+/// DynamoDB-API server at `dynamodb`, SSM (with the key in
+/// [`key_parameter`]) and IAM on the moto server at `moto`, the `tables`.
+/// Credentials are the caller's to add: [`credentials_env`] under `cargo
+/// lambda watch`, [`own_keys`] for one function started directly. Start
+/// the functions without [`CLEARED`].
+pub fn function_env(moto: &str, dynamodb: &str, tables: &Tables) -> Vec<(&'static str, String)> {
     vec![
-        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.to_owned()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.to_owned()),
+        ("AWS_ENDPOINT_URL_SSM", moto.to_owned()),
         ("AWS_REGION", "us-east-1".into()),
-        ("AWS_ACCESS_KEY_ID", "test".into()),
-        ("AWS_SECRET_ACCESS_KEY", "test".into()),
-        ("SIGNING_KEY", key.to_owned()),
+        ("SIGNING_KEY_PARAMETER", key_parameter()),
         ("USERS_TABLE", tables.users.clone()),
         ("SESSIONS_TABLE", tables.sessions.clone()),
         ("BLACKLIST_TABLE", tables.blacklist.clone()),
@@ -25,8 +70,39 @@ pub fn function_env(endpoint: &str, tables: &Tables, key: &str) -> Vec<(&'static
     ]
 }
 
+/// Writes the moto server's IAM users ([`crate::iam::identities`]) as an
+/// AWS credentials file into `dir` (and an empty config file beside it);
+/// the variables that make the SDK read them. Under `cargo lambda watch`
+/// each function's package names its own profile (`AWS_PROFILE` in
+/// `[package.metadata.lambda.env]`).
+pub fn credentials_env(dir: &std::path::Path) -> Vec<(&'static str, String)> {
+    std::fs::create_dir_all(dir).expect("a directory for the credentials");
+    let credentials = dir.join("credentials");
+    let config = dir.join("config");
+    std::fs::write(&credentials, crate::iam::identities().credentials_file())
+        .expect("the credentials file");
+    std::fs::write(&config, "").expect("the config file");
+    vec![
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            credentials.display().to_string(),
+        ),
+        ("AWS_CONFIG_FILE", config.display().to_string()),
+    ]
+}
+
+/// The access key of `function`'s own IAM user, for a function binary
+/// started directly (not under `cargo lambda watch`).
+pub fn own_keys(function: &str) -> Vec<(&'static str, String)> {
+    let keys = crate::iam::identities().keys(Some(function));
+    vec![
+        ("AWS_ACCESS_KEY_ID", keys.id),
+        ("AWS_SECRET_ACCESS_KEY", keys.secret),
+    ]
+}
+
 /// `cargo lambda watch` serving every function on loopback `port` with
-/// `envs` (release builds if `release`), logging to a temporary file named
+/// `envs` and without [`CLEARED`] (release builds if `release`), logging to a temporary file named
 /// after `name`; returns once it listens. The first request to each
 /// function may still wait for `cargo run` to build it.
 pub fn lambda_watch(name: &str, port: u16, envs: &[(&str, String)], release: bool) -> Guarded {
@@ -47,7 +123,13 @@ pub fn lambda_watch(name: &str, port: u16, envs: &[(&str, String)], release: boo
     if release {
         args.push("--release");
     }
-    let watch = Guarded::spawn(&tool("cargo-lambda"), &args, envs, log.to_str().unwrap());
+    let watch = Guarded::spawn_clearing(
+        &tool("cargo-lambda"),
+        &args,
+        envs,
+        CLEARED,
+        log.to_str().unwrap(),
+    );
     assert!(
         wait_for_port(port, Duration::from_secs(60)),
         "cargo lambda watch did not listen on {port}; log: {}",

@@ -213,3 +213,423 @@ fn iam_is_least_privilege() {
         }
     }
 }
+
+/// The reverse of the policy check that the contract suite runs on every
+/// request a function sends (`iam::check`: the function, the operation,
+/// the table and the statement to add): every action a function is
+/// granted was used by it in some test, or the template says why it is
+/// needed in a comment `# iam-unexercised: <Function> <action> <Resource>:
+/// <reason>`. Reads what the suites recorded under target/iam-observed/,
+/// so it runs after them (tests/run.sh).
+#[test]
+#[ignore = "reads what the contract suite recorded: tests/run.sh runs it after the suite"]
+fn every_granted_action_is_used_by_some_test() {
+    use integration_tests::iam::{observed_dir, resource_key};
+    use integration_tests::template::template;
+    let mut observed = BTreeSet::new();
+    let files = std::fs::read_dir(observed_dir())
+        .expect("target/iam-observed/: run the contract suite first (tests/run.sh)");
+    for file in files {
+        let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
+        for line in text.lines() {
+            let parts: Vec<&str> = line.split('\t').collect();
+            if let [function, action, resource] = parts[..] {
+                observed.insert((function.to_owned(), action.to_owned(), resource.to_owned()));
+            }
+        }
+    }
+    let t = template();
+    let justified: BTreeSet<(String, String, String)> = t
+        .text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("# iam-unexercised:"))
+        .filter_map(|rest| {
+            let (what, reason) = rest.split_once(':')?;
+            assert!(
+                !reason.trim().is_empty(),
+                "iam-unexercised needs a reason: {rest}"
+            );
+            let parts: Vec<&str> = what.split_whitespace().collect();
+            let [function, action, resource] = parts[..] else {
+                return None;
+            };
+            Some((function.to_owned(), action.to_owned(), resource.to_owned()))
+        })
+        .collect();
+    let mut unused = Vec::new();
+    for f in &t.functions {
+        for (action, resource) in f.grants() {
+            let key = (f.binary.clone(), action.clone(), resource_key(&resource));
+            let id = match &resource {
+                integration_tests::template::Resource::Logical(id) => id.clone(),
+                integration_tests::template::Resource::Parameter(_) => {
+                    "SigningKeyParameterName".into()
+                }
+            };
+            let excuse = (f.logical_id.clone(), action.clone(), id);
+            if !observed.contains(&key) && !justified.contains(&excuse) {
+                unused.push(format!(
+                    "{}: {action} on {resource} is granted but no test used it",
+                    f.logical_id
+                ));
+            }
+        }
+    }
+    assert!(
+        unused.is_empty(),
+        "remove these grants from template.yaml, add a test that uses them, or say why they \
+         are needed in a `# iam-unexercised: <Function> <action> <Resource>: <reason>` comment:\n{}",
+        unused.join("\n")
+    );
+}
+
+/// template.yaml after the SAM transform (tests/deploy/translate.py, with
+/// aws-sam-translator from SAM CLI in .tools/): what CloudFormation deploys.
+fn translated() -> &'static serde_json::Value {
+    static TRANSLATED: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(|| {
+        let out = std::process::Command::new(integration_tests::tool("python3"))
+            .arg(workspace().join("tests/deploy/translate.py"))
+            .arg(workspace().join("template.yaml"))
+            .output()
+            .expect("python3 (tests/run.sh installs SAM CLI into .tools/)");
+        assert!(
+            out.status.success(),
+            "the SAM transform failed (tests/run.sh installs SAM CLI into .tools/): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    });
+    &TRANSLATED
+}
+
+/// A translated `Resource` as the tests name it.
+fn translated_resource(r: &serde_json::Value) -> integration_tests::template::Resource {
+    use integration_tests::template::Resource;
+    if let Some([id, attr]) = r["Fn::GetAtt"].as_array().map(Vec::as_slice) {
+        assert_eq!(attr, "Arn");
+        return Resource::Logical(id.as_str().unwrap().to_owned());
+    }
+    let sub = r["Fn::Sub"].as_str().unwrap_or_else(|| panic!("{r}"));
+    let (_, param) = sub
+        .split_once(":parameter${")
+        .expect("an SSM parameter ARN");
+    let param = param.trim_end_matches('}');
+    Resource::Parameter(
+        integration_tests::template::template()
+            .parameter_default(param)
+            .unwrap(),
+    )
+}
+
+#[test]
+fn translated_each_function_has_a_role_of_exactly_its_statements() {
+    use integration_tests::template::template;
+    let resources = &translated()["Resources"];
+    for f in &template().functions {
+        let function = &resources[&f.logical_id];
+        assert_eq!(
+            function["Type"], "AWS::Lambda::Function",
+            "{}",
+            f.logical_id
+        );
+        let role_id = format!("{}Role", f.logical_id);
+        assert_eq!(
+            function["Properties"]["Role"]["Fn::GetAtt"],
+            serde_json::json!([role_id, "Arn"]),
+            "{}",
+            f.logical_id
+        );
+        let role = &resources[&role_id]["Properties"];
+        assert_eq!(
+            role["ManagedPolicyArns"],
+            serde_json::json!(["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]),
+            "{role_id}: logging only"
+        );
+        let policies = role["Policies"].as_array().expect("inline policies");
+        let mut granted = BTreeSet::new();
+        for p in policies {
+            for s in p["PolicyDocument"]["Statement"].as_array().unwrap() {
+                assert_eq!(s["Effect"], "Allow");
+                assert!(s["Condition"].is_null());
+                let resources: Vec<_> = match &s["Resource"] {
+                    serde_json::Value::Array(list) => {
+                        list.iter().map(translated_resource).collect()
+                    }
+                    one => vec![translated_resource(one)],
+                };
+                for a in s["Action"].as_array().unwrap() {
+                    for r in &resources {
+                        granted.insert((a.as_str().unwrap().to_owned(), r.clone()));
+                    }
+                }
+            }
+        }
+        let expected: BTreeSet<_> = f.grants().into_iter().collect();
+        assert_eq!(granted, expected, "{role_id}: what AWS receives");
+    }
+}
+
+#[test]
+fn translated_http_api_routes_every_path_to_its_function_with_payload_2_0() {
+    use integration_tests::template::template;
+    let resources = translated()["Resources"].as_object().unwrap();
+    let apis: Vec<_> = resources
+        .values()
+        .filter(|r| r["Type"] == "AWS::ApiGatewayV2::Api")
+        .collect();
+    assert_eq!(apis.len(), 1, "one HTTP API");
+    let paths = apis[0]["Properties"]["Body"]["paths"].as_object().unwrap();
+    let routed: BTreeSet<&str> = paths.keys().map(String::as_str).collect();
+    let table: BTreeSet<&str> = ROUTES.iter().map(|r| r.path).collect();
+    assert_eq!(routed, table, "the translated routes vs the route table");
+    for route in ROUTES.iter() {
+        let methods = paths[route.path].as_object().unwrap();
+        assert_eq!(
+            methods.keys().collect::<Vec<_>>(),
+            ["x-amazon-apigateway-any-method"],
+            "{}: every method reaches the function",
+            route.path
+        );
+        let integration =
+            &methods["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"];
+        assert_eq!(integration["type"], "aws_proxy", "{}", route.path);
+        assert_eq!(integration["payloadFormatVersion"], "2.0", "{}", route.path);
+        let uri = integration["uri"]["Fn::Sub"].as_str().unwrap();
+        let function = &template().function(route.function).logical_id;
+        assert!(
+            uri.contains(&format!("${{{function}.Arn}}")),
+            "{}: {uri}",
+            route.path
+        );
+    }
+}
+
+/// The translated tables, as CloudFormation makes them: the key schema,
+/// attribute types, TTL attribute and billing mode that `authctl
+/// create-tables` gives them (read back from moto), which the store reads.
+#[tokio::test]
+async fn translated_tables_are_what_create_tables_makes() {
+    use integration_tests::template::template;
+    let store = integration_tests::fresh_store().await;
+    let client = store.client();
+    let tables = store.tables();
+    let resources = &translated()["Resources"];
+    for (variable, name) in [
+        ("USERS_TABLE", &tables.users),
+        ("SESSIONS_TABLE", &tables.sessions),
+        ("BLACKLIST_TABLE", &tables.blacklist),
+        ("THROTTLE_TABLE", &tables.throttle),
+    ] {
+        let id = template().table_of_variable(variable).unwrap();
+        let t = &resources[&id]["Properties"];
+        let made = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .unwrap();
+        let made = made.table().unwrap();
+        let key: Vec<_> = made
+            .key_schema()
+            .iter()
+            .map(|k| serde_json::json!({"AttributeName": k.attribute_name(), "KeyType": k.key_type().as_str()}))
+            .collect();
+        assert_eq!(t["KeySchema"], serde_json::json!(key), "{id}");
+        let attributes: Vec<_> = made
+            .attribute_definitions()
+            .iter()
+            .map(|a| serde_json::json!({"AttributeName": a.attribute_name(), "AttributeType": a.attribute_type().as_str()}))
+            .collect();
+        assert_eq!(
+            t["AttributeDefinitions"],
+            serde_json::json!(attributes),
+            "{id}"
+        );
+        assert_eq!(t["BillingMode"], "PAY_PER_REQUEST", "{id}");
+        assert_eq!(
+            made.billing_mode_summary()
+                .and_then(|b| b.billing_mode())
+                .map(|b| b.as_str()),
+            Some("PAY_PER_REQUEST"),
+            "{id}"
+        );
+        let ttl = client
+            .describe_time_to_live()
+            .table_name(name)
+            .send()
+            .await
+            .unwrap();
+        let made_ttl = ttl
+            .time_to_live_description()
+            .and_then(|d| d.attribute_name())
+            .map(str::to_owned);
+        let template_ttl = t["TimeToLiveSpecification"]["AttributeName"]
+            .as_str()
+            .map(str::to_owned);
+        assert_eq!(template_ttl, made_ttl, "{id}: TTL attribute");
+        if template_ttl.is_some() {
+            assert_eq!(t["TimeToLiveSpecification"]["Enabled"], true, "{id}");
+        }
+        assert_eq!(t["SSESpecification"]["SSEEnabled"], true, "{id}");
+    }
+}
+
+/// Settings every function reads whose default is right in AWS, so the
+/// template does not pass them; each with the reason.
+const DEFAULT_IS_RIGHT_IN_AWS: &[(&str, &str)] = &[
+    (
+        "SIGNING_KEYS",
+        "local runs only: in AWS the key comes from SIGNING_KEY_PARAMETER",
+    ),
+    (
+        "SIGNING_KEY",
+        "local runs only: in AWS the key comes from SIGNING_KEY_PARAMETER",
+    ),
+    ("JWKS_MAX_AGE", "one hour, as API Gateway caches keys"),
+    (
+        "CSRF_COOKIE_SECURE",
+        "empty follows SESSION_COOKIE_SECURE, which the template passes",
+    ),
+    (
+        "JWT_AUTH_SECURE",
+        "empty follows SESSION_COOKIE_SECURE, which the template passes",
+    ),
+    (
+        "CORS_ALLOW_CREDENTIALS",
+        "empty is on exactly when CorsAllowedOrigins is set",
+    ),
+    (
+        "CORS_ALLOW_HEADERS",
+        "the headers the contract's clients send",
+    ),
+    ("CORS_PREFLIGHT_MAX_AGE", "one day, as django-cors-headers"),
+    (
+        "XHR_OMITS_BASIC_CHALLENGE",
+        "the contract's challenge; frontends on allowed origins never get it anyway",
+    ),
+    (
+        "JWT_AUTH_REFRESH_COOKIE_PATH",
+        "the simplejwt paths are the same behind API Gateway",
+    ),
+    ("JWT_AUTH_HTTPONLY", "HttpOnly, as dj-rest-auth"),
+    ("SESSION_COOKIE_AGE", "Django's two weeks"),
+];
+
+/// Every variable the settings read: what `Settings::from_lookup` asks for
+/// (every function reads them all at its cold start: `runtime::start`).
+fn variables_the_functions_read() -> BTreeSet<String> {
+    let asked = std::sync::Mutex::new(BTreeSet::new());
+    let _ = integration_tests::auth::settings::Settings::from_lookup(|name| {
+        asked.lock().unwrap().insert(name.to_owned());
+        (name == "SIGNING_KEY").then(|| integration_tests::SIGNING_KEY.to_owned())
+    })
+    .expect("defaults and a key are valid settings");
+    let mut read = asked.into_inner().unwrap();
+    // runtime::start: the SSM parameter when no key is in the environment.
+    read.insert("SIGNING_KEY_PARAMETER".into());
+    read
+}
+
+#[test]
+fn every_setting_reaches_every_function_or_has_a_default_right_in_aws() {
+    use integration_tests::auth::settings::TABLE;
+    use integration_tests::template::template;
+    let read = variables_the_functions_read();
+    let table: BTreeSet<String> = TABLE.iter().map(|s| s.variable.to_owned()).collect();
+    assert!(
+        table.is_subset(&read),
+        "the settings table lists what Settings reads: {:?}",
+        table.difference(&read).collect::<Vec<_>>()
+    );
+    let defaulted: BTreeSet<String> = DEFAULT_IS_RIGHT_IN_AWS
+        .iter()
+        .map(|(v, _)| v.to_string())
+        .collect();
+    for f in &template().functions {
+        let passed: BTreeSet<String> = f.environment.keys().cloned().collect();
+        let unread: Vec<_> = passed.difference(&read).collect();
+        assert!(
+            unread.is_empty(),
+            "{}: template.yaml passes variables no code reads: {unread:?}",
+            f.logical_id
+        );
+        let missing: Vec<_> = read
+            .iter()
+            .filter(|v| !passed.contains(*v) && !defaulted.contains(*v))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{}: reads {missing:?}, which template.yaml does not pass; pass them, or list \
+             them in DEFAULT_IS_RIGHT_IN_AWS with the reason",
+            f.logical_id
+        );
+        let both: Vec<_> = passed.intersection(&defaulted).collect();
+        assert!(both.is_empty(), "{}: {both:?} are passed", f.logical_id);
+    }
+}
+
+/// The longest value a template environment value can take: a parameter's
+/// longest allowed value (its `AllowedValues`, `MaxLength`, or for a
+/// `Number` its `MaxValue`'s digits, else the 20 digits of the largest
+/// number a setting parses), a generated table name (CloudFormation's
+/// `<stack>-<LogicalId>-<13 characters>`, the stack name at most 128), or
+/// the literal.
+fn longest_value(function: &str, name: &str, value: &Value) -> usize {
+    use integration_tests::template::{ref_target, template};
+    let t = template();
+    let Some(target) = ref_target(value) else {
+        return serde_yaml_ng::to_string(value).unwrap().trim().len();
+    };
+    let param = &t.root["Parameters"][&target];
+    if param.is_null() {
+        assert_eq!(
+            t.root["Resources"][&target]["Type"],
+            Value::from("AWS::DynamoDB::Table"),
+            "{function}: {name}"
+        );
+        return (128 + 1 + target.len() + 1 + 13).min(255);
+    }
+    if let Some(allowed) = param["AllowedValues"].as_sequence() {
+        return allowed
+            .iter()
+            .map(|v| {
+                serde_yaml_ng::to_string(v)
+                    .unwrap()
+                    .trim()
+                    .trim_matches('"')
+                    .len()
+            })
+            .max()
+            .unwrap();
+    }
+    if param["Type"] == "Number" {
+        return param["MaxValue"]
+            .as_u64()
+            .map_or(20, |m| m.to_string().len());
+    }
+    param["MaxLength"].as_u64().unwrap_or_else(|| {
+        panic!("{function}: {name}: give the parameter {target} a MaxLength or AllowedValues")
+    }) as usize
+}
+
+/// Lambda refuses a function whose environment is over 4 KB in all. Each
+/// function's, with every parameter at its longest allowed value, counted
+/// as its JSON (`{"NAME":"value",…}`, more than the names and values
+/// alone), fits.
+#[test]
+fn every_function_environment_fits_lambdas_4_kb_at_the_longest_parameters() {
+    use integration_tests::template::template;
+    for f in &template().functions {
+        let size: usize = 2 + f
+            .environment
+            .iter()
+            .map(|(name, value)| name.len() + longest_value(&f.logical_id, name, value) + 6)
+            .sum::<usize>();
+        println!("{}: {size} bytes at most", f.logical_id);
+        assert!(
+            size <= 4096,
+            "{}: {size} bytes of environment",
+            f.logical_id
+        );
+    }
+}

@@ -1,10 +1,14 @@
 //! End to end over HTTP: the function binaries served by `cargo lambda
-//! watch` (as `tests/serve.sh` runs them), on a moto DynamoDB-API server.
+//! watch` (as `tests/serve.sh` runs them), on a moto DynamoDB-API server
+//! with IAM enforced, each function signing as its own IAM user and reading
+//! the signing key from SSM, as deployed.
 //!
 //! Needs `cargo-lambda` (tests/run.sh installs it into .tools/). The first
 //! request to each function waits for `cargo run` to build it if needed.
 
-use integration_tests::stack::{Http, Reply, function_env, lambda_watch};
+use integration_tests::stack::{
+    Http, Reply, credentials_env, function_env, lambda_watch, put_signing_key,
+};
 use integration_tests::{
     ALICE_PASSWORD, BOB_PASSWORD, SIGNING_KEY, create_users, free_port, fresh_store, moto_endpoint,
 };
@@ -33,9 +37,16 @@ async fn session_and_token_flows_over_http() {
     let store = fresh_store().await;
     create_users(&store, &[("alice", ALICE_PASSWORD), ("bob", BOB_PASSWORD)]).await;
 
-    // The API through cargo lambda watch.
+    // The API through cargo lambda watch, as deployed: each function signs
+    // as its own IAM user (moto enforces the template's actions), and reads
+    // the signing key from SSM.
     let port = free_port();
-    let envs = function_env(&moto_endpoint(), store.tables(), SIGNING_KEY);
+    let moto = moto_endpoint();
+    put_signing_key(&moto, SIGNING_KEY).await;
+    let mut envs = function_env(&moto, &moto, store.tables());
+    envs.extend(credentials_env(
+        &std::env::temp_dir().join(format!("auth-e2e-{port}")),
+    ));
     let _watch = lambda_watch("e2e", port, &envs, false);
     let http = Http::on_port(port);
 

@@ -24,12 +24,15 @@ impl Ctl {
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        // The operator's command line: the admin's credentials (moto
+        // enforces IAM).
+        let admin = integration_tests::iam::admin_keys();
         let mut child = Command::new(env!("CARGO_BIN_EXE_authctl"))
             .args(args)
             .env("AWS_ENDPOINT_URL_DYNAMODB", &self.endpoint)
             .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_ACCESS_KEY_ID", admin.id)
+            .env("AWS_SECRET_ACCESS_KEY", admin.secret)
             .env("USERS_TABLE", &self.tables.users)
             .env("SESSIONS_TABLE", &self.tables.sessions)
             .env("BLACKLIST_TABLE", &self.tables.blacklist)

@@ -24,7 +24,7 @@ use auth::App;
 use auth::fixtures::Credentials;
 use auth::settings::Settings;
 use integration_tests::lambda::{self, Launch, percentile};
-use integration_tests::stack::function_env;
+use integration_tests::stack::{function_env, own_keys, put_signing_key};
 use integration_tests::{ALICE_PASSWORD, create_users, fresh_store, moto_endpoint, number_after};
 
 const KEY: &str = "coldstart-signing-key-0123456789abcdef-0123";
@@ -56,7 +56,10 @@ async fn main() {
         .await
         .try_into()
         .expect("one user");
-    let mut envs: Vec<(String, String)> = function_env(&moto_endpoint(), store.tables(), KEY)
+    // As deployed: the key from SSM, each function its own IAM user.
+    let moto = moto_endpoint();
+    put_signing_key(&moto, KEY).await;
+    let mut envs: Vec<(String, String)> = function_env(&moto, &moto, store.tables())
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
@@ -87,6 +90,15 @@ async fn main() {
     );
     for function in functions {
         let binary = lambda::binary(None, &function);
+        let envs: Vec<(String, String)> = envs
+            .iter()
+            .cloned()
+            .chain(
+                own_keys(&function)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v)),
+            )
+            .collect();
         let template = std::fs::read_to_string(lambda::default_event(&function)).unwrap();
         let mut colds = Vec::new();
         let mut inits = Vec::new();

@@ -59,15 +59,15 @@ use auth::fixtures::Credentials;
 use auth::settings::Settings;
 use auth::store::{DynamoStore, UserAdmin};
 use futures::StreamExt;
+use integration_tests::iam;
 use integration_tests::lambda::cgroup::{self, Cgroup};
 use integration_tests::lambda::latency::DelayProxy;
 use integration_tests::lambda::{self, Ended, Launch, Run, percentile};
-use integration_tests::stack::function_env;
+use integration_tests::stack::{function_env, own_keys, put_signing_key};
 use integration_tests::{ALICE_PASSWORD, fresh_store, moto_endpoint, password_hash, workspace};
 use serde_json::{Value, json};
 
 const KEY: &str = "lambda-emulate-signing-key-0123456789abcdef";
-const KEY_PARAMETER: &str = "/auth/lambda-emulate/signing-key";
 
 /// One thing to measure: a function, the event template it is served, and
 /// the user each invocation acts as.
@@ -444,40 +444,6 @@ fn options() -> Options {
     o
 }
 
-/// Wipes moto: every table and parameter.
-fn reset_moto(moto: &str) {
-    let resp = ureq::post(format!("{moto}/moto-api/reset"))
-        .send_empty()
-        .expect("moto answers its reset");
-    assert_eq!(resp.status().as_u16(), 200, "moto reset");
-}
-
-/// Puts the signing key into moto's SSM as a SecureString (as deployed).
-fn put_key_parameter(moto: &str) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let body =
-        json!({"Name": KEY_PARAMETER, "Value": KEY, "Type": "SecureString", "Overwrite": true});
-    let mut resp = agent
-        .post(moto)
-        .header("content-type", "application/x-amz-json-1.1")
-        .header("x-amz-target", "AmazonSSM.PutParameter")
-        .header(
-            "authorization",
-            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ssm/aws4_request, SignedHeaders=host, Signature=0",
-        )
-        .send(body.to_string())
-        .expect("moto answers PutParameter");
-    let status = resp.status().as_u16();
-    assert!(
-        status == 200,
-        "moto PutParameter: {status} {}",
-        resp.body_mut().read_to_string().unwrap_or_default()
-    );
-}
-
 fn shell(program: &str, args: &[&str]) -> String {
     std::process::Command::new(program)
         .args(args)
@@ -583,20 +549,21 @@ async fn main() {
     // Every case starts on an empty moto: its TransactWriteItems copies
     // every table it holds, so thousands of users from earlier cases would
     // slow each write of the next to seconds (and past the SDK's timeout).
-    let fresh = || async {
-        reset_moto(&moto);
+    let (moto, endpoint) = (&moto, &endpoint);
+    let fresh = |function: String| async move {
+        // IAM as deployed: the function signs as its own user (iam.rs).
+        iam::reset(moto);
         let store = fresh_store().await;
-        let mut base: Vec<(String, String)> = function_env(&endpoint, store.tables(), KEY)
+        let mut base: Vec<(String, String)> = function_env(endpoint, endpoint, store.tables())
             .into_iter()
+            .chain(own_keys(&function))
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
         if o.key_from_ssm {
-            put_key_parameter(&moto);
-            base.retain(|(k, _)| k != "SIGNING_KEY");
-            base.extend([
-                ("SIGNING_KEY_PARAMETER".into(), KEY_PARAMETER.into()),
-                ("AWS_ENDPOINT_URL_SSM".into(), endpoint.clone()),
-            ]);
+            put_signing_key(moto, KEY).await;
+        } else {
+            base.retain(|(k, _)| k != "SIGNING_KEY_PARAMETER");
+            base.push(("SIGNING_KEY".into(), KEY.into()));
         }
         base.extend(
             [
@@ -632,7 +599,7 @@ async fn main() {
 
     let mut results = serde_json::Map::new();
     for case in selected {
-        let (fixture, base) = fresh().await;
+        let (fixture, base) = fresh(case.function.clone()).await;
         let envs_for = |size: Size| {
             let mut envs = base.clone();
             envs.extend(case.envs.iter().cloned());

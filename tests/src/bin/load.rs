@@ -23,7 +23,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use auth::store::{SessionStore, TokenStore};
-use integration_tests::stack::{Http, Reply, function_env, lambda_watch};
+use integration_tests::stack::{
+    Http, Reply, credentials_env, function_env, lambda_watch, put_signing_key,
+};
 use integration_tests::{
     SIGNING_KEY, create_users, free_port, fresh_store, moto_endpoint, number_after, token_claims,
 };
@@ -235,7 +237,13 @@ async fn main() {
 
     // The stack.
     let port = free_port();
-    let mut envs = function_env(&moto_endpoint(), store.tables(), SIGNING_KEY);
+    // As deployed: the key from SSM, each function its own IAM user.
+    let moto = moto_endpoint();
+    put_signing_key(&moto, SIGNING_KEY).await;
+    let mut envs = function_env(&moto, &moto, store.tables());
+    envs.extend(credentials_env(
+        &std::env::temp_dir().join(format!("auth-load-{port}")),
+    ));
     envs.extend([
         // One client address for every worker: keep the per-address limit out of the way.
         ("THROTTLE_IP_LIMIT", "100000000".into()),

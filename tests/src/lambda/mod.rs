@@ -220,6 +220,9 @@ pub async fn launch(l: Launch<'_>) -> Run {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (port, server) = runtime_api(seen.clone(), tx).await;
     let mut command = tokio::process::Command::new(l.binary);
+    for name in crate::stack::CLEARED {
+        command.env_remove(name);
+    }
     command
         .envs(l.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))

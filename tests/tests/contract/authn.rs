@@ -328,6 +328,34 @@ async fn dead_sessions_count_as_absent_and_their_cookie_is_deleted() {
     assert_eq!(r.set_cookies(), vec![DELETION]);
 }
 
+/// API.md: "A session stops working when the user's password changes"
+/// (Django flushes it): on every route that reads sessions, the session is
+/// deleted server-side and its cookie deleted.
+#[tokio::test]
+async fn a_session_whose_password_changed_is_flushed_on_every_route() {
+    use integration_tests::ROUTES;
+    use integration_tests::auth::web::Auth;
+    for route in ROUTES.iter().filter(|r| r.auth != Auth::None) {
+        let t = spawn_app().await;
+        let (key, csrf) = session_of_alice(&t).await;
+        set_password(&t, t.alice.id, "a new password for alice").await;
+        let req = Req::new(route.method(), route.path).session_with_csrf(&key, &csrf);
+        let r = Resp::from_response(route.invoke(&t.app, req.build()).await);
+        assert!(
+            r.set_cookies().contains(&DELETION),
+            "{}: {} {:?}",
+            route.path,
+            r.status,
+            r.set_cookies()
+        );
+        assert!(
+            t.app.store.session(&key).await.unwrap().is_none(),
+            "{}: the session is gone",
+            route.path
+        );
+    }
+}
+
 #[tokio::test]
 async fn inactive_users_cannot_use_their_sessions() {
     let t = spawn_app().await;

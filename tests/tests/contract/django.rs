@@ -9,7 +9,7 @@ use integration_tests::auth::password::hash_format;
 use integration_tests::auth::store::{
     DynamoStore, ImportRefused, Imported, User, UserAdmin, UserChange, UserStore,
 };
-use integration_tests::{Req, TestApp, app_on, call, fresh_store, workspace};
+use integration_tests::{Req, Resp, TestApp, app_on, call, fresh_store, workspace};
 use serde_json::json;
 
 use super::*;
@@ -104,6 +104,43 @@ async fn imported_users_log_in_with_their_django_passwords_and_get_upgraded() {
             Req::post(OBTAIN).json(&json!({"username": name, "password": password}))
         );
         assert_eq!(r.status, 200, "{name}: {}", r.body);
+    }
+}
+
+/// Every way a password is checked upgrades an imported hash: the body
+/// of the three login views, and Basic authentication on every route that
+/// authenticates its caller (each function needs `UpdateItem` on the users
+/// table for it, which the IAM checks see here).
+#[tokio::test]
+async fn every_password_check_upgrades_an_imported_hash() {
+    use integration_tests::ROUTES;
+    use integration_tests::auth::web::Auth;
+    let (name, password) = PEOPLE[0];
+    let mut cases: Vec<(&Route, Req)> = [LOGIN, JWT_LOGIN, OBTAIN]
+        .into_iter()
+        .map(|path| {
+            let route = Route::at(path);
+            let req = Req::post(path).json(&json!({"username": name, "password": password}));
+            (route, req)
+        })
+        .collect();
+    cases.extend(
+        ROUTES
+            .iter()
+            .filter(|r| r.auth != Auth::None)
+            .map(|r| (r, Req::new(r.method(), r.path).basic(name, password))),
+    );
+    for (route, req) in cases {
+        let (t, store) = imported().await;
+        let r = Resp::from_response(route.invoke(&t.app, req.build()).await);
+        assert!(r.status < 500, "{}: {} {}", route.path, r.status, r.body);
+        let after = store.user_by_username(name).await.unwrap().unwrap();
+        assert_eq!(
+            hash_format(&after.password),
+            "argon2id",
+            "{}: {name} upgraded",
+            route.path
+        );
     }
 }
 

@@ -16,6 +16,7 @@ mod faults;
 mod frontends;
 mod helpers;
 mod hostile;
+mod iam;
 mod info;
 mod jwt_login;
 mod keys;

@@ -390,8 +390,11 @@ async fn users_without_totp_see_no_mfa_anywhere() {
 
 #[tokio::test]
 async fn a_session_enrols_with_csrf_and_basic_completes_as_a_session_login() {
+    use integration_tests::auth::store::SessionStore;
     let t = spawn_app().await;
     let (session, csrf) = session_of_alice(&t).await;
+    // Another browser of alice's, whose session a later login replaces.
+    let (browser, _) = session_of_alice(&t).await;
     let r = call!(mfa, t, Req::post(MFA_TOTP).session(&session, &csrf));
     assert_eq!(r.status, 403, "CSRF as usual: {}", r.body);
     assert!(
@@ -423,9 +426,18 @@ async fn a_session_enrols_with_csrf_and_basic_completes_as_a_session_login() {
         t,
         Req::get(INFO).basic("alice", ALICE_PASSWORD)
     ));
-    let r = call!(login_mfa, t, second(&token, &app.code(0)));
+    let r = call!(
+        login_mfa,
+        t,
+        second(&token, &app.code(0)).cookie("sessionid", &browser)
+    );
     r.assert(200, r#"{"message":"success"}"#);
-    assert!(r.cookie("sessionid").is_some());
+    let new = r.cookie("sessionid").expect("a session");
+    assert_ne!(new, browser, "a login never reuses the key sent");
+    assert!(
+        t.app.store.session(&browser).await.unwrap().is_none(),
+        "the session the browser had is replaced, as by login"
+    );
     // Disabling by session renews the session: the old one is gone.
     let disable = Req::post(MFA_DISABLE)
         .session_with_csrf(&session, &csrf)

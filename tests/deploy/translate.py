@@ -1,0 +1,75 @@
+"""template.yaml as CloudFormation receives it: the SAM transform, offline.
+
+    .tools/bin/python3 tests/deploy/translate.py template.yaml > translated.json
+    .tools/bin/python3 tests/deploy/translate.py template.yaml --tables-on URL
+
+
+Runs aws-sam-translator (installed with SAM CLI) the way `sam deploy` has
+the service run it: each function's CodeUri replaced by the S3 object `sam
+package` uploads, no managed-policy lookups (the template uses inline
+statements only). Prints the translated template as JSON; tests/tests/
+deploy.rs asserts on it (roles, routes, tables).
+
+With `--tables-on URL` it creates the template's tables instead, as a stack
+named `auth` on the moto server at URL (its CloudFormation, with the AWS
+configuration of the environment), and prints the stack's table-name
+outputs as `export USERS_TABLE=…` lines: tests/serve.sh runs the local
+stack on the tables the template makes.
+"""
+import json
+import os
+import sys
+
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+class NoManagedPolicies:
+    """The managed-policy loader `sam deploy` would ask IAM with."""
+
+    def load(self):
+        return {}
+
+
+def translate(path):
+    with open(path, encoding="utf-8") as f:
+        template = yaml_parse(f.read())
+    for name, resource in template.get("Resources", {}).items():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = f"s3://sam-artifacts/{name}.zip"
+    return transform(template, {}, NoManagedPolicies())
+
+
+def create_tables(translated, url):
+    """The template's tables as stack `auth` on moto; prints, for each
+    variable by which the functions' environment names a table (`USERS_TABLE:
+    !Ref UsersTable`), the table's name."""
+    import boto3
+
+    resources = translated["Resources"]
+    tables = {n: r for n, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
+    cfn = boto3.client("cloudformation", endpoint_url=url)
+    body = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": tables}
+    cfn.create_stack(StackName="auth", TemplateBody=json.dumps(body))
+    physical = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName="auth")["StackResources"]
+    }
+    variables = {}
+    for r in resources.values():
+        if r["Type"] == "AWS::Lambda::Function":
+            for name, value in r["Properties"]["Environment"]["Variables"].items():
+                if isinstance(value, dict) and value.get("Ref") in tables:
+                    variables[name] = physical[value["Ref"]]
+    for name, table in sorted(variables.items()):
+        print(f"export {name}={table}")
+
+
+if __name__ == "__main__":
+    translated = translate(sys.argv[1])
+    if sys.argv[2:3] == ["--tables-on"]:
+        create_tables(translated, sys.argv[3])
+    else:
+        json.dump(translated, sys.stdout, indent=1, sort_keys=True)

@@ -1,0 +1,303 @@
+//! `template.yaml`, read the way the tests need it: each function's crate,
+//! environment and IAM statements, with every `Resource` resolved to what it
+//! names (a table's logical id, an SSM parameter's name). The IAM users
+//! of the local stacks (`iam.rs`) and the policy tests read the policies
+//! from here, never from a copy.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde_yaml_ng::Value;
+
+use crate::workspace;
+
+/// What a statement's `Resource` names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Resource {
+    /// A resource of the template, by logical id (`!GetAtt UsersTable.Arn`).
+    Logical(String),
+    /// An SSM parameter, by name (`…:parameter${SigningKeyParameterName}`,
+    /// the parameter's default filled in).
+    Parameter(String),
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resource::Logical(id) => write!(f, "!GetAtt {id}.Arn"),
+            Resource::Parameter(name) => write!(f, "the SSM parameter {name}"),
+        }
+    }
+}
+
+/// One `Allow` statement.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub actions: Vec<String>,
+    pub resources: Vec<Resource>,
+}
+
+/// One `AWS::Serverless::Function`.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub logical_id: String,
+    /// Its crate and binary (`Metadata.BuildProperties.Binary`).
+    pub binary: String,
+    pub statements: Vec<Statement>,
+    /// Its environment: the globals', then its own, as written (`!Ref X`
+    /// shown as such).
+    pub environment: BTreeMap<String, Value>,
+    /// Its properties, as written.
+    pub properties: Value,
+}
+
+impl Function {
+    /// Its environment as deployed with every parameter at its default and
+    /// the tables named `tables` (a `!Ref` to a table becomes the name of
+    /// the table of that variable).
+    pub fn deployed_environment(
+        &self,
+        tables: &auth::settings::Tables,
+    ) -> BTreeMap<String, String> {
+        let t = template();
+        self.environment
+            .iter()
+            .map(|(name, value)| {
+                let text = match ref_target(value) {
+                    Some(target) if t.root["Parameters"][&target].is_mapping() => {
+                        t.parameter_default(&target).unwrap_or_default()
+                    }
+                    Some(target) => {
+                        let table = [
+                            ("USERS_TABLE", &tables.users),
+                            ("SESSIONS_TABLE", &tables.sessions),
+                            ("BLACKLIST_TABLE", &tables.blacklist),
+                            ("THROTTLE_TABLE", &tables.throttle),
+                        ]
+                        .into_iter()
+                        .find(|(var, _)| t.table_of_variable(var).as_deref() == Some(&target));
+                        match table {
+                            Some((_, name)) => name.clone(),
+                            None => panic!("{}: {name} refers to {target}", self.logical_id),
+                        }
+                    }
+                    None => scalar(value).unwrap_or_else(|| {
+                        panic!("{}: {name} is neither a !Ref nor a scalar", self.logical_id)
+                    }),
+                };
+                (name.clone(), text)
+            })
+            .collect()
+    }
+
+    /// Whether one of its statements allows `action` on `resource`.
+    pub fn allows(&self, action: &str, resource: &Resource) -> bool {
+        self.statements
+            .iter()
+            .any(|s| s.actions.iter().any(|a| a == action) && s.resources.contains(resource))
+    }
+
+    /// Every (action, resource) its statements grant.
+    pub fn grants(&self) -> Vec<(String, Resource)> {
+        let mut grants: Vec<(String, Resource)> = self
+            .statements
+            .iter()
+            .flat_map(|s| {
+                s.actions
+                    .iter()
+                    .flat_map(|a| s.resources.iter().map(|r| (a.clone(), r.clone())))
+            })
+            .collect();
+        grants.sort();
+        grants.dedup();
+        grants
+    }
+
+    /// Its policy as moto enforces it: the same actions, on `*` (moto
+    /// checks actions only; the resources are checked by the policy test
+    /// in `tests/contract/iam.rs`). A transaction is authorised in AWS by
+    /// each of its items' own actions (`dynamodb:PutItem`, …); moto asks
+    /// for `dynamodb:TransactWriteItems` instead, so a function allowed
+    /// any write gets that too, and the policy test checks the items.
+    pub fn moto_policy(&self) -> serde_json::Value {
+        let mut actions: Vec<String> = self
+            .statements
+            .iter()
+            .flat_map(|s| s.actions.iter().cloned())
+            .collect();
+        let writes = [
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem",
+        ];
+        if actions.iter().any(|a| writes.contains(&a.as_str())) {
+            actions.push("dynamodb:TransactWriteItems".into());
+        }
+        actions.sort();
+        actions.dedup();
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]
+        })
+    }
+
+    /// Where to add `action` on `resource`, for a failure message.
+    pub fn statement_to_add(&self, action: &str, resource: &Resource) -> String {
+        format!(
+            "add to {}'s Policies in template.yaml:\n            - Effect: Allow\n              Action: [{action}]\n              Resource: {}",
+            self.logical_id,
+            match resource {
+                Resource::Logical(id) => format!("!GetAtt {id}.Arn"),
+                Resource::Parameter(_) => "!Sub \"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SigningKeyParameterName}\"".into(),
+            }
+        )
+    }
+}
+
+/// The template, parsed once.
+pub struct Template {
+    pub root: Value,
+    pub text: String,
+    pub functions: Vec<Function>,
+}
+
+/// `template.yaml`, read once per process.
+pub fn template() -> &'static Template {
+    static TEMPLATE: LazyLock<Template> = LazyLock::new(|| {
+        let text =
+            std::fs::read_to_string(workspace().join("template.yaml")).expect("template.yaml");
+        Template::parse(&text)
+    });
+    &TEMPLATE
+}
+
+impl Template {
+    pub fn parse(text: &str) -> Self {
+        let root: Value = serde_yaml_ng::from_str(text).expect("template.yaml is YAML");
+        let globals: BTreeMap<String, Value> = env_of(&root["Globals"]["Function"]);
+        let mut functions = Vec::new();
+        for (id, resource) in root["Resources"].as_mapping().expect("Resources") {
+            if resource["Type"] != "AWS::Serverless::Function" {
+                continue;
+            }
+            let logical_id = id.as_str().unwrap().to_owned();
+            let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{logical_id}: Metadata.BuildProperties.Binary"))
+                .to_owned();
+            let mut environment = globals.clone();
+            environment.extend(env_of(&resource["Properties"]));
+            let statements = resource["Properties"]["Policies"]
+                .as_sequence()
+                .unwrap_or_else(|| panic!("{logical_id}: Policies"))
+                .iter()
+                .flat_map(|policy| {
+                    policy["Statement"]
+                        .as_sequence()
+                        .unwrap_or_else(|| {
+                            panic!("{logical_id}: inline statements only, no policy templates")
+                        })
+                        .iter()
+                        .map(|s| statement(&root, &logical_id, s))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            functions.push(Function {
+                logical_id,
+                binary,
+                statements,
+                environment,
+                properties: resource["Properties"].clone(),
+            });
+        }
+        Template {
+            root,
+            text: text.to_owned(),
+            functions,
+        }
+    }
+
+    /// The function built from crate `binary`.
+    pub fn function(&self, binary: &str) -> &Function {
+        self.functions
+            .iter()
+            .find(|f| f.binary == binary)
+            .unwrap_or_else(|| panic!("no function {binary} in template.yaml"))
+    }
+
+    /// The logical id of the table the globals name in `variable`
+    /// (`USERS_TABLE: !Ref UsersTable` → `UsersTable`).
+    pub fn table_of_variable(&self, variable: &str) -> Option<String> {
+        let value = &self.root["Globals"]["Function"]["Environment"]["Variables"][variable];
+        ref_target(value)
+    }
+
+    /// A parameter's `Default`, as text.
+    pub fn parameter_default(&self, name: &str) -> Option<String> {
+        scalar(&self.root["Parameters"][name]["Default"])
+    }
+}
+
+fn env_of(holder: &Value) -> BTreeMap<String, Value> {
+    holder["Environment"]["Variables"]
+        .as_mapping()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.as_str().unwrap().to_owned(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn statement(root: &Value, function: &str, s: &Value) -> Statement {
+    assert_eq!(s["Effect"], "Allow", "{function}: Allow statements only");
+    let actions = s["Action"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("{function}: Action is a list"))
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    let resources = match &s["Resource"] {
+        Value::Sequence(list) => list.iter().map(|r| resource(root, function, r)).collect(),
+        one => vec![resource(root, function, one)],
+    };
+    Statement { actions, resources }
+}
+
+/// `!GetAtt X.Arn` → `Logical(X)`; `!Sub "…:parameter${P}"` →
+/// `Parameter(P's default)`. Any other form fails the test that reads it:
+/// teach this function the new form, so the policy test keeps checking it.
+fn resource(root: &Value, function: &str, r: &Value) -> Resource {
+    if let Value::Tagged(tagged) = r {
+        let tag = tagged.tag.to_string();
+        let text = tagged.value.as_str().unwrap_or_default();
+        if let ("!GetAtt", Some(id)) = (tag.as_str(), text.strip_suffix(".Arn")) {
+            return Resource::Logical(id.to_owned());
+        }
+        if let ("!Sub", Some((_, param))) = (tag.as_str(), text.split_once(":parameter${")) {
+            let param = param.trim_end_matches('}');
+            let name = scalar(&root["Parameters"][param]["Default"])
+                .unwrap_or_else(|| panic!("{function}: parameter {param} has no default"));
+            return Resource::Parameter(name);
+        }
+    }
+    panic!("{function}: a Resource the tests cannot resolve: {r:?}")
+}
+
+/// `!Ref X` → `X`.
+pub fn ref_target(value: &Value) -> Option<String> {
+    match value {
+        Value::Tagged(t) if t.tag == "Ref" => t.value.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}

@@ -1,0 +1,60 @@
+//! Each function as `sam deploy` ships it: its environment from
+//! `template.yaml` and its signing key from the SSM SecureString the
+//! template names, read at its cold start under its own IAM policy (moto
+//! enforces the action; `iam::check` the parameter).
+
+use integration_tests::auth::runtime;
+use integration_tests::auth::secrecy::ExposeSecret;
+use integration_tests::iam::{Recorder, as_function};
+use integration_tests::template::template;
+use integration_tests::{fresh_store, moto_config, moto_endpoint, test_key};
+
+#[tokio::test]
+async fn every_function_starts_from_its_template_environment_and_the_key_in_ssm() {
+    let config = moto_config(&moto_endpoint()).await;
+    let ssm = aws_sdk_ssm::Client::from_conf(
+        aws_sdk_ssm::config::Builder::from(&config)
+            .interceptor(Recorder)
+            .build(),
+    );
+    let parameter = template()
+        .parameter_default("SigningKeyParameterName")
+        .expect("SigningKeyParameterName has a default");
+    // The operator's step 1 (README, "Deploying to AWS"), as the admin.
+    ssm.put_parameter()
+        .name(&parameter)
+        .value(test_key())
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .expect("PutParameter as the admin");
+    let store = fresh_store().await;
+    for function in &template().functions {
+        let env = function.deployed_environment(store.tables());
+        assert_eq!(env.get("SIGNING_KEY_PARAMETER"), Some(&parameter));
+        assert!(!env.contains_key("SIGNING_KEY") && !env.contains_key("SIGNING_KEYS"));
+        // The test algorithm, as the operator deploys it with its key.
+        let algorithm = integration_tests::test_algorithm().name();
+        let lookup = |name: &str| match name {
+            "ALGORITHM" => Some(algorithm.to_owned()),
+            _ => env.get(name).cloned(),
+        };
+        let name: &'static str = function.binary.clone().leak();
+        let app = as_function(name, runtime::start(store.client().clone(), &ssm, lookup))
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", function.logical_id));
+        assert_eq!(
+            app.settings.signing_keys[0].expose_secret(),
+            test_key(),
+            "{}: the key from SSM",
+            function.logical_id
+        );
+        assert_eq!(
+            &app.settings.tables,
+            store.tables(),
+            "{}",
+            function.logical_id
+        );
+    }
+}
