@@ -9,8 +9,9 @@ use std::future::Future;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use integration_tests::auth::audit::Event;
+use integration_tests::auth::base::audit::Event;
 use integration_tests::auth::runtime::json_logs;
+use integration_tests::auth::tracing::Dispatch;
 use integration_tests::auth::tracing::instrument::WithSubscriber;
 use integration_tests::auth::tracing::level_filters::LevelFilter;
 use integration_tests::{BOB_PASSWORD, Resp, TestApp};
@@ -35,6 +36,9 @@ impl Write for Sink {
 /// Runs requests with a function's JSON logging into one buffer.
 struct Trail {
     sink: Sink,
+    /// The one subscriber (a function's JSON logs) every request of the
+    /// trail runs under.
+    logs: Dispatch,
     /// Every log line so far, audit or not, at the most verbose level.
     all: String,
     /// Every credential the requests carried or got back.
@@ -42,24 +46,34 @@ struct Trail {
 }
 
 impl Trail {
-    /// A trail, once every callsite it reads has been hit: an audit line of
-    /// each level and subject, and a request's span. tracing caches each
-    /// callsite's interest when it is first hit, and a subscriber made while
-    /// another test's thread is still registering a callsite for the first
-    /// time would never hear from it (a lost first line, seen once in many
-    /// runs). Hit here first, with a pause for any registration in flight,
-    /// they are settled before the trail's first subscriber exists.
+    /// A trail, its subscriber alive from here to the end, and every
+    /// callsite it reads registered under it: an audit line of each level
+    /// and subject, and a request's span. tracing registers a callsite when
+    /// it is first hit, and while one subscriber exists it asks only the
+    /// registering thread's own: a callsite first hit by another test's
+    /// thread would be cached as unwanted and the trail's line lost (seen,
+    /// once in a few runs). Hit here first, under the trail's subscriber,
+    /// they are registered as wanted, and no later subscriber comes to
+    /// disturb that.
     async fn new(t: &TestApp) -> Self {
-        use integration_tests::auth::audit::{Subject, emit};
-        for event in Event::ALL {
-            for subject in [Subject::Username("-"), Subject::UserId(0), Subject::Nobody] {
-                emit(event, subject, "callsite registration");
+        use integration_tests::auth::base::audit::{Subject, emit};
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let logs = Dispatch::new(json_logs(LevelFilter::TRACE, move || writer.clone()));
+        async {
+            for event in Event::ALL {
+                for subject in [Subject::Username("-"), Subject::UserId(0), Subject::Nobody] {
+                    emit(event, subject, "callsite registration");
+                }
             }
+            invoke("well-known", t, Req::get(JWKS).build()).await;
         }
-        invoke("well-known", t, Req::get(JWKS).build()).await;
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        .with_subscriber(logs.clone())
+        .await;
+        sink.0.lock().unwrap().clear();
         Trail {
-            sink: Sink::default(),
+            sink,
+            logs,
             all: String::new(),
             secrets: vec![ALICE_PASSWORD.into(), BOB_PASSWORD.into()],
         }
@@ -67,9 +81,7 @@ impl Trail {
 
     /// Runs `request`, logging as a function does; its audit lines.
     async fn run(&mut self, request: impl Future<Output = Resp>) -> (Resp, Vec<Value>) {
-        let sink = self.sink.clone();
-        let subscriber = json_logs(LevelFilter::TRACE, move || sink.clone());
-        let r = request.with_subscriber(subscriber).await;
+        let r = request.with_subscriber(self.logs.clone()).await;
         let written = String::from_utf8(std::mem::take(&mut *self.sink.0.lock().unwrap())).unwrap();
         self.all.push_str(&written);
         let body: Value = serde_json::from_str(&r.body).unwrap_or_default();
