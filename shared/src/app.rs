@@ -1,9 +1,9 @@
 //! The state a function builds once per cold start and every request shares.
 
-use crate::mfa::Mfa;
-use crate::session::SessionHasher;
+use crate::credentials::mfa::Mfa;
+use crate::credentials::session::SessionHasher;
+use crate::credentials::tokens::Tokens;
 use crate::settings::Settings;
-use crate::tokens::Tokens;
 
 pub struct App<S> {
     pub settings: Settings,

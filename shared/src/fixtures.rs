@@ -8,10 +8,10 @@
 //! the configured key and a real session in the sessions table.
 
 use crate::app::App;
-use crate::csrf;
-use crate::session::new_session_key;
+use crate::base::time::now;
+use crate::credentials::session::new_session_key;
+use crate::policy::csrf;
 use crate::store::{Session, SessionStore, StoreError, User};
-use crate::time::now;
 
 /// The client address (`sourceIp`) of the sample events.
 pub const EVENT_ADDRESS: &str = "127.0.0.1";

@@ -105,7 +105,7 @@ fn log_filter(level: LevelFilter) -> Targets {
             .map(|quiet| (quiet, level.min(LevelFilter::INFO))),
         )
         // Security events whatever the level: the metric filters count them.
-        .with_target(crate::audit::TARGET, LevelFilter::INFO)
+        .with_target(crate::base::audit::TARGET, LevelFilter::INFO)
 }
 
 /// Each Argon2 check allocates 19 MiB. glibc's malloc raises its mmap
@@ -140,7 +140,7 @@ pub async fn init() -> Result<App<DynamoStore>, Error> {
     let started = std::time::Instant::now();
     return_big_allocations_to_the_os();
     init_logging();
-    let config = crate::aws::sdk_config().await;
+    let config = crate::base::aws::sdk_config().await;
     let config_done = started.elapsed();
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let ssm = aws_sdk_ssm::Client::new(&config);
@@ -386,6 +386,6 @@ mod tests {
         assert!(warn.would_enable("auth", &Level::WARN));
         // The audit trail whatever the level.
         let error = log_filter(LevelFilter::ERROR);
-        assert!(error.would_enable(crate::audit::TARGET, &Level::INFO));
+        assert!(error.would_enable(crate::base::audit::TARGET, &Level::INFO));
     }
 }

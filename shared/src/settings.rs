@@ -14,7 +14,7 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret, SecretString};
 use thiserror::Error;
 
-use crate::jwt::{Alg, JwtBackend, pem_blocks};
+use crate::base::jwt::{Alg, JwtBackend, pem_blocks};
 
 /// Shortest signing key accepted: HS256 wants at least 256 bits of key.
 pub const MIN_SIGNING_KEY_BYTES: usize = 32;

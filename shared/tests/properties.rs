@@ -15,16 +15,16 @@
 use std::sync::LazyLock;
 
 use auth::App;
-use auth::authn::decode_basic;
-use auth::csrf::{self, CsrfRequest};
-use auth::jwt::{JwtBackend, key_id};
+use auth::base::jwt::{JwtBackend, key_id};
+use auth::base::time::now;
+use auth::credentials::tokens::{TokenType, Tokens, decode_simplejwt, decode_tutorial, py_int};
 use auth::lambda_http::{Body, Request, Response};
+use auth::policy::csrf::{self, CsrfRequest};
 use auth::secrecy::SecretString;
 use auth::settings::Settings;
 use auth::store::User;
 use auth::store::{MemoryStore, UserAdmin};
-use auth::time::now;
-use auth::tokens::{TokenType, Tokens, decode_simplejwt, decode_tutorial, py_int};
+use auth::web::authn::decode_basic;
 use auth::web::serve;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -666,8 +666,10 @@ fn memory_app(throttle: bool) -> App<MemoryStore> {
         settings.throttle.username_limit = u64::MAX / 2;
         settings.throttle.ip_limit = u64::MAX / 2;
     }
-    let hash = auth::password::hash_password_blocking(&SecretString::from(PASSWORD.to_owned()))
-        .expect("hash");
+    let hash = auth::credentials::password::hash_password_blocking(&SecretString::from(
+        PASSWORD.to_owned(),
+    ))
+    .expect("hash");
     let store = MemoryStore::new();
     let app = App::new(settings, store);
     runtime()

@@ -20,9 +20,10 @@
 use std::time::{Duration, Instant};
 
 use auth::App;
-use auth::password::{HashCosts, hash_password_blocking};
+use auth::credentials::password::hash_password_blocking;
 use auth::secrecy::SecretString;
 use auth::settings::Settings;
+use auth::store::HashCosts;
 use auth::store::{MemoryStore, UserAdmin, UserChange, UserStore};
 use auth::web::serve;
 use integration_tests::Req;

@@ -11,14 +11,14 @@
 use std::hint::black_box;
 
 use auth::App;
+use auth::base::time::now;
+use auth::credentials::password::{DUMMY_HASH, check_password, hash_password_blocking};
+use auth::credentials::tokens::{TokenType, decode_simplejwt};
 use auth::fixtures::Credentials;
 use auth::lambda_http::Request;
-use auth::password::{DUMMY_HASH, check_password, hash_password_blocking};
 use auth::secrecy::SecretString;
 use auth::settings::Settings;
 use auth::store::{MemoryStore, User, UserAdmin};
-use auth::time::now;
-use auth::tokens::{TokenType, decode_simplejwt};
 use auth::web::serve;
 use criterion::measurement::WallTime;
 use criterion::{BatchSize, BenchmarkGroup, Criterion, criterion_group, criterion_main};

@@ -13,9 +13,9 @@ use std::sync::{LazyLock, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use auth::App;
-use auth::jwt::{Alg, JwtBackend};
+use auth::base::jwt::{Alg, JwtBackend};
+use auth::credentials::password::hash_password_blocking;
 use auth::lambda_http::{Body, Request, Response};
-use auth::password::hash_password_blocking;
 use auth::secrecy::SecretString;
 use auth::settings::{Settings, Tables};
 use auth::store::{DynamoStore, User, UserAdmin, create_tables};
@@ -289,7 +289,7 @@ pub async fn patient_client_for(endpoint: &str, calls: Calls) -> aws_sdk_dynamod
 /// `endpoint`: credentials resolved for every request, as the function the
 /// task runs as ([`iam::by_function`]).
 pub async fn moto_config(endpoint: &str) -> aws_config::SdkConfig {
-    auth::aws::bounded(aws_config::defaults(aws_config::BehaviorVersion::latest()))
+    auth::base::aws::bounded(aws_config::defaults(aws_config::BehaviorVersion::latest()))
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(iam::by_function())
         .identity_cache(aws_config::identity::IdentityCache::no_cache())

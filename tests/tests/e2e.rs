@@ -62,7 +62,7 @@ async fn session_and_token_flows_over_http() {
 /// next token login goes through `login/mfa` with a code from an
 /// independent TOTP implementation.
 fn totp_login(http: &Http) {
-    use integration_tests::auth::time::now;
+    use integration_tests::auth::base::time::now;
     use integration_tests::totp::{base32, totp};
     let bob = json!({"username":"bob","password":BOB_PASSWORD});
     let r = post(http, "/login/simpleJWT", bob.clone());

@@ -9,16 +9,16 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use auth::django;
-use auth::fixtures::Credentials;
-use auth::password::{
-    HashCosts, OUR_ARGON2_WORK, hash_format, hash_password_blocking, verification_memory_kib,
+use auth::credentials::django;
+use auth::credentials::password::{
+    OUR_ARGON2_WORK, hash_format, hash_password_blocking, verification_memory_kib,
 };
+use auth::fixtures::Credentials;
 use auth::secrecy::{ExposeSecret, SecretString};
 use auth::settings::{Settings, Tables};
 use auth::store::{
-    CreateUserError, DynamoStore, ImportRefused, Imported, StoreError, Unthrottle, UpdateUserError,
-    User, UserAdmin, UserChange, UserStore, create_tables, valid_username,
+    CreateUserError, DynamoStore, HashCosts, ImportRefused, Imported, StoreError, Unthrottle,
+    UpdateUserError, User, UserAdmin, UserChange, UserStore, create_tables, valid_username,
 };
 use clap::{Parser, Subcommand};
 
@@ -282,9 +282,9 @@ async fn run(command: Command) -> Result<(), Failure> {
         command: KeysCommand::Generate { alg },
     } = &command
     {
-        let alg = auth::jwt::Alg::parse(alg).ok_or_else(|| bad("unknown algorithm"))?;
-        let pem =
-            auth::jwt::generate_private_key(alg).ok_or_else(|| bad("HS256 keys are secrets"))?;
+        let alg = auth::base::jwt::Alg::parse(alg).ok_or_else(|| bad("unknown algorithm"))?;
+        let pem = auth::base::jwt::generate_private_key(alg)
+            .ok_or_else(|| bad("HS256 keys are secrets"))?;
         print!("{}", pem.expose_secret());
         return Ok(());
     }
@@ -360,9 +360,9 @@ async fn run(command: Command) -> Result<(), Failure> {
         } => {
             let u = user(&store, &username).await?;
             update(&store, &u, UserChange::DisableMfa).await?;
-            auth::audit::emit(
-                auth::audit::Event::MfaDisabled,
-                auth::audit::Subject::UserId(u.id),
+            auth::base::audit::emit(
+                auth::base::audit::Event::MfaDisabled,
+                auth::base::audit::Subject::UserId(u.id),
                 "authctl",
             );
             println!("{username}: TOTP off; every session and token issued so far is refused");

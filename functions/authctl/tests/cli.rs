@@ -3,11 +3,11 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use integration_tests::auth::base::time::now;
+use integration_tests::auth::policy::throttle::counters;
 use integration_tests::auth::store::{
     DynamoStore, Session, SessionStore, ThrottleStore, UserStore,
 };
-use integration_tests::auth::throttle::counters;
-use integration_tests::auth::time::now;
 use integration_tests::{fresh_tables, moto_endpoint, workspace};
 
 struct Ctl {

@@ -4,9 +4,9 @@
 //! four ways; 401 otherwise (before the method check).
 
 use auth::App;
-use auth::authn::Caller;
 use auth::serde_json::json;
 use auth::store::Store;
+use auth::web::authn::Caller;
 use auth::web::{Answer, Reply, Request, Required, Serves, View};
 
 pub static VIEW: View<Required> = View::tutorial("info", Serves::Get, Required).options(r#"{"name":"User Detail","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);

@@ -5,10 +5,10 @@
 //! Bad credentials: 403 with an empty body, as `login` (the tutorial: 500).
 
 use auth::App;
-use auth::authn::{Caller, Endpoint, tutorial_login};
+use auth::base::time::now;
 use auth::serde_json::json;
 use auth::store::Store;
-use auth::time::now;
+use auth::web::authn::{Caller, Endpoint, tutorial_login};
 use auth::web::{Answer, Optional, Reply, Request, Serves, View};
 
 pub static VIEW: View<Optional> = View::tutorial("jwt-login", Serves::Post, Optional)

@@ -17,16 +17,17 @@
 //! recovery code, is accepted once; the token is used once, in the same
 //! write. A foreign `Origin` is 403 (login CSRF).
 
-use auth::audit::{self, Event, Subject};
-use auth::authn::{pair_reply, start_session};
-use auth::fields::serializer_fields;
-use auth::mfa::{Code, Endpoint, MFA_TOKEN_ATTEMPTS};
-use auth::second_factor::{invalid_code, parse_code, proof, reseal_if_old};
+use auth::base::audit::{self, Event, Subject};
+use auth::base::time::now;
+use auth::credentials::mfa::{Code, Endpoint, MFA_TOKEN_ATTEMPTS};
+use auth::policy::throttle;
 use auth::serde_json::json;
 use auth::store::{AfterProof, Redeemed, Store};
-use auth::time::now;
+use auth::web::authn::{pair_reply, start_session};
+use auth::web::fields::serializer_fields;
+use auth::web::second_factor::{invalid_code, parse_code, proof, reseal_if_old};
 use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
-use auth::{ApiError, App, throttle};
+use auth::{ApiError, App};
 
 pub static VIEW: View<Anonymous> = View::simple_jwt("login-mfa", Serves::Post)
     .logs_in()

@@ -9,9 +9,9 @@
 //! before any password work (login CSRF).
 
 use auth::App;
-use auth::authn::{Caller, Endpoint, start_session, tutorial_login};
 use auth::serde_json::json;
 use auth::store::Store;
+use auth::web::authn::{Caller, Endpoint, start_session, tutorial_login};
 use auth::web::{Answer, Optional, Reply, Request, Serves, View};
 
 pub static VIEW: View<Optional> = View::tutorial("login", Serves::Post, Optional)

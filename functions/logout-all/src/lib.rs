@@ -8,10 +8,10 @@
 //! its body.
 
 use auth::App;
-use auth::audit::{self, Event, Subject};
-use auth::authn::Caller;
+use auth::base::audit::{self, Event, Subject};
 use auth::lambda_http::http::StatusCode;
 use auth::store::{Store, UserChange};
+use auth::web::authn::Caller;
 use auth::web::{Answer, Cookies, Reply, Request, Required, Serves, View};
 
 pub static VIEW: View<Required> = View::tutorial("logout-all", Serves::Post, Required)

@@ -5,9 +5,9 @@
 //! 200 with an empty body. Never reads its body, as Django's view.
 
 use auth::App;
-use auth::authn::Caller;
 use auth::lambda_http::http::StatusCode;
 use auth::store::{Store, valid_session_key};
+use auth::web::authn::Caller;
 use auth::web::{Answer, Cookies, Reply, Request, Required, SESSION_COOKIE, Serves, View};
 
 pub static VIEW: View<Required> = View::tutorial("logout", Serves::Post, Required)

@@ -20,18 +20,19 @@
 //! throttle; every code is accepted once. Secret-bearing answers are
 //! `Cache-Control: no-store`.
 
-use auth::audit::{self, Event, Subject};
-use auth::authn::{Caller, renew_credential};
-use auth::fields::{FieldError, Invalid, serializer_fields};
-use auth::mfa::{Code, TotpSecret, new_recovery_codes};
-use auth::password::verify_password;
-use auth::second_factor::{invalid_code, parse_code, proof};
+use auth::base::audit::{self, Event, Subject};
+use auth::base::time::now;
+use auth::credentials::mfa::{Code, TotpSecret, new_recovery_codes};
+use auth::credentials::password::verify_password;
+use auth::policy::throttle;
 use auth::secrecy::{ExposeSecret, SecretString};
 use auth::serde_json::json;
 use auth::store::{AfterProof, Redeemed, Store};
-use auth::time::now;
+use auth::web::authn::{Caller, renew_credential};
+use auth::web::fields::{FieldError, Invalid, serializer_fields};
+use auth::web::second_factor::{invalid_code, parse_code, proof};
 use auth::web::{Answer, Reply, Request, Required, Serves, View};
-use auth::{ApiError, App, throttle};
+use auth::{ApiError, App};
 
 pub static VIEW: View<Required> = View::tutorial("mfa", Serves::Post, Required)
     .options(r#"{"name":"Mfa","description":"Two-factor authentication: TOTP enrolment, confirmation, disabling and recovery codes.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);

@@ -14,15 +14,16 @@
 //! session (cookies) for a session caller, `{"refresh","access"}` for a
 //! Bearer caller, `{"token"}` for a `jwt-auth` caller, `{}` otherwise.
 
-use auth::audit::{self, Event, Subject};
-use auth::authn::{Caller, renew_credential};
-use auth::fields::{FieldError, Invalid, password_fields};
-use auth::password::{hash_password, verify_password};
+use auth::App;
+use auth::base::audit::{self, Event, Subject};
+use auth::credentials::password::{hash_password, verify_password};
+use auth::credentials::validators::validate;
+use auth::policy::throttle;
 use auth::secrecy::ExposeSecret;
 use auth::store::{Store, UserChange};
-use auth::validators::validate;
+use auth::web::authn::{Caller, renew_credential};
+use auth::web::fields::{FieldError, Invalid, password_fields};
 use auth::web::{Answer, Request, Required, Serves, View};
-use auth::{App, throttle};
 
 pub static VIEW: View<Required> =
     View::tutorial("password-change", Serves::Post, Required).options(r#"{"name":"Password Change","description":"Changes the caller's password and ends their other sessions and tokens.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);

@@ -11,11 +11,11 @@
 //! PutItem.
 
 use auth::App;
-use auth::authn::presented_refresh;
+use auth::base::time::now;
+use auth::credentials::tokens::TokenError;
 use auth::serde_json::json;
 use auth::store::Store;
-use auth::time::now;
-use auth::tokens::TokenError;
+use auth::web::authn::presented_refresh;
 use auth::web::{Anonymous, Answer, Cookies, Reply, Request, Serves, View};
 
 pub static VIEW: View<Anonymous> =
@@ -25,7 +25,7 @@ pub static VIEW: View<Anonymous> =
 pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer {
     let raw = presented_refresh(app, req)?;
     let token = app.tokens.refresh(&raw, now())?;
-    let state = app.store.state_of(&token).await?;
+    let state = token.state_in(&app.store).await?;
     if token.revoked_by(&state) || !app.store.blacklist(token.jti(), token.exp()).await? {
         return Err(TokenError::Blacklisted.into());
     }

@@ -6,11 +6,11 @@
 //! cookie (and, with `JWT_AUTH_HTTPONLY`, only there). A foreign `Origin`
 //! is 403 before any password work (login CSRF).
 
-use auth::authn::{Endpoint, check_credentials, pair_reply};
-use auth::fields::serializer_fields;
+use auth::base::time::now;
 use auth::secrecy::SecretString;
 use auth::store::Store;
-use auth::time::now;
+use auth::web::authn::{Endpoint, check_credentials, pair_reply};
+use auth::web::fields::serializer_fields;
 use auth::web::{Anonymous, Answer, Request, Serves, View};
 use auth::{ApiError, App};
 

@@ -27,13 +27,13 @@
 //! time, one UpdateItem (the family's refresh count), plus one conditional
 //! PutItem when rotating.
 
-use auth::audit::{self, Event, Subject};
-use auth::authn::{hand_over_refresh, presented_refresh};
+use auth::base::audit::{self, Event, Subject};
+use auth::base::time::now;
+use auth::credentials::tokens::{Refresh, TokenError, UserIdClaim};
+use auth::policy::families::charge_refresh;
 use auth::serde_json::json;
 use auth::store::{Revocation, Store};
-use auth::throttle::charge_refresh;
-use auth::time::now;
-use auth::tokens::{Refresh, TokenError, UserIdClaim};
+use auth::web::authn::{hand_over_refresh, presented_refresh};
 use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
 use auth::{ApiError, App, join};
 
@@ -45,7 +45,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
     let raw = presented_refresh(app, req)?;
     let now = now();
     let token = app.tokens.refresh(&raw, now)?;
-    let (state, rate) = join(app.store.state_of(&token), charge_refresh(app, &token)).await;
+    let (state, rate) = join(token.state_in(&app.store), charge_refresh(app, &token)).await;
     let state = state?;
     if state.family_revoked {
         return Err(TokenError::Blacklisted.into());

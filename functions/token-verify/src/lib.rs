@@ -11,10 +11,10 @@
 //! elsewhere: one GetItem of the user).
 
 use auth::App;
-use auth::fields::{FieldError, Invalid, serializer_fields};
+use auth::base::time::now;
 use auth::serde_json::json;
 use auth::store::Store;
-use auth::time::now;
+use auth::web::fields::{FieldError, Invalid, serializer_fields};
 use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
 
 pub static VIEW: View<Anonymous> = View::simple_jwt("token-verify", Serves::Post).options(r#"{"name":"Token Verify","description":"Takes a token and indicates if it is valid.  This view provides no\ninformation about a token's fitness for a particular use.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"],"actions":{"POST":{"token":{"type":"string","required":true,"read_only":false,"label":"Token"}}}}"#);
@@ -23,7 +23,7 @@ pub static VIEW: View<Anonymous> = View::simple_jwt("token-verify", Serves::Post
 pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer {
     let [raw] = serializer_fields(req.data(), ["token"])?;
     let token = app.tokens.any(&raw, now())?;
-    let revoked = token.revoked_by(&app.store.state_of(&token).await?);
+    let revoked = token.revoked_by(&token.state_in(&app.store).await?);
     if revoked {
         return Err(Invalid::non_field(FieldError::TokenBlacklisted).into());
     }

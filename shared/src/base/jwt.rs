@@ -37,7 +37,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::audit::{self, Event, Subject};
+use crate::base::audit::{self, Event, Subject};
 
 /// Claims of a decoded token, in the order they were sent.
 pub type Claims = Map<String, Value>;
@@ -541,10 +541,10 @@ mod tests {
     }
 
     /// Test keys (generated with openssl for these tests only).
-    pub(crate) const RSA_PEM: &str = include_str!("../tests/fixtures/keys/rsa.pem");
-    pub(crate) const RSA_OLD_PEM: &str = include_str!("../tests/fixtures/keys/rsa-old.pem");
-    pub(crate) const EC_PEM: &str = include_str!("../tests/fixtures/keys/ec.pem");
-    pub(crate) const ED_PEM: &str = include_str!("../tests/fixtures/keys/ed25519.pem");
+    pub(crate) const RSA_PEM: &str = include_str!("../../tests/fixtures/keys/rsa.pem");
+    pub(crate) const RSA_OLD_PEM: &str = include_str!("../../tests/fixtures/keys/rsa-old.pem");
+    pub(crate) const EC_PEM: &str = include_str!("../../tests/fixtures/keys/ec.pem");
+    pub(crate) const ED_PEM: &str = include_str!("../../tests/fixtures/keys/ed25519.pem");
 
     fn ring(alg: Alg, pems: &[&str]) -> JwtBackend {
         let keys: Vec<&[u8]> = pems.iter().map(|p| p.as_bytes()).collect();

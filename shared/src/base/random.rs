@@ -12,3 +12,8 @@ pub fn random_string(length: usize, alphabet: &[u8]) -> String {
         .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
         .collect()
 }
+
+/// A fresh `jti`: 32 lowercase hex characters, like `uuid4().hex`.
+pub fn new_jti() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

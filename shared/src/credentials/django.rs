@@ -1,7 +1,7 @@
 //! Reading the users out of Django's `dumpdata` JSON
 //! (`python manage.py dumpdata users.User` or `auth.User`).
 
-use crate::password::importable;
+use crate::credentials::password::importable;
 use crate::store::{User, valid_username};
 use serde_json::Value;
 

@@ -31,7 +31,7 @@ use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use crate::session::{KeyedMac, derive_key};
+use crate::base::mac::{KeyedMac, derive_key};
 use crate::settings::Seconds;
 
 /// Digits of a code.
@@ -46,8 +46,7 @@ pub const SECRET_BYTES: usize = 20;
 pub const RECOVERY_CODES: usize = 10;
 /// How long an `mfa_token` lives.
 pub const MFA_TOKEN_LIFETIME: Seconds = Seconds::new(300);
-/// Wrong codes an `mfa_token` survives.
-pub const MFA_TOKEN_ATTEMPTS: u64 = 5;
+pub use crate::model::mfa::MFA_TOKEN_ATTEMPTS;
 
 const SEAL_SALT: &str = "auth.mfa.totp-secret";
 const RECOVERY_SALT: &str = "auth.mfa.recovery-code";
@@ -153,7 +152,7 @@ impl Code {
 pub fn new_recovery_codes() -> Vec<String> {
     (0..RECOVERY_CODES)
         .map(|_| {
-            let code = crate::random::random_string(10, RECOVERY_ALPHABET);
+            let code = crate::base::random::random_string(10, RECOVERY_ALPHABET);
             format!("{}-{}", &code[..5], &code[5..])
         })
         .collect()

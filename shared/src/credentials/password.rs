@@ -46,6 +46,8 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use thiserror::Error;
 
+use crate::model::user::HashCosts;
+
 /// OWASP Password Storage Cheat Sheet: Argon2id, m=19 MiB, t=2, p=1.
 pub const MEMORY_KIB: u32 = 19_456;
 pub const ITERATIONS: u32 = 2;
@@ -85,33 +87,11 @@ impl Verdict {
     }
 }
 
-/// The most work of each kind any stored hash needs to verify: what every
-/// failed check spends (module docs).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct HashCosts {
-    /// Argon2 KiB × passes, of Django's Argon2 hashes or ours with other
-    /// parameters (never less than ours: [`OUR_ARGON2_WORK`]).
-    pub argon2_work: u64,
-    /// PBKDF2 iterations of Django's `pbkdf2_sha256` hashes.
-    pub pbkdf2_iterations: u32,
-    /// bcrypt cost (log2 of its rounds) of Django's `bcrypt_sha256` hashes.
-    pub bcrypt_cost: u32,
-}
-
 impl HashCosts {
     /// What verifying `stored` costs (nothing for a value that never
     /// matches: it is never verified).
     pub fn of(stored: &str) -> HashCosts {
         Stored::parse(stored).costs()
-    }
-
-    /// The larger of each kind.
-    pub fn max(self, other: HashCosts) -> HashCosts {
-        HashCosts {
-            argon2_work: self.argon2_work.max(other.argon2_work),
-            pbkdf2_iterations: self.pbkdf2_iterations.max(other.pbkdf2_iterations),
-            bcrypt_cost: self.bcrypt_cost.max(other.bcrypt_cost),
-        }
     }
 
     /// Whether these are more than our own hashes cost.
@@ -452,7 +432,7 @@ mod tests {
     use serde::Deserialize;
 
     /// Hashes made by Django 6.1.3 itself; see tests/fixtures/README.md.
-    const DJANGO_HASHES: &str = include_str!("../tests/fixtures/django-hashes.json");
+    const DJANGO_HASHES: &str = include_str!("../../tests/fixtures/django-hashes.json");
 
     #[derive(Clone, Deserialize)]
     struct Vector {

@@ -20,7 +20,7 @@
 //! logout-everywhere since) is revoked; tokens without `gen` (signed
 //! elsewhere with the same key) count as generation 0.
 //!
-//! Both are signed by the same key ring ([`crate::jwt::JwtBackend`]; HS256
+//! Both are signed by the same key ring ([`crate::base::jwt::JwtBackend`]; HS256
 //! unless `ALGORITHM` says otherwise). With `ISSUER`, `AUDIENCE` and
 //! `ACCESS_TOKEN_SCOPE` set, access and refresh tokens carry `iss` and `aud`
 //! (after simplejwt's claims, in simplejwt's order) and access tokens
@@ -36,10 +36,13 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::jwt::{Claims, DecodeError, JwtBackend};
-use crate::session::KeyedMac;
+use crate::base::jwt::{Claims, DecodeError, JwtBackend};
+use crate::base::mac::KeyedMac;
+use crate::base::random::new_jti;
+use crate::model::token::{Rotation, TokenState};
+use crate::model::user::User;
 use crate::settings::{Binding, TokenSettings};
-use crate::store::{Rotation, TokenState, User};
+use crate::store::api::{StoreError, TokenStore};
 
 /// `token_type` claim values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +112,7 @@ impl Tokens {
 
     /// The `bnd` claim of a client address: its bucket (an IPv6 /64), hashed.
     fn binding_of(&self, address: &str) -> String {
-        let bucket = crate::throttle::address_bucket(address);
+        let bucket = crate::base::address::address_bucket(address);
         self.binder.tag(bucket.as_bytes())
     }
 
@@ -312,10 +315,10 @@ impl Refresh<'_> {
         }
         match self.claims.get("bnd") {
             None => false,
-            Some(Value::String(tag)) => !self
-                .tokens
-                .binder
-                .verify(tag, crate::throttle::address_bucket(address).as_bytes()),
+            Some(Value::String(tag)) => !self.tokens.binder.verify(
+                tag,
+                crate::base::address::address_bucket(address).as_bytes(),
+            ),
             Some(_) => true,
         }
     }
@@ -398,6 +401,16 @@ impl ValidToken {
     }
 
     /// Whether the tables revoke this refresh token: blacklisted, rotated,
+    /// What the tables say about this token, in one round trip: its user,
+    /// its family and, for a refresh token, its blacklist entry (access
+    /// tokens are never blacklisted one by one).
+    pub async fn state_in<S: TokenStore>(&self, store: &S) -> Result<TokenState, StoreError> {
+        let refresh = self.token_type() == Some(TokenType::Refresh.as_str());
+        store
+            .token_state(self.lookup_id(), refresh.then(|| self.jti()), self.fam())
+            .await
+    }
+
     /// its family revoked, or issued before its user's current generation.
     pub fn revoked_by(&self, state: &TokenState) -> bool {
         state.family_revoked
@@ -571,11 +584,6 @@ pub fn decode_simplejwt(
         }
     }
     Ok(ValidToken { claims })
-}
-
-/// A fresh `jti`: 32 lowercase hex characters, like `uuid4().hex`.
-pub fn new_jti() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
 }
 
 #[derive(Serialize)]

@@ -11,7 +11,7 @@ pub const MIN_LENGTH: usize = 8;
 const MAX_SIMILARITY: f64 = 0.7;
 
 static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    include_str!("../data/common-passwords.txt")
+    include_str!("../../data/common-passwords.txt")
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())

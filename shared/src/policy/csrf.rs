@@ -9,7 +9,7 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::random::random_string;
+use crate::base::random::random_string;
 
 /// `[a-zA-Z0-9]`, the alphabet of secrets and masked tokens.
 const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";

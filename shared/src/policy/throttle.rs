@@ -26,16 +26,15 @@
 //! items with a TTL at the window's end; each names its username and
 //! address, for `authctl unthrottle`.
 
-use std::net::Ipv6Addr;
-
 use thiserror::Error;
 
 use crate::app::App;
-use crate::audit::{self, Event, Subject};
+use crate::base::address::address_bucket;
+use crate::base::audit::{self, Event, Subject};
+use crate::base::time::now;
+use crate::model::counter::{Counter, bounded_key};
 use crate::settings::Seconds;
-use crate::store::{Counter, StoreError, ThrottleStore, bounded_key};
-use crate::time::now;
-use crate::tokens::Refresh;
+use crate::store::api::{StoreError, ThrottleStore};
 
 /// Why a password check may not go ahead.
 #[derive(Debug, Error)]
@@ -52,22 +51,6 @@ pub struct Attempt {
     pair: Counter,
     username: Counter,
     address: Counter,
-}
-
-/// The address as the throttle counts it: an IPv6 address as its /64
-/// (`2001:db8:1:2::/64`), anything else as sent.
-pub fn address_bucket(address: &str) -> String {
-    match address.parse::<Ipv6Addr>() {
-        Ok(ip) if ip.to_ipv4_mapped().is_none() => {
-            let s = ip.segments();
-            let prefix = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
-            format!("{prefix}/64")
-        }
-        Ok(ip) => ip
-            .to_ipv4_mapped()
-            .map_or(address.to_owned(), |v4| v4.to_string()),
-        Err(_) => address.to_owned(),
-    }
 }
 
 fn window_of(window: Seconds, now: i64) -> i64 {
@@ -165,37 +148,6 @@ pub async fn begin<S: ThrottleStore>(
     Ok(attempt)
 }
 
-/// The window of refresh counting: one minute.
-const REFRESH_WINDOW: i64 = 60;
-
-/// Charges one refresh to the token's family (`REFRESH_TOKEN_RATE_LIMIT`
-/// per minute, one atomic update); 429 and an audit event past the limit.
-pub async fn charge_refresh<S: ThrottleStore>(
-    app: &App<S>,
-    token: &Refresh<'_>,
-) -> Result<(), ThrottleError> {
-    let Some(limit) = app.settings.tokens.refresh_token_rate_limit else {
-        return Ok(());
-    };
-    let now = now();
-    let window = now.div_euclid(REFRESH_WINDOW);
-    let window_end = (window + 1) * REFRESH_WINDOW;
-    let counter = Counter {
-        key: bounded_key(&format!("fam#{window}#"), token.family(), 200),
-        username: None,
-        address: None,
-    };
-    let count = app.store.hit(&[counter], window_end).await?[0];
-    if count > limit {
-        let user = Subject::UserId(token.lookup_id().unwrap_or(0));
-        audit::emit(Event::RefreshRateExceeded, user, "refresh_token_rate_limit");
-        return Err(ThrottleError::Throttled {
-            wait: (window_end - now).max(1) as u64,
-        });
-    }
-    Ok(())
-}
-
 /// After the right password: this (username, address) starts afresh, and
 /// the username and the address get this attempt back.
 pub async fn succeeded<S: ThrottleStore>(app: &App<S>, attempt: Attempt) -> Result<(), StoreError> {
@@ -235,15 +187,5 @@ mod tests {
         let keys = username_keys(Seconds::new(900), "bob");
         assert_eq!(keys.len(), 2);
         assert_ne!(keys[0], keys[1]);
-    }
-
-    #[test]
-    fn ipv6_addresses_count_per_64() {
-        assert_eq!(address_bucket("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
-        assert_eq!(address_bucket("2001:db8:1:2::ffff"), "2001:db8:1:2::/64");
-        assert_ne!(address_bucket("2001:db8:1:3::1"), "2001:db8:1:2::/64");
-        assert_eq!(address_bucket("::ffff:192.0.2.7"), "192.0.2.7");
-        assert_eq!(address_bucket("192.0.2.7"), "192.0.2.7");
-        assert_eq!(address_bucket("unknown"), "unknown");
     }
 }

@@ -1,15 +1,18 @@
-//! The store in memory, with the same rules as [`super::DynamoStore`].
+//! The store in memory, with the same rules as the DynamoDB store.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{
-    AfterProof, Counter, CreateUserError, MfaState, MfaStore, Proof, Redeemed, Revocation,
-    Rotation, Session, SessionStore, StoreError, ThrottleStore, TokenState, TokenStore,
-    UpdateUserError, User, UserAdmin, UserChange, UserStore, stored_session_key,
+use crate::base::time::now;
+use crate::model::counter::Counter;
+use crate::model::mfa::{AfterProof, Proof, Redeemed};
+use crate::model::session::{Session, stored_session_key};
+use crate::model::token::{Revocation, Rotation, TokenState};
+use crate::model::user::{HashCosts, MfaState, User, UserChange};
+use crate::store::api::{
+    CreateUserError, MfaStore, SessionStore, StoreError, ThrottleStore, TokenStore,
+    UpdateUserError, UserAdmin, UserStore,
 };
-use crate::password::HashCosts;
-use crate::time::now;
 
 #[derive(Default)]
 pub struct MemoryStore {
@@ -333,7 +336,7 @@ impl MfaStore for MemoryStore {
                 .mfa_tokens
                 .get(jti)
                 .filter(|t| token_live(t))
-                .is_some_and(|t| t.1 || t.0 >= crate::mfa::MFA_TOKEN_ATTEMPTS);
+                .is_some_and(|t| t.1 || t.0 >= crate::model::mfa::MFA_TOKEN_ATTEMPTS);
             if dead {
                 return Ok(Redeemed::TokenRefused);
             }

@@ -14,21 +14,22 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::app::App;
-use crate::audit::{self, Event, Subject};
-use crate::contract::ApiError;
-use crate::csrf::{self, CsrfRequest};
-use crate::fields::{serializer_fields, tutorial_credentials};
-pub use crate::mfa::Endpoint;
-use crate::password::{self, Verdict};
-use crate::session::new_session_key;
+use crate::base::audit::{self, Event, Subject};
+use crate::base::time::now;
+pub use crate::credentials::mfa::Endpoint;
+use crate::credentials::password::{self, Verdict};
+use crate::credentials::session::new_session_key;
+use crate::credentials::tokens::{TokenError, UserIdClaim};
+use crate::policy::csrf::{self, CsrfRequest};
+use crate::policy::throttle;
 use crate::store::{
     Session, SessionStore, StoreError, ThrottleStore, TokenStore, UpdateUserError, User,
     UserChange, UserStore, valid_session_key,
 };
-use crate::throttle;
-use crate::time::now;
-use crate::tokens::{TokenError, UserIdClaim};
-use crate::web::{CSRF_COOKIE, Cookies, Field, Reply, Request, SESSION_COOKIE};
+use crate::web::contract::{ApiError, BasicError, BearerError, DrfTokenError};
+use crate::web::fields::{serializer_fields, tutorial_credentials};
+use crate::web::reply::{CSRF_COOKIE, Cookies, Reply, SESSION_COOKIE};
+use crate::web::request::{Field, Request};
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,37 +56,6 @@ impl Via {
 pub struct Caller {
     pub user: User,
     pub via: Via,
-}
-
-/// Why `Authorization: Basic` was refused (DRF's `BasicAuthentication`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BasicError {
-    NoCredentials,
-    Spaces,
-    NotBase64,
-    WrongCredentials,
-}
-
-/// Why `Authorization: Token` was refused (DRF's `TokenAuthentication`;
-/// no such tokens exist, so always).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DrfTokenError {
-    NoCredentials,
-    InvalidCharacters,
-    Spaces,
-    Invalid,
-}
-
-/// Why `Authorization: Bearer` was refused (simplejwt's `JWTAuthentication`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BearerError {
-    /// `Bearer` without exactly one value.
-    BadHeader,
-    NotValid(TokenError),
-    /// No `user_id` claim, or one that is not an id.
-    NoUserId,
-    UserNotFound,
-    UserInactive,
 }
 
 /// Python's `bytes.split()`: on runs of ASCII whitespace.
@@ -137,7 +107,7 @@ pub async fn check_credentials<S: UserStore + ThrottleStore>(
         if verdict == Verdict::MatchNeedsUpgrade {
             upgrade_hash(app, &user, password).await;
         }
-        return Err(crate::second_factor::challenge(app, &user, end, now()));
+        return Err(crate::web::second_factor::challenge(app, &user, end, now()));
     }
     throttle::succeeded(app, attempt).await?;
     audit::emit(
@@ -499,7 +469,10 @@ async fn bearer<S: UserStore + TokenStore>(
         .tokens
         .access(&raw, now())
         .map_err(|e| Refused(BearerError::NotValid(e)))?;
-    let id = match token.user_id().map(crate::tokens::user_id_claim) {
+    let id = match token
+        .user_id()
+        .map(crate::credentials::tokens::user_id_claim)
+    {
         None | Some(UserIdClaim::Unrecognizable) => return Err(Refused(BearerError::NoUserId)),
         Some(UserIdClaim::NoSuchUser) => return Err(Refused(BearerError::UserNotFound)),
         Some(UserIdClaim::Id(id)) => id,
@@ -527,7 +500,7 @@ async fn jwt_auth<S: UserStore>(
     app: &App<S>,
     req: &Request<'_>,
 ) -> Result<Option<Caller>, ApiError> {
-    use crate::tokens::TutorialTokenError;
+    use crate::credentials::tokens::TutorialTokenError;
     let Some(raw) = req.header_bytes("jwt-auth").filter(|v| !v.is_empty()) else {
         return Ok(None);
     };

@@ -12,15 +12,15 @@ use std::fmt;
 use lambda_http::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use crate::authn::{BasicError, BearerError, DrfTokenError};
-use crate::csrf::{CsrfFailure, FormatError, TokenSource};
-use crate::fields::{FieldError, Invalid, Malformed};
-use crate::password::PasswordError;
+use crate::credentials::password::PasswordError;
+use crate::credentials::tokens::{TokenError, TutorialTokenError};
+use crate::credentials::validators::{MIN_LENGTH, Weakness};
+use crate::policy::csrf::{CsrfFailure, FormatError, TokenSource};
+use crate::policy::throttle::ThrottleError;
 use crate::store::{StoreError, UpdateUserError};
-use crate::throttle::ThrottleError;
-use crate::tokens::{TokenError, TutorialTokenError};
-use crate::validators::{MIN_LENGTH, Weakness};
-use crate::web::Reply;
+use crate::web::fields::{FieldError, Invalid, Malformed};
+use crate::web::reply::Reply;
+use crate::web::request::RequestError;
 
 /// Seconds a client should wait after a 503.
 pub const RETRY_AFTER_SECONDS: u64 = 1;
@@ -94,6 +94,37 @@ pub enum ApiError {
     Unavailable,
     /// 500: a bug or corrupt data (logged where it happened).
     Internal,
+}
+
+/// Why `Authorization: Basic` was refused (DRF's `BasicAuthentication`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BasicError {
+    NoCredentials,
+    Spaces,
+    NotBase64,
+    WrongCredentials,
+}
+
+/// Why `Authorization: Token` was refused (DRF's `TokenAuthentication`;
+/// no such tokens exist, so always).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrfTokenError {
+    NoCredentials,
+    InvalidCharacters,
+    Spaces,
+    Invalid,
+}
+
+/// Why `Authorization: Bearer` was refused (simplejwt's `JWTAuthentication`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerError {
+    /// `Bearer` without exactly one value.
+    BadHeader,
+    NotValid(TokenError),
+    /// No `user_id` claim, or one that is not an id.
+    NoUserId,
+    UserNotFound,
+    UserInactive,
 }
 
 fn detail(status: StatusCode, text: impl fmt::Display) -> Reply {
@@ -380,6 +411,18 @@ impl fmt::Display for Weakness {
 
 // -- From the domain to the contract ---------------------------------------
 
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        match e {
+            RequestError::BodyTooLarge => ApiError::BodyTooLarge,
+            RequestError::NotAcceptable => ApiError::NotAcceptable,
+            RequestError::MethodNotAllowed(method) => ApiError::MethodNotAllowed(method),
+            RequestError::UnsupportedMediaType(t) => ApiError::UnsupportedMediaType(t),
+            RequestError::JsonParse(reason) => ApiError::JsonParse(reason),
+        }
+    }
+}
+
 impl From<Invalid> for ApiError {
     fn from(invalid: Invalid) -> Self {
         ApiError::Invalid(invalid)
@@ -435,6 +478,131 @@ impl From<ThrottleError> for ApiError {
         match err {
             ThrottleError::Throttled { wait } => ApiError::Throttled { wait },
             ThrottleError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// How body fields' refusals read (`fields.rs` finds them, this module
+/// words them).
+#[cfg(test)]
+mod field_tests {
+    use super::ApiError;
+    use crate::web::fields::{password_fields, serializer_fields, tutorial_credentials};
+    use crate::web::request::Data;
+    use serde_json::json;
+
+    /// The 400 body an error renders as.
+    fn body(err: impl Into<ApiError>) -> String {
+        let reply = err.into().reply();
+        assert_eq!(reply.status.as_u16(), 400);
+        reply.body.unwrap()
+    }
+
+    fn errors(data: Data) -> String {
+        body(serializer_fields(&data, ["username", "password"]).unwrap_err())
+    }
+
+    #[test]
+    fn drf_messages_per_field_in_field_order() {
+        assert_eq!(
+            errors(Data::Json(json!({}))),
+            r#"{"username":["This field is required."],"password":["This field is required."]}"#
+        );
+        assert_eq!(
+            errors(Data::Json(json!({"password": "x"}))),
+            r#"{"username":["This field is required."]}"#
+        );
+        assert_eq!(
+            errors(Data::Json(json!({"username": null, "password": []}))),
+            r#"{"username":["This field may not be null."],"password":["Not a valid string."]}"#
+        );
+        assert_eq!(
+            errors(Data::Json(json!({"username": "  ", "password": 1}))),
+            r#"{"username":["This field may not be blank."]}"#
+        );
+        assert_eq!(
+            errors(Data::Json(json!({"username": "a\u{0}b", "password": "x"}))),
+            r#"{"username":["Null characters are not allowed."]}"#
+        );
+        assert_eq!(
+            errors(Data::Form(vec![("username".into(), "".into())])),
+            r#"{"username":["This field may not be blank."],"password":["This field is required."]}"#
+        );
+    }
+
+    #[test]
+    fn password_fields_are_not_trimmed() {
+        use secrecy::ExposeSecret;
+        let [a, b] = password_fields(
+            &Data::Json(json!({"old_password": " x ", "new_password": "y"})),
+            ["old_password", "new_password"],
+        )
+        .unwrap();
+        assert_eq!((a.expose_secret(), b.expose_secret()), (" x ", "y"));
+        let err = password_fields(
+            &Data::Json(json!({"old_password": ""})),
+            ["old_password", "new_password"],
+        )
+        .unwrap_err();
+        assert_eq!(
+            body(err),
+            r#"{"old_password":["This field may not be blank."],"new_password":["This field is required."]}"#
+        );
+    }
+
+    #[test]
+    fn non_mapping_bodies() {
+        assert_eq!(
+            errors(Data::Json(json!(null))),
+            r#"{"non_field_errors":["No data provided"]}"#
+        );
+        for (v, t) in [
+            (json!([]), "list"),
+            (json!("x"), "str"),
+            (json!(1), "int"),
+            (json!(1.5), "float"),
+            (json!(true), "bool"),
+        ] {
+            assert_eq!(
+                errors(Data::Json(v)),
+                crate::web::reply::to_json(
+                    &json!({"non_field_errors": [format!("Invalid data. Expected a dictionary, but got {t}.")]})
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn values_are_trimmed_and_numbers_become_text() {
+        let [u, p] = serializer_fields(
+            &Data::Json(json!({"username": " alice ", "password": 12})),
+            ["username", "password"],
+        )
+        .unwrap();
+        assert_eq!((u.as_str(), p.as_str()), ("alice", "12"));
+    }
+
+    #[test]
+    fn tutorial_credentials_need_two_nonempty_strings() {
+        use secrecy::ExposeSecret;
+        let (u, p) =
+            tutorial_credentials(&Data::Json(json!({"username":"a","password":"b"}))).unwrap();
+        assert_eq!((u.as_str(), p.expose_secret()), ("a", "b"));
+        for bad in [
+            json!({}),
+            json!({"username":"a"}),
+            json!({"username":"","password":"b"}),
+            json!({"username":1,"password":"b"}),
+            json!({"username":"a","password":null}),
+            json!([]),
+            json!(null),
+        ] {
+            let err = tutorial_credentials(&Data::Json(bad.clone())).unwrap_err();
+            assert_eq!(
+                ApiError::from(err).reply().body.as_deref(),
+                Some(r#"{"detail":"Malformed request."}"#),
+                "{bad}"
+            );
         }
     }
 }

@@ -17,9 +17,9 @@ use std::borrow::Cow;
 use lambda_http::http::StatusCode;
 
 use crate::settings::Settings;
+use crate::web::reply::Reply;
 use crate::web::request::Request;
-use crate::web::response::Reply;
-use crate::web::view::Serves;
+use crate::web::request::Serves;
 
 /// What a response grants the request's origin.
 #[derive(Debug)]

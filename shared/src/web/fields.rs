@@ -11,8 +11,8 @@
 use secrecy::SecretString;
 use serde_json::Value;
 
-use crate::validators::Weakness;
-use crate::web::{Data, Field};
+use crate::credentials::validators::Weakness;
+use crate::web::request::{Data, Field};
 
 /// The key DRF files errors about the body as a whole under.
 pub const NON_FIELD_ERRORS: &str = "non_field_errors";
@@ -143,127 +143,5 @@ pub fn tutorial_credentials(data: &Data) -> Result<(String, SecretString), Malfo
     match (text("username"), text("password")) {
         (Some(username), Some(password)) => Ok((username, SecretString::from(password))),
         _ => Err(Malformed),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::contract::ApiError;
-    use serde_json::json;
-
-    /// The 400 body an error renders as.
-    fn body(err: impl Into<ApiError>) -> String {
-        let reply = err.into().reply();
-        assert_eq!(reply.status.as_u16(), 400);
-        reply.body.unwrap()
-    }
-
-    fn errors(data: Data) -> String {
-        body(serializer_fields(&data, ["username", "password"]).unwrap_err())
-    }
-
-    #[test]
-    fn drf_messages_per_field_in_field_order() {
-        assert_eq!(
-            errors(Data::Json(json!({}))),
-            r#"{"username":["This field is required."],"password":["This field is required."]}"#
-        );
-        assert_eq!(
-            errors(Data::Json(json!({"password": "x"}))),
-            r#"{"username":["This field is required."]}"#
-        );
-        assert_eq!(
-            errors(Data::Json(json!({"username": null, "password": []}))),
-            r#"{"username":["This field may not be null."],"password":["Not a valid string."]}"#
-        );
-        assert_eq!(
-            errors(Data::Json(json!({"username": "  ", "password": 1}))),
-            r#"{"username":["This field may not be blank."]}"#
-        );
-        assert_eq!(
-            errors(Data::Json(json!({"username": "a\u{0}b", "password": "x"}))),
-            r#"{"username":["Null characters are not allowed."]}"#
-        );
-        assert_eq!(
-            errors(Data::Form(vec![("username".into(), "".into())])),
-            r#"{"username":["This field may not be blank."],"password":["This field is required."]}"#
-        );
-    }
-
-    #[test]
-    fn password_fields_are_not_trimmed() {
-        use secrecy::ExposeSecret;
-        let [a, b] = password_fields(
-            &Data::Json(json!({"old_password": " x ", "new_password": "y"})),
-            ["old_password", "new_password"],
-        )
-        .unwrap();
-        assert_eq!((a.expose_secret(), b.expose_secret()), (" x ", "y"));
-        let err = password_fields(
-            &Data::Json(json!({"old_password": ""})),
-            ["old_password", "new_password"],
-        )
-        .unwrap_err();
-        assert_eq!(
-            body(err),
-            r#"{"old_password":["This field may not be blank."],"new_password":["This field is required."]}"#
-        );
-    }
-
-    #[test]
-    fn non_mapping_bodies() {
-        assert_eq!(
-            errors(Data::Json(json!(null))),
-            r#"{"non_field_errors":["No data provided"]}"#
-        );
-        for (v, t) in [
-            (json!([]), "list"),
-            (json!("x"), "str"),
-            (json!(1), "int"),
-            (json!(1.5), "float"),
-            (json!(true), "bool"),
-        ] {
-            assert_eq!(
-                errors(Data::Json(v)),
-                crate::web::to_json(
-                    &json!({"non_field_errors": [format!("Invalid data. Expected a dictionary, but got {t}.")]})
-                )
-            );
-        }
-    }
-
-    #[test]
-    fn values_are_trimmed_and_numbers_become_text() {
-        let [u, p] = serializer_fields(
-            &Data::Json(json!({"username": " alice ", "password": 12})),
-            ["username", "password"],
-        )
-        .unwrap();
-        assert_eq!((u.as_str(), p.as_str()), ("alice", "12"));
-    }
-
-    #[test]
-    fn tutorial_credentials_need_two_nonempty_strings() {
-        use secrecy::ExposeSecret;
-        let (u, p) =
-            tutorial_credentials(&Data::Json(json!({"username":"a","password":"b"}))).unwrap();
-        assert_eq!((u.as_str(), p.expose_secret()), ("a", "b"));
-        for bad in [
-            json!({}),
-            json!({"username":"a"}),
-            json!({"username":"","password":"b"}),
-            json!({"username":1,"password":"b"}),
-            json!({"username":"a","password":null}),
-            json!([]),
-            json!(null),
-        ] {
-            let err = tutorial_credentials(&Data::Json(bad.clone())).unwrap_err();
-            assert_eq!(
-                ApiError::from(err).reply().body.as_deref(),
-                Some(r#"{"detail":"Malformed request."}"#),
-                "{bad}"
-            );
-        }
     }
 }

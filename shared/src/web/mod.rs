@@ -1,15 +1,25 @@
-//! The HTTP side every endpoint shares: the request parsed once
-//! ([`request`]), the one pipeline every request runs through ([`view`]),
-//! and the response with its cookies and headers ([`response`]).
+//! The HTTP side every endpoint shares, bottom-up: the request parsed
+//! once ([`request`]), what an endpoint answers ([`reply`]), body fields
+//! ([`fields`]), the contract's words for every refusal ([`contract`]),
+//! CORS ([`cors`]), the second factor in the login flow
+//! ([`second_factor`]), who is calling ([`authn`]), what a view declares
+//! ([`view`]), the render step ([`render`]) and the one pipeline
+//! ([`pipeline`]).
 
+pub mod authn;
+pub mod contract;
 pub mod cors;
+pub mod fields;
+pub mod pipeline;
+pub mod render;
+pub mod reply;
 pub mod request;
-pub mod response;
+pub mod second_factor;
 pub mod view;
 
-pub use request::{Data, Field, MAX_BODY_BYTES, Request};
-pub use response::{CSRF_COOKIE, Cache, CookieAttributes, Cookies, Reply, SESSION_COOKIE, to_json};
+pub use pipeline::serve;
+pub use reply::{CSRF_COOKIE, Cache, CookieAttributes, Cookies, Reply, SESSION_COOKIE, to_json};
+pub use request::{Data, Field, MAX_BODY_BYTES, Request, Serves};
 pub use view::{
-    Anonymous, Answer, Auth, Authentication, Endpoint, Family, Optional, Required, Serves, View,
-    serve,
+    Anonymous, Answer, Auth, Authentication, Endpoint, Family, Optional, Required, View,
 };

@@ -8,10 +8,41 @@ use std::sync::OnceLock;
 use lambda_http::http::{HeaderValue, header};
 use serde_json::{Map, Value};
 
-use crate::contract::ApiError;
-use crate::web::view::Serves;
-
 /// Bodies above this many bytes get 413 before anything else looks at them.
+/// The method an endpoint serves (besides OPTIONS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serves {
+    Post,
+    /// GET, and HEAD as GET without the body.
+    Get,
+}
+
+impl Serves {
+    /// The `Allow` header.
+    pub fn allow(self) -> &'static str {
+        match self {
+            Serves::Post => "POST, OPTIONS",
+            Serves::Get => "GET, HEAD, OPTIONS",
+        }
+    }
+}
+
+/// Why a request is refused before its endpoint runs (worded in
+/// `contract.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    /// 413: a body over [`MAX_BODY_BYTES`].
+    BodyTooLarge,
+    /// 406: `Accept` allows neither JSON nor HTML.
+    NotAcceptable,
+    /// 405; the method as sent.
+    MethodNotAllowed(String),
+    /// 415; the content type as sent.
+    UnsupportedMediaType(String),
+    /// 400; why the JSON did not parse.
+    JsonParse(String),
+}
+
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Bytes as text: UTF-8 if they are, else Latin-1 (every byte a char).
@@ -225,24 +256,24 @@ impl<'r> Request<'r> {
     /// What every request passes first: 413 for bodies over
     /// [`MAX_BODY_BYTES`], then DRF's content negotiation (406 when `Accept`
     /// allows neither JSON nor HTML; we answer JSON either way).
-    pub(crate) fn admit(&self) -> Result<(), ApiError> {
+    pub(crate) fn admit(&self) -> Result<(), RequestError> {
         if self.body().len() > MAX_BODY_BYTES {
-            return Err(ApiError::BodyTooLarge);
+            return Err(RequestError::BodyTooLarge);
         }
         if let Some(accept) = self.header_bytes("accept")
             && !acceptable(&String::from_utf8_lossy(accept))
         {
-            return Err(ApiError::NotAcceptable);
+            return Err(RequestError::NotAcceptable);
         }
         Ok(())
     }
 
     /// The method check: the endpoint's method, OPTIONS, or 405.
-    pub(crate) fn call(&self, serves: Serves) -> Result<Call, ApiError> {
+    pub(crate) fn call(&self, serves: Serves) -> Result<Call, RequestError> {
         match (serves, self.method()) {
             (Serves::Post, "POST") | (Serves::Get, "GET" | "HEAD") => Ok(Call::Main),
             (_, "OPTIONS") => Ok(Call::Options),
-            (_, method) => Err(ApiError::MethodNotAllowed(method.to_owned())),
+            (_, method) => Err(RequestError::MethodNotAllowed(method.to_owned())),
         }
     }
 
@@ -331,7 +362,7 @@ impl<'r> Request<'r> {
     /// Parses the body for the endpoint, as DRF would: an empty body is `{}`
     /// (or an empty form); JSON and urlencoded forms are read; anything
     /// else is 415.
-    pub(crate) fn read_body(&mut self) -> Result<(), ApiError> {
+    pub(crate) fn read_body(&mut self) -> Result<(), RequestError> {
         let content_type = self.content_type();
         let body = self.body();
         self.data = if body.is_empty() {
@@ -342,8 +373,9 @@ impl<'r> Request<'r> {
         } else {
             match select_parser(&content_type) {
                 Some(Parser::Json) => {
-                    let parse_error =
-                        |reason: &dyn std::fmt::Display| ApiError::JsonParse(reason.to_string());
+                    let parse_error = |reason: &dyn std::fmt::Display| {
+                        RequestError::JsonParse(reason.to_string())
+                    };
                     match decode_charset(body, &content_type).map_err(|e| parse_error(&e))? {
                         None => serde_json::from_slice(body),
                         Some(text) => serde_json::from_str(&text),
@@ -353,7 +385,9 @@ impl<'r> Request<'r> {
                 }
                 Some(Parser::Form) => Data::Form(self.form().to_vec()),
                 Some(Parser::Multipart) | None => {
-                    return Err(ApiError::UnsupportedMediaType(content_type.into_owned()));
+                    return Err(RequestError::UnsupportedMediaType(
+                        content_type.into_owned(),
+                    ));
                 }
             }
         };

@@ -5,10 +5,10 @@
 use secrecy::SecretString;
 
 use crate::app::App;
-use crate::contract::ApiError;
-use crate::fields::{FieldError, Invalid};
-use crate::mfa::{Code, Endpoint, MFA_TOKEN_LIFETIME, MfaClaims};
+use crate::credentials::mfa::{Code, Endpoint, MFA_TOKEN_LIFETIME, MfaClaims};
 use crate::store::{MfaStore, Proof, User};
+use crate::web::contract::ApiError;
+use crate::web::fields::{FieldError, Invalid};
 
 /// 400 `{"code":["Invalid code."]}`.
 pub fn invalid_code() -> ApiError {
@@ -42,7 +42,7 @@ pub fn proof<S>(app: &App<S>, user: &User, code: &Code, now: i64) -> Option<Proo
 /// `mfa_token` bound to them, their credential generation and `end`.
 pub fn challenge<S>(app: &App<S>, user: &User, end: Endpoint, now: i64) -> ApiError {
     let claims = MfaClaims {
-        jti: crate::tokens::new_jti(),
+        jti: crate::base::random::new_jti(),
         uid: user.id,
         usr: user.username.clone(),
         generation: user.generation,

@@ -1,8 +1,8 @@
 //! API.md "Authenticating a request": the order, and every error.
 
 use base64::Engine;
+use integration_tests::auth::base::time::now;
 use integration_tests::auth::store::{Session, SessionStore};
-use integration_tests::auth::time::now;
 use integration_tests::{ALICE_PASSWORD, Req, Resp, TestApp, call, spawn_app};
 use serde_json::{Value, json};
 

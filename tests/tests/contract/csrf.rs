@@ -1,6 +1,6 @@
 //! API.md "CSRF (as Django's SessionAuthentication)", through `logout`.
 
-use integration_tests::auth::csrf;
+use integration_tests::auth::policy::csrf;
 use integration_tests::auth::store::SessionStore;
 use integration_tests::{Req, TestApp, call, spawn_app, spawn_app_with};
 

@@ -3,9 +3,9 @@
 //! with the Django password, after which the stored hash is our Argon2id,
 //! sessions live on, and the user still logs in.
 
-use integration_tests::auth::django::{self, Record};
+use integration_tests::auth::credentials::django::{self, Record};
+use integration_tests::auth::credentials::password::hash_format;
 use integration_tests::auth::fixtures::Credentials;
-use integration_tests::auth::password::hash_format;
 use integration_tests::auth::store::{
     DynamoStore, ImportRefused, Imported, User, UserAdmin, UserChange, UserStore,
 };

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use integration_tests::auth::App;
+use integration_tests::auth::base::time::now;
 use integration_tests::auth::store::{DynamoStore, SessionStore, TokenStore};
-use integration_tests::auth::time::now;
 use integration_tests::faults::{Fault, FaultProxy, black_hole, dead_endpoint};
 use integration_tests::{
     ALICE_PASSWORD, Calls, Req, Resp, TestApp, counted_client_for, fresh_tables, moto_endpoint,
@@ -52,12 +52,12 @@ fn requests(t: &TestApp) -> Vec<(&'static str, Req)> {
     let mfa_token = t
         .app
         .mfa
-        .issue_token(&integration_tests::auth::mfa::MfaClaims {
+        .issue_token(&integration_tests::auth::credentials::mfa::MfaClaims {
             jti: "0123456789abcdef0123456789abcdef".into(),
             uid: 1,
             usr: "alice".into(),
             generation: 0,
-            end: integration_tests::auth::mfa::Endpoint::Login,
+            end: integration_tests::auth::credentials::mfa::Endpoint::Login,
             iat: now(),
             exp: now() + 300,
         });
@@ -148,7 +148,7 @@ async fn a_throttling_store_is_503_after_bounded_retries() {
     let endpoints = requests(&t).len() as u32;
     assert!(attempts > endpoints, "retried: {attempts}");
     assert!(
-        attempts <= endpoints * 2 * integration_tests::auth::aws::MAX_ATTEMPTS,
+        attempts <= endpoints * 2 * integration_tests::auth::base::aws::MAX_ATTEMPTS,
         "{attempts}"
     );
 }

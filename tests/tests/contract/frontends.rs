@@ -542,7 +542,10 @@ async fn a_refresh_cookie_must_pass_the_csrf_check() {
                 Req::post(path)
                     .cookie("refresh", &refresh)
                     .cookie("csrftoken", &csrf)
-                    .header("x-csrftoken", &integration_tests::auth::csrf::new_secret()),
+                    .header(
+                        "x-csrftoken",
+                        &integration_tests::auth::policy::csrf::new_secret(),
+                    ),
                 "CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header incorrect.",
             ),
         ];

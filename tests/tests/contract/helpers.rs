@@ -2,9 +2,9 @@
 //! many modules expect, building their requests, signing crafted tokens,
 //! logging alice in, setting users up, and the assertions every module uses.
 
-pub use integration_tests::auth::jwt::JwtBackend;
+pub use integration_tests::auth::base::jwt::JwtBackend;
+pub use integration_tests::auth::base::time::now;
 pub use integration_tests::auth::lambda_http::Request;
-pub use integration_tests::auth::time::now;
 pub use integration_tests::{ALICE_PASSWORD, Req, Resp, Route, SIGNING_KEY, TestApp, call};
 pub use serde_json::{Value, json};
 

@@ -1,6 +1,6 @@
 //! `POST login/jwt` — the tutorial's JWT login.
 
-use integration_tests::auth::time::now;
+use integration_tests::auth::base::time::now;
 use integration_tests::{ALICE_PASSWORD, Req, call, spawn_app, spawn_app_with};
 use serde_json::json;
 

@@ -254,8 +254,8 @@ async fn issuer_and_audience_are_required_when_set() {
     let t = app(&asymmetric("ES256", EC.to_owned())).await;
     let (_, access) = pair_of_alice(&t).await;
     let mut good = claims(&access);
-    let backend = integration_tests::auth::jwt::JwtBackend::with_keys(
-        integration_tests::auth::jwt::Alg::ES256,
+    let backend = integration_tests::auth::base::jwt::JwtBackend::with_keys(
+        integration_tests::auth::base::jwt::Alg::ES256,
         &[EC.as_bytes()],
     )
     .unwrap();

@@ -382,11 +382,15 @@ async fn key_rotation_keeps_everyone_logged_in_until_the_old_key_goes() {
     };
     assert_eq!(
         kid(&new_access),
-        json!(integration_tests::auth::jwt::key_id(NEW_KEY.as_bytes()))
+        json!(integration_tests::auth::base::jwt::key_id(
+            NEW_KEY.as_bytes()
+        ))
     );
     assert_eq!(
         kid(&old_access),
-        json!(integration_tests::auth::jwt::key_id(OLD_KEY.as_bytes()))
+        json!(integration_tests::auth::base::jwt::key_id(
+            OLD_KEY.as_bytes()
+        ))
     );
 
     // Drop the old key: its tokens and sessions stop working, new ones work.

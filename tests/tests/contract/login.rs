@@ -1,7 +1,7 @@
 //! `POST login` — API.md "Session login, logout".
 
+use integration_tests::auth::base::time::now;
 use integration_tests::auth::store::SessionStore;
-use integration_tests::auth::time::now;
 use integration_tests::{ALICE_PASSWORD, Req, call, spawn_app, spawn_app_with};
 use serde_json::json;
 

@@ -331,12 +331,12 @@ async fn bad_tokens_and_codes_are_clear_refusals_that_write_nothing() {
     let r = call!(login_mfa, t, second(&token, &alice.code(0)));
     assert_eq!(r.status, 200, "{}", r.body);
     // Expired: signed by us, but past its five minutes.
-    let old = integration_tests::auth::mfa::MfaClaims {
+    let old = integration_tests::auth::credentials::mfa::MfaClaims {
         jti: "0123456789abcdef0123456789abcdef".into(),
         uid: 1,
         usr: "alice".into(),
         generation: 0,
-        end: integration_tests::auth::mfa::Endpoint::ObtainPair,
+        end: integration_tests::auth::credentials::mfa::Endpoint::ObtainPair,
         iat: now() - 400,
         exp: now() - 100,
     };

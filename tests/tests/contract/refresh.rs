@@ -1,7 +1,7 @@
 //! `POST login/simpleJWT/refresh`.
 
+use integration_tests::auth::base::time::now;
 use integration_tests::auth::store::TokenStore;
-use integration_tests::auth::time::now;
 use integration_tests::{Req, call, spawn_app};
 use serde_json::json;
 

@@ -3,10 +3,10 @@
 
 use std::collections::HashSet;
 
+use integration_tests::auth::base::time::now;
 use integration_tests::auth::store::{
     CreateUserError, MemoryStore, Rotation, Session, Store, UpdateUserError, UserAdmin, UserChange,
 };
-use integration_tests::auth::time::now;
 use integration_tests::fresh_store;
 
 async fn users<S: Store + UserAdmin>(store: &S) {
@@ -337,7 +337,7 @@ macro_rules! on_both_stores {
 /// Two-factor state: enrolment, codes and recovery codes used once,
 /// `mfa_token`s used once and dead after their wrong codes, disabling.
 async fn mfa<S: Store + UserAdmin>(store: &S) {
-    use integration_tests::auth::mfa::MFA_TOKEN_ATTEMPTS;
+    use integration_tests::auth::credentials::mfa::MFA_TOKEN_ATTEMPTS;
     use integration_tests::auth::store::{AfterProof, Proof, Redeemed};
     let a = store.create_user("alice", "h").await.unwrap();
     let b = store.create_user("bob", "h").await.unwrap();

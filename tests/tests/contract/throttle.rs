@@ -132,7 +132,7 @@ async fn right_password(t: &TestApp) -> Resp {
 async fn the_limit_ends_with_the_window() {
     let t = spawn_app_with(&[("THROTTLE_WINDOW", "2"), ("THROTTLE_USERNAME_LIMIT", "1")]).await;
     // Find a window's start, so both attempts below fall in one window.
-    let now = integration_tests::auth::time::now();
+    let now = integration_tests::auth::base::time::now();
     tokio::time::sleep(std::time::Duration::from_millis(
         ((2 - now.rem_euclid(2)) * 1000 + 50) as u64,
     ))

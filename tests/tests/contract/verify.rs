@@ -1,6 +1,6 @@
 //! `POST login/simpleJWT/verify`.
 
-use integration_tests::auth::time::now;
+use integration_tests::auth::base::time::now;
 use integration_tests::{Req, call, spawn_app};
 use serde_json::json;
 

@@ -5,14 +5,15 @@
 //! never done on a request path.
 
 use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 
-use super::{
-    Clash, DynamoStore, HASH_COSTS_KEY, Item, USER_COUNTER, cancelled_by_condition,
-    hash_costs_from_item, id_key, internal, n, s, unavailable, username_key, written,
+use super::client::{
+    DynamoStore, Item, cancelled_by_condition, internal, n, s, unavailable, written,
 };
-use crate::password::HashCosts;
-use crate::store::{StoreError, UpdateUserError, User, UserChange, UserStore};
+use super::update::UserUpdate;
+use super::users::{Clash, HASH_COSTS_KEY, USER_COUNTER, hash_costs_from_item, username_key};
+use crate::model::user::{HashCosts, User, UserChange};
+use crate::store::api::{StoreError, UpdateUserError, UserStore};
 
 /// Whose password-attempt counters `authctl unthrottle` clears.
 #[derive(Debug, Clone, Copy)]
@@ -102,17 +103,13 @@ impl DynamoStore {
     /// starts past every generation issued before.
     pub async fn delete_user(&self, user: &User) -> Result<(), UpdateUserError> {
         let build = |e| internal("build transaction", e);
-        let by_id = Update::builder()
-            .table_name(&self.tables.users)
-            .key("pk", s(id_key(user.id)))
-            .update_expression(
-                "SET deleted_at = :now REMOVE username, password, is_active ADD gen :one",
-            )
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
-            .expression_attribute_values(":now", n(crate::time::now()))
-            .expression_attribute_values(":one", n(1))
-            .build()
-            .map_err(build)?;
+        let by_id = ["username", "password", "is_active"]
+            .into_iter()
+            .fold(UserUpdate::of(self, user.id), UserUpdate::remove)
+            .set("deleted_at = :now")
+            .value(":now", n(crate::base::time::now()))
+            .next_generation()
+            .in_transaction()?;
         let by_name = Delete::builder()
             .table_name(&self.tables.users)
             .key("pk", s(username_key(&user.username)))
@@ -123,7 +120,7 @@ impl DynamoStore {
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(by_id).build())
+            .transact_items(by_id)
             .transact_items(TransactWriteItem::builder().delete(by_name).build())
             .send()
             .await;
@@ -246,7 +243,7 @@ impl DynamoStore {
     pub async fn unthrottle(&self, who: Unthrottle<'_>) -> Result<usize, StoreError> {
         let (attribute, value) = match who {
             Unthrottle::Username(u) => ("username", u.to_owned()),
-            Unthrottle::Address(a) => ("address", crate::throttle::address_bucket(a)),
+            Unthrottle::Address(a) => ("address", crate::base::address::address_bucket(a)),
         };
         let counters = self
             .scan_all(&self.tables.throttle, |scan| {

@@ -1,23 +1,25 @@
 //! Two-factor state on DynamoDB: attributes of the user's item, and
 //! `mfa_token` items in the throttle table.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
-use super::{
-    DynamoStore, Item, TTL_ATTRIBUTE, cancelled_by_condition, id_key, internal, n, number, s,
-    unavailable, written,
+use super::client::{
+    DynamoStore, Item, TTL_ATTRIBUTE, cancelled_by_condition, internal, n, number, s, unavailable,
 };
-use crate::mfa::MFA_TOKEN_ATTEMPTS;
-use crate::store::{AfterProof, MfaState, MfaStore, Proof, Redeemed, StoreError, mfa_token_key};
-use crate::time::now;
+use super::update::UserUpdate;
+use crate::base::time::now;
+use crate::model::counter::mfa_token_key;
+use crate::model::mfa::{AfterProof, MFA_TOKEN_ATTEMPTS, Proof, Redeemed};
+use crate::model::user::MfaState;
+use crate::store::api::{MfaStore, StoreError};
 
-/// Removes every two-factor attribute and moves `gen` on (`:one`).
-pub(super) const DISABLE: &str = "REMOVE totp, totp_pending, totp_step, recovery ADD gen :one";
-
-/// A live user item, not a tombstone.
-const LIVE: &str = "attribute_exists(pk) AND attribute_not_exists(deleted_at)";
+/// `update` removing every two-factor attribute and moving `gen` on.
+pub(super) fn disabled(update: UserUpdate) -> UserUpdate {
+    ["totp", "totp_pending", "totp_step", "recovery"]
+        .into_iter()
+        .fold(update, UserUpdate::remove)
+        .next_generation()
+}
 
 /// The two-factor attributes of a user's item.
 pub(super) fn state_from_item(item: &Item) -> MfaState {
@@ -46,69 +48,49 @@ fn recovery_map(hashes: &[String]) -> AttributeValue {
     AttributeValue::M(hashes.iter().map(|h| (h.clone(), n(1))).collect())
 }
 
-/// The update of a user's item that consumes `proof` and does `then`:
-/// expression, condition, names and values.
-fn redeem_update(
-    generation: u64,
-    proof: &Proof,
-    then: &AfterProof,
-) -> (String, String, Item, HashMap<String, String>) {
-    let mut values = HashMap::from([(":gen".to_owned(), n(generation))]);
-    let mut names = HashMap::new();
-    let mut condition = format!("{LIVE} AND attribute_exists(totp) AND gen = :gen");
-    let (mut set, mut remove) = (Vec::new(), Vec::new());
-    match proof {
-        Proof::Step(step) => {
-            condition += " AND (attribute_not_exists(totp_step) OR totp_step < :step)";
-            values.insert(":step".into(), n(step));
-            set.push("totp_step = :step");
-        }
-        Proof::Recovery(hash) => {
-            condition += " AND attribute_exists(recovery.#code)";
-            names.insert("#code".to_owned(), hash.clone());
-            remove.push("recovery.#code");
-        }
-    }
-    let expression = match then {
-        AfterProof::Nothing => join(&set, &remove),
-        AfterProof::ReplaceRecovery(hashes) => {
-            values.insert(":recovery".into(), recovery_map(hashes));
-            remove.clear();
-            set.push("recovery = :recovery");
-            join(&set, &remove)
-        }
-        AfterProof::Disable => {
-            values.insert(":one".into(), n(1));
-            DISABLE.to_owned()
-        }
+/// `update` consuming `proof` for a user at credential generation
+/// `generation` (TOTP on), and doing `then`.
+fn redeeming(update: UserUpdate, generation: u64, proof: &Proof, then: &AfterProof) -> UserUpdate {
+    let update = update
+        .only_if("attribute_exists(totp) AND gen = :gen")
+        .value(":gen", n(generation));
+    // Only while the proof is still good: a later time step, an unused code.
+    let update = match proof {
+        Proof::Step(step) => update
+            .only_if("attribute_not_exists(totp_step) OR totp_step < :step")
+            .value(":step", n(step)),
+        Proof::Recovery(hash) => update
+            .only_if("attribute_exists(recovery.#code)")
+            .name("#code", hash),
     };
-    (expression, condition, values, names)
-}
-
-fn join(set: &[&str], remove: &[&str]) -> String {
-    let mut parts = Vec::new();
-    if !set.is_empty() {
-        parts.push(format!("SET {}", set.join(", ")));
+    // Consumed, unless what follows removes or replaces it anyway.
+    let consumed = |update: UserUpdate| match proof {
+        Proof::Step(_) => update.set("totp_step = :step"),
+        Proof::Recovery(_) => update.remove("recovery.#code"),
+    };
+    match then {
+        AfterProof::Nothing => consumed(update),
+        AfterProof::ReplaceRecovery(hashes) => {
+            let update = match proof {
+                Proof::Step(_) => consumed(update),
+                Proof::Recovery(_) => update,
+            };
+            update
+                .set("recovery = :recovery")
+                .value(":recovery", recovery_map(hashes))
+        }
+        AfterProof::Disable => disabled(update),
     }
-    if !remove.is_empty() {
-        parts.push(format!("REMOVE {}", remove.join(", ")));
-    }
-    parts.join(" ")
 }
 
 impl MfaStore for DynamoStore {
     async fn begin_totp(&self, id: u64, sealed: &str) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.users)
-            .key("pk", s(id_key(id)))
-            .update_expression("SET totp_pending = :sealed")
-            .condition_expression(format!("{LIVE} AND attribute_not_exists(totp)"))
-            .expression_attribute_values(":sealed", s(sealed))
-            .send()
-            .await;
-        written("UpdateItem", result)
+        UserUpdate::of(self, id)
+            .set("totp_pending = :sealed")
+            .only_if("attribute_not_exists(totp)")
+            .value(":sealed", s(sealed))
+            .send(self)
+            .await
     }
 
     async fn confirm_totp(
@@ -118,23 +100,17 @@ impl MfaStore for DynamoStore {
         step: u64,
         recovery: &[String],
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.users)
-            .key("pk", s(id_key(id)))
-            .update_expression(
-                "SET totp = :sealed, totp_step = :step, recovery = :recovery REMOVE totp_pending",
-            )
-            .condition_expression(format!(
-                "{LIVE} AND attribute_not_exists(totp) AND totp_pending = :sealed"
-            ))
-            .expression_attribute_values(":sealed", s(sealed))
-            .expression_attribute_values(":step", n(step))
-            .expression_attribute_values(":recovery", recovery_map(recovery))
-            .send()
-            .await;
-        written("UpdateItem", result)
+        UserUpdate::of(self, id)
+            .set("totp = :sealed")
+            .set("totp_step = :step")
+            .set("recovery = :recovery")
+            .remove("totp_pending")
+            .only_if("attribute_not_exists(totp) AND totp_pending = :sealed")
+            .value(":sealed", s(sealed))
+            .value(":step", n(step))
+            .value(":recovery", recovery_map(recovery))
+            .send(self)
+            .await
     }
 
     async fn redeem(
@@ -145,35 +121,14 @@ impl MfaStore for DynamoStore {
         token: Option<(&str, i64)>,
         then: &AfterProof,
     ) -> Result<Redeemed, StoreError> {
-        let (expression, condition, values, names) = redeem_update(generation, proof, then);
-        let names = (!names.is_empty()).then_some(names);
+        let user = redeeming(UserUpdate::of(self, id), generation, proof, then);
         let Some((jti, expires_at)) = token else {
-            let result = self
-                .client
-                .update_item()
-                .table_name(&self.tables.users)
-                .key("pk", s(id_key(id)))
-                .update_expression(expression)
-                .condition_expression(condition)
-                .set_expression_attribute_values(Some(values))
-                .set_expression_attribute_names(names)
-                .send()
-                .await;
-            return Ok(match written("UpdateItem", result)? {
+            return Ok(match user.send(self).await? {
                 true => Redeemed::Done,
                 false => Redeemed::CodeRefused,
             });
         };
         let build = |e| internal("build transaction", e);
-        let user = Update::builder()
-            .table_name(&self.tables.users)
-            .key("pk", s(id_key(id)))
-            .update_expression(expression)
-            .condition_expression(condition)
-            .set_expression_attribute_values(Some(values))
-            .set_expression_attribute_names(names)
-            .build()
-            .map_err(build)?;
         let use_token = Update::builder()
             .table_name(&self.tables.throttle)
             .key("counter_key", s(mfa_token_key(jti)))
@@ -190,7 +145,7 @@ impl MfaStore for DynamoStore {
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(user).build())
+            .transact_items(user.in_transaction()?)
             .transact_items(TransactWriteItem::builder().update(use_token).build())
             .send()
             .await;
@@ -203,18 +158,13 @@ impl MfaStore for DynamoStore {
     }
 
     async fn reseal_totp(&self, id: u64, old: &str, new: &str) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.users)
-            .key("pk", s(id_key(id)))
-            .update_expression("SET totp = :new")
-            .condition_expression(format!("{LIVE} AND totp = :old"))
-            .expression_attribute_values(":old", s(old))
-            .expression_attribute_values(":new", s(new))
-            .send()
-            .await;
-        written("UpdateItem", result)
+        UserUpdate::of(self, id)
+            .set("totp = :new")
+            .only_if("totp = :old")
+            .value(":old", s(old))
+            .value(":new", s(new))
+            .send(self)
+            .await
     }
 
     async fn mfa_token_failed(&self, jti: &str, expires_at: i64) -> Result<u64, StoreError> {

@@ -1,7 +1,7 @@
 //! `Authorization: Bearer` (simplejwt access tokens): crafted tokens on
 //! `info`; each refusal also on every endpoint that authenticates.
 
-use integration_tests::auth::jwt::key_id;
+use integration_tests::auth::base::jwt::key_id;
 use jsonwebtoken::Algorithm;
 
 use super::crafted::*;

@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use integration_tests::auth::jwt::key_id;
+use integration_tests::auth::base::jwt::key_id;
 use integration_tests::{Req, SIGNING_KEY};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{Value, json};

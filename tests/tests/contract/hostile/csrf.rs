@@ -1,7 +1,7 @@
 //! CSRF and `Origin` on a session logout (a success would delete the
 //! session); each refusal also on every endpoint that authenticates.
 
-use integration_tests::auth::csrf;
+use integration_tests::auth::policy::csrf;
 
 use super::crafted::*;
 use super::*;

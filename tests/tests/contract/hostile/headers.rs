@@ -1,7 +1,7 @@
 //! Header names in any case: each header the contract reads, sent in
 //! capitals or mixed case.
 
-use integration_tests::auth::csrf;
+use integration_tests::auth::policy::csrf;
 
 use super::crafted::*;
 use super::*;

@@ -37,7 +37,7 @@ use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
-use integration_tests::auth::time::now;
+use integration_tests::auth::base::time::now;
 use integration_tests::auth::web::{Auth, Family};
 use integration_tests::{ROUTES, Req, Route, TestApp, snapshot};
 use serde_json::Value;

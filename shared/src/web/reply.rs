@@ -1,17 +1,12 @@
-//! Responses: what an endpoint answers ([`Reply`], with the cookies it
-//! sets), and the one render step that turns it, or an error, into the
-//! Lambda response with the headers DRF and Django add.
+//! What an endpoint answers: a [`Reply`], with the cookies it sets or
+//! deletes in Django's exact format (`render.rs` turns it into the Lambda
+//! response).
 
-use lambda_http::http::{StatusCode, header};
-use lambda_http::{Body, Response};
+use lambda_http::http::StatusCode;
 use serde_json::Value;
 
-use crate::authn::Via;
-use crate::contract::ApiError;
 use crate::settings::{CSRF_COOKIE_AGE, SameSite, Seconds, Settings};
-use crate::web::cors::Cors;
 use crate::web::request::Request;
-use crate::web::view::{Family, View};
 
 pub const SESSION_COOKIE: &str = "sessionid";
 pub const CSRF_COOKIE: &str = "csrftoken";
@@ -101,7 +96,7 @@ pub fn to_json(value: &Value) -> String {
 
 /// What a response does to one cookie.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Change {
+pub(crate) enum Change {
     Set {
         value: String,
         max_age: Seconds,
@@ -116,8 +111,8 @@ enum Change {
 /// Django's order: `csrftoken`, then `sessionid`, then the refresh cookie.
 #[derive(Debug, Default)]
 pub struct Cookies {
-    csrf: Option<Change>,
-    session: Option<Change>,
+    pub(crate) csrf: Option<Change>,
+    pub(crate) session: Option<Change>,
     refresh: Option<Change>,
 }
 
@@ -172,7 +167,7 @@ impl Cookies {
     }
 
     /// Whether it sets a credential (a session or a refresh token).
-    fn sets_credential(&self) -> bool {
+    pub(crate) fn sets_credential(&self) -> bool {
         [&self.session, &self.refresh]
             .into_iter()
             .any(|c| matches!(c, Some(Change::Set { .. })))
@@ -192,7 +187,7 @@ impl Cookies {
     }
 
     /// The `Set-Cookie` values, in order, with each cookie's settings.
-    fn headers(&self, req: &Request<'_>, settings: &Settings) -> Vec<String> {
+    pub(crate) fn headers(&self, req: &Request<'_>, settings: &Settings) -> Vec<String> {
         let (session, csrf, refresh) =
             (&settings.sessions, &settings.csrf, &settings.refresh_cookie);
         let kinds = [
@@ -301,116 +296,6 @@ impl CookieAttributes<'_> {
         }
         cookie
     }
-}
-
-/// Who the request turned out to be from, for the log line.
-pub(crate) type Logged = Option<(Via, u64)>;
-
-/// Turns the outcome into the Lambda response, adding what every response
-/// carries, and writes the request's one log line.
-pub(crate) fn render<A>(
-    view: &View<A>,
-    req: &Request<'_>,
-    settings: &Settings,
-    outcome: Result<Reply, ApiError>,
-    mut cookies: Cookies,
-    cors: &Cors<'_>,
-    caller: Logged,
-) -> Response<Body> {
-    let reply = outcome.unwrap_or_else(ApiError::reply);
-    cookies.merge(reply.cookies);
-    // Django replaces a malformed csrftoken cookie on any response, and
-    // drops a sessionid too short to be a session key.
-    if cookies.csrf.is_none()
-        && req
-            .cookie(CSRF_COOKIE)
-            .is_some_and(|c| crate::csrf::check_format(c).is_err())
-    {
-        cookies.set_csrf(&crate::csrf::new_secret());
-    }
-    if cookies.session.is_none() && req.cookie(SESSION_COOKIE).is_some_and(|k| k.len() < 8) {
-        cookies.delete_session();
-    }
-    let cache = match cookies.sets_credential() {
-        true => Cache::NoStore,
-        false => reply.cache,
-    };
-    let set_cookies = cookies.headers(req, settings);
-
-    let mut builder = Response::builder().status(reply.status);
-    if reply.body.is_some() {
-        builder = builder.header(header::CONTENT_TYPE, "application/json");
-    }
-    let mut vary = match view.family {
-        Family::Tutorial => "Accept, Cookie",
-        // Django adds Cookie to Vary whenever it sets one.
-        Family::SimpleJwt if !set_cookies.is_empty() => "Accept, Cookie",
-        Family::SimpleJwt => "Accept",
-    }
-    .to_owned();
-    if cors.enabled(settings) {
-        vary.push_str(", Origin");
-    }
-    builder = builder
-        .header(header::VARY, vary)
-        .header(header::ALLOW, view.serves.allow())
-        .header("X-Frame-Options", "DENY")
-        .header("X-Content-Type-Options", "nosniff")
-        .header("Referrer-Policy", "same-origin")
-        .header("Cross-Origin-Opener-Policy", "same-origin");
-    match cache {
-        Cache::Unsaid => {}
-        Cache::NoStore => {
-            builder = builder
-                .header(header::CACHE_CONTROL, "no-store")
-                .header(header::PRAGMA, "no-cache");
-        }
-        Cache::Public(max_age) => {
-            let value = format!("public, max-age={}", max_age.get());
-            builder = builder.header(header::CACHE_CONTROL, value);
-        }
-    }
-    if reply.status == StatusCode::UNAUTHORIZED {
-        let challenge = match view.family {
-            // A browser answers Basic with its own login dialog: not for
-            // pages that handle the 401 themselves (see `Cors`).
-            Family::Tutorial if cors.handles_401_itself(req, settings) => None,
-            Family::Tutorial => Some(r#"Basic realm="api""#),
-            Family::SimpleJwt => Some(r#"Bearer realm="api""#),
-        };
-        if let Some(challenge) = challenge {
-            builder = builder.header(header::WWW_AUTHENTICATE, challenge);
-        }
-    }
-    if let Some(seconds) = reply.retry_after {
-        builder = builder.header(header::RETRY_AFTER, seconds);
-    }
-    for (name, value) in cors.headers(settings) {
-        builder = builder.header(name, value);
-    }
-    for c in &set_cookies {
-        builder = builder.header(header::SET_COOKIE, c);
-    }
-    let (via, user_id) = caller.map_or(("none", 0), |(via, id)| (via.as_str(), id));
-    tracing::info!(
-        function = view.name,
-        method = req.method(),
-        status = reply.status.as_u16(),
-        auth = via,
-        user_id,
-        "request"
-    );
-    let body = match reply.body {
-        Some(b) if req.method() != "HEAD" => Body::Text(b),
-        _ => Body::Empty,
-    };
-    builder.body(body).unwrap_or_else(|e| {
-        // Only reachable if a header value were invalid; all are ours.
-        tracing::error!(error = %e, "response headers");
-        let mut r = Response::new(Body::Empty);
-        *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        r
-    })
 }
 
 #[cfg(test)]

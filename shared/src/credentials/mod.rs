@@ -1,0 +1,11 @@
+//! Credentials: passwords (Argon2id, Django's hashes, Django's validators),
+//! session keys and their auth hash, simplejwt and tutorial tokens, and
+//! second factors (TOTP, recovery codes, `mfa_token`s); and Django's
+//! `dumpdata` users.
+
+pub mod django;
+pub mod mfa;
+pub mod password;
+pub mod session;
+pub mod tokens;
+pub mod validators;

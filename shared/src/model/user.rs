@@ -1,0 +1,148 @@
+//! Users: who they are, their password hash, their credential generation
+//! and two-factor state, what may change on them, and the hash-cost marks.
+
+/// Longest username accepted (Django's `AbstractUser.username` max_length).
+pub const MAX_USERNAME_CHARS: usize = 150;
+
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct User {
+    pub id: u64,
+    pub username: String,
+    /// PHC string (`$argon2id$...`).
+    pub password: String,
+    pub is_active: bool,
+    /// Credential generation: moves on with every password change and
+    /// logout-everywhere. Sessions and tokens of an older generation are
+    /// refused.
+    #[serde(default, rename = "gen")]
+    pub generation: u64,
+    /// Two-factor state (attributes of the user's item, read with it).
+    #[serde(skip)]
+    pub mfa: MfaState,
+}
+
+/// A user's two-factor state: `totp_pending`, `totp`, `totp_step` and
+/// `recovery` on their users-table item, so a login reads it with the user
+/// at no extra cost (and users without TOTP have none of them).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct MfaState {
+    /// The sealed secret of an enrolment not yet confirmed.
+    pub pending: Option<String>,
+    /// The sealed secret, when TOTP is on.
+    pub totp: Option<String>,
+    /// The last time step accepted: only later ones are accepted.
+    pub step: Option<u64>,
+    /// Keyed hashes of the unused recovery codes.
+    pub recovery: Vec<String>,
+}
+
+impl MfaState {
+    /// Whether a password alone no longer logs this user in.
+    pub fn is_on(&self) -> bool {
+        self.totp.is_some()
+    }
+}
+
+impl std::fmt::Debug for MfaState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaState")
+            .field("pending", &self.pending.is_some())
+            .field("on", &self.totp.is_some())
+            .field("step", &self.step)
+            .field("recovery_codes", &self.recovery.len())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("is_active", &self.is_active)
+            .field("gen", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What may change on a user; each is one conditional write.
+#[derive(Clone)]
+pub enum UserChange {
+    /// A new password hash. Moves `gen` on, ending every session and token.
+    /// With `if_current`, only if the stored hash is still that one
+    /// (else [`UpdateUserError::Conflict`]).
+    Password {
+        hash: String,
+        if_current: Option<String>,
+    },
+    /// The same password re-hashed in our format (a Django hash upgraded
+    /// at login): `gen` stays, so sessions and tokens live on. Only if the
+    /// stored hash is still `if_current` (else Conflict).
+    Rehash {
+        hash: String,
+        if_current: String,
+    },
+    Active(bool),
+    /// Logout everywhere: moves `gen` on.
+    Revoke,
+    /// Two-factor authentication off (support's `authctl mfa disable`):
+    /// every two-factor attribute removed, and `gen` moved on.
+    DisableMfa,
+}
+
+impl UserChange {
+    /// A new password, whatever the current one is.
+    pub fn password(hash: impl Into<String>) -> Self {
+        UserChange::Password {
+            hash: hash.into(),
+            if_current: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for UserChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UserChange::Password { .. } => f.write_str("Password"),
+            UserChange::Rehash { .. } => f.write_str("Rehash"),
+            UserChange::Active(a) => write!(f, "Active({a})"),
+            UserChange::Revoke => f.write_str("Revoke"),
+            UserChange::DisableMfa => f.write_str("DisableMfa"),
+        }
+    }
+}
+
+/// The most work of each kind any stored hash needs to verify: what every
+/// failed check spends (`credentials::password`, "Equal time"), kept on the
+/// users table's `meta#hash-costs` item.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HashCosts {
+    /// Argon2 KiB × passes, of Django's Argon2 hashes or ours with other
+    /// parameters (never less than ours).
+    pub argon2_work: u64,
+    /// PBKDF2 iterations of Django's `pbkdf2_sha256` hashes.
+    pub pbkdf2_iterations: u32,
+    /// bcrypt cost (log2 of its rounds) of Django's `bcrypt_sha256` hashes.
+    pub bcrypt_cost: u32,
+}
+
+impl HashCosts {
+    /// The larger of each kind.
+    pub fn max(self, other: HashCosts) -> HashCosts {
+        HashCosts {
+            argon2_work: self.argon2_work.max(other.argon2_work),
+            pbkdf2_iterations: self.pbkdf2_iterations.max(other.pbkdf2_iterations),
+            bcrypt_cost: self.bcrypt_cost.max(other.bcrypt_cost),
+        }
+    }
+}
+
+/// Usernames that can exist: 1 to 150 characters, Django's
+/// `UnicodeUsernameValidator` (`^[\w.@+-]+\Z`).
+pub fn valid_username(username: &str) -> bool {
+    let count = username.chars().count();
+    (1..=MAX_USERNAME_CHARS).contains(&count)
+        && username
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || matches!(c, '.' | '@' | '+' | '-'))
+}

@@ -1,0 +1,221 @@
+//! What the store does, as narrow traits (one per table, so each handler
+//! names only what it uses), and how it fails.
+
+use std::future::Future;
+
+use thiserror::Error;
+
+use crate::model::counter::Counter;
+use crate::model::mfa::{AfterProof, Proof, Redeemed};
+use crate::model::session::Session;
+use crate::model::token::{Revocation, Rotation, TokenState};
+use crate::model::user::{HashCosts, User, UserChange};
+
+/// The store could not answer.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// Unreachable, too slow or throttling (a 503: try again).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// An item that does not read as what it should be (a 500).
+    #[error("corrupt item in {table}: {reason}")]
+    Corrupt { table: String, reason: String },
+    /// A request we could not build or an item we could not serialize: a
+    /// bug (a 500).
+    #[error("store request failed: {0}")]
+    Internal(String),
+}
+
+#[derive(Debug, Error)]
+pub enum CreateUserError {
+    #[error("a user with that username already exists")]
+    UsernameTaken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Error)]
+pub enum UpdateUserError {
+    #[error("no such user")]
+    NotFound,
+    #[error("the password changed meanwhile")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Two-factor state: every change one conditional write (or transaction).
+pub trait MfaStore: Send + Sync {
+    /// Stores `sealed` as user `id`'s pending secret, replacing any earlier
+    /// one; false (nothing written) if TOTP is on or the user is gone.
+    fn begin_totp(
+        &self,
+        id: u64,
+        sealed: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Turns TOTP on with the pending secret `sealed` (only if it is still
+    /// the pending one and TOTP is off), its first accepted `step` and the
+    /// recovery-code hashes; false if not written.
+    fn confirm_totp(
+        &self,
+        id: u64,
+        sealed: &str,
+        step: u64,
+        recovery: &[String],
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Consumes `proof` for user `id` at credential generation
+    /// `generation` (TOTP on), doing `then` in the same write, and with
+    /// `token` (`mfa_token` id, expiry) marks that token used in the same
+    /// transaction: all or nothing.
+    fn redeem(
+        &self,
+        id: u64,
+        generation: u64,
+        proof: &Proof,
+        token: Option<(&str, i64)>,
+        then: &AfterProof,
+    ) -> impl Future<Output = Result<Redeemed, StoreError>> + Send;
+
+    /// Replaces user `id`'s sealed secret `old` with `new` (the same secret
+    /// sealed under the current key), only if `old` is still the one
+    /// stored; false if not written.
+    fn reseal_totp(
+        &self,
+        id: u64,
+        old: &str,
+        new: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Counts a wrong code against `mfa_token` `jti` (kept until
+    /// `expires_at`); the wrong codes so far.
+    fn mfa_token_failed(
+        &self,
+        jti: &str,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+pub trait UserStore: Send + Sync {
+    fn user_by_id(&self, id: u64) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    fn user_by_username(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// What a password check needs: the user named `username` and the
+    /// table's [`HashCosts`] marks. The round trips are the same whether
+    /// or not the user exists.
+    fn login_candidate(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<(Option<User>, HashCosts), StoreError>> + Send;
+
+    /// Applies `change` in one conditional write; the user afterwards.
+    fn update_user(
+        &self,
+        id: u64,
+        change: UserChange,
+    ) -> impl Future<Output = Result<User, UpdateUserError>> + Send;
+}
+
+pub trait UserAdmin: UserStore {
+    /// Creates a user with the next id; the username must be free.
+    fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<User, CreateUserError>> + Send;
+}
+
+pub trait SessionStore: Send + Sync {
+    /// The live session with this key; expired sessions are absent.
+    fn session(
+        &self,
+        session_key: &str,
+    ) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
+
+    /// Stores a new session and, in the same write, deletes the session
+    /// `replaces` (the one the client had, as Django's `cycle_key`/`flush`).
+    /// False if the new key is already taken (nothing is written then).
+    fn create_session(
+        &self,
+        session: &Session,
+        replaces: Option<&str>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn delete_session(
+        &self,
+        session_key: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+pub trait TokenStore: Send + Sync {
+    /// The user `user_id`, the blacklist entry of `jti` and whether family
+    /// `fam` is revoked (each if given): one round trip.
+    fn token_state(
+        &self,
+        user_id: Option<u64>,
+        jti: Option<&str>,
+        fam: Option<&str>,
+    ) -> impl Future<Output = Result<TokenState, StoreError>> + Send;
+
+    /// The live blacklist entry of `jti`.
+    fn revocation(
+        &self,
+        jti: &str,
+    ) -> impl Future<Output = Result<Option<Revocation>, StoreError>> + Send;
+
+    fn is_blacklisted(&self, jti: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        async move { Ok(self.revocation(jti).await?.is_some()) }
+    }
+
+    /// Blacklists `jti` until `expires_at`; false if it already was.
+    fn blacklist(
+        &self,
+        jti: &str,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Blacklists `jti` as rotated into `rotation.next_jti`; false (and
+    /// nothing written) if it already was: of racing rotations one wins.
+    fn rotate(
+        &self,
+        jti: &str,
+        expires_at: i64,
+        rotation: &Rotation,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Revokes every refresh token of family `fam` until `expires_at`.
+    fn revoke_family(
+        &self,
+        fam: &str,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Counters of password attempts, per (username, address), username and
+/// address, in fixed windows (see `crate::policy::throttle`).
+pub trait ThrottleStore: Send + Sync {
+    /// Adds one attempt to each counter (atomically, one round trip); the
+    /// new counts, in order. The counters expire at `expires_at`.
+    fn hit(
+        &self,
+        counters: &[Counter],
+        expires_at: i64,
+    ) -> impl Future<Output = Result<Vec<u64>, StoreError>> + Send;
+
+    /// After a successful check: forgets the counter `reset` and takes the
+    /// attempt back from each of `undo`.
+    fn release(
+        &self,
+        reset: &[String],
+        undo: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Everything the functions use; both stores implement it.
+pub trait Store: UserStore + SessionStore + TokenStore + ThrottleStore + MfaStore {}
+impl<T: UserStore + SessionStore + TokenStore + ThrottleStore + MfaStore> Store for T {}

@@ -1,0 +1,43 @@
+//! The store on DynamoDB.
+//!
+//! Tables (names from the settings):
+//!
+//! * users, partition key `pk` (S), three kinds of item:
+//!   - `id#<n>`: `id`, `username`, `password` (PHC), `is_active`, `gen` — the user;
+//!   - `username#<name>`: `id` — makes usernames unique (conditional put);
+//!   - `counter#user_id`: `value` — the last id handed out (atomic `ADD`).
+//!
+//!   A user's two items are written in one transaction, each conditioned on
+//!   not existing, so concurrent sign-ups never share an id or a username.
+//! * sessions, partition key `session_key` (S) — the SHA-256 of the key,
+//!   never the key itself (`stored_session_key`): `user_id`, `auth_hash`,
+//!   `expires_at` (TTL).
+//! * blacklist, partition key `jti` (S): `expires_at` (TTL); a rotated
+//!   token's entry also names its family and successor (`fam`, `next_jti`,
+//!   `next_iat`, `next_exp`, `rotated_at`); `fam#<id>` items revoke a whole
+//!   family of refresh tokens.
+//!
+//!   A user with two-factor authentication also has, on `id#<n>`:
+//!   `totp_pending` (an enrolment's sealed secret), `totp` (the sealed
+//!   secret once on), `totp_step` (the last time step accepted) and
+//!   `recovery` (a map whose keys are the unused recovery codes' hashes).
+//! * throttle, partition key `counter_key` (S): `hits`, `expires_at` (TTL) —
+//!   password attempts per username or client address per window; and
+//!   `mfa#<jti>` items: an `mfa_token`'s wrong codes (`hits`) and its use
+//!   (`used`), until the token expires.
+//!
+//! Every read is strongly consistent. Items past `expires_at` count as absent.
+
+mod admin;
+mod client;
+mod mfa;
+mod sessions;
+mod tables;
+mod throttle;
+mod tokens;
+mod update;
+mod users;
+
+pub use admin::{ImportRefused, Imported, Unthrottle};
+pub use client::{DynamoStore, TTL_ATTRIBUTE};
+pub use tables::create_tables;

@@ -1,0 +1,269 @@
+//! Users on DynamoDB: `id#<n>` items, `username#<name>` pointers, the id
+//! counter and the hash-cost marks, in the users table.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+
+use super::client::{
+    DynamoStore, Item, cancelled_by_condition, internal, n, number, s, unavailable,
+};
+use super::mfa;
+use super::update::UserUpdate;
+use crate::base::time::now;
+use crate::model::user::{HashCosts, User, UserChange, valid_username};
+use crate::store::api::{CreateUserError, StoreError, UpdateUserError, UserAdmin, UserStore};
+
+pub(super) const USER_COUNTER: &str = "counter#user_id";
+/// On a deleted user's `id#<n>` item, its tombstone: the id is never given
+/// to another user, and an import onto it starts at its `gen`.
+pub(super) const DELETED_AT: &str = "deleted_at";
+const ID_ATTEMPTS: usize = 20;
+
+pub(super) fn id_key(id: u64) -> String {
+    format!("id#{id}")
+}
+
+pub(super) fn username_key(username: &str) -> String {
+    format!("username#{username}")
+}
+
+/// The users-table item holding the [`HashCosts`] marks.
+pub(crate) const HASH_COSTS_KEY: &str = "meta#hash-costs";
+
+/// The marks in their item (absent attributes: nothing beyond ours).
+pub(crate) fn hash_costs_from_item(item: &Item) -> HashCosts {
+    let get = |name: &str| {
+        number(item, name)
+            .and_then(|v| u64::try_from(v).ok())
+            .unwrap_or(0)
+    };
+    HashCosts {
+        argon2_work: get("argon2_work"),
+        pbkdf2_iterations: u32::try_from(get("pbkdf2_iterations")).unwrap_or(u32::MAX),
+        bcrypt_cost: u32::try_from(get("bcrypt_cost")).unwrap_or(31),
+    }
+}
+
+impl DynamoStore {
+    async fn next_user_id(&self) -> Result<u64, StoreError> {
+        let counter = ("pk", USER_COUNTER);
+        self.increment(&self.tables.users, counter, "value", &[])
+            .await
+    }
+
+    /// The generation on the tombstone of deleted user `id`, if it is one.
+    pub(super) async fn tombstone(&self, id: u64) -> Result<Option<u64>, StoreError> {
+        let item = self.get(&self.tables.users, "pk", id_key(id)).await?;
+        Ok(item.filter(|i| i.contains_key(DELETED_AT)).map(|i| {
+            number(&i, "gen")
+                .and_then(|g| u64::try_from(g).ok())
+                .unwrap_or(0)
+        }))
+    }
+
+    /// The user an `id#<n>` item holds; `None` for a deleted user's
+    /// tombstone.
+    pub(super) fn user_from_item(&self, item: Item) -> Result<Option<User>, StoreError> {
+        if item.contains_key(DELETED_AT) {
+            return Ok(None);
+        }
+        let mfa = mfa::state_from_item(&item);
+        let mut user: User = serde_dynamo::from_item(item)
+            .map_err(|e| self.corrupt(&self.tables.users, e.to_string()))?;
+        user.mfa = mfa;
+        Ok(Some(user))
+    }
+
+    /// Writes a new user's two items (`id#<n>` and `username#<name>`) in one
+    /// transaction, each only if absent (the id item may also be the
+    /// tombstone at generation `over_tombstone`): of racing writers one
+    /// wins, and a half-written user never exists. `Ok(Err(clash))` names
+    /// the item that was already there.
+    pub(super) async fn put_new_user(
+        &self,
+        user: &User,
+        over_tombstone: Option<u64>,
+    ) -> Result<Result<(), Clash>, StoreError> {
+        let mut user_item: Item =
+            serde_dynamo::to_item(user).map_err(|e| internal("serialize user", e))?;
+        user_item.insert("pk".into(), s(id_key(user.id)));
+        user_item.insert("created_at".into(), n(now()));
+        let pointer: Item = HashMap::from([
+            ("pk".to_owned(), s(username_key(&user.username))),
+            ("id".to_owned(), n(user.id)),
+        ]);
+        let put = |item: Item, condition: &str, tomb: Option<u64>| {
+            Put::builder()
+                .table_name(&self.tables.users)
+                .set_item(Some(item))
+                .condition_expression(condition)
+                .set_expression_attribute_values(
+                    tomb.map(|g| HashMap::from([(":tomb".to_owned(), n(g))])),
+                )
+                .build()
+                .map(|p| TransactWriteItem::builder().put(p).build())
+                .map_err(|e| internal("build Put", e))
+        };
+        let id_condition = match over_tombstone {
+            None => "attribute_not_exists(pk)",
+            Some(_) => "attribute_not_exists(pk) OR (attribute_exists(deleted_at) AND gen = :tomb)",
+        };
+        // The token makes a retried attempt (its answer lost or late: the SDK
+        // retries after a timeout) succeed as the first did, instead of
+        // failing on its own username item.
+        let result = self
+            .client
+            .transact_write_items()
+            .client_request_token(uuid::Uuid::new_v4().simple().to_string())
+            .transact_items(put(user_item, id_condition, over_tombstone)?)
+            .transact_items(put(pointer, "attribute_not_exists(pk)", None)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Ok(())),
+            // The username first: a taken name is the answer whatever the id.
+            Err(e) if cancelled_by_condition(&e, 1) => Ok(Err(Clash::Username)),
+            Err(e) if cancelled_by_condition(&e, 0) => Ok(Err(Clash::Id)),
+            Err(e) => Err(unavailable("TransactWriteItems", e)),
+        }
+    }
+}
+
+/// Which of a new user's two items already existed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Clash {
+    Id,
+    Username,
+}
+
+impl UserStore for DynamoStore {
+    async fn user_by_id(&self, id: u64) -> Result<Option<User>, StoreError> {
+        match self.get(&self.tables.users, "pk", id_key(id)).await? {
+            Some(item) => self.user_from_item(item),
+            None => Ok(None),
+        }
+    }
+
+    async fn login_candidate(
+        &self,
+        username: &str,
+    ) -> Result<(Option<User>, HashCosts), StoreError> {
+        let mut keys = vec![("pk", HASH_COSTS_KEY.to_owned())];
+        if valid_username(username) {
+            keys.push(("pk", username_key(username)));
+        }
+        let found = self
+            .batch_get(vec![(self.tables.users.clone(), keys)])
+            .await?;
+        let (mut costs, mut id) = (HashCosts::default(), None);
+        for (_, item) in found {
+            match item.get("pk") {
+                Some(AttributeValue::S(pk)) if pk == HASH_COSTS_KEY => {
+                    costs = hash_costs_from_item(&item)
+                }
+                _ => id = number(&item, "id").and_then(|v| u64::try_from(v).ok()),
+            }
+        }
+        // The user's item, or for no such user no item (id 0 is never
+        // handed out): a known and an unknown name cost the same reads.
+        let user = self.user_by_id(id.unwrap_or(0)).await?;
+        Ok((user.filter(|u| u.username == username), costs))
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        if !valid_username(username) {
+            return Ok(None);
+        }
+        let Some(pointer) = self
+            .get(&self.tables.users, "pk", username_key(username))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id = number(&pointer, "id")
+            .and_then(|v| u64::try_from(v).ok())
+            .ok_or_else(|| self.corrupt(&self.tables.users, "username item without id"))?;
+        Ok(self
+            .user_by_id(id)
+            .await?
+            .filter(|user| user.username == username))
+    }
+
+    async fn update_user(&self, id: u64, change: UserChange) -> Result<User, UpdateUserError> {
+        let update = UserUpdate::of(self, id);
+        // `OR password = :hash`: the SDK retrying a write that did land is
+        // not a conflict.
+        let unless_moved_on = |update: UserUpdate, current: String| {
+            update
+                .only_if("password = :current OR password = :hash")
+                .value(":current", s(current))
+        };
+        let update = match change {
+            UserChange::Password { hash, if_current } => {
+                let update = update
+                    .set("password = :hash")
+                    .value(":hash", s(hash))
+                    .next_generation();
+                match if_current {
+                    Some(current) => unless_moved_on(update, current),
+                    None => update,
+                }
+            }
+            UserChange::Rehash { hash, if_current } => unless_moved_on(
+                update.set("password = :hash").value(":hash", s(hash)),
+                if_current,
+            ),
+            UserChange::Active(active) => update
+                .set("is_active = :active")
+                .value(":active", AttributeValue::Bool(active)),
+            UserChange::Revoke => update.next_generation(),
+            UserChange::DisableMfa => mfa::disabled(update),
+        };
+        match update.send_returning(self).await? {
+            Some(item) => self.user_from_item(item)?.ok_or(UpdateUserError::NotFound),
+            // Either the user is gone or (with if_current) the hash moved on.
+            None => match self.user_by_id(id).await? {
+                None => Err(UpdateUserError::NotFound),
+                Some(_) => Err(UpdateUserError::Conflict),
+            },
+        }
+    }
+}
+
+impl UserAdmin for DynamoStore {
+    async fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<User, CreateUserError> {
+        // Fast path only: the conditional transaction below is what enforces
+        // uniqueness. It saves an id when the name is plainly taken.
+        if self
+            .get(&self.tables.users, "pk", username_key(username))
+            .await?
+            .is_some()
+        {
+            return Err(CreateUserError::UsernameTaken);
+        }
+        // The id item's own condition guarantees no two users share an id,
+        // whatever the counter says (e.g. after a restore, an import, or a
+        // server whose ADD is not atomic); a clash just takes the next id.
+        for _ in 0..ID_ATTEMPTS {
+            let user = User {
+                id: self.next_user_id().await?,
+                username: username.to_owned(),
+                password: password_hash.to_owned(),
+                is_active: true,
+                generation: 0,
+                mfa: Default::default(),
+            };
+            match self.put_new_user(&user, None).await? {
+                Ok(()) => return Ok(user),
+                Err(Clash::Username) => return Err(CreateUserError::UsernameTaken),
+                Err(Clash::Id) => continue,
+            }
+        }
+        Err(StoreError::Internal(format!("no free user id after {ID_ATTEMPTS} attempts")).into())
+    }
+}
