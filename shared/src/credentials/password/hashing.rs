@@ -1,121 +1,13 @@
-//! Password hashing and checking, always off the async executor.
-//!
-//! New hashes are always ours: Argon2id with OWASP's parameters
-//! ([`MEMORY_KIB`], [`ITERATIONS`], [`PARALLELISM`]). Checking also accepts
-//! the hashes of users imported from Django, so they can log in with their
-//! Django passwords; [`check_password`] then says the hash should be
-//! replaced with one of ours ([`Verdict::MatchNeedsUpgrade`]).
-//!
-//! | stored value | [`hash_format`] | checked as |
-//! | --- | --- | --- |
-//! | `$argon2id$v=19$m=19456,t=2,p=1$salt$hash` | `argon2id` | ours; other Argon2id parameters verify too, but need an upgrade |
-//! | `pbkdf2_sha256$iterations$salt$base64 hash` | `pbkdf2_sha256` | Django's `PBKDF2PasswordHasher`: PBKDF2-HMAC-SHA256, 32 bytes, any iteration count |
-//! | `argon2$argon2id$v=19$m=…,t=…,p=…$salt$hash` (or `argon2i`, `argon2d`) | `argon2 (django)` | Django's `Argon2PasswordHasher`: the PHC string after `argon2` |
-//! | `bcrypt_sha256$$2b$12$salt+hash` | `bcrypt_sha256` | Django's `BCryptSHA256PasswordHasher`: bcrypt of the lowercase hex SHA-256 of the password |
-//! | `!…` | `unusable` | Django's unusable password (`set_unusable_password`): never matches |
-//! | anything else, or malformed | `unknown` | never matches |
-//!
-//! As in libargon2 (and so Django), an Argon2 PHC string without `v=` is
-//! Argon2 version 0x10.
-//!
-//! ## Equal time for every failure
-//!
-//! A failed check takes as long whatever the username names: no user, an
-//! inactive one (checked as no user), an unusable or malformed hash, one of
-//! ours, or an imported Django hash not yet replaced. Each kind of hash
-//! costs a kind of work — Argon2 (KiB × passes), PBKDF2 (iterations),
-//! bcrypt (2^cost rounds) — and [`HashCosts`] holds the most of each that any
-//! stored hash needs (the users table keeps these marks; `import-django`
-//! raises them). A failed check first does its real verification, if any,
-//! then the rest of every kind up to the marks with dummy inputs: Argon2 as
-//! extra passes at our memory size (the same time per KiB-pass, without
-//! needing a Django hash's memory), PBKDF2 as the missing iterations,
-//! bcrypt as the missing rounds. With only our own hashes stored that is one
-//! Argon2id verification, as before; while unmigrated Django hashes are
-//! stored, every failed check pays for the costliest of them as well
-//! (tests/BENCHMARKS.md, "Equal time"). A successful check pays only for its
-//! own hash.
+//! Hashing and checking passwords, off the async executor, and in equal
+//! time for every failure (the module docs of `password`).
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{Error as PhcError, PasswordHasher, PasswordVerifier};
+use argon2::password_hash::PasswordHasher;
 use argon2::{Algorithm, Argon2, Params, Version};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use pbkdf2::sha2::{Digest, Sha256};
 use secrecy::{ExposeSecret, SecretString};
-use subtle::ConstantTimeEq;
-use thiserror::Error;
 
+use super::formats::{Stored, pbkdf2_sha256};
+use super::params::{MEMORY_KIB, OUR_ARGON2_WORK, PARALLELISM, PasswordError, Verdict, argon2};
 use crate::model::user::HashCosts;
-
-/// OWASP Password Storage Cheat Sheet: Argon2id, m=19 MiB, t=2, p=1.
-pub const MEMORY_KIB: u32 = 19_456;
-pub const ITERATIONS: u32 = 2;
-pub const PARALLELISM: u32 = 1;
-
-/// Argon2 work (KiB × passes) of one verification against our own hashes.
-pub const OUR_ARGON2_WORK: u64 = MEMORY_KIB as u64 * ITERATIONS as u64;
-
-/// The Argon2id hash of a random password nobody knows, with the same
-/// parameters as real hashes, so verifying against it costs the same.
-pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$gZiV/M1gPOl6S1ZscV7tJw$cRvCXGWVl2BDVmNbJ9CQxM9/V6RRfoo2X/dW6GQXEOo";
-
-#[derive(Debug, Error)]
-pub enum PasswordError {
-    #[error("password hashing failed: {0}")]
-    Hash(String),
-    #[error("password hashing task failed: {0}")]
-    Task(#[from] tokio::task::JoinError),
-}
-
-/// Outcome of checking a password against a stored hash.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Wrong password, or a stored hash that can never match.
-    Mismatch,
-    /// Right password, and the stored hash is ours with our parameters.
-    Match,
-    /// Right password, but the stored hash is another format (Django's) or
-    /// other parameters: the caller should store [`hash_password`] of it.
-    MatchNeedsUpgrade,
-}
-
-impl Verdict {
-    /// Whether the password was right.
-    pub fn matched(self) -> bool {
-        self != Verdict::Mismatch
-    }
-}
-
-impl HashCosts {
-    /// What verifying `stored` costs (nothing for a value that never
-    /// matches: it is never verified).
-    pub fn of(stored: &str) -> HashCosts {
-        Stored::parse(stored).costs()
-    }
-
-    /// Whether these are more than our own hashes cost.
-    pub fn beyond_ours(self) -> bool {
-        self.argon2_work > OUR_ARGON2_WORK || self.pbkdf2_iterations > 0 || self.bcrypt_cost > 0
-    }
-}
-
-/// KiB of memory verifying `stored` needs (its Argon2 `m`; 0 for the other
-/// formats, whose needs are small and fixed).
-pub fn verification_memory_kib(stored: &str) -> u32 {
-    match Stored::parse(stored) {
-        Stored::Native(hash) | Stored::DjangoArgon2(hash) => {
-            Params::try_from(&hash).map_or(0, |p| p.m_cost())
-        }
-        _ => 0,
-    }
-}
-
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
-        .expect("the OWASP parameters are valid Argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
 
 /// Hashes `password` into an Argon2id PHC string with a fresh random salt.
 pub async fn hash_password(password: SecretString) -> Result<String, PasswordError> {
@@ -132,7 +24,7 @@ pub fn hash_password_blocking(password: &SecretString) -> Result<String, Passwor
 
 /// Checks `password` against `stored` (any format in the module docs); with
 /// `None` (no such user) it spends the time of a verification against
-/// [`DUMMY_HASH`] and returns false. A failure takes as long as any other
+/// `DUMMY_HASH` and returns false. A failure takes as long as any other
 /// while only our own hashes are stored (see [`check_password_evenly`]).
 pub async fn verify_password(
     password: SecretString,
@@ -160,113 +52,6 @@ pub async fn check_password_evenly(
 ) -> Result<Verdict, PasswordError> {
     let check = move || check_blocking(&password, stored.as_deref(), costs);
     Ok(tokio::task::spawn_blocking(check).await?)
-}
-
-/// Short name of a stored hash's format for admin listings: `argon2id`
-/// (native), `pbkdf2_sha256`, `argon2 (django)`, `bcrypt_sha256`,
-/// `unusable`, or `unknown` (also for a malformed value of a known format).
-pub fn hash_format(stored: &str) -> &'static str {
-    Stored::parse(stored).format()
-}
-
-/// Whether a stored hash is in a format we can verify (or is unusable, which
-/// is a valid import: that user cannot log in with a password).
-pub fn importable(stored: &str) -> bool {
-    !matches!(Stored::parse(stored), Stored::Unknown)
-}
-
-/// A stored hash, parsed far enough to know how to check it.
-enum Stored<'a> {
-    /// Ours: an Argon2id PHC string, perhaps with other parameters.
-    Native(PasswordHash),
-    /// `pbkdf2_sha256$…`: Django's `PBKDF2PasswordHasher`.
-    DjangoPbkdf2 {
-        iterations: u32,
-        salt: &'a str,
-        hash: [u8; 32],
-    },
-    /// `argon2$…`: Django's `Argon2PasswordHasher`, holding the PHC string.
-    DjangoArgon2(PasswordHash),
-    /// `bcrypt_sha256$…`: Django's `BCryptSHA256PasswordHasher`, holding
-    /// the bcrypt string after the prefix.
-    DjangoBcryptSha256(&'a str),
-    /// Django's unusable password: `!` and 40 random characters.
-    Unusable,
-    /// Unrecognised or malformed.
-    Unknown,
-}
-
-impl<'a> Stored<'a> {
-    fn parse(stored: &'a str) -> Self {
-        let parsed = if stored.starts_with('!') {
-            Some(Stored::Unusable)
-        } else if stored.starts_with("$argon2id$") {
-            parse_argon2(stored).map(Stored::Native)
-        } else if let Some(rest) = stored.strip_prefix("pbkdf2_sha256$") {
-            parse_django_pbkdf2(rest)
-        } else if let Some(phc) = stored.strip_prefix("argon2").filter(|p| p.starts_with('$')) {
-            parse_argon2(phc).map(Stored::DjangoArgon2)
-        } else if let Some(bcrypt) = stored.strip_prefix("bcrypt_sha256$") {
-            parse_django_bcrypt(bcrypt).map(Stored::DjangoBcryptSha256)
-        } else {
-            None
-        };
-        parsed.unwrap_or(Stored::Unknown)
-    }
-
-    fn format(&self) -> &'static str {
-        match self {
-            Stored::Native(_) => "argon2id",
-            Stored::DjangoPbkdf2 { .. } => "pbkdf2_sha256",
-            Stored::DjangoArgon2(_) => "argon2 (django)",
-            Stored::DjangoBcryptSha256(_) => "bcrypt_sha256",
-            Stored::Unusable => "unusable",
-            Stored::Unknown => "unknown",
-        }
-    }
-
-    /// What verifying this costs.
-    fn costs(&self) -> HashCosts {
-        let argon2_work = |hash: &PasswordHash| {
-            Params::try_from(hash).map_or(0, |p| u64::from(p.m_cost()) * u64::from(p.t_cost()))
-        };
-        match self {
-            Stored::Native(hash) | Stored::DjangoArgon2(hash) => HashCosts {
-                argon2_work: argon2_work(hash),
-                ..HashCosts::default()
-            },
-            Stored::DjangoPbkdf2 { iterations, .. } => HashCosts {
-                pbkdf2_iterations: *iterations,
-                ..HashCosts::default()
-            },
-            Stored::DjangoBcryptSha256(bcrypt) => HashCosts {
-                bcrypt_cost: bcrypt
-                    .parse::<bcrypt::HashParts>()
-                    .map_or(0, |p| p.get_cost()),
-                ..HashCosts::default()
-            },
-            Stored::Unusable | Stored::Unknown => HashCosts::default(),
-        }
-    }
-
-    /// Checks `password`: `None` if this can never match.
-    fn check(&self, password: &SecretString) -> Option<Verdict> {
-        let matches = match self {
-            Stored::Native(hash) | Stored::DjangoArgon2(hash) => verify_argon2(password, hash)?,
-            Stored::DjangoPbkdf2 {
-                iterations,
-                salt,
-                hash,
-            } => verify_django_pbkdf2(password, *iterations, salt, hash),
-            Stored::DjangoBcryptSha256(bcrypt) => verify_django_bcrypt(password, bcrypt)?,
-            Stored::Unusable | Stored::Unknown => return None,
-        };
-        Some(match (matches, self) {
-            (false, _) => Verdict::Mismatch,
-            (true, Stored::Native(hash)) if has_our_parameters(hash) => Verdict::Match,
-            (true, _) => Verdict::MatchNeedsUpgrade,
-        })
-    }
 }
 
 /// The blocking half of [`check_password_evenly`].
@@ -321,118 +106,20 @@ fn spend_the_rest(password: &SecretString, done: HashCosts, costs: HashCosts) {
     }
 }
 
-/// An Argon2 (d, i or id) PHC string with valid parameters, a salt and a hash.
-fn parse_argon2(phc: &str) -> Option<PasswordHash> {
-    let mut hash = PasswordHash::new(phc).ok()?;
-    Algorithm::try_from(hash.algorithm.as_str()).ok()?;
-    Params::try_from(&hash).ok()?;
-    if hash.salt.as_ref()?.len() < argon2::MIN_SALT_LEN || hash.hash.is_none() {
-        return None;
-    }
-    // No `v=` means the original Argon2, version 0x10 (libargon2's rule).
-    let version = *hash.version.get_or_insert(Version::V0x10.into());
-    Version::try_from(version).ok()?;
-    Some(hash)
-}
-
-/// Whether an Argon2 hash is what [`hash_password`] writes today.
-fn has_our_parameters(hash: &PasswordHash) -> bool {
-    hash.algorithm == Algorithm::Argon2id.ident()
-        && hash.version == Some(Version::V0x13.into())
-        && Params::try_from(hash).is_ok_and(|p| {
-            p.m_cost() == MEMORY_KIB
-                && p.t_cost() == ITERATIONS
-                && p.p_cost() == PARALLELISM
-                && p.output_len() == Some(Params::DEFAULT_OUTPUT_LEN)
-                && p.keyid().is_empty()
-                && p.data().is_empty()
-        })
-}
-
-/// Our own and Django's Argon2: the algorithm, version and parameters come
-/// from the PHC string.
-fn verify_argon2(password: &SecretString, hash: &PasswordHash) -> Option<bool> {
-    match argon2().verify_password(password.expose_secret().as_bytes(), hash) {
-        Ok(()) => Some(true),
-        Err(PhcError::PasswordInvalid) => Some(false),
-        Err(_) => None,
-    }
-}
-
-/// `<iterations>$<salt>$<hash>` as Django's `PBKDF2PasswordHasher.encode`
-/// writes it. Django verifies by re-encoding and comparing the whole string,
-/// so only the canonical form can match: iterations in plain decimal
-/// without leading zeros, a non-empty salt, and 32 bytes in padded base64.
-fn parse_django_pbkdf2(rest: &str) -> Option<Stored<'_>> {
-    let (iterations, rest) = rest.split_once('$')?;
-    let (salt, hash) = rest.split_once('$')?;
-    let canonical = iterations.bytes().all(|b| b.is_ascii_digit()) && !iterations.starts_with('0');
-    if !canonical || salt.is_empty() {
-        return None;
-    }
-    Some(Stored::DjangoPbkdf2 {
-        iterations: iterations.parse().ok()?,
-        salt,
-        hash: BASE64.decode(hash).ok()?.try_into().ok()?,
-    })
-}
-
-/// PBKDF2-HMAC-SHA256 of the UTF-8 password and salt, 32 bytes.
-fn verify_django_pbkdf2(
-    password: &SecretString,
-    iterations: u32,
-    salt: &str,
-    expected: &[u8; 32],
-) -> bool {
-    let derived = pbkdf2_sha256(
-        password.expose_secret().as_bytes(),
-        salt.as_bytes(),
-        iterations,
-    );
-    derived.ct_eq(expected).into()
-}
-
-/// PBKDF2-HMAC-SHA256, 32 bytes.
-fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
-    let mut derived = [0; 32];
-    match pbkdf2::Params::new(iterations) {
-        // Not generic, so compiled (and optimised, see the workspace's
-        // profiles) in the pbkdf2 crate: ~17x faster in debug builds.
-        Ok(params) => pbkdf2::pbkdf2_hmac_with_params(
-            password,
-            salt,
-            pbkdf2::Algorithm::Pbkdf2Sha256,
-            params,
-            &mut derived,
-        ),
-        // Below pbkdf2's floor of 1,000 rounds, which Django does not have.
-        Err(_) => pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, iterations, &mut derived),
-    }
-    derived
-}
-
-/// A bcrypt string (`$2b$12$` and 53 characters of salt and hash) with a
-/// cost bcrypt accepts.
-fn parse_django_bcrypt(bcrypt: &str) -> Option<&str> {
-    let parts: bcrypt::HashParts = bcrypt.parse().ok()?;
-    (4..=31).contains(&parts.get_cost()).then_some(bcrypt)
-}
-
-/// bcrypt of the password's SHA-256 as 64 lowercase hex digits (Django
-/// pre-hashes so bcrypt's 72-byte limit does not truncate passwords).
-fn verify_django_bcrypt(password: &SecretString, bcrypt: &str) -> Option<bool> {
-    let digest = Sha256::digest(password.expose_secret().as_bytes());
-    let prehashed = SecretString::from(hex::encode(digest));
-    bcrypt::verify(prehashed.expose_secret(), bcrypt).ok()
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::formats::{
+        has_our_parameters, hash_format, importable, parse_argon2, verification_memory_kib,
+    };
+    use super::super::params::DUMMY_HASH;
+    use super::super::params::ITERATIONS;
     use super::*;
+    use argon2::password_hash::phc::PasswordHash;
+    use pbkdf2::sha2::{Digest, Sha256};
     use serde::Deserialize;
 
     /// Hashes made by Django 6.1.3 itself; see tests/fixtures/README.md.
-    const DJANGO_HASHES: &str = include_str!("../../tests/fixtures/django-hashes.json");
+    const DJANGO_HASHES: &str = include_str!("../../../tests/fixtures/django-hashes.json");
 
     #[derive(Clone, Deserialize)]
     struct Vector {

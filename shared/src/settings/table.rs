@@ -1,0 +1,176 @@
+//! The one table of settings: each written once, with its group, field,
+//! type, environment variable, default and meaning. The [`settings!`]
+//! macro makes the group structs, their parsing and [`TABLE`] (what the
+//! README's settings table is tested against).
+
+use super::values::{
+    Binding, ExactOrigins, HeaderNames, Origins, SameSite, Seconds, SettingValue, SettingsError,
+    Spec,
+};
+use crate::base::jwt::Alg;
+
+fn read<T: SettingValue>(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &'static str,
+) -> Result<T, SettingsError> {
+    T::parse(name, lookup(name).as_deref().unwrap_or(default))
+}
+
+/// Defines the setting groups, their fields and [`TABLE`] from one list.
+macro_rules! settings {
+    ($(
+        $(#[doc = $group_doc:literal])*
+        $group:ident {
+            $(
+                $(#[doc = $doc:literal])+
+                $field:ident: $ty:ty = $variable:literal ($default:literal);
+            )+
+        }
+    )+) => {
+        $(
+            $(#[doc = $group_doc])*
+            #[derive(Debug, Clone, PartialEq, Eq)]
+            pub struct $group {
+                $( $(#[doc = $doc])+ pub $field: $ty, )+
+            }
+
+            impl $group {
+                /// This group's settings from the process environment.
+                pub fn from_env() -> Result<Self, SettingsError> {
+                    Self::from_lookup(&|name| std::env::var(name).ok())
+                }
+
+                pub(super) fn from_lookup(
+                    lookup: &dyn Fn(&str) -> Option<String>,
+                ) -> Result<Self, SettingsError> {
+                    Ok($group { $( $field: read(lookup, $variable, $default)?, )+ })
+                }
+            }
+        )+
+
+        /// Every setting read from the environment but the signing keys:
+        /// variable, default, meaning.
+        pub const TABLE: &[Spec] = &[
+            $($( Spec { variable: $variable, default: $default, meaning: concat!($($doc),+) }, )+)+
+        ];
+    };
+}
+
+settings! {
+    /// Tokens, with simplejwt's names (`SIMPLE_JWT`) where it has them.
+    TokenSettings {
+        /// Seconds an access token lives.
+        access_token_lifetime: Seconds = "ACCESS_TOKEN_LIFETIME" ("300");
+        /// Seconds a refresh token lives.
+        refresh_token_lifetime: Seconds = "REFRESH_TOKEN_LIFETIME" ("86400");
+        /// Refresh also returns a new refresh token.
+        rotate_refresh_tokens: bool = "ROTATE_REFRESH_TOKENS" ("false");
+        /// A rotated refresh token is blacklisted (single use).
+        blacklist_after_rotation: bool = "BLACKLIST_AFTER_ROTATION" ("true");
+        /// With rotation: reuse of a rotated token revokes its family.
+        refresh_reuse_detection: bool = "REFRESH_REUSE_DETECTION" ("true");
+        /// Seconds a just-rotated token may be retried (gets the same successor); 0 is off.
+        refresh_reuse_interval: Option<Seconds> = "REFRESH_REUSE_INTERVAL" ("0");
+        /// Seconds a refresh family lives from its login, whatever its rotations: no successor outlives it (30 days).
+        refresh_token_max_lifetime: Seconds = "REFRESH_TOKEN_MAX_LIFETIME" ("2592000");
+        /// Refreshes per refresh family per minute; over it, 429 and an audit event. 0 is no limit.
+        refresh_token_rate_limit: Option<u64> = "REFRESH_TOKEN_RATE_LIMIT" ("30");
+        /// `address`: a refresh token works only from the client address (IPv6: the /64) that logged in; from another, its family is revoked. `none`: anywhere.
+        refresh_token_bind: Binding = "REFRESH_TOKEN_BIND" ("none");
+        /// Seconds a `login/jwt` token lives.
+        jwt_login_token_lifetime: Seconds = "JWT_LOGIN_TOKEN_LIFETIME" ("86400");
+        /// How tokens are signed: HS256 (a shared secret), RS256, ES256 or EdDSA (private keys, public keys published).
+        algorithm: Alg = "ALGORITHM" ("HS256");
+        /// The `iss` of access and refresh tokens, required on them when set (the API's URL under /api/v1/users for API Gateway).
+        issuer: Option<String> = "ISSUER" ("");
+        /// The `aud` of access and refresh tokens, required on them when set.
+        audience: Option<String> = "AUDIENCE" ("");
+        /// A `scope` claim on access tokens only (for API Gateway's authorizer to tell them from refresh tokens).
+        access_token_scope: Option<String> = "ACCESS_TOKEN_SCOPE" ("");
+        /// Seconds other services may cache the JWKS and discovery documents.
+        jwks_max_age: Seconds = "JWKS_MAX_AGE" ("3600");
+    }
+
+    /// Session cookies, with Django's names.
+    SessionSettings {
+        /// Seconds a session lives (two weeks).
+        session_cookie_age: Seconds = "SESSION_COOKIE_AGE" ("1209600");
+        /// `Secure` on the session cookie (and the CSRF cookie, unless CSRF_COOKIE_SECURE says otherwise).
+        session_cookie_secure: bool = "SESSION_COOKIE_SECURE" ("false");
+        /// `SameSite` of the session cookie: Lax, Strict, None (needs Secure) or false (none).
+        session_cookie_samesite: SameSite = "SESSION_COOKIE_SAMESITE" ("Lax");
+        /// `Domain` of the session cookie; empty: the API's host only.
+        session_cookie_domain: Option<String> = "SESSION_COOKIE_DOMAIN" ("");
+    }
+
+    /// Django's CSRF protection.
+    CsrfSettings {
+        /// Origins trusted besides the request's own host, comma-separated.
+        csrf_trusted_origins: Origins = "CSRF_TRUSTED_ORIGINS" ("");
+        /// `Secure` on the CSRF cookie; empty: as SESSION_COOKIE_SECURE.
+        csrf_cookie_secure: Option<bool> = "CSRF_COOKIE_SECURE" ("");
+        /// `SameSite` of the CSRF cookie: Lax, Strict, None (needs Secure) or false (none).
+        csrf_cookie_samesite: SameSite = "CSRF_COOKIE_SAMESITE" ("Lax");
+        /// `Domain` of the CSRF cookie (e.g. `.example.com` for a frontend on a sibling host); empty: the API's host only.
+        csrf_cookie_domain: Option<String> = "CSRF_COOKIE_DOMAIN" ("");
+    }
+
+    /// Browser frontends on other origins, with django-cors-headers' names.
+    CorsSettings {
+        /// Origins allowed to call the API from a browser, exact and comma-separated; empty: no CORS headers at all.
+        cors_allowed_origins: ExactOrigins = "CORS_ALLOWED_ORIGINS" ("");
+        /// `Access-Control-Allow-Credentials: true` for them (cookies, Authorization); empty: true when origins are set.
+        cors_allow_credentials: Option<bool> = "CORS_ALLOW_CREDENTIALS" ("");
+        /// Request headers a preflight may ask for, comma-separated.
+        cors_allow_headers: HeaderNames = "CORS_ALLOW_HEADERS" ("accept, authorization, content-type, jwt-auth, user-agent, x-csrftoken, x-requested-with");
+        /// Seconds a browser may cache a preflight's answer.
+        cors_preflight_max_age: Seconds = "CORS_PREFLIGHT_MAX_AGE" ("86400");
+        /// A 401 to a request with `X-Requested-With: XMLHttpRequest` carries no `WWW-Authenticate: Basic` (no browser login dialog).
+        xhr_omits_basic_challenge: bool = "XHR_OMITS_BASIC_CHALLENGE" ("false");
+    }
+
+    /// The refresh token in an HttpOnly cookie, with dj-rest-auth's names (safer defaults).
+    RefreshCookieSettings {
+        /// The cookie's name; empty: off (refresh tokens travel in bodies only).
+        jwt_auth_refresh_cookie: Option<String> = "JWT_AUTH_REFRESH_COOKIE" ("");
+        /// The cookie's `Path`: only the refresh, verify and blacklist endpoints receive it.
+        jwt_auth_refresh_cookie_path: String = "JWT_AUTH_REFRESH_COOKIE_PATH" ("/api/v1/users/login/simpleJWT");
+        /// `Secure` on the cookie; empty: as SESSION_COOKIE_SECURE.
+        jwt_auth_secure: Option<bool> = "JWT_AUTH_SECURE" ("");
+        /// `SameSite` of the cookie: Lax, Strict, None (needs Secure) or false (none).
+        jwt_auth_samesite: SameSite = "JWT_AUTH_SAMESITE" ("Strict");
+        /// `HttpOnly` on the cookie, and `refresh` left out of response bodies.
+        jwt_auth_httponly: bool = "JWT_AUTH_HTTPONLY" ("true");
+    }
+
+    /// Password-guessing limits (`throttle.rs`).
+    ThrottleSettings {
+        /// Password attempts per username from one client address (an IPv6 /64) per window: the lock.
+        username_address_limit: u64 = "THROTTLE_USERNAME_ADDRESS_LIMIT" ("5");
+        /// Password attempts per username from all addresses per window: the ceiling on spread-out guessing.
+        username_limit: u64 = "THROTTLE_USERNAME_LIMIT" ("100");
+        /// Password attempts per client address per window.
+        ip_limit: u64 = "THROTTLE_IP_LIMIT" ("50");
+        /// Seconds of a throttle window.
+        window: Seconds = "THROTTLE_WINDOW" ("900");
+    }
+
+    /// Two-factor authentication (TOTP), with django-allauth's names (`MFA_*`).
+    MfaSettings {
+        /// The issuer authenticator apps show next to the account (the `otpauth://` URL's label and `issuer`); no colon.
+        totp_issuer: String = "MFA_TOTP_ISSUER" ("auth");
+    }
+
+    /// DynamoDB table names.
+    Tables {
+        /// The users table.
+        users: String = "USERS_TABLE" ("auth-users");
+        /// The sessions table.
+        sessions: String = "SESSIONS_TABLE" ("auth-sessions");
+        /// The refresh-token blacklist table.
+        blacklist: String = "BLACKLIST_TABLE" ("auth-blacklist");
+        /// The password-attempt counters table.
+        throttle: String = "THROTTLE_TABLE" ("auth-throttle");
+    }
+}

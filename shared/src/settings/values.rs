@@ -1,0 +1,302 @@
+//! The types settings take and how each is read from its text: spans of
+//! seconds, counts, booleans, cookie `SameSite` values, origins, header
+//! names; and why a value is refused (the function then does not start).
+
+use thiserror::Error;
+
+use crate::base::jwt::Alg;
+
+/// Shortest signing key accepted: HS256 wants at least 256 bits of key.
+pub const MIN_SIGNING_KEY_BYTES: usize = 32;
+
+/// Lifetime of the `csrftoken` cookie (Django's `CSRF_COOKIE_AGE`, 52 weeks).
+pub const CSRF_COOKIE_AGE: Seconds = Seconds(31_449_600);
+
+/// A span of whole seconds, at least one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Seconds(i64);
+
+impl Seconds {
+    /// `n` seconds; panics below one (for constants and tests).
+    pub const fn new(n: i64) -> Self {
+        assert!(n >= 1, "a span of at least one second");
+        Seconds(n)
+    }
+
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    /// The epoch second this long after `t`.
+    pub const fn after(self, t: i64) -> i64 {
+        t.saturating_add(self.0)
+    }
+
+    /// The epoch second this long before `t`.
+    pub const fn before(self, t: i64) -> i64 {
+        t.saturating_sub(self.0)
+    }
+}
+
+/// One row of [`TABLE`].
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub variable: &'static str,
+    /// As written in the environment; `""` for empty.
+    pub default: &'static str,
+    pub meaning: &'static str,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum SettingsError {
+    #[error("neither SIGNING_KEYS nor SIGNING_KEY is set; refusing to start without a signing key")]
+    MissingSigningKey,
+    #[error("a signing key is too short: each needs at least {MIN_SIGNING_KEY_BYTES} bytes")]
+    ShortSigningKey,
+    #[error("{name}: {reason}")]
+    BadSigningKey { name: &'static str, reason: String },
+    #[error("ALGORITHM must be HS256, RS256, ES256 or EdDSA, got {0:?}")]
+    BadAlgorithm(String),
+    #[error("{name} must be a whole number of seconds, got {value:?}")]
+    BadSeconds { name: &'static str, value: String },
+    #[error("{name} must be a whole number of at least 1, got {value:?}")]
+    BadNumber { name: &'static str, value: String },
+    #[error("{name} must be none or address, got {value:?}")]
+    BadBinding { name: &'static str, value: String },
+    #[error("{name} must be true or false, got {value:?}")]
+    BadBool { name: &'static str, value: String },
+    #[error("{name} entry {value:?} must start with a scheme, like https://")]
+    BadOrigin { name: &'static str, value: String },
+    #[error(
+        "{name} entry {value:?} must be an exact origin: scheme://host[:port], no path, no wildcard"
+    )]
+    NotAnOrigin { name: &'static str, value: String },
+    #[error("{name} must be Lax, Strict, None or false, got {value:?}")]
+    BadSameSite { name: &'static str, value: String },
+    #[error("{name} is None, which browsers accept only with Secure: set {secure}=true")]
+    SameSiteNoneNeedsSecure {
+        name: &'static str,
+        secure: &'static str,
+    },
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+    #[error("{0} must not contain a colon (it separates issuer and account in otpauth:// labels)")]
+    IssuerWithColon(&'static str),
+}
+
+/// How a setting's text becomes its value.
+pub trait SettingValue: Sized {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError>;
+}
+
+impl SettingValue for Seconds {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim().parse::<i64>() {
+            Ok(n) if n >= 1 => Ok(Seconds(n)),
+            _ => Err(SettingsError::BadSeconds {
+                name,
+                value: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// Seconds where `0` means off.
+impl SettingValue for Option<Seconds> {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim() {
+            "0" => Ok(None),
+            _ => Seconds::parse(name, raw).map(Some),
+        }
+    }
+}
+
+/// Counts and limits: at least 1.
+impl SettingValue for u64 {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim().parse::<u64>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(SettingsError::BadNumber {
+                name,
+                value: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// A limit where `0` means none.
+impl SettingValue for Option<u64> {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim() {
+            "0" => Ok(None),
+            _ => u64::parse(name, raw).map(Some),
+        }
+    }
+}
+
+/// Where a refresh token may be used (`REFRESH_TOKEN_BIND`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    /// Anywhere (simplejwt's behaviour).
+    None,
+    /// Only from the client address (for IPv6, the /64) that logged in.
+    Address,
+}
+
+impl SettingValue for Binding {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "none" => Ok(Binding::None),
+            "address" => Ok(Binding::Address),
+            _ => Err(SettingsError::BadBinding {
+                name,
+                value: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// `true/false`, `1/0`, `yes/no`, `on/off`, any case.
+impl SettingValue for bool {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err(SettingsError::BadBool {
+                name,
+                value: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// The signing algorithm (simplejwt's `ALGORITHM`).
+impl SettingValue for Alg {
+    fn parse(_: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        Alg::parse(raw).ok_or_else(|| SettingsError::BadAlgorithm(raw.to_owned()))
+    }
+}
+
+/// Text where empty means unset.
+impl SettingValue for Option<String> {
+    fn parse(_: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        Ok(Some(raw.trim().to_owned()).filter(|v| !v.is_empty()))
+    }
+}
+
+/// A flag whose empty value means "as another setting" (resolved in
+/// [`Settings::from_lookup`]).
+impl SettingValue for Option<bool> {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim() {
+            "" => Ok(None),
+            _ => bool::parse(name, raw).map(Some),
+        }
+    }
+}
+
+/// A cookie's `SameSite` attribute (Django's values; `false` leaves it out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    Lax,
+    Strict,
+    None,
+    /// No `SameSite` attribute at all.
+    Omitted,
+}
+
+impl SettingValue for SameSite {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "lax" => Ok(SameSite::Lax),
+            "strict" => Ok(SameSite::Strict),
+            "none" => Ok(SameSite::None),
+            "false" => Ok(SameSite::Omitted),
+            _ => Err(SettingsError::BadSameSite {
+                name,
+                value: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// Comma-separated header names, lower-cased.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderNames(pub Vec<String>);
+
+impl SettingValue for HeaderNames {
+    fn parse(_: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        Ok(HeaderNames(
+            raw.split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
+        ))
+    }
+}
+
+/// A table name: trimmed, not empty.
+impl SettingValue for String {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim() {
+            "" => Err(SettingsError::Empty(name)),
+            v => Ok(v.to_owned()),
+        }
+    }
+}
+
+/// Comma-separated origins (`https://app.example.com`, `https://*.example.com`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origins(pub Vec<String>);
+
+impl SettingValue for Origins {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        raw.split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| match o.contains("://") {
+                true => Ok(o.to_owned()),
+                false => Err(SettingsError::BadOrigin {
+                    name,
+                    value: o.to_owned(),
+                }),
+            })
+            .collect::<Result<_, _>>()
+            .map(Origins)
+    }
+}
+
+/// Comma-separated exact origins (`https://app.example.com`,
+/// `http://localhost:3000`): what a browser sends in `Origin`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExactOrigins(pub Vec<String>);
+
+impl ExactOrigins {
+    pub fn contains(&self, origin: &str) -> bool {
+        self.0.iter().any(|o| o == origin)
+    }
+}
+
+impl SettingValue for ExactOrigins {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        let exact = |o: &str| {
+            let (scheme, rest) = o.split_once("://")?;
+            let ok = matches!(scheme, "http" | "https")
+                && !rest.is_empty()
+                && !rest.contains(['/', '?', '#', '*', '@', ' '])
+                && rest.to_ascii_lowercase() == rest;
+            ok.then(|| o.to_owned())
+        };
+        raw.split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| {
+                exact(o).ok_or_else(|| SettingsError::NotAnOrigin {
+                    name,
+                    value: o.to_owned(),
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map(ExactOrigins)
+    }
+}
