@@ -23,8 +23,8 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use serde_json::Value;
 
+use crate::paths::workspace;
 use crate::template::{Resource, template};
-use crate::workspace;
 
 /// An IAM user's access key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +111,13 @@ fn iam_call(endpoint: &str, params: &[(&str, &str)]) -> String {
 fn form_urlencoded_pairs(params: &[(&str, &str)]) -> String {
     params
         .iter()
-        .map(|(k, v)| format!("{}={}", crate::form_encode(k), crate::form_encode(v)))
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                crate::event::form_encode(k),
+                crate::event::form_encode(v)
+            )
+        })
         .collect::<Vec<_>>()
         .join("&")
 }

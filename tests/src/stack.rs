@@ -7,7 +7,8 @@ use std::time::Duration;
 use auth::settings::Tables;
 use serde_json::Value;
 
-use crate::{Guarded, tool, wait_for_port, workspace};
+use crate::paths::{tool, workspace};
+use crate::process::{Guarded, wait_for_port};
 
 /// Variables a function must not inherit from the developer's shell or
 /// the test process: credentials (they would take precedence over the
@@ -34,7 +35,7 @@ pub fn key_parameter() -> String {
 /// named [`key_parameter`], as the admin: the operator's first step before
 /// `sam deploy`.
 pub async fn put_signing_key(moto: &str, key: &str) {
-    let config = crate::moto_config(moto).await;
+    let config = crate::moto::moto_config(moto).await;
     aws_sdk_ssm::Client::new(&config)
         .put_parameter()
         .name(key_parameter())
@@ -214,7 +215,7 @@ impl Reply {
 
     /// The value a `Set-Cookie` of this answer gives `name`.
     pub fn cookie(&self, name: &str) -> Option<String> {
-        crate::cookie_value(self.cookies.iter().map(String::as_str), name)
+        crate::event::cookie_value(self.cookies.iter().map(String::as_str), name)
     }
 
     /// Asserts status and exact body.

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use serde_yaml_ng::Value;
 
-use crate::workspace;
+use crate::paths::workspace;
 
 /// What a statement's `Resource` names.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

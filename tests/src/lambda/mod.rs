@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::faults::read_message;
-use crate::workspace;
+use crate::paths::workspace;
 
 /// The functions: every crate under `functions/` whose `main.rs` runs the
 /// shared Lambda runtime (`auth::runtime::run`), in the route table's order
@@ -42,7 +42,7 @@ pub fn functions() -> Vec<String> {
         .filter_map(|e| e.file_name().into_string().ok())
         .collect();
     let position = |f: &str| {
-        crate::ROUTES
+        crate::routes::ROUTES
             .iter()
             .position(|r| r.function == f)
             .unwrap_or(usize::MAX)

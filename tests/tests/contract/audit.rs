@@ -16,7 +16,7 @@ use integration_tests::auth::tracing::instrument::WithSubscriber;
 use integration_tests::auth::tracing::level_filters::LevelFilter;
 use integration_tests::{BOB_PASSWORD, Resp, TestApp};
 
-use super::*;
+use crate::helpers::*;
 
 /// A log sink shared by the subscriber and the test.
 #[derive(Clone, Default)]

@@ -6,7 +6,7 @@ use integration_tests::auth::store::{Session, SessionStore};
 use integration_tests::{ALICE_PASSWORD, Req, Resp, TestApp, call, spawn_app};
 use serde_json::{Value, json};
 
-use super::*;
+use crate::helpers::*;
 
 async fn info_with(t: &TestApp, req: Req) -> Resp {
     let r = call!(info, t, req);

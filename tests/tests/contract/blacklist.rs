@@ -5,7 +5,7 @@ use integration_tests::auth::store::TokenStore;
 use integration_tests::{Req, call, spawn_app};
 use serde_json::json;
 
-use super::*;
+use crate::helpers::*;
 
 fn req(token: &str) -> Req {
     Req::post(BLACKLIST).json(&json!({ "refresh": token }))

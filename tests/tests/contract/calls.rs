@@ -6,7 +6,7 @@
 use integration_tests::{ALICE_PASSWORD, Req, TestApp, call, spawn_app};
 use serde_json::json;
 
-use super::*;
+use crate::helpers::*;
 
 /// Asserts the calls made, as a multiset (concurrent calls may be sent in
 /// any order).

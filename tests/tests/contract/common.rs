@@ -7,7 +7,7 @@ use integration_tests::auth::web::Family;
 use integration_tests::{ALICE_PASSWORD, ROUTES, Req, Resp, Route, TestApp, spawn_app};
 use serde_json::json;
 
-use super::*;
+use crate::helpers::*;
 
 /// Calls the function serving `route`.
 async fn send(t: &TestApp, route: &Route, req: Req) -> Resp {

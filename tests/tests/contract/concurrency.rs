@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use integration_tests::auth::store::SessionStore;
 use integration_tests::{Req, call, spawn_app};
 
-use super::*;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn concurrent_logins_of_one_user_all_get_their_own_live_session() {

@@ -4,7 +4,7 @@ use integration_tests::auth::policy::csrf;
 use integration_tests::auth::store::SessionStore;
 use integration_tests::{Req, TestApp, call, spawn_app, spawn_app_with};
 
-use super::*;
+use crate::helpers::*;
 
 async fn logout_with(t: &TestApp, key: &str, f: impl Fn(Req) -> Req) -> (u16, String) {
     let r = call!(logout, t, f(Req::post(LOGOUT).cookie("sessionid", key)));

@@ -12,7 +12,7 @@ use integration_tests::auth::store::{
 use integration_tests::{Req, Resp, TestApp, app_on, call, fresh_store, workspace};
 use serde_json::json;
 
-use super::*;
+use crate::helpers::*;
 
 const PEOPLE: [(&str, &str); 4] = [
     ("pbkdf", "pbkdf2 password 1"),

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use integration_tests::auth::fixtures::Credentials;
 use integration_tests::{TestApp, spawn_app, workspace};
 
-use super::*;
+use crate::helpers::*;
 
 /// Every event file and the status it must produce.
 const EXPECTED: &[(&str, u16)] = &[

@@ -6,7 +6,7 @@
 
 use integration_tests::{Resp, TestApp, call, spawn_app_with};
 
-use super::*;
+use crate::helpers::*;
 
 const TOKEN_BLACKLISTED: &str = r#"{"non_field_errors":["Token is blacklisted"]}"#;
 const INVALID: &str = r#"{"detail":"Token is invalid or expired","code":"token_not_valid"}"#;

@@ -17,7 +17,7 @@ use integration_tests::{
 };
 use serde_json::json;
 
-use super::*;
+use crate::helpers::*;
 
 /// The Lambda timeout in template.yaml.
 const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);

@@ -7,7 +7,7 @@
 use integration_tests::auth::settings::Settings;
 use integration_tests::{ROUTES, spawn_app, spawn_app_with};
 
-use super::*;
+use crate::helpers::*;
 
 const SPA: &str = "http://localhost:3000";
 const EVIL: &str = "http://evil.example";

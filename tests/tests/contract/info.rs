@@ -3,7 +3,7 @@
 use integration_tests::{ALICE_PASSWORD, Req, Resp, TestApp, call, spawn_app};
 use serde_json::json;
 
-use super::*;
+use crate::helpers::*;
 
 /// `method` on info, with a fresh access token of alice.
 async fn alice_calls_info(t: &TestApp, method: &str) -> Resp {

@@ -9,7 +9,7 @@ use integration_tests::auth::settings::Settings;
 use integration_tests::spawn_app_with;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 
-use super::*;
+use crate::helpers::*;
 
 const RSA: &str = include_str!("../../../shared/tests/fixtures/keys/rsa.pem");
 const RSA_OLD: &str = include_str!("../../../shared/tests/fixtures/keys/rsa-old.pem");

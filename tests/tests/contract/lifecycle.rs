@@ -8,7 +8,7 @@ use integration_tests::{
 };
 use serde_json::json;
 
-use super::*;
+use crate::helpers::*;
 
 async fn generation(t: &TestApp) -> u64 {
     use integration_tests::auth::store::UserStore;

@@ -5,7 +5,7 @@ use integration_tests::auth::store::SessionStore;
 use integration_tests::{ALICE_PASSWORD, Req, call, spawn_app, spawn_app_with};
 use serde_json::json;
 
-use super::*;
+use crate::helpers::*;
 
 fn alice() -> Req {
     alice_credentials(LOGIN)

@@ -3,7 +3,7 @@
 use integration_tests::auth::store::SessionStore;
 use integration_tests::{ALICE_PASSWORD, Req, Resp, TestApp, call, spawn_app};
 
-use super::*;
+use crate::helpers::*;
 
 /// Logs out with `req`; asserts the 200 whose one cookie deletes the
 /// session's.

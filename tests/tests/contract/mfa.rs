@@ -7,7 +7,7 @@
 use integration_tests::auth::store::UserStore;
 use integration_tests::{BOB_PASSWORD, TestApp, spawn_app, spawn_app_with};
 
-use super::*;
+use crate::helpers::*;
 
 pub use integration_tests::totp::{base32, totp};
 

@@ -4,7 +4,7 @@ use integration_tests::auth::base::time::now;
 use integration_tests::{ALICE_PASSWORD, Req, call, spawn_app, spawn_app_with};
 use serde_json::json;
 
-use super::*;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn returns_refresh_then_access_with_simplejwt_claims() {

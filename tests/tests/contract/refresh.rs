@@ -5,7 +5,7 @@ use integration_tests::auth::store::TokenStore;
 use integration_tests::{Req, call, spawn_app};
 use serde_json::json;
 
-use super::*;
+use crate::helpers::*;
 
 fn not_valid(detail: &str) -> String {
     format!(r#"{{"detail":"{detail}","code":"token_not_valid"}}"#)

@@ -500,7 +500,7 @@ on_both_stores! {
 /// backup or an over-broad reader of the table takes over no session.
 #[tokio::test]
 async fn the_sessions_table_holds_no_session_key() {
-    use super::{ALICE, INFO, Req, call, session_of_alice};
+    use crate::helpers::{ALICE, INFO, Req, call, session_of_alice};
     let t = integration_tests::spawn_app().await;
     let mut keys = Vec::new();
     for _ in 0..3 {

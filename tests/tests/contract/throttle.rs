@@ -5,7 +5,7 @@
 use integration_tests::{ALICE_PASSWORD, Req, Resp, TestApp, call, spawn_app, spawn_app_with};
 use serde_json::json;
 
-use super::*;
+use crate::helpers::*;
 
 fn login_as(user: &str, password: &str) -> Req {
     Req::post(LOGIN).json(&json!({"username": user, "password": password}))

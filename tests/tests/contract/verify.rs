@@ -4,7 +4,7 @@ use integration_tests::auth::base::time::now;
 use integration_tests::{Req, call, spawn_app};
 use serde_json::json;
 
-use super::*;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn any_valid_access_or_refresh_token_is_200_empty_object() {

@@ -24,6 +24,11 @@ pub struct DynamoStore {
 
 pub(super) type Item = HashMap<String, AttributeValue>;
 
+/// The users-table key of user `id`'s item.
+pub(super) fn id_key(id: u64) -> String {
+    format!("id#{id}")
+}
+
 pub(super) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }

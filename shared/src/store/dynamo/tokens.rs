@@ -5,8 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::client::{DynamoStore, Item, TTL_ATTRIBUTE, n, number, s, written};
-use super::users::id_key;
+use super::client::{DynamoStore, Item, TTL_ATTRIBUTE, id_key, n, number, s, written};
 use crate::base::time::now;
 use crate::model::counter::{bounded_key, hashed_key};
 use crate::model::token::{Revocation, Rotation, TokenState};

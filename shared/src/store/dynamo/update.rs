@@ -9,8 +9,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
 
-use super::client::{DynamoStore, Item, internal, unavailable, written};
-use super::users::id_key;
+use super::client::{DynamoStore, Item, id_key, internal, unavailable, written};
 use crate::store::api::StoreError;
 
 /// A live user item, not a tombstone.

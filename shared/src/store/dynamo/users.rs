@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 use super::client::{
-    DynamoStore, Item, cancelled_by_condition, internal, n, number, s, unavailable,
+    DynamoStore, Item, cancelled_by_condition, id_key, internal, n, number, s, unavailable,
 };
 use super::mfa;
 use super::update::UserUpdate;
@@ -19,10 +19,6 @@ pub(super) const USER_COUNTER: &str = "counter#user_id";
 /// to another user, and an import onto it starts at its `gen`.
 pub(super) const DELETED_AT: &str = "deleted_at";
 const ID_ATTEMPTS: usize = 20;
-
-pub(super) fn id_key(id: u64) -> String {
-    format!("id#{id}")
-}
 
 pub(super) fn username_key(username: &str) -> String {
     format!("username#{username}")

@@ -5,7 +5,8 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use super::crafted::*;
-use super::*;
+use super::runner::*;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn hostile_basic_credentials() {

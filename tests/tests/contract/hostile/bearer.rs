@@ -5,7 +5,8 @@ use integration_tests::auth::base::jwt::key_id;
 use jsonwebtoken::Algorithm;
 
 use super::crafted::*;
-use super::*;
+use super::runner::*;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn hostile_bearer_tokens() {

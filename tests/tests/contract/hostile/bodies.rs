@@ -3,7 +3,8 @@
 //! on every endpoint that reads a body.
 
 use super::crafted::*;
-use super::*;
+use super::runner::*;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn hostile_bodies() {

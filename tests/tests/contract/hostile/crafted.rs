@@ -7,7 +7,7 @@ use integration_tests::{Req, SIGNING_KEY};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{Value, json};
 
-use super::super::*;
+use crate::helpers::*;
 /// An RSA public key, as an alg-confusion attacker would use it as an HMAC secret.
 pub(super) const PUBLIC_KEY_PEM: &str = "-----BEGIN PUBLIC KEY-----
 MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAlwX6G8yClpRYtlIYC69D

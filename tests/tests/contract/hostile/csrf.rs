@@ -4,7 +4,8 @@
 use integration_tests::auth::policy::csrf;
 
 use super::crafted::*;
-use super::*;
+use super::runner::*;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn hostile_csrf_and_origins() {

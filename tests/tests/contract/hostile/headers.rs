@@ -4,7 +4,8 @@
 use integration_tests::auth::policy::csrf;
 
 use super::crafted::*;
-use super::*;
+use super::runner::*;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn header_names_are_case_insensitive() {

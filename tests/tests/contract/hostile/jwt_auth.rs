@@ -4,7 +4,8 @@
 use jsonwebtoken::Algorithm;
 
 use super::crafted::*;
-use super::*;
+use super::runner::*;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn hostile_jwt_auth_tokens() {

@@ -2,7 +2,8 @@
 //! refusal also on every endpoint that authenticates.
 
 use super::crafted::*;
-use super::*;
+use super::runner::*;
+use crate::helpers::*;
 
 /// What `info` makes of a crafted `Cookie` header.
 enum Seen {
