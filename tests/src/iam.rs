@@ -8,7 +8,7 @@
 //!   set-up and for the tests' own reads, and one per function) and
 //!   [`enforce`] turns IAM on.
 //! - [`as_function`] runs a handler as a function: the harness's clients
-//!   ([`by_function`]) then sign as that function's user, and [`Recorder`]
+//!   ([`by_function`]) then sign as that function's user, and [`observe`]
 //!   checks each request it sends against that function's statements,
 //!   failing the test with the statement to add, and records what it used
 //!   under `target/iam-observed/` for the reverse check (every grant used).
@@ -284,10 +284,6 @@ pub fn table_logical_id(name: &str) -> String {
         .unwrap_or_else(|| format!("<no table for {name}>"))
 }
 
-/// Checks and records every DynamoDB and SSM request sent as a function.
-#[derive(Debug, Clone, Default)]
-pub struct Recorder;
-
 /// Where each test process writes what its functions used:
 /// `target/iam-observed/<pid>.tsv`, one `function\taction\tresource` line
 /// per first use.
@@ -338,25 +334,12 @@ pub fn check(function: &str, target: &str, body: &[u8]) {
     }
 }
 
-impl aws_sdk_dynamodb::config::Intercept for Recorder {
-    fn name(&self) -> &'static str {
-        "IamRecorder"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
-        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
-        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let Some(function) = current_function() else {
-            return Ok(());
-        };
-        let request = context.request();
-        let target = request.headers().get("x-amz-target").unwrap_or("?");
-        let body = request.body().bytes().unwrap_or_default();
+/// Checks and records a request (its `X-Amz-Target` and body) if the
+/// task runs as a function; the harness's clients call it for every request
+/// they send (`moto::Calls`).
+pub fn observe(target: &str, body: &[u8]) {
+    if let Some(function) = current_function() {
         check(function, target, body);
-        Ok(())
     }
 }
 

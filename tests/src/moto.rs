@@ -50,8 +50,9 @@ pub fn moto_endpoint() -> String {
     .clone()
 }
 
-/// Counts the DynamoDB requests a client sends, by operation (an SDK
-/// interceptor reading each request's `X-Amz-Target`).
+/// Counts the requests a client sends, by operation (an SDK interceptor
+/// reading each request's `X-Amz-Target`), and has every one a function
+/// sends checked against its IAM statements ([`iam::observe`]).
 #[derive(Debug, Clone, Default)]
 pub struct Calls(std::sync::Arc<Mutex<Vec<String>>>);
 
@@ -73,13 +74,11 @@ impl aws_sdk_dynamodb::config::Intercept for Calls {
         _components: &aws_sdk_dynamodb::config::RuntimeComponents,
         _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or("?");
+        let request = context.request();
+        let target = request.headers().get("x-amz-target").unwrap_or("?");
         let op = target.rsplit('.').next().unwrap_or(target).to_owned();
         self.0.lock().unwrap().push(op);
+        iam::observe(target, request.body().bytes().unwrap_or_default());
         Ok(())
     }
 }
@@ -133,7 +132,6 @@ pub async fn counted_client_for(endpoint: &str, calls: Calls) -> aws_sdk_dynamod
     let n = CLIENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let config = aws_sdk_dynamodb::config::Builder::from(&config)
         .interceptor(calls)
-        .interceptor(iam::Recorder)
         .retry_partition(aws_sdk_dynamodb::config::retry::RetryPartition::new(
             format!("tests-{n}"),
         ))

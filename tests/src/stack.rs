@@ -92,6 +92,18 @@ pub fn credentials_env(dir: &std::path::Path) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The environment of every function of a local stack on the tables
+/// `tables` of the test process's moto, as deployed: the key put into SSM
+/// and read from there, each function its own IAM user (the credentials
+/// written for `cargo lambda watch` under the temporary directory `name`).
+pub async fn deployed_env(name: &str, tables: &Tables) -> Vec<(&'static str, String)> {
+    let moto = crate::moto::moto_endpoint();
+    put_signing_key(&moto, crate::app::SIGNING_KEY).await;
+    let mut envs = function_env(&moto, &moto, tables);
+    envs.extend(credentials_env(&std::env::temp_dir().join(name)));
+    envs
+}
+
 /// The access key of `function`'s own IAM user, for a function binary
 /// started directly (not under `cargo lambda watch`).
 pub fn own_keys(function: &str) -> Vec<(&'static str, String)> {

@@ -422,13 +422,8 @@ async fn translated_tables_are_what_create_tables_makes() {
     ] {
         let id = template().table_of_variable(variable).unwrap();
         let t = &resources[&id]["Properties"];
-        let made = client
-            .describe_table()
-            .table_name(name)
-            .send()
-            .await
-            .unwrap();
-        let made = made.table().unwrap();
+        let described = client.describe_table().table_name(name).send().await;
+        let made = described.as_ref().unwrap().table().unwrap();
         let key: Vec<_> = made
             .key_schema()
             .iter()
@@ -453,13 +448,8 @@ async fn translated_tables_are_what_create_tables_makes() {
             Some("PAY_PER_REQUEST"),
             "{id}"
         );
-        let ttl = client
-            .describe_time_to_live()
-            .table_name(name)
-            .send()
-            .await
-            .unwrap();
-        let made_ttl = ttl
+        let ttl = client.describe_time_to_live().table_name(name).send().await;
+        let made_ttl = (ttl.as_ref().unwrap())
             .time_to_live_description()
             .and_then(|d| d.attribute_name())
             .map(str::to_owned);

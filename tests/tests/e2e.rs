@@ -6,12 +6,8 @@
 //! Needs `cargo-lambda` (tests/run.sh installs it into .tools/). The first
 //! request to each function waits for `cargo run` to build it if needed.
 
-use integration_tests::stack::{
-    Http, Reply, credentials_env, function_env, lambda_watch, put_signing_key,
-};
-use integration_tests::{
-    ALICE_PASSWORD, BOB_PASSWORD, SIGNING_KEY, create_users, free_port, fresh_store, moto_endpoint,
-};
+use integration_tests::stack::{Http, Reply, deployed_env, lambda_watch};
+use integration_tests::{ALICE_PASSWORD, BOB_PASSWORD, create_users, free_port, fresh_store};
 use serde_json::{Value, json};
 
 /// Sends a request without a body; a transport error fails the test.
@@ -41,12 +37,7 @@ async fn session_and_token_flows_over_http() {
     // as its own IAM user (moto enforces the template's actions), and reads
     // the signing key from SSM.
     let port = free_port();
-    let moto = moto_endpoint();
-    put_signing_key(&moto, SIGNING_KEY).await;
-    let mut envs = function_env(&moto, &moto, store.tables());
-    envs.extend(credentials_env(
-        &std::env::temp_dir().join(format!("auth-e2e-{port}")),
-    ));
+    let envs = deployed_env(&format!("auth-e2e-{port}"), store.tables()).await;
     let _watch = lambda_watch("e2e", port, &envs, false);
     let http = Http::on_port(port);
 

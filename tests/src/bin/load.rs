@@ -23,12 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use auth::store::{SessionStore, TokenStore};
-use integration_tests::stack::{
-    Http, Reply, credentials_env, function_env, lambda_watch, put_signing_key,
-};
-use integration_tests::{
-    SIGNING_KEY, create_users, free_port, fresh_store, moto_endpoint, number_after, token_claims,
-};
+use integration_tests::stack::{Http, Reply, deployed_env, lambda_watch};
+use integration_tests::{create_users, free_port, fresh_store, number_after, token_claims};
 use serde_json::{Value, json};
 
 #[derive(Default)]
@@ -238,12 +234,7 @@ async fn main() {
     // The stack.
     let port = free_port();
     // As deployed: the key from SSM, each function its own IAM user.
-    let moto = moto_endpoint();
-    put_signing_key(&moto, SIGNING_KEY).await;
-    let mut envs = function_env(&moto, &moto, store.tables());
-    envs.extend(credentials_env(
-        &std::env::temp_dir().join(format!("auth-load-{port}")),
-    ));
+    let mut envs = deployed_env(&format!("auth-load-{port}"), store.tables()).await;
     envs.extend([
         // One client address for every worker: keep the per-address limit out of the way.
         ("THROTTLE_IP_LIMIT", "100000000".into()),

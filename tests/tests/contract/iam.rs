@@ -4,7 +4,7 @@
 //! enforces the action; `iam::check` the parameter).
 
 use integration_tests::auth::runtime;
-use integration_tests::iam::{Recorder, as_function};
+use integration_tests::iam::as_function;
 use integration_tests::template::template;
 use integration_tests::{fresh_store, moto_config, moto_endpoint, test_key};
 
@@ -13,7 +13,7 @@ async fn every_function_starts_from_its_template_environment_and_the_key_in_ssm(
     let config = moto_config(&moto_endpoint()).await;
     let ssm = aws_sdk_ssm::Client::from_conf(
         aws_sdk_ssm::config::Builder::from(&config)
-            .interceptor(Recorder)
+            .interceptor(integration_tests::Calls::default())
             .build(),
     );
     let parameter = template()

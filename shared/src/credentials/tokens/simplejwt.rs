@@ -313,23 +313,9 @@ struct NewToken<'a> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::valid::testing::*;
     use super::*;
     use serde_json::json;
-
-    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
-    const NOW: i64 = 1_800_000_000;
-
-    fn backend() -> JwtBackend {
-        JwtBackend::new(&[KEY])
-    }
-
-    fn sign(v: Value) -> String {
-        backend().sign(&v)
-    }
-
-    fn simple(token: &str, t: Option<TokenType>) -> Result<ValidToken, TokenError> {
-        decode_simplejwt(&backend(), token, t, NOW)
-    }
 
     /// Tokens with the default lifetimes: access 300 s, refresh 86,400 s,
     /// `login/jwt` 60 s.

@@ -121,25 +121,32 @@ pub fn decode_simplejwt(
     Ok(ValidToken { claims })
 }
 
+/// What the tokens' tests share: a key ring, a moment, signing and reading.
 #[cfg(test)]
-mod tests {
+pub(super) mod testing {
     use super::*;
-    use serde_json::json;
 
-    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
-    const NOW: i64 = 1_800_000_000;
+    pub(crate) const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+    pub(crate) const NOW: i64 = 1_800_000_000;
 
-    fn backend() -> JwtBackend {
+    pub(crate) fn backend() -> JwtBackend {
         JwtBackend::new(&[KEY])
     }
 
-    fn sign(v: Value) -> String {
+    pub(crate) fn sign(v: Value) -> String {
         backend().sign(&v)
     }
 
-    fn simple(token: &str, t: Option<TokenType>) -> Result<ValidToken, TokenError> {
+    pub(crate) fn simple(token: &str, t: Option<TokenType>) -> Result<ValidToken, TokenError> {
         decode_simplejwt(&backend(), token, t, NOW)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+    use serde_json::json;
 
     #[test]
     fn expiry_has_no_leeway() {

@@ -18,6 +18,7 @@ use crate::store::api::StoreError;
 /// Creates the four tables if they do not exist, waits for them, and turns
 /// on TTL for sessions, blacklist and throttle. Safe to run again.
 pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), StoreError> {
+    let build = |e| internal("build request", e);
     for (name, key) in [
         (&tables.users, "pk"),
         (&tables.sessions, "session_key"),
@@ -33,14 +34,14 @@ pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), Store
                     .attribute_name(key)
                     .attribute_type(ScalarAttributeType::S)
                     .build()
-                    .map_err(|e| internal("build request", e))?,
+                    .map_err(build)?,
             )
             .key_schema(
                 KeySchemaElement::builder()
                     .attribute_name(key)
                     .key_type(KeyType::Hash)
                     .build()
-                    .map_err(|e| internal("build request", e))?,
+                    .map_err(build)?,
             )
             .send()
             .await;

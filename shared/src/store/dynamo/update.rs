@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
 
 use super::client::{DynamoStore, Item, id_key, internal, unavailable, written};
@@ -14,6 +15,20 @@ use crate::store::api::StoreError;
 
 /// A live user item, not a tombstone.
 const LIVE: &str = "attribute_exists(pk) AND attribute_not_exists(deleted_at)";
+
+/// `builder` (an `UpdateItem` request, or a transaction's `Update`) with
+/// the update's table, key, expressions, values and names.
+macro_rules! described {
+    ($update:ident, $builder:expr) => {
+        $builder
+            .table_name(&$update.table)
+            .key("pk", AttributeValue::S(id_key($update.id)))
+            .update_expression($update.expression())
+            .condition_expression($update.condition())
+            .set_expression_attribute_values($update.values())
+            .set_expression_attribute_names($update.names())
+    };
+}
 
 #[derive(Debug, Clone)]
 pub(super) struct UserUpdate {
@@ -30,8 +45,12 @@ pub(super) struct UserUpdate {
 impl UserUpdate {
     /// An update of user `id`'s item in `store`'s users table.
     pub(super) fn of(store: &DynamoStore, id: u64) -> Self {
+        Self::in_table(store.tables.users.clone(), id)
+    }
+
+    fn in_table(table: String, id: u64) -> Self {
         UserUpdate {
-            table: store.tables.users.clone(),
+            table,
             id,
             set: Vec::new(),
             remove: Vec::new(),
@@ -111,21 +130,15 @@ impl UserUpdate {
         (!self.names.is_empty()).then(|| self.names.clone())
     }
 
+    /// The `UpdateItem` request.
+    fn request(&self, store: &DynamoStore) -> UpdateItemFluentBuilder {
+        described!(self, store.client.update_item())
+    }
+
     /// Sends it: whether it was written (false: a condition was false,
     /// nothing written).
     pub(super) async fn send(self, store: &DynamoStore) -> Result<bool, StoreError> {
-        let result = store
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(id_key(self.id)))
-            .update_expression(self.expression())
-            .condition_expression(self.condition())
-            .set_expression_attribute_values(self.values())
-            .set_expression_attribute_names(self.names())
-            .send()
-            .await;
-        written("UpdateItem", result)
+        written("UpdateItem", self.request(store).send().await)
     }
 
     /// Sends it: the item as written, or `None` if a condition was false
@@ -134,15 +147,8 @@ impl UserUpdate {
         self,
         store: &DynamoStore,
     ) -> Result<Option<Item>, StoreError> {
-        let result = store
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(id_key(self.id)))
-            .update_expression(self.expression())
-            .condition_expression(self.condition())
-            .set_expression_attribute_values(self.values())
-            .set_expression_attribute_names(self.names())
+        let result = self
+            .request(store)
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
@@ -163,13 +169,7 @@ impl UserUpdate {
 
     /// It as one item of a transaction.
     pub(super) fn in_transaction(self) -> Result<TransactWriteItem, StoreError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(id_key(self.id)))
-            .update_expression(self.expression())
-            .condition_expression(self.condition())
-            .set_expression_attribute_values(self.values())
-            .set_expression_attribute_names(self.names())
+        let update = described!(self, Update::builder())
             .build()
             .map_err(|e| internal("build transaction", e))?;
         Ok(TransactWriteItem::builder().update(update).build())
@@ -181,16 +181,7 @@ mod tests {
     use super::*;
 
     fn update() -> UserUpdate {
-        UserUpdate {
-            table: "users".into(),
-            id: 7,
-            set: Vec::new(),
-            remove: Vec::new(),
-            add: Vec::new(),
-            conditions: vec![LIVE.to_owned()],
-            values: HashMap::new(),
-            names: HashMap::new(),
-        }
+        UserUpdate::in_table("users".into(), 7)
     }
 
     #[test]
