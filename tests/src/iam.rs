@@ -306,9 +306,13 @@ pub fn resource_key(r: &Resource) -> String {
 
 fn record(function: &str, action: &str, resource: &Resource) {
     let key = (function.to_owned(), action.to_owned(), resource.clone());
-    if !SEEN.lock().unwrap().insert(key) {
+    let mut seen = SEEN.lock().unwrap();
+    if !seen.insert(key) {
         return;
     }
+    // One write of a whole line, under the lock: lines of racing requests
+    // never interleave.
+    let line = format!("{function}\t{action}\t{}\n", resource_key(resource));
     let dir = observed_dir();
     let _ = std::fs::create_dir_all(&dir);
     if let Ok(mut file) = std::fs::OpenOptions::new()
@@ -316,7 +320,7 @@ fn record(function: &str, action: &str, resource: &Resource) {
         .append(true)
         .open(dir.join(format!("{}.tsv", std::process::id())))
     {
-        let _ = writeln!(file, "{function}\t{action}\t{}", resource_key(resource));
+        let _ = file.write_all(line.as_bytes());
     }
 }
 

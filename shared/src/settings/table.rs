@@ -144,7 +144,7 @@ settings! {
         jwt_auth_httponly: bool = "JWT_AUTH_HTTPONLY" ("true");
     }
 
-    /// Password-guessing limits (`throttle.rs`).
+    /// Password-guessing limits (`policy::throttle`).
     ThrottleSettings {
         /// Password attempts per username from one client address (an IPv6 /64) per window: the lock.
         username_address_limit: u64 = "THROTTLE_USERNAME_ADDRESS_LIMIT" ("5");
