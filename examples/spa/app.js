@@ -143,8 +143,11 @@ async function sendCode() {
 }
 
 // A new secret: the QR code as an image (an <img> runs no script).
+// Changing a factor asks for the current password again (re-authentication):
+// the password field above.
 async function enrol() {
-  const r = await withAccess("set up TOTP", "POST", "/mfa/totp", {});
+  const body = { password: $("password").value };
+  const r = await withAccess("set up TOTP", "POST", "/mfa/totp", body);
   if (!r || r.status !== 200) return;
   const img = document.createElement("img");
   img.alt = "QR code of the otpauth:// URL";
@@ -152,8 +155,13 @@ async function enrol() {
   $("qr").replaceChildren(img);
 }
 
-const confirmTotp = () =>
-  withAccess("confirm TOTP", "POST", "/mfa/totp/confirm", { code: $("code").value.trim() });
+// TOTP on: every other session and token ends, and this page's access
+// token is renewed in the answer (the refresh token in its cookie).
+async function confirmTotp() {
+  const body = { password: $("password").value, code: $("code").value.trim() };
+  const r = await withAccess("confirm TOTP", "POST", "/mfa/totp/confirm", body);
+  if (r && r.status === 200 && r.data.access) access = r.data.access;
+}
 
 // --- the page ------------------------------------------------------------
 

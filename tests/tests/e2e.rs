@@ -61,7 +61,12 @@ fn totp_login(http: &Http) {
     let bearer = format!("Bearer {}", r.json()["access"].as_str().unwrap());
     let auth = [("authorization", bearer.as_str())];
     let r = http
-        .send("POST", "/mfa/totp", &auth, Some(&json!({})))
+        .send(
+            "POST",
+            "/mfa/totp",
+            &auth,
+            Some(&json!({"password": BOB_PASSWORD})),
+        )
         .expect("POST mfa/totp");
     assert_eq!(r.status, 200, "{}", r.body);
     let secret = base32(r.json()["secret"].as_str().unwrap());
@@ -75,7 +80,7 @@ fn totp_login(http: &Http) {
             "POST",
             "/mfa/totp/confirm",
             &auth,
-            Some(&json!({"code": code(-1)})),
+            Some(&json!({"password": BOB_PASSWORD, "code": code(-1)})),
         )
         .expect("POST mfa/totp/confirm");
     assert_eq!(r.status, 200, "{}", r.body);

@@ -2,23 +2,28 @@
 //! contract's ways; CSRF for sessions; 401 otherwise), one function for
 //! four paths under `/api/v1/users/mfa/`:
 //!
-//! * `totp` → 200 `{"secret","otpauth_url","qr_svg"}`: a new secret,
-//!   stored sealed as pending (replacing an earlier pending one); 409 if
-//!   TOTP is on.
-//! * `totp/confirm` `{"code"}` → 200 `{"recovery_codes":[10]}`, shown
-//!   once and stored as keyed hashes; TOTP is on from now. 400
+//! * `totp` `{"password"}` → 200 `{"secret","otpauth_url","qr_svg"}`: a
+//!   new secret, stored sealed as pending (replacing an earlier pending
+//!   one); 409 if TOTP is on.
+//! * `totp/confirm` `{"password","code"}` → 200 `{"recovery_codes":[10]}`,
+//!   shown once and stored as keyed hashes; TOTP is on from now, and every
+//!   other session and token is ended (the credential generation moves on;
+//!   the caller's is renewed in the same answer, as by `password`). 400
 //!   `{"code":["Invalid code."]}` for a wrong code; 409 without an
 //!   enrolment in progress or with TOTP on.
 //! * `totp/disable` `{"password","code"}` (a recovery code works too) →
 //!   200: TOTP off, and every other session and token ended (the
 //!   credential generation moves on; the caller's is renewed as by
 //!   `password`).
-//! * `recovery-codes` `{"code"}` → 200 `{"recovery_codes":[10]}`, the old
-//!   ones void.
+//! * `recovery-codes` `{"password","code"}` → 200 `{"recovery_codes":[10]}`,
+//!   the old ones void.
 //!
-//! A wrong password or code on the last two is charged to the password
-//! throttle; every code is accepted once. Secret-bearing answers are
-//! `Cache-Control: no-store`.
+//! Changing a factor needs re-authentication: the current password in the
+//! body (400 `{"password":["Wrong password."]}` when wrong), so a stolen
+//! session or access token alone cannot enrol an attacker's authenticator.
+//! A wrong password or code is charged to the password throttle; every
+//! code is accepted once. Secret-bearing answers are `Cache-Control:
+//! no-store`.
 
 use auth::base::audit::{self, Event, Subject};
 use auth::base::time::now;
@@ -26,11 +31,11 @@ use auth::credentials::mfa::{Code, TotpSecret, new_recovery_codes};
 use auth::credentials::password::verify_password;
 use auth::policy::throttle;
 use auth::secrecy::{ExposeSecret, SecretString};
-use auth::serde_json::json;
+use auth::serde_json::{Map, json};
 use auth::store::{AfterProof, Redeemed, Store};
-use auth::web::authn::{Caller, renew_credential};
+use auth::web::authn::{Caller, renew_credential, renew_credential_with};
 use auth::web::fields::{FieldError, Invalid, serializer_fields};
-use auth::web::second_factor::{invalid_code, parse_code, proof};
+use auth::web::second_factor::{invalid_code, parse_code, proof, reauthenticate, wrong_password};
 use auth::web::{Answer, Reply, Request, Required, Serves, View};
 use auth::{ApiError, App};
 
@@ -47,16 +52,18 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) 
     } else if path.ends_with("/recovery-codes") {
         recovery_codes(app, req, caller).await
     } else {
-        enrol(app, caller).await
+        enrol(app, req, caller).await
     }
 }
 
 /// A new pending secret, its `otpauth://` URL and that URL as a QR code.
-async fn enrol<S: Store>(app: &App<S>, caller: Caller) -> Answer {
+async fn enrol<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) -> Answer {
+    let [password] = serializer_fields(req.data(), ["password"])?;
     let user = &caller.user;
     if user.mfa.is_on() {
         return Err(ApiError::MfaAlreadyOn);
     }
+    reauthenticate(app, req, user, password).await?;
     let secret = TotpSecret::generate();
     if !app
         .store
@@ -85,15 +92,17 @@ fn qr_svg(url: &SecretString) -> String {
     }
 }
 
-/// The first code of the pending secret turns TOTP on.
+/// The first code of the pending secret turns TOTP on and ends every
+/// other credential.
 async fn confirm<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) -> Answer {
-    let [code] = serializer_fields(req.data(), ["code"])?;
+    let [password, code] = serializer_fields(req.data(), ["password", "code"])?;
     let code = parse_code(&code)?;
     let user = &caller.user;
     if user.mfa.is_on() {
         return Err(ApiError::MfaAlreadyOn);
     }
     let pending = user.mfa.pending.as_deref().ok_or(ApiError::MfaNotPending)?;
+    reauthenticate(app, req, user, password).await?;
     let secret = app
         .mfa
         .open(user.id, pending)
@@ -117,7 +126,11 @@ async fn confirm<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) -> A
         Subject::UserId(user.id),
         caller.via.as_str(),
     );
-    Ok(Reply::tokens(&json!({ "recovery_codes": codes })))
+    // A phished session or token does not outlive the owner turning TOTP on.
+    let mut user = user.clone();
+    user.generation += 1;
+    let body = Map::from_iter([("recovery_codes".to_owned(), json!(codes))]);
+    renew_credential_with(app, req, caller.via, &user, body).await
 }
 
 fn hashes<S>(app: &App<S>, user_id: u64, codes: &[String]) -> Vec<String> {
@@ -169,15 +182,24 @@ async fn disable<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) -> A
     renew_credential(app, req, caller.via, &user).await
 }
 
-/// A code replaces every recovery code with ten new ones.
+/// The password and a code replace every recovery code with ten new ones.
 async fn recovery_codes<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) -> Answer {
-    let [code] = serializer_fields(req.data(), ["code"])?;
+    let [password, code] = serializer_fields(req.data(), ["password", "code"])?;
     let code = parse_code(&code)?;
     let user = &caller.user;
     if !user.mfa.is_on() {
         return Err(ApiError::MfaOff);
     }
+    // One attempt for the password and the code together, as `disable`.
     let attempt = throttle::begin(app, &user.username, req.client_address()).await?;
+    if !verify_password(SecretString::from(password), Some(user.password.clone())).await? {
+        audit::emit(
+            Event::LoginFailed,
+            Subject::Username(&user.username),
+            "reauthentication",
+        );
+        return Err(wrong_password());
+    }
     let codes = new_recovery_codes();
     let then = AfterProof::ReplaceRecovery(hashes(app, user.id, &codes));
     let redeemed = match proof(app, user, &code, now()) {

@@ -56,7 +56,8 @@ pub trait MfaStore: Send + Sync {
 
     /// Turns TOTP on with the pending secret `sealed` (only if it is still
     /// the pending one and TOTP is off), its first accepted `step` and the
-    /// recovery-code hashes; false if not written.
+    /// recovery-code hashes, and moves the credential generation on (every
+    /// session and token issued before is ended); false if not written.
     fn confirm_totp(
         &self,
         id: u64,

@@ -314,6 +314,7 @@ impl MfaStore for MemoryStore {
                     step: Some(step),
                     recovery,
                 };
+                user.generation += 1;
                 Ok(true)
             }
             _ => Ok(false),

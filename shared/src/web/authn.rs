@@ -11,7 +11,7 @@
 //! counts as absent, and the response deletes that cookie.
 
 use secrecy::SecretString;
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 use crate::app::App;
 use crate::base::audit::{self, Event, Subject};
@@ -221,13 +221,26 @@ pub fn hand_over_refresh<S>(
 /// family), `{"refresh","access"}`, the refresh token handed over as
 /// [`hand_over_refresh`] says.
 pub fn pair_reply<S>(app: &App<S>, req: &Request<'_>, user: &User, now: i64) -> Reply {
+    let (body, cookies) = pair_fields(app, req, user, now, Map::new());
+    Reply::tokens(&Value::Object(body)).with_cookies(cookies)
+}
+
+/// `body` with a new pair's fields after its own (`refresh`, unless it
+/// travels in the cookie, then `access`), and the cookies to set.
+fn pair_fields<S>(
+    app: &App<S>,
+    req: &Request<'_>,
+    user: &User,
+    now: i64,
+    mut body: Map<String, Value>,
+) -> (Map<String, Value>, Cookies) {
     let pair = app.tokens.pair_for(user, now, req.client_address());
     let (refresh, cookies) = hand_over_refresh(app, req, pair.refresh);
-    let body = match refresh {
-        Some(refresh) => json!({ "refresh": refresh, "access": pair.access }),
-        None => json!({ "access": pair.access }),
-    };
-    Reply::tokens(&body).with_cookies(cookies)
+    if let Some(refresh) = refresh {
+        body.insert("refresh".into(), refresh.into());
+    }
+    body.insert("access".into(), pair.access.into());
+    (body, cookies)
 }
 
 /// Renews the credential `via` a call came with, for `user` after their
@@ -240,13 +253,33 @@ pub async fn renew_credential<S: SessionStore>(
     via: Via,
     user: &User,
 ) -> Result<Reply, ApiError> {
+    renew_credential_with(app, req, via, user, Map::new()).await
+}
+
+/// As [`renew_credential`], the answer's body starting with `body` (which
+/// holds a secret: the answer is never stored by a cache).
+pub async fn renew_credential_with<S: SessionStore>(
+    app: &App<S>,
+    req: &Request<'_>,
+    via: Via,
+    user: &User,
+    mut body: Map<String, Value>,
+) -> Result<Reply, ApiError> {
     let now = now();
-    Ok(match via {
-        Via::Session => Reply::ok(&json!({})).with_cookies(start_session(app, req, user).await?),
-        Via::Bearer => pair_reply(app, req, user, now),
-        Via::JwtAuth => Reply::tokens(&json!({ "token": app.tokens.tutorial_for(user, now) })),
-        Via::Basic => Reply::ok(&json!({})),
-    })
+    let mut cookies = Cookies::default();
+    match via {
+        Via::Session => cookies = start_session(app, req, user).await?,
+        Via::Bearer => (body, cookies) = pair_fields(app, req, user, now, body),
+        Via::JwtAuth => {
+            body.insert("token".into(), app.tokens.tutorial_for(user, now).into());
+        }
+        Via::Basic => {}
+    }
+    let reply = match body.is_empty() {
+        true => Reply::ok(&json!({})),
+        false => Reply::tokens(&Value::Object(body)),
+    };
+    Ok(reply.with_cookies(cookies))
 }
 
 /// Runs the chain. `Ok(None)`: nothing usable was presented.

@@ -19,7 +19,7 @@ use crate::policy::csrf::{CsrfFailure, FormatError, TokenSource};
 use crate::policy::throttle::ThrottleError;
 use crate::store::{StoreError, UpdateUserError};
 use crate::web::fields::{FieldError, Invalid, Malformed};
-use crate::web::reply::Reply;
+use crate::web::reply::{Cache, Reply};
 use crate::web::request::RequestError;
 
 /// Seconds a client should wait after a 503.
@@ -196,14 +196,18 @@ impl ApiError {
                 "The password was changed meanwhile. Please try again.",
             ),
 
-            ApiError::MfaRequired(token) => Reply::json(
-                S::UNAUTHORIZED,
-                &json!({
-                    "detail": "Two-factor code required.",
-                    "code": "mfa_required",
-                    "mfa_token": secrecy::ExposeSecret::expose_secret(&token),
-                }),
-            ),
+            // It carries a credential: never stored by a cache.
+            ApiError::MfaRequired(token) => Reply {
+                cache: Cache::NoStore,
+                ..Reply::json(
+                    S::UNAUTHORIZED,
+                    &json!({
+                        "detail": "Two-factor code required.",
+                        "code": "mfa_required",
+                        "mfa_token": secrecy::ExposeSecret::expose_secret(&token),
+                    }),
+                )
+            },
             ApiError::MfaTokenInvalid => coded(
                 S::UNAUTHORIZED,
                 "Two-factor token is invalid or expired.",

@@ -5,14 +5,45 @@
 use secrecy::SecretString;
 
 use crate::app::App;
+use crate::base::audit::{self, Event, Subject};
 use crate::credentials::mfa::{Code, Endpoint, MFA_TOKEN_LIFETIME, MfaClaims};
-use crate::store::{MfaStore, Proof, User};
+use crate::credentials::password::verify_password;
+use crate::policy::throttle;
+use crate::store::{MfaStore, Proof, ThrottleStore, User};
 use crate::web::contract::ApiError;
 use crate::web::fields::{FieldError, Invalid};
+use crate::web::request::Request;
 
 /// 400 `{"code":["Invalid code."]}`.
 pub fn invalid_code() -> ApiError {
     ApiError::Invalid(Invalid(vec![("code", vec![FieldError::InvalidCode])]))
+}
+
+/// Re-authentication before a factor of `user` changes (ASVS 3.7.1): the
+/// current password, in the body's `password`, checked as every password
+/// is (charged to the throttle, in equal time; a right one releases it).
+/// A stolen session or access token alone cannot enrol, confirm or replace
+/// a factor. 400 `{"password":["Wrong password."]}` when wrong.
+pub async fn reauthenticate<S: ThrottleStore>(
+    app: &App<S>,
+    req: &Request<'_>,
+    user: &User,
+    password: String,
+) -> Result<(), ApiError> {
+    let attempt = throttle::begin(app, &user.username, req.client_address()).await?;
+    let stored = Some(user.password.clone());
+    if !verify_password(SecretString::from(password), stored).await? {
+        let subject = Subject::Username(&user.username);
+        audit::emit(Event::LoginFailed, subject, "reauthentication");
+        return Err(wrong_password());
+    }
+    throttle::succeeded(app, attempt).await?;
+    Ok(())
+}
+
+/// 400 `{"password":["Wrong password."]}`.
+pub fn wrong_password() -> ApiError {
+    ApiError::Invalid(Invalid(vec![("password", vec![FieldError::WrongPassword])]))
 }
 
 /// The body's `code` by its shape: six digits or a recovery code, else

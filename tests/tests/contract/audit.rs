@@ -341,7 +341,12 @@ async fn every_security_event_is_one_json_line_and_holds_no_secret() {
         .run(invoke(
             "mfa",
             t,
-            from(Req::post(MFA_TOTP).bearer(&access), c),
+            from(
+                Req::post(MFA_TOTP)
+                    .bearer(&access)
+                    .json(&json!({"password": BOB_PASSWORD})),
+                c,
+            ),
         ))
         .await;
     let secret = r.json()["secret"].as_str().unwrap().to_owned();
@@ -351,7 +356,7 @@ async fn every_security_event_is_one_json_line_and_holds_no_secret() {
     super::mfa::settle().await;
     let confirm = Req::post(MFA_CONFIRM)
         .bearer(&access)
-        .json(&json!({"code": code(-1)}));
+        .json(&json!({"password": BOB_PASSWORD, "code": code(-1)}));
     let (r, line) = trail
         .expect(
             invoke("mfa", t, from(confirm, c)),

@@ -266,19 +266,31 @@ async fn two_factor_endpoints() {
     let t = spawn_app().await;
     let (_, access) = pair_of_alice(&t).await;
     t.calls.take();
-    let bearer = || Req::post(MFA_TOTP).bearer(&access);
+    let bearer = || {
+        Req::post(MFA_TOTP)
+            .bearer(&access)
+            .json(&json!({"password": ALICE_PASSWORD}))
+    };
     let r = call!(mfa, t, bearer());
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_calls(&t, "enrol: one write", &["BatchGetItem", "UpdateItem"]);
+    assert_calls(
+        &t,
+        "enrol: the password checked (throttled, released), one write",
+        &with(&[&["BatchGetItem"], &THROTTLE, &RELEASE, &["UpdateItem"]]),
+    );
     let key = base32(r.json()["secret"].as_str().unwrap());
     let code = |steps: i64| totp(&key, now() + 30 * steps, 6);
     super::mfa::settle().await;
     let confirm = Req::post(MFA_CONFIRM)
         .bearer(&access)
-        .json(&json!({"code": code(-1)}));
+        .json(&json!({"password": ALICE_PASSWORD, "code": code(-1)}));
     let r = call!(mfa, t, confirm);
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_calls(&t, "confirm: one write", &["BatchGetItem", "UpdateItem"]);
+    assert_calls(
+        &t,
+        "confirm: the password, one write (the generation with it)",
+        &with(&[&["BatchGetItem"], &THROTTLE, &RELEASE, &["UpdateItem"]]),
+    );
     let codes: Vec<String> = serde_json::from_value(r.json()["recovery_codes"].clone()).unwrap();
 
     // The password: the same reads, its attempt refunded, no release.
@@ -313,7 +325,7 @@ async fn two_factor_endpoints() {
         t,
         Req::post(MFA_RECOVERY)
             .bearer(&access)
-            .json(&json!({"code": codes[0]}))
+            .json(&json!({"password": ALICE_PASSWORD, "code": codes[0]}))
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_calls(

@@ -50,6 +50,7 @@ const EXPECTED: &[(&str, u16)] = &[
     ("logout/wrong-method.json", 405),
     ("mfa/confirm-without-enrolment.json", 409),
     ("mfa/totp-ok.json", 200),
+    ("mfa/totp-wrong-password.json", 400),
     ("mfa/unauthenticated.json", 401),
     ("password-change/ok.json", 200),
     ("password-change/too-common.json", 400),

@@ -66,7 +66,12 @@ fn requests(t: &TestApp) -> Vec<(&'static str, Req)> {
             "login-mfa",
             Req::post(LOGIN_MFA).json(&json!({"mfa_token": mfa_token, "code": "123456"})),
         ),
-        ("mfa", Req::post(MFA_TOTP).bearer(&pair.access)),
+        (
+            "mfa",
+            Req::post(MFA_TOTP)
+                .bearer(&pair.access)
+                .json(&json!({"password": ALICE_PASSWORD})),
+        ),
         ("login", Req::post(LOGIN).json(&creds)),
         ("jwt-login", Req::post(JWT_LOGIN).json(&creds)),
         ("token-obtain-pair", Req::post(OBTAIN).json(&creds)),

@@ -14,6 +14,7 @@ mod events;
 mod families;
 mod faults;
 mod frontends;
+mod hardening;
 mod helpers;
 mod hostile;
 mod iam;

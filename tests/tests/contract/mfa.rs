@@ -28,13 +28,13 @@ fn the_independent_totp_passes_rfc_6238_appendix_b() {
 }
 
 /// A user's authenticator: their secret, and the codes it shows.
-struct App2fa {
-    secret: Vec<u8>,
+pub(crate) struct App2fa {
+    pub(crate) secret: Vec<u8>,
 }
 
 impl App2fa {
     /// The code of the step `steps` from now.
-    fn code(&self, steps: i64) -> String {
+    pub(crate) fn code(&self, steps: i64) -> String {
         totp(&self.secret, now() + 30 * steps, 6)
     }
 }
@@ -56,9 +56,14 @@ async fn stored(t: &TestApp, username: &str) -> integration_tests::auth::store::
     user.expect("the user exists")
 }
 
-async fn enrol(t: &TestApp, username: &str, password: &str) -> (App2fa, Vec<String>) {
+pub(crate) async fn enrol(t: &TestApp, username: &str, password: &str) -> (App2fa, Vec<String>) {
     let (_, access) = pair_of(t, username, password).await;
-    let r = call!(mfa, t, Req::post(MFA_TOTP).bearer(&access));
+    let with_password = json!({ "password": password });
+    let r = call!(
+        mfa,
+        t,
+        Req::post(MFA_TOTP).bearer(&access).json(&with_password)
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let v = r.json();
@@ -86,7 +91,7 @@ async fn enrol(t: &TestApp, username: &str, password: &str) -> (App2fa, Vec<Stri
         t,
         Req::post(MFA_CONFIRM)
             .bearer(&access)
-            .json(&json!({"code": "000000"}))
+            .json(&json!({"password": password, "code": "000000"}))
     );
     wrong.assert(400, r#"{"code":["Invalid code."]}"#);
     settle().await;
@@ -95,10 +100,13 @@ async fn enrol(t: &TestApp, username: &str, password: &str) -> (App2fa, Vec<Stri
         t,
         Req::post(MFA_CONFIRM)
             .bearer(&access)
-            .json(&json!({"code": app.code(-1)}))
+            .json(&json!({"password": password, "code": app.code(-1)}))
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let codes: Vec<String> = serde_json::from_value(r.json()["recovery_codes"].clone()).unwrap();
+    // Turning TOTP on ends every other credential; the caller's is renewed.
+    assert_eq!(call!(info, t, Req::get(INFO).bearer(&access)).status, 401);
+    let access = r.json()["access"].as_str().unwrap().to_owned();
     assert_eq!(codes.len(), 10);
     let user = stored(t, username).await;
     assert!(user.mfa.is_on());
@@ -106,12 +114,16 @@ async fn enrol(t: &TestApp, username: &str, password: &str) -> (App2fa, Vec<Stri
         codes.iter().all(|c| !user.mfa.recovery.contains(c)),
         "hashed"
     );
-    let again = call!(mfa, t, Req::post(MFA_TOTP).bearer(&access));
+    let again = call!(
+        mfa,
+        t,
+        Req::post(MFA_TOTP).bearer(&access).json(&with_password)
+    );
     assert_eq!(again.status, 409, "{}", again.body);
     (app, codes)
 }
 
-fn challenge(r: &Resp) -> String {
+pub(crate) fn challenge(r: &Resp) -> String {
     assert_eq!(r.status, 401, "{}", r.body);
     let v = r.json();
     assert_eq!(v["detail"], "Two-factor code required.");
@@ -120,7 +132,7 @@ fn challenge(r: &Resp) -> String {
     v["mfa_token"].as_str().unwrap().to_owned()
 }
 
-fn second(token: &str, code: &str) -> Req {
+pub(crate) fn second(token: &str, code: &str) -> Req {
     Req::post(LOGIN_MFA).json(&json!({"mfa_token": token, "code": code}))
 }
 
@@ -233,7 +245,7 @@ async fn recovery_codes_work_once_and_can_be_replaced() {
         t,
         Req::post(MFA_RECOVERY)
             .bearer(&access)
-            .json(&json!({"code": codes[1]}))
+            .json(&json!({"password": ALICE_PASSWORD, "code": codes[1]}))
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let fresh: Vec<String> = serde_json::from_value(r.json()["recovery_codes"].clone()).unwrap();
@@ -360,10 +372,16 @@ async fn bad_tokens_and_codes_are_clear_refusals_that_write_nothing() {
         t,
         Req::post(MFA_CONFIRM)
             .bearer(&access)
-            .json(&json!({"code": bob.code(1)}))
+            .json(&json!({"password": BOB_PASSWORD, "code": bob.code(1)}))
     );
     assert_eq!(r.status, 409, "{}", r.body);
-    let r = call!(mfa, t, Req::post(MFA_TOTP).bearer(&access));
+    let r = call!(
+        mfa,
+        t,
+        Req::post(MFA_TOTP)
+            .bearer(&access)
+            .json(&json!({"password": BOB_PASSWORD}))
+    );
     assert_eq!(r.status, 409, "{}", r.body);
 }
 
@@ -381,7 +399,7 @@ async fn users_without_totp_see_no_mfa_anywhere() {
             t,
             Req::post(path)
                 .bearer(&access)
-                .json(&json!({"code": "123456"}))
+                .json(&json!({"password": ALICE_PASSWORD, "code": "123456"}))
         );
         assert_eq!(r.status, 409, "{path}: {}", r.body);
     }
@@ -395,7 +413,8 @@ async fn a_session_enrols_with_csrf_and_basic_completes_as_a_session_login() {
     let (session, csrf) = session_of_alice(&t).await;
     // Another browser of alice's, whose session a later login replaces.
     let (browser, _) = session_of_alice(&t).await;
-    let r = call!(mfa, t, Req::post(MFA_TOTP).session(&session, &csrf));
+    let enrol = || Req::post(MFA_TOTP).json(&json!({"password": ALICE_PASSWORD}));
+    let r = call!(mfa, t, enrol().session(&session, &csrf));
     assert_eq!(r.status, 403, "CSRF as usual: {}", r.body);
     assert!(
         r.json()["detail"]
@@ -403,11 +422,7 @@ async fn a_session_enrols_with_csrf_and_basic_completes_as_a_session_login() {
             .unwrap()
             .starts_with("CSRF Failed")
     );
-    let r = call!(
-        mfa,
-        t,
-        Req::post(MFA_TOTP).session_with_csrf(&session, &csrf)
-    );
+    let r = call!(mfa, t, enrol().session_with_csrf(&session, &csrf));
     assert_eq!(r.status, 200, "{}", r.body);
     let app = App2fa {
         secret: base32(r.json()["secret"].as_str().unwrap()),
@@ -415,12 +430,19 @@ async fn a_session_enrols_with_csrf_and_basic_completes_as_a_session_login() {
     settle().await;
     let confirm = Req::post(MFA_CONFIRM)
         .session_with_csrf(&session, &csrf)
-        .json(&json!({"code": app.code(-1)}));
+        .json(&json!({"password": ALICE_PASSWORD, "code": app.code(-1)}));
     let r = call!(mfa, t, confirm);
     assert_eq!(r.status, 200, "{}", r.body);
-    // The session that enrolled lives on; a Basic caller is challenged and
-    // its mfa_token completes as a session login.
+    // Turning TOTP on renews the session that did it and ends the others.
+    let (session, csrf) = (
+        r.cookie("sessionid").expect("a new session"),
+        r.cookie("csrftoken").expect("a new CSRF cookie"),
+    );
     call!(info, t, Req::get(INFO).session(&session, &csrf)).assert(200, ALICE);
+    let other = call!(info, t, Req::get(INFO).cookie("sessionid", &browser));
+    assert_eq!(other.status, 401, "{}", other.body);
+    // A Basic caller is challenged and its mfa_token completes as a
+    // session login.
     let token = challenge(&call!(
         info,
         t,

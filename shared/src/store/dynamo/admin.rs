@@ -103,8 +103,11 @@ impl DynamoStore {
     /// starts past every generation issued before.
     pub async fn delete_user(&self, user: &User) -> Result<(), UpdateUserError> {
         let build = |e| internal("build transaction", e);
+        // Nothing of the user stays but the id and the generation: no
+        // credential, no second factor.
         let by_id = ["username", "password", "is_active"]
             .into_iter()
+            .chain(super::mfa::ATTRIBUTES)
             .fold(UserUpdate::of(self, user.id), UserUpdate::remove)
             .set("deleted_at = :now")
             .value(":now", n(crate::base::time::now()))

@@ -13,9 +13,12 @@ use crate::model::mfa::{AfterProof, MFA_TOKEN_ATTEMPTS, Proof, Redeemed};
 use crate::model::user::MfaState;
 use crate::store::api::{MfaStore, StoreError};
 
+/// Every two-factor attribute of a user's item.
+pub(super) const ATTRIBUTES: [&str; 4] = ["totp", "totp_pending", "totp_step", "recovery"];
+
 /// `update` removing every two-factor attribute and moving `gen` on.
 pub(super) fn disabled(update: UserUpdate) -> UserUpdate {
-    ["totp", "totp_pending", "totp_step", "recovery"]
+    ATTRIBUTES
         .into_iter()
         .fold(update, UserUpdate::remove)
         .next_generation()
@@ -105,6 +108,7 @@ impl MfaStore for DynamoStore {
             .set("totp_step = :step")
             .set("recovery = :recovery")
             .remove("totp_pending")
+            .next_generation()
             .only_if("attribute_not_exists(totp) AND totp_pending = :sealed")
             .value(":sealed", s(sealed))
             .value(":step", n(step))
