@@ -12,7 +12,12 @@ against a running local stack that signs with a private key (issue 13):
   ISSUER, and again with JWK_URL;
 * API Gateway's JWT authorizer rules (kid in the JWKS, RSA signature, iss,
   aud, exp, nbf, iat, the route's scope) pass an access token and refuse a
-  refresh token (no scope) and a login/jwt token (no iss, no aud).
+  refresh token (its audience) and a login/jwt token (no iss, no aud);
+* a refresh token never passes for an access token (issue 21, RFC 8725
+  §3.11-3.12, RFC 9068): access tokens are typed `at+jwt`, refresh tokens
+  name the refresh endpoint as their audience, so PyJWT, simplejwt and API
+  Gateway, checking iss, aud and the signature, refuse them even for a
+  route that requires no scope.
 
     python3 tests/keys/verify.py --base http://127.0.0.1:9300 --alg RS256 \\
         --audience example-services --scope auth/access
@@ -71,12 +76,20 @@ def main():
     refreshed = call(api + "/login/simpleJWT/refresh", {"refresh": pair["refresh"]})
     tutorial = call(api + "/login/jwt", CREDENTIALS)["token"]
     tokens = {"access": pair["access"], "refresh": pair["refresh"], "access (refreshed)": refreshed["access"]}
+    # Whom each kind is for: access tokens the services' audience, refresh
+    # tokens this service's refresh endpoint only.
+    refresh_audience = issuer + "/login/simpleJWT/refresh"
+    audience_of = {kind: refresh_audience if kind == "refresh" else a.audience for kind in tokens}
+    for kind, token in tokens.items():
+        typ = jwt.get_unverified_header(token).get("typ")
+        want = "JWT" if kind == "refresh" else "at+jwt"
+        results.append(check(f"the {kind} token is typed {want}", typ == want, typ))
 
     # PyJWT, keys from the JWKS by kid
     client = PyJWKClient(discovery["jwks_uri"])
     for kind, token in tokens.items():
         key = client.get_signing_key_from_jwt(token)
-        claims = jwt.decode(token, key, algorithms=[a.alg], issuer=issuer, audience=a.audience,
+        claims = jwt.decode(token, key, algorithms=[a.alg], issuer=issuer, audience=audience_of[kind],
                             options={"require": ["exp", "iat", "jti", "iss", "aud"]})
         results.append(check(f"PyJWKClient verifies the {kind} token", claims["user_id"] == "1", claims))
         results.append(check(f"PyJWT refuses the {kind} token for another audience",
@@ -84,13 +97,17 @@ def main():
                                                         audience="someone-else")) == "InvalidAudienceError"))
         results.append(check(f"PyJWT refuses the {kind} token from another issuer",
                              refused(lambda: jwt.decode(token, key, algorithms=[a.alg], issuer="https://evil.example",
-                                                        audience=a.audience)) == "InvalidIssuerError"))
+                                                        audience=audience_of[kind])) == "InvalidIssuerError"))
         tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
         results.append(check(f"PyJWT refuses the {kind} token tampered",
                              refused(lambda: jwt.decode(tampered, key, algorithms=[a.alg], issuer=issuer,
-                                                        audience=a.audience)) is not None))
+                                                        audience=audience_of[kind])) is not None))
         results.append(check(f"PyJWT refuses the {kind} token as HS256",
                              refused(lambda: jwt.decode(token, "secret", algorithms=["HS256"])) is not None))
+    key = client.get_signing_key_from_jwt(pair["refresh"])
+    results.append(check("PyJWT, checking issuer and audience for an access token, refuses the refresh token",
+                         refused(lambda: jwt.decode(pair["refresh"], key, algorithms=[a.alg], issuer=issuer,
+                                                    audience=a.audience)) == "InvalidAudienceError"))
 
     # simplejwt's TokenBackend, configured as a Django service would be
     import django
@@ -113,10 +130,16 @@ def main():
     }
     for how, backend in backends.items():
         for kind, token in tokens.items():
+            if kind == "refresh":
+                try:
+                    backend.decode(token, verify=True)
+                    results.append(check(f"simplejwt TokenBackend ({how}) refuses the refresh token", False, "accepted"))
+                except TokenBackendError:
+                    results.append(check(f"simplejwt TokenBackend ({how}) refuses the refresh token", True))
+                continue
             claims = backend.decode(token, verify=True)
-            want = "refresh" if kind == "refresh" else "access"
             results.append(check(f"simplejwt TokenBackend ({how}) decodes the {kind} token",
-                                 claims["token_type"] == want and claims["user_id"] == "1", claims))
+                                 claims["token_type"] == "access" and claims["user_id"] == "1", claims))
         try:
             TokenBackend(a.alg, verifying_key=public_pem, audience="someone-else", issuer=issuer).decode(
                 pair["access"], verify=True)
@@ -127,7 +150,7 @@ def main():
     # API Gateway's JWT authorizer rules
     jwks = call(discovery["jwks_uri"])
 
-    def authorizer(token):
+    def authorizer(token, scope=a.scope):
         kid = jwt.get_unverified_header(token).get("kid")
         match = [k for k in jwks["keys"] if k["kid"] == kid]
         if not match:
@@ -149,7 +172,7 @@ def main():
             return "exp"
         if any(claims.get(c, 0) > now for c in ("nbf", "iat")):
             return "nbf/iat"
-        if a.scope not in (claims.get("scope") or claims.get("scp") or "").split():
+        if scope and scope not in (claims.get("scope") or claims.get("scp") or "").split():
             return "scope"
         return None
 
@@ -158,8 +181,10 @@ def main():
                              authorizer(pair["access"])))
         results.append(check("API Gateway's rules pass the refreshed access token",
                              authorizer(refreshed["access"]) is None))
-        results.append(check("API Gateway's rules refuse the refresh token (no scope)",
-                             authorizer(pair["refresh"]) == "scope", authorizer(pair["refresh"])))
+        results.append(check("API Gateway's rules refuse the refresh token (its audience)",
+                             authorizer(pair["refresh"]) == "aud", authorizer(pair["refresh"])))
+        results.append(check("API Gateway's rules refuse the refresh token on a route requiring no scope",
+                             authorizer(pair["refresh"], scope=None) == "aud", authorizer(pair["refresh"], None)))
         results.append(check("API Gateway's rules refuse the login/jwt token (no iss)",
                              authorizer(tutorial) == "iss", authorizer(tutorial)))
     else:

@@ -192,7 +192,8 @@ pub fn refresh_claims(user_id: Value) -> Value {
 }
 
 /// Asserts a token's header is PyJWT's with the test apps' algorithm and
-/// current `kid`.
+/// current `kid`; an access token signed with a private key is typed
+/// `at+jwt` (RFC 9068), every other token `JWT`.
 #[track_caller]
 pub fn assert_jwt_header(token: &str) {
     use base64::Engine;
@@ -202,9 +203,14 @@ pub fn assert_jwt_header(token: &str) {
         .unwrap();
     let backend = integration_tests::test_backend();
     let (alg, kid) = (backend.algorithm().name(), backend.current_kid());
+    let access = claims(token)["token_type"] == "access";
+    let typ = match (access, backend.algorithm().is_asymmetric()) {
+        (true, true) => "at+jwt",
+        _ => "JWT",
+    };
     assert_eq!(
         String::from_utf8(header).unwrap(),
-        format!(r#"{{"alg":"{alg}","kid":"{kid}","typ":"JWT"}}"#)
+        format!(r#"{{"alg":"{alg}","kid":"{kid}","typ":"{typ}"}}"#)
     );
 }
 

@@ -97,10 +97,64 @@ fn api_gateway_authorizes(token: &str, jwks: &Value, scope: &str) -> Result<(), 
         .as_str()
         .or(claims["scp"].as_str())
         .unwrap_or("");
-    if !scopes.split(' ').any(|s| s == scope) {
+    // An empty `scope`: the route requires none.
+    if !scope.is_empty() && !scopes.split(' ').any(|s| s == scope) {
         return Err("scope".into());
     }
     Ok(())
+}
+
+/// Hardening 5 (RFC 8725 §3.11–3.12, RFC 9068): with a private-key
+/// algorithm and no access scope to tell them apart, a refresh token (1
+/// day, up to 30 with rotation) must not pass another service's checks for
+/// an access token. Access tokens are typed `at+jwt`; refresh tokens name
+/// the refresh endpoint as their audience, which only this service accepts.
+#[tokio::test]
+async fn a_refresh_token_never_passes_for_an_access_token_elsewhere() {
+    use integration_tests::auth::base::jwt::{Alg, JwtBackend};
+    let mut vars = asymmetric("RS256", RSA.to_owned());
+    vars.retain(|(k, _)| *k != "ACCESS_TOKEN_SCOPE");
+    vars.push(("ROTATE_REFRESH_TOKENS", "true".to_owned()));
+    let t = app(&vars).await;
+    let keys = jwks(&t).await;
+    let (refresh, access) = pair_of_alice(&t).await;
+    assert_eq!(api_gateway_authorizes(&access, &keys, ""), Ok(()));
+    assert_eq!(
+        api_gateway_authorizes(&refresh, &keys, ""),
+        Err("aud".into())
+    );
+    assert_eq!(header(&access)["typ"], "at+jwt");
+    assert_eq!(
+        claims(&refresh)["aud"],
+        format!("{ISSUER}/login/simpleJWT/refresh")
+    );
+    // Rotation keeps it so; the access tokens it makes are access tokens.
+    let r = refresh_with(&t, &refresh).await.json();
+    let (next, renewed) = (
+        r["refresh"].as_str().unwrap(),
+        r["access"].as_str().unwrap(),
+    );
+    assert_eq!(api_gateway_authorizes(next, &keys, ""), Err("aud".into()));
+    assert_eq!(api_gateway_authorizes(renewed, &keys, ""), Ok(()));
+    assert_eq!(claims(renewed)["aud"], AUDIENCE);
+    // This service's own endpoints take both kinds where they should.
+    call!(info, t, Req::get(INFO).bearer(renewed)).assert(200, ALICE);
+    call!(token_verify, t, verify_req(next)).assert(200, "{}");
+    let refused = call!(info, t, Req::get(INFO).bearer(next));
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    // A refresh token issued before kinds were told apart (aud the
+    // configured audience) still refreshes once, into the new kind.
+    let ring = JwtBackend::with_keys(Alg::RS256, &[RSA.as_bytes()]).unwrap();
+    let mut old = claims(next);
+    old["aud"] = json!(AUDIENCE);
+    old["jti"] = json!("0123456789abcdef0123456789abcde0");
+    let r = refresh_with(&t, &ring.sign(&old)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let upgraded = r.json()["refresh"].as_str().unwrap().to_owned();
+    assert_eq!(
+        api_gateway_authorizes(&upgraded, &keys, ""),
+        Err("aud".into())
+    );
 }
 
 #[tokio::test]
@@ -166,6 +220,10 @@ async fn rs256_tokens_verify_from_the_published_keys_alone() {
     let kid = header(&access)["kid"].clone();
     assert_eq!(
         header(&access),
+        json!({"alg": "RS256", "kid": kid, "typ": "at+jwt"})
+    );
+    assert_eq!(
+        header(&refresh),
         json!({"alg": "RS256", "kid": kid, "typ": "JWT"})
     );
     assert_eq!(kid, published[0]["kid"], "the current key signs");
@@ -442,10 +500,10 @@ async fn api_gateway_authorizes_access_tokens_and_refuses_every_other_kind() {
         .to_owned();
     assert_eq!(api_gateway_authorizes(&access, &keys, SCOPE), Ok(()));
     assert_eq!(api_gateway_authorizes(&renewed, &keys, SCOPE), Ok(()));
-    // a refresh token lacks the scope the route requires
+    // a refresh token names another audience
     assert_eq!(
         api_gateway_authorizes(&refresh, &keys, SCOPE),
-        Err("scope".into())
+        Err("aud".into())
     );
     // login/jwt tokens carry neither issuer nor audience
     assert_eq!(

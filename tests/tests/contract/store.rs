@@ -369,32 +369,38 @@ async fn mfa<S: Store + UserAdmin>(store: &S) {
     assert_eq!(got.mfa.pending, None);
     assert_eq!(got.mfa.step, Some(10));
     assert_eq!(got.mfa.recovery, hashes);
+    // Turning TOTP on moved the credential generation on.
+    assert_eq!(got.generation, a.generation + 1);
+    let on = got.generation;
     assert!(!store.user_by_id(b.id).await.unwrap().unwrap().mfa.is_on());
 
     // Steps: only later ones, once; the generation must match.
     for old in [9, 10] {
-        let r = store.redeem(a.id, 0, &step(old), None, none).await.unwrap();
+        let r = store
+            .redeem(a.id, on, &step(old), None, none)
+            .await
+            .unwrap();
         assert_eq!(r, Redeemed::CodeRefused, "step {old}");
     }
-    done(store.redeem(a.id, 0, &step(11), None, none).await.unwrap());
-    let r = store.redeem(a.id, 0, &step(11), None, none).await.unwrap();
+    done(store.redeem(a.id, on, &step(11), None, none).await.unwrap());
+    let r = store.redeem(a.id, on, &step(11), None, none).await.unwrap();
     assert_eq!(r, Redeemed::CodeRefused, "replay");
-    let r = store.redeem(a.id, 1, &step(12), None, none).await.unwrap();
+    let r = store.redeem(a.id, 0, &step(12), None, none).await.unwrap();
     assert_eq!(r, Redeemed::CodeRefused, "another generation");
     let r = store.redeem(b.id, 0, &step(12), None, none).await.unwrap();
     assert_eq!(r, Redeemed::CodeRefused, "bob has no TOTP");
 
     // Recovery codes: once each.
     let r1 = Proof::Recovery("r1".into());
-    done(store.redeem(a.id, 0, &r1, None, none).await.unwrap());
-    let r = store.redeem(a.id, 0, &r1, None, none).await.unwrap();
+    done(store.redeem(a.id, on, &r1, None, none).await.unwrap());
+    let r = store.redeem(a.id, on, &r1, None, none).await.unwrap();
     assert_eq!(r, Redeemed::CodeRefused);
     let got = store.user_by_id(a.id).await.unwrap().unwrap();
     assert_eq!(got.mfa.recovery, vec!["r2".to_owned()]);
     let fresh = AfterProof::ReplaceRecovery(vec!["n1".into(), "n2".into()]);
     done(
         store
-            .redeem(a.id, 0, &step(12), None, &fresh)
+            .redeem(a.id, on, &step(12), None, &fresh)
             .await
             .unwrap(),
     );
@@ -402,11 +408,11 @@ async fn mfa<S: Store + UserAdmin>(store: &S) {
     assert_eq!(got.mfa.recovery, vec!["n1".to_owned(), "n2".to_owned()]);
     assert_eq!(got.mfa.step, Some(12));
     let r2 = Proof::Recovery("r2".into());
-    let r = store.redeem(a.id, 0, &r2, None, none).await.unwrap();
+    let r = store.redeem(a.id, on, &r2, None, none).await.unwrap();
     assert_eq!(r, Redeemed::CodeRefused, "old codes void");
     let n1 = Proof::Recovery("n1".into());
     let newer = AfterProof::ReplaceRecovery(vec!["m1".into()]);
-    done(store.redeem(a.id, 0, &n1, None, &newer).await.unwrap());
+    done(store.redeem(a.id, on, &n1, None, &newer).await.unwrap());
     let got = store.user_by_id(a.id).await.unwrap().unwrap();
     assert_eq!(got.mfa.recovery, vec!["m1".to_owned()]);
 
@@ -415,23 +421,23 @@ async fn mfa<S: Store + UserAdmin>(store: &S) {
     let exp = now() + 300;
     done(
         store
-            .redeem(a.id, 0, &step(20), Some(("t1", exp)), none)
+            .redeem(a.id, on, &step(20), Some(("t1", exp)), none)
             .await
             .unwrap(),
     );
     let r = store
-        .redeem(a.id, 0, &step(21), Some(("t1", exp)), none)
+        .redeem(a.id, on, &step(21), Some(("t1", exp)), none)
         .await
         .unwrap();
     assert_eq!(r, Redeemed::TokenRefused, "used");
     let r = store
-        .redeem(a.id, 0, &step(20), Some(("t2", exp)), none)
+        .redeem(a.id, on, &step(20), Some(("t2", exp)), none)
         .await
         .unwrap();
     assert_eq!(r, Redeemed::CodeRefused, "replayed step");
     done(
         store
-            .redeem(a.id, 0, &step(21), Some(("t2", exp)), none)
+            .redeem(a.id, on, &step(21), Some(("t2", exp)), none)
             .await
             .unwrap(),
     );
@@ -439,7 +445,7 @@ async fn mfa<S: Store + UserAdmin>(store: &S) {
         assert_eq!(store.mfa_token_failed("t3", exp).await.unwrap(), i);
     }
     let r = store
-        .redeem(a.id, 0, &step(22), Some(("t3", exp)), none)
+        .redeem(a.id, on, &step(22), Some(("t3", exp)), none)
         .await
         .unwrap();
     assert_eq!(r, Redeemed::TokenRefused, "too many wrong codes");
@@ -450,7 +456,7 @@ async fn mfa<S: Store + UserAdmin>(store: &S) {
     assert_eq!(store.mfa_token_failed("t4", exp).await.unwrap(), 1);
     done(
         store
-            .redeem(a.id, 0, &step(22), Some(("t4", exp)), none)
+            .redeem(a.id, on, &step(22), Some(("t4", exp)), none)
             .await
             .unwrap(),
     );
@@ -464,25 +470,31 @@ async fn mfa<S: Store + UserAdmin>(store: &S) {
 
     // Disabling: with a proof, or by support; both move the generation on.
     let r = store
-        .redeem(a.id, 0, &step(22), None, &AfterProof::Disable)
+        .redeem(a.id, on, &step(22), None, &AfterProof::Disable)
         .await
         .unwrap();
     assert_eq!(r, Redeemed::CodeRefused, "the proof is checked first");
     done(
         store
-            .redeem(a.id, 0, &step(23), None, &AfterProof::Disable)
+            .redeem(a.id, on, &step(23), None, &AfterProof::Disable)
             .await
             .unwrap(),
     );
     let got = store.user_by_id(a.id).await.unwrap().unwrap();
-    assert_eq!((got.mfa.clone(), got.generation), (Default::default(), 1));
+    assert_eq!(
+        (got.mfa.clone(), got.generation),
+        (Default::default(), on + 1)
+    );
     assert!(store.begin_totp(a.id, "s4").await.unwrap());
     assert!(store.confirm_totp(a.id, "s4", 30, &[]).await.unwrap());
     let off = store
         .update_user(a.id, UserChange::DisableMfa)
         .await
         .unwrap();
-    assert_eq!((off.mfa.clone(), off.generation), (Default::default(), 2));
+    assert_eq!(
+        (off.mfa.clone(), off.generation),
+        (Default::default(), on + 3)
+    );
     assert_eq!(store.user_by_id(a.id).await.unwrap().unwrap(), off);
 }
 

@@ -94,10 +94,27 @@ impl JwtBackend {
         self.sign_payload(&serde_json::to_vec(claims).expect("claims serialize to JSON"))
     }
 
+    /// Signs `claims` with the current key, the header's `typ` saying what
+    /// kind of token it is (RFC 8725 §3.11 explicit typing; `at+jwt` for
+    /// an access token, RFC 9068).
+    pub fn sign_typed<C: Serialize>(&self, claims: &C, typ: &str) -> String {
+        let header = format!(
+            r#"{{"alg":"{}","kid":"{}","typ":"{typ}"}}"#,
+            self.alg.name(),
+            self.keys[0].kid
+        );
+        let payload = serde_json::to_vec(claims).expect("claims serialize to JSON");
+        self.sign_parts(&b64(header.as_bytes()), &payload)
+    }
+
     /// Signs these payload bytes as they are, with the current key.
     pub fn sign_payload(&self, payload: &[u8]) -> String {
-        let mut token = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 400);
-        token.push_str(&self.header_b64);
+        self.sign_parts(&self.header_b64, payload)
+    }
+
+    fn sign_parts(&self, header_b64: &str, payload: &[u8]) -> String {
+        let mut token = String::with_capacity(header_b64.len() + payload.len() * 4 / 3 + 400);
+        token.push_str(header_b64);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(payload, &mut token);
         let signature = self.keys[0].sign(token.as_bytes());

@@ -59,6 +59,36 @@ impl Tokens {
         self.binder.tag(bucket.as_bytes())
     }
 
+    /// Whether access and refresh tokens are told apart by more than
+    /// their `token_type` claim, for the services that verify them on
+    /// their own: with a private-key `ALGORITHM`, access tokens are typed
+    /// `at+jwt` (RFC 9068) and refresh tokens have an audience only this
+    /// service accepts ([`Tokens::refresh_audience`]), so a verifier that
+    /// checks `iss`, `aud` and the signature never takes a refresh token
+    /// for an access token (RFC 8725 §3.11–3.12). HS256 tokens stay as
+    /// simplejwt makes them (their key verifies nowhere else).
+    fn kinds_apart(&self) -> bool {
+        self.settings.algorithm.is_asymmetric()
+    }
+
+    /// The `aud` of refresh tokens when they are told apart: the refresh
+    /// endpoint's URL (`<ISSUER>/login/simpleJWT/refresh`), which no other
+    /// service names as its audience.
+    pub fn refresh_audience(&self) -> Option<String> {
+        let issuer = self.settings.issuer.as_deref().unwrap_or("");
+        self.kinds_apart()
+            .then(|| format!("{issuer}/login/simpleJWT/refresh"))
+    }
+
+    /// Signs an access token's claims: typed `at+jwt` when kinds are told
+    /// apart.
+    fn sign_access<C: Serialize>(&self, claims: &C) -> String {
+        match self.kinds_apart() {
+            true => self.jwt.sign_typed(claims, "at+jwt"),
+            false => self.jwt.sign(claims),
+        }
+    }
+
     /// The key ring (to sign arbitrary claims in tests and tools).
     pub fn jwt(&self) -> &JwtBackend {
         &self.jwt
@@ -71,12 +101,17 @@ impl Tokens {
         let s = &self.settings;
         let fam = new_jti();
         let bnd = (s.refresh_token_bind == Binding::Address).then(|| self.binding_of(address));
+        let refresh_audience = self.refresh_audience();
         let token = |token_type: TokenType, exp: i64| {
             let (access, refresh) = match token_type {
                 TokenType::Access => (true, false),
                 TokenType::Refresh => (false, true),
             };
-            self.jwt.sign(&NewToken {
+            let aud = match (refresh, &refresh_audience) {
+                (true, Some(own)) => Some(own.as_str()),
+                _ => s.audience.as_deref(),
+            };
+            let claims = NewToken {
                 token_type: token_type.as_str(),
                 exp,
                 iat: now,
@@ -87,9 +122,13 @@ impl Tokens {
                 auth_time: refresh.then_some(now),
                 bnd: bnd.as_deref().filter(|_| refresh),
                 scope: s.access_token_scope.as_deref().filter(|_| access),
-                aud: s.audience.as_deref(),
+                aud,
                 iss: s.issuer.as_deref(),
-            })
+            };
+            match access {
+                true => self.sign_access(&claims),
+                false => self.jwt.sign(&claims),
+            }
         };
         let refresh_exp = s
             .refresh_token_lifetime
@@ -147,14 +186,18 @@ impl Tokens {
             .issuer
             .as_deref()
             .is_none_or(|issuer| token.claims.get("iss").and_then(Value::as_str) == Some(issuer));
+        let names = |audience: &str| match token.claims.get("aud") {
+            Some(Value::String(aud)) => aud == audience,
+            Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
+            _ => false,
+        };
+        // A refresh token names the refresh audience (or, issued before
+        // kinds were told apart, the configured one).
+        let own_refresh = self
+            .refresh_audience()
+            .filter(|_| token.token_type() == Some(TokenType::Refresh.as_str()));
         let audience_ok =
-            s.audience
-                .as_deref()
-                .is_none_or(|audience| match token.claims.get("aud") {
-                    Some(Value::String(aud)) => aud == audience,
-                    Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
-                    _ => false,
-                });
+            own_refresh.is_some_and(|own| names(&own)) || s.audience.as_deref().is_none_or(names);
         let family_alive = token.token_type() != Some(TokenType::Refresh.as_str())
             || token
                 .auth_time()
@@ -203,9 +246,12 @@ impl Refresh<'_> {
             ("iss", &s.issuer),
         ];
         let is_configured = |k: &str| configured.iter().any(|(n, v)| *n == k && v.is_some());
+        // The refresh token's own audience is never an access token's.
+        let refresh_audience = |k: &str| k == "aud" && self.tokens.kinds_apart();
         for (k, v) in &self.token.claims {
             let fresh = matches!(k.as_str(), "token_type" | "exp" | "iat" | "jti");
-            if !fresh && !REFRESH_ONLY.contains(&k.as_str()) && !is_configured(k) {
+            let refresh_only = REFRESH_ONLY.contains(&k.as_str()) || refresh_audience(k);
+            if !fresh && !refresh_only && !is_configured(k) {
                 claims.insert(k.clone(), v.clone());
             }
         }
@@ -214,7 +260,7 @@ impl Refresh<'_> {
                 claims.insert(name.into(), value.as_str().into());
             }
         }
-        self.tokens.jwt.sign(&claims)
+        self.tokens.sign_access(&claims)
     }
 
     /// Rotation now: the successor's `jti`, `iat` and `exp` (a full refresh
@@ -281,6 +327,9 @@ impl Refresh<'_> {
         }
         if !claims.contains_key("auth_time") {
             claims.insert("auth_time".into(), self.family_start().into());
+        }
+        if let Some(own) = self.tokens.refresh_audience() {
+            claims.insert("aud".into(), own.into());
         }
         self.tokens.jwt.sign(&claims)
     }
