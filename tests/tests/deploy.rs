@@ -623,3 +623,56 @@ fn every_function_environment_fits_lambdas_4_kb_at_the_longest_parameters() {
         );
     }
 }
+
+/// Each metric filter counts one audit event the functions write (its name
+/// in `fields.event`), and each alarm watches a metric a filter makes:
+/// renaming an event cannot silence its alarm. The events that signal an
+/// attack on one account (a reused refresh token, a second step locked
+/// after too many wrong codes) alarm at their first occurrence.
+#[test]
+fn every_alarm_watches_an_audit_event_the_functions_write() {
+    use integration_tests::auth::base::audit::Event;
+    let t = template();
+    let resources = t["Resources"].as_mapping().unwrap();
+    let of_type = |ty: &str| {
+        resources
+            .iter()
+            .filter(|(_, r)| r["Type"] == ty)
+            .map(|(k, r)| (k.as_str().unwrap().to_owned(), r["Properties"].clone()))
+            .collect::<Vec<_>>()
+    };
+    let names: BTreeSet<&str> = Event::ALL.iter().map(|e| e.name()).collect();
+    let mut metric_events = BTreeMap::new();
+    for (id, p) in of_type("AWS::Logs::MetricFilter") {
+        let pattern = p["FilterPattern"].as_str().unwrap();
+        let event = pattern
+            .split("$.fields.event = \"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("{id}: no audit event in {pattern}"));
+        assert!(
+            pattern.contains(r#"$.fields.message = "audit""#),
+            "{id}: {pattern}"
+        );
+        assert!(names.contains(event), "{id}: no audit event {event:?}");
+        let metric = p["MetricTransformations"][0]["MetricName"]
+            .as_str()
+            .unwrap();
+        metric_events.insert(metric.to_owned(), event.to_owned());
+    }
+    let mut alarmed = BTreeMap::new();
+    for (id, p) in of_type("AWS::CloudWatch::Alarm") {
+        let metric = p["MetricName"].as_str().unwrap();
+        let event = metric_events
+            .get(metric)
+            .unwrap_or_else(|| panic!("{id}: no metric filter makes {metric}"));
+        alarmed.insert(event.clone(), p["Threshold"].clone());
+    }
+    for event in ["refresh_reuse", "mfa_locked"] {
+        assert_eq!(
+            alarmed.get(event).and_then(Value::as_u64),
+            Some(1),
+            "{event} alarms at once"
+        );
+    }
+}

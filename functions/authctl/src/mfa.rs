@@ -1,8 +1,10 @@
-//! `authctl mfa status|disable`: a user's two-factor authentication, for
-//! support.
+//! `authctl mfa status|disable|unlock`: a user's two-factor
+//! authentication, for support.
 
 use auth::base::audit::{self, Event, Subject};
-use auth::store::{DynamoStore, UserChange};
+use auth::base::time::now;
+use auth::settings::MfaSettings;
+use auth::store::{DynamoStore, MfaState, SecondStep, UserChange};
 use clap::Subcommand;
 
 use crate::failure::Failure;
@@ -10,12 +12,17 @@ use crate::users::{update, user};
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Whether TOTP is on (or an enrolment pending), and how many recovery
-    /// codes are left. Never shows a secret.
+    /// Whether TOTP is on (or an enrolment pending), how many recovery
+    /// codes are left, and the consecutive wrong codes (and any lock of
+    /// the second step). Never shows a secret.
     Status { username: String },
     /// Turn TOTP off (secret and recovery codes removed) and log the user
     /// out everywhere: every session and token issued so far is refused.
     Disable { username: String },
+    /// Open a second step locked after too many wrong codes
+    /// (MFA_TOTP_MAX_FAILURES, or for good at 100): the consecutive
+    /// failures are forgotten. TOTP stays on.
+    Unlock { username: String },
 }
 
 impl Command {
@@ -29,8 +36,9 @@ impl Command {
                     (false, false) => "off",
                 };
                 println!(
-                    "{username}: TOTP {state}; {} recovery codes left",
-                    u.mfa.recovery.len()
+                    "{username}: TOTP {state}; {} recovery codes left; {}",
+                    u.mfa.recovery.len(),
+                    failures(&u.mfa)
                 );
             }
             Command::Disable { username } => {
@@ -39,7 +47,30 @@ impl Command {
                 audit::emit(Event::MfaDisabled, Subject::UserId(u.id), "authctl");
                 println!("{username}: TOTP off; every session and token issued so far is refused");
             }
+            Command::Unlock { username } => {
+                let u = user(store, &username).await?;
+                update(store, &u, UserChange::UnlockMfa).await?;
+                println!(
+                    "{username}: second step open ({} consecutive wrong codes forgotten)",
+                    u.mfa.failures
+                );
+            }
         }
         Ok(())
+    }
+}
+
+/// The consecutive wrong codes, and whether they lock the second step.
+fn failures(state: &MfaState) -> String {
+    let wrong = state.failures;
+    let max = MfaSettings::from_env().map_or(10, |s| s.totp_max_failures);
+    match SecondStep::after(wrong, state.locked_until, max, now()) {
+        SecondStep::Open => format!("{wrong} consecutive wrong codes"),
+        SecondStep::LockedFor(s) => {
+            format!("{wrong} consecutive wrong codes; second step locked for {s} s")
+        }
+        SecondStep::LockedUntilCleared => format!(
+            "{wrong} consecutive wrong codes; second step locked until `authctl mfa unlock`"
+        ),
     }
 }

@@ -9,23 +9,27 @@
 //! (with the refresh cookie when that mode is on).
 //!
 //! 400 `{"code":["Invalid code."]}` for a code of the wrong shape (nothing
-//! charged or written) or one that does not match (charged to the password
-//! throttle of the token's username and the client address, and counted
-//! against the token); 401 `mfa_token_invalid` for a token that is forged,
-//! expired, used, past its wrong codes, or older than its user's
-//! credential generation; 429 past the throttle. A code's time step, and a
-//! recovery code, is accepted once; the token is used once, in the same
-//! write. A foreign `Origin` is 403 (login CSRF).
+//! charged or written) or one that does not match; 401 `mfa_token_invalid`
+//! for a token that is forged, expired, used, past its attempts, or older
+//! than its user's credential generation — whatever the code, as its state
+//! is checked before any code is compared; 429 past the password throttle
+//! (of the token's username and the client address), or while the user's
+//! second step is locked after `MFA_TOTP_MAX_FAILURES` consecutive failures
+//! (`web::second_factor`). Each attempt is charged to the token and to the
+//! user's failures before the code is compared; only a completed login
+//! forgets the failures. A code's time step, and a recovery code, is
+//! accepted once; the token is used once, in the same write. A foreign
+//! `Origin` is 403 (login CSRF).
 
 use auth::base::audit::{self, Event, Subject};
 use auth::base::time::now;
-use auth::credentials::mfa::{Code, Endpoint, MFA_TOKEN_ATTEMPTS};
+use auth::credentials::mfa::{Code, Endpoint};
 use auth::policy::throttle;
 use auth::serde_json::json;
 use auth::store::{AfterProof, Redeemed, Store};
 use auth::web::authn::{pair_reply, start_session};
 use auth::web::fields::serializer_fields;
-use auth::web::second_factor::{invalid_code, parse_code, proof, reseal_if_old};
+use auth::web::second_factor::{charge, invalid_code, parse_code, proof, reseal_if_old};
 use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
 use auth::{ApiError, App};
 
@@ -51,6 +55,8 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
         .filter(|u| u.is_active && u.generation == claims.generation && u.mfa.is_on())
         .ok_or(ApiError::MfaTokenInvalid)?;
     let token = Some((claims.jti.as_str(), claims.exp));
+    // The token's state and the user's lock, before any code is compared.
+    let attempt_at_code = charge(app, &user, token, now).await?;
     let redeemed = match proof(app, &user, &code, now) {
         Some(p) => {
             let nothing = &AfterProof::Nothing;
@@ -62,17 +68,13 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
     };
     match redeemed {
         Redeemed::Done => {
+            attempt_at_code.succeeded();
             throttle::succeeded(app, attempt).await?;
             reseal_if_old(app, &user).await;
         }
         Redeemed::TokenRefused => return Err(ApiError::MfaTokenInvalid),
         Redeemed::CodeRefused => {
-            let wrong = app.store.mfa_token_failed(&claims.jti, claims.exp).await?;
-            let how = match wrong >= MFA_TOKEN_ATTEMPTS {
-                true => "login; mfa_token dead",
-                false => "login",
-            };
-            audit::emit(Event::MfaCodeFailed, Subject::Username(&claims.usr), how);
+            attempt_at_code.failed(Subject::Username(&claims.usr), "login");
             return Err(invalid_code());
         }
     }

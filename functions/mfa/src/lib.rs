@@ -35,7 +35,9 @@ use auth::serde_json::{Map, json};
 use auth::store::{AfterProof, Redeemed, Store};
 use auth::web::authn::{Caller, renew_credential, renew_credential_with};
 use auth::web::fields::{FieldError, Invalid, serializer_fields};
-use auth::web::second_factor::{invalid_code, parse_code, proof, reauthenticate, wrong_password};
+use auth::web::second_factor::{
+    charge, invalid_code, parse_code, proof, reauthenticate, wrong_password,
+};
 use auth::web::{Answer, Reply, Request, Required, Serves, View};
 use auth::{ApiError, App};
 
@@ -150,6 +152,7 @@ async fn disable<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) -> A
     }
     let attempt = throttle::begin(app, &user.username, req.client_address()).await?;
     let right = verify_password(SecretString::from(password), Some(user.password.clone())).await?;
+    let at_code = charge(app, user, None, now()).await?;
     let proof = proof(app, user, &code, now());
     let mut invalid = Invalid::default();
     if !right {
@@ -167,9 +170,10 @@ async fn disable<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) -> A
         invalid.add("code", vec![FieldError::InvalidCode]);
     }
     if !invalid.is_empty() {
-        audit::emit(Event::MfaCodeFailed, Subject::UserId(user.id), "disable");
+        at_code.failed(Subject::UserId(user.id), "disable");
         return Err(invalid.into());
     }
+    at_code.succeeded();
     throttle::succeeded(app, attempt).await?;
     audit::emit(
         Event::MfaDisabled,
@@ -200,6 +204,7 @@ async fn recovery_codes<S: Store>(app: &App<S>, req: &Request<'_>, caller: Calle
         );
         return Err(wrong_password());
     }
+    let at_code = charge(app, user, None, now()).await?;
     let codes = new_recovery_codes();
     let then = AfterProof::ReplaceRecovery(hashes(app, user.id, &codes));
     let redeemed = match proof(app, user, &code, now()) {
@@ -211,13 +216,10 @@ async fn recovery_codes<S: Store>(app: &App<S>, req: &Request<'_>, caller: Calle
         None => Redeemed::CodeRefused,
     };
     if redeemed != Redeemed::Done {
-        audit::emit(
-            Event::MfaCodeFailed,
-            Subject::UserId(user.id),
-            "recovery_codes",
-        );
+        at_code.failed(Subject::UserId(user.id), "recovery_codes");
         return Err(invalid_code());
     }
+    at_code.succeeded();
     throttle::succeeded(app, attempt).await?;
     Ok(Reply::tokens(&json!({ "recovery_codes": codes })))
 }

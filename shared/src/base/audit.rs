@@ -44,6 +44,9 @@ pub enum Event {
     /// A two-factor code was wrong (`reason`: where: `login`, `disable`,
     /// `recovery_codes`).
     MfaCodeFailed,
+    /// A wrong code reached `MFA_TOTP_MAX_FAILURES` consecutive failures
+    /// or more: the user's second step is refused (`reason`: for how long).
+    MfaLocked,
     /// A login was completed with a recovery code.
     RecoveryCodeUsed,
     /// A user turned TOTP on.
@@ -55,7 +58,7 @@ pub enum Event {
 
 impl Event {
     /// Every kind, for tests and docs.
-    pub const ALL: [Event; 15] = [
+    pub const ALL: [Event; 16] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -69,6 +72,7 @@ impl Event {
         Event::MfaEnabled,
         Event::MfaRequired,
         Event::MfaCodeFailed,
+        Event::MfaLocked,
         Event::RecoveryCodeUsed,
         Event::MfaDisabled,
     ];
@@ -88,6 +92,7 @@ impl Event {
             Event::CsrfFailure => "csrf_failure",
             Event::MfaRequired => "mfa_required",
             Event::MfaCodeFailed => "mfa_code_failed",
+            Event::MfaLocked => "mfa_locked",
             Event::RecoveryCodeUsed => "recovery_code_used",
             Event::MfaEnabled => "mfa_enabled",
             Event::MfaDisabled => "mfa_disabled",
@@ -104,6 +109,7 @@ impl Event {
                 | Event::RefreshRateExceeded
                 | Event::UnknownKid
                 | Event::MfaCodeFailed
+                | Event::MfaLocked
         )
     }
 }

@@ -18,7 +18,7 @@
 //!   signing keys (not a JWT of the key ring, so no token endpoint
 //!   accepts it), naming the user, their credential generation and the
 //!   endpoint that was called; it lives [`MFA_TOKEN_LIFETIME`] seconds, is
-//!   used once and dies after [`MFA_TOKEN_ATTEMPTS`] wrong codes (both
+//!   used once and dies after [`MFA_TOKEN_ATTEMPTS`] codes checked (both
 //!   enforced in the store).
 //!
 //! Nothing here logs a secret, a code or a token.

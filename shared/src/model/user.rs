@@ -34,6 +34,12 @@ pub struct MfaState {
     pub step: Option<u64>,
     /// Keyed hashes of the unused recovery codes.
     pub recovery: Vec<String>,
+    /// Second-factor attempts since the last completed login that did not
+    /// complete one (`mfa_failures`), across every `mfa_token` and address.
+    pub failures: u64,
+    /// Until when the second step is refused (`mfa_locked_until`), set
+    /// with the failure that locks it.
+    pub locked_until: Option<i64>,
 }
 
 impl MfaState {
@@ -50,6 +56,8 @@ impl std::fmt::Debug for MfaState {
             .field("on", &self.totp.is_some())
             .field("step", &self.step)
             .field("recovery_codes", &self.recovery.len())
+            .field("failures", &self.failures)
+            .field("locked_until", &self.locked_until)
             .finish()
     }
 }
@@ -88,6 +96,9 @@ pub enum UserChange {
     /// Two-factor authentication off (support's `authctl mfa disable`):
     /// every two-factor attribute removed, and `gen` moved on.
     DisableMfa,
+    /// The second step open again (support's `authctl mfa unlock`): the
+    /// consecutive failures forgotten.
+    UnlockMfa,
 }
 
 impl UserChange {
@@ -108,6 +119,7 @@ impl std::fmt::Debug for UserChange {
             UserChange::Active(a) => write!(f, "Active({a})"),
             UserChange::Revoke => f.write_str("Revoke"),
             UserChange::DisableMfa => f.write_str("DisableMfa"),
+            UserChange::UnlockMfa => f.write_str("UnlockMfa"),
         }
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::table::{
-    CorsSettings, CsrfSettings, MfaSettings, RefreshCookieSettings, SessionSettings, Tables,
-    ThrottleSettings, TokenSettings,
+    CorsSettings, CsrfSettings, MFA_FAILURES_CAP, MfaSettings, RefreshCookieSettings,
+    SessionSettings, Tables, ThrottleSettings, TokenSettings,
 };
 use super::values::{MIN_SIGNING_KEY_BYTES, SameSite, SettingsError};
 use crate::base::jwt::{Alg, JwtBackend, pem_blocks};
@@ -56,6 +56,14 @@ impl Settings {
         settings.check_cookies()?;
         if settings.mfa.totp_issuer.contains(':') {
             return Err(SettingsError::IssuerWithColon("MFA_TOTP_ISSUER"));
+        }
+        let max_failures = settings.mfa.totp_max_failures;
+        if max_failures > MFA_FAILURES_CAP {
+            return Err(SettingsError::AboveMaximum {
+                name: "MFA_TOTP_MAX_FAILURES",
+                max: MFA_FAILURES_CAP,
+                value: max_failures,
+            });
         }
         Ok(settings)
     }
@@ -345,6 +353,8 @@ mod tests {
             ("THROTTLE_IP_LIMIT", "0"),
             ("MFA_TOTP_ISSUER", "a:b"),
             ("MFA_TOTP_ISSUER", " "),
+            ("MFA_TOTP_MAX_FAILURES", "0"),
+            ("MFA_TOTP_MAX_FAILURES", "101"),
         ] {
             assert!(
                 settings(&[("SIGNING_KEY", KEY), (name, value)]).is_err(),

@@ -9,6 +9,12 @@ use super::values::{
 };
 use crate::base::jwt::Alg;
 
+/// Consecutive second-factor failures after which only an operator opens
+/// the step again (`authctl mfa unlock`): NIST SP 800-63B §5.2.2's bound
+/// of at most 100 failed attempts per account. `MFA_TOTP_MAX_FAILURES` is
+/// at most this.
+pub const MFA_FAILURES_CAP: u64 = 100;
+
 fn read<T: SettingValue>(
     lookup: &dyn Fn(&str) -> Option<String>,
     name: &'static str,
@@ -160,6 +166,8 @@ settings! {
     MfaSettings {
         /// The issuer authenticator apps show next to the account (the `otpauth://` URL's label and `issuer`); no colon.
         totp_issuer: String = "MFA_TOTP_ISSUER" ("auth");
+        /// Consecutive wrong second-factor codes (across every `mfa_token` and address) before `login/mfa` refuses the user for 60 s, doubling with each further failure up to a day; at 100, until `authctl mfa unlock`. Only a completed login resets the count.
+        totp_max_failures: u64 = "MFA_TOTP_MAX_FAILURES" ("10");
     }
 
     /// DynamoDB table names.

@@ -82,6 +82,12 @@ pub enum SettingsError {
     Empty(&'static str),
     #[error("{0} must not contain a colon (it separates issuer and account in otpauth:// labels)")]
     IssuerWithColon(&'static str),
+    #[error("{name} must be at most {max}, got {value}")]
+    AboveMaximum {
+        name: &'static str,
+        max: u64,
+        value: u64,
+    },
 }
 
 /// How a setting's text becomes its value.

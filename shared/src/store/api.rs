@@ -6,7 +6,7 @@ use std::future::Future;
 use thiserror::Error;
 
 use crate::model::counter::Counter;
-use crate::model::mfa::{AfterProof, Proof, Redeemed};
+use crate::model::mfa::{AfterProof, Charged, Proof, Redeemed};
 use crate::model::session::Session;
 use crate::model::token::{Revocation, Rotation, TokenState};
 use crate::model::user::{HashCosts, User, UserChange};
@@ -69,7 +69,9 @@ pub trait MfaStore: Send + Sync {
     /// Consumes `proof` for user `id` at credential generation
     /// `generation` (TOTP on), doing `then` in the same write, and with
     /// `token` (`mfa_token` id, expiry) marks that token used in the same
-    /// transaction: all or nothing.
+    /// transaction: all or nothing. The user's consecutive second-factor
+    /// failures are forgotten in the same write (the code came with the
+    /// password: a login, disabling, new recovery codes).
     fn redeem(
         &self,
         id: u64,
@@ -89,13 +91,19 @@ pub trait MfaStore: Send + Sync {
         new: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Counts a wrong code against `mfa_token` `jti` (kept until
-    /// `expires_at`); the wrong codes so far.
-    fn mfa_token_failed(
+    /// Charges one attempt at `user`'s second factor, before any code is
+    /// compared: their consecutive failures move from the `user.mfa.failures`
+    /// read to one more (and the step locks until `locked_until`, if given,
+    /// should the code be wrong), only if TOTP is on, the generation is
+    /// `user.generation` and no other attempt was charged since. With
+    /// `token` (`mfa_token` id, expiry), one of the token's attempts too,
+    /// only if it is unused and has attempts left. All or nothing.
+    fn charge_second_factor(
         &self,
-        jti: &str,
-        expires_at: i64,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+        user: &User,
+        locked_until: Option<i64>,
+        token: Option<(&str, i64)>,
+    ) -> impl Future<Output = Result<Charged, StoreError>> + Send;
 }
 
 pub trait UserStore: Send + Sync {

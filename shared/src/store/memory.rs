@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use crate::base::time::now;
 use crate::model::counter::Counter;
-use crate::model::mfa::{AfterProof, Proof, Redeemed};
+use crate::model::mfa::{AfterProof, Charged, MFA_TOKEN_ATTEMPTS, Proof, Redeemed};
 use crate::model::session::{Session, stored_session_key};
 use crate::model::token::{Revocation, Rotation, TokenState};
 use crate::model::user::{HashCosts, MfaState, User, UserChange};
@@ -113,6 +113,10 @@ impl UserStore for MemoryStore {
             UserChange::DisableMfa => {
                 user.mfa = MfaState::default();
                 user.generation += 1;
+            }
+            UserChange::UnlockMfa => {
+                user.mfa.failures = 0;
+                user.mfa.locked_until = None;
             }
         }
         Ok(user.clone())
@@ -313,6 +317,8 @@ impl MfaStore for MemoryStore {
                     totp: Some(sealed.to_owned()),
                     step: Some(step),
                     recovery,
+                    failures: 0,
+                    locked_until: None,
                 };
                 user.generation += 1;
                 Ok(true)
@@ -333,12 +339,12 @@ impl MfaStore for MemoryStore {
         let mut state = self.state();
         let token_live = |t: &(u64, bool, i64)| t.2 > now;
         if let Some((jti, _)) = token {
-            let dead = state
+            let used = state
                 .mfa_tokens
                 .get(jti)
                 .filter(|t| token_live(t))
-                .is_some_and(|t| t.1 || t.0 >= crate::model::mfa::MFA_TOKEN_ATTEMPTS);
-            if dead {
+                .is_some_and(|t| t.1);
+            if used {
                 return Ok(Redeemed::TokenRefused);
             }
         }
@@ -370,6 +376,9 @@ impl MfaStore for MemoryStore {
                 user.generation += 1;
             }
         }
+        // Both factors proven: the consecutive failures are forgotten.
+        user.mfa.failures = 0;
+        user.mfa.locked_until = None;
         if let Some((jti, expires_at)) = token {
             let entry = state
                 .mfa_tokens
@@ -394,17 +403,47 @@ impl MfaStore for MemoryStore {
         }
     }
 
-    async fn mfa_token_failed(&self, jti: &str, expires_at: i64) -> Result<u64, StoreError> {
+    async fn charge_second_factor(
+        &self,
+        user: &User,
+        locked_until: Option<i64>,
+        token: Option<(&str, i64)>,
+    ) -> Result<Charged, StoreError> {
         let now = now();
         let mut state = self.state();
-        let entry = state
-            .mfa_tokens
-            .entry(jti.to_owned())
-            .or_insert((0, false, expires_at));
-        if entry.2 <= now {
-            *entry = (0, false, expires_at);
+        if let Some((jti, _)) = token {
+            let dead = state
+                .mfa_tokens
+                .get(jti)
+                .filter(|t| t.2 > now)
+                .is_some_and(|t| t.1 || t.0 >= MFA_TOKEN_ATTEMPTS);
+            if dead {
+                return Ok(Charged::TokenRefused);
+            }
         }
-        entry.0 += 1;
-        Ok(entry.0)
+        let Some(stored) = state.users.get_mut(&user.id) else {
+            return Ok(Charged::Moved);
+        };
+        if !stored.mfa.is_on()
+            || stored.generation != user.generation
+            || stored.mfa.failures != user.mfa.failures
+        {
+            return Ok(Charged::Moved);
+        }
+        stored.mfa.failures += 1;
+        if locked_until.is_some() {
+            stored.mfa.locked_until = locked_until;
+        }
+        if let Some((jti, expires_at)) = token {
+            let entry = state
+                .mfa_tokens
+                .entry(jti.to_owned())
+                .or_insert((0, false, expires_at));
+            if entry.2 <= now {
+                *entry = (0, false, expires_at);
+            }
+            entry.0 += 1;
+        }
+        Ok(Charged::Done)
     }
 }

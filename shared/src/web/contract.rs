@@ -88,8 +88,12 @@ pub enum ApiError {
     MfaOff,
 
     // -- Limits and failures ----------------------------------------------
-    /// 429 with `Retry-After`: password attempts over a limit.
+    /// 429 with `Retry-After`: password attempts over a limit, or a
+    /// locked second step.
     Throttled { wait: u64 },
+    /// 429 without `Retry-After` (DRF's `Throttled()` with no wait): a
+    /// second step locked until an operator clears it.
+    ThrottledUntilCleared,
     /// 503 with `Retry-After`: DynamoDB did not answer in time.
     Unavailable,
     /// 500: a bug or corrupt data (logged where it happened).
@@ -233,6 +237,9 @@ impl ApiError {
                 );
                 reply.retry_after = Some(wait);
                 reply
+            }
+            ApiError::ThrottledUntilCleared => {
+                detail(S::TOO_MANY_REQUESTS, "Request was throttled.")
             }
             ApiError::Unavailable => {
                 let mut reply = detail(S::SERVICE_UNAVAILABLE, "Service temporarily unavailable.");

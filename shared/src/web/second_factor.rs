@@ -1,6 +1,16 @@
 //! Two-factor authentication in the request flow: the challenge a correct
 //! password gets for a user with TOTP on, and checking a code (TOTP or
 //! recovery) into the [`Proof`] the store consumes once.
+//!
+//! Guessing codes is bounded per user, whatever the tokens and addresses:
+//! every attempt is charged to the user's consecutive failures *before*
+//! the code is compared (one conditional write, so racing attempts cannot
+//! share a count), and only both factors proven together forget them (a
+//! completed login; disabling or new recovery codes, which need the
+//! password too) — never a new `mfa_token` or a right password alone. At
+//! `MFA_TOTP_MAX_FAILURES` the second step is refused for 60 s, doubling
+//! with each further failure up to a day, and at 100 (NIST SP 800-63B
+//! §5.2.2) until `authctl mfa unlock`. The password step answers as always.
 
 use secrecy::SecretString;
 
@@ -8,8 +18,9 @@ use crate::app::App;
 use crate::base::audit::{self, Event, Subject};
 use crate::credentials::mfa::{Code, Endpoint, MFA_TOKEN_LIFETIME, MfaClaims};
 use crate::credentials::password::verify_password;
+use crate::model::mfa::{MFA_FAILURES_CAP, SecondStep, lock_until};
 use crate::policy::throttle;
-use crate::store::{MfaStore, Proof, ThrottleStore, User};
+use crate::store::{Charged, MfaStore, Proof, ThrottleStore, User};
 use crate::web::contract::ApiError;
 use crate::web::fields::{FieldError, Invalid};
 use crate::web::request::Request;
@@ -50,6 +61,71 @@ pub fn wrong_password() -> ApiError {
 /// [`invalid_code`] (nothing is charged or written for it).
 pub fn parse_code(raw: &str) -> Result<Code, ApiError> {
     Code::parse(raw).ok_or_else(invalid_code)
+}
+
+/// One attempt at `user`'s second factor, charged before [`proof`] is
+/// asked. With `token` (a login's `mfa_token` id and expiry), an
+/// `mfa_token` used or out of attempts answers 401 `mfa_token_invalid`
+/// whatever the code. 429 while the user's second step is locked (or
+/// another attempt at it was charged since `user` was read: Retry-After 1).
+pub async fn charge<S: MfaStore>(
+    app: &App<S>,
+    user: &User,
+    token: Option<(&str, i64)>,
+    now: i64,
+) -> Result<CodeAttempt, ApiError> {
+    let max = app.settings.mfa.totp_max_failures;
+    let state = &user.mfa;
+    let locked = match SecondStep::after(state.failures, state.locked_until, max, now) {
+        SecondStep::Open => None,
+        SecondStep::LockedFor(wait) => Some(ApiError::Throttled { wait: wait.max(1) }),
+        SecondStep::LockedUntilCleared => Some(ApiError::ThrottledUntilCleared),
+    };
+    if let Some(refused) = locked {
+        let subject = Subject::Username(&user.username);
+        audit::emit(Event::LoginThrottled, subject, "mfa_locked");
+        return Err(refused);
+    }
+    // Should this attempt fail, the failure it will have been.
+    let failures = state.failures + 1;
+    let locks_until = lock_until(failures, max, now);
+    match app
+        .store
+        .charge_second_factor(user, locks_until, token)
+        .await?
+    {
+        Charged::Done => Ok(CodeAttempt {
+            failures,
+            locks_for: locks_until.map(|until| until - now),
+        }),
+        Charged::TokenRefused => Err(ApiError::MfaTokenInvalid),
+        Charged::Moved => Err(ApiError::Throttled { wait: 1 }),
+    }
+}
+
+/// A charged second-factor attempt.
+#[must_use]
+pub struct CodeAttempt {
+    failures: u64,
+    locks_for: Option<i64>,
+}
+
+impl CodeAttempt {
+    /// The code did not complete the step (`how`: where): `mfa_code_failed`,
+    /// and `mfa_locked` when this failure locks the step.
+    pub fn failed(self, subject: Subject<'_>, how: &str) {
+        audit::emit(Event::MfaCodeFailed, subject, how);
+        if self.failures >= MFA_FAILURES_CAP {
+            let reason = format!("{} failures; until authctl mfa unlock", self.failures);
+            audit::emit(Event::MfaLocked, subject, &reason);
+        } else if let Some(seconds) = self.locks_for {
+            let reason = format!("{} failures; for {seconds} s", self.failures);
+            audit::emit(Event::MfaLocked, subject, &reason);
+        }
+    }
+
+    /// The code completed the step.
+    pub fn succeeded(self) {}
 }
 
 /// What `code` proves for `user` at `now`: the time step a TOTP code

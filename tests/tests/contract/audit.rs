@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use integration_tests::auth::base::audit::Event;
 use integration_tests::auth::runtime::json_logs;
+use integration_tests::auth::store::{UserChange, UserStore};
 use integration_tests::auth::tracing::Dispatch;
 use integration_tests::auth::tracing::instrument::WithSubscriber;
 use integration_tests::auth::tracing::level_filters::LevelFilter;
@@ -389,6 +390,32 @@ async fn every_security_event_is_one_json_line_and_holds_no_secret() {
         .await;
     assert_eq!(r.status, 400);
     assert_eq!(line["level"], json!("WARN"));
+    // The wrong code that reaches MFA_TOTP_MAX_FAILURES (10) locks the
+    // second step: nine more, as if from other tokens and addresses.
+    let bob_id = t
+        .app
+        .store
+        .user_by_username("bob")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    set_on_user(t, bob_id, &[("mfa_failures", 9)]).await;
+    // (From another address: this one's password throttle allows two.)
+    let (r, lines) = trail
+        .run(invoke("login-mfa", t, from(second("000001"), "192.0.2.56")))
+        .await;
+    assert_eq!(r.status, 400);
+    let names: Vec<_> = lines.iter().map(|l| l["fields"]["event"].clone()).collect();
+    assert_eq!(names, [json!("mfa_code_failed"), json!("mfa_locked")]);
+    let locked = &lines[1];
+    assert_eq!(locked["level"], json!("WARN"));
+    assert_eq!(locked["fields"]["username"], json!("bob"));
+    assert_eq!(locked["fields"]["reason"], json!("10 failures; for 60 s"));
+    assert_eq!(locked["span"]["function"], json!("login-mfa"));
+    // Support opens it again (authctl mfa unlock).
+    let unlock = UserChange::UnlockMfa;
+    t.app.store.update_user(bob_id, unlock).await.unwrap();
     let (r, lines) = trail
         .run(invoke("login-mfa", t, from(second(&codes[0]), c)))
         .await;
@@ -415,6 +442,7 @@ async fn every_security_event_is_one_json_line_and_holds_no_secret() {
         Event::MfaEnabled,
         Event::MfaRequired,
         Event::MfaCodeFailed,
+        Event::MfaLocked,
         Event::RecoveryCodeUsed,
         Event::MfaDisabled,
     ]);

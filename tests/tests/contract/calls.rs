@@ -306,18 +306,21 @@ async fn two_factor_endpoints() {
     let second = |code: &str| Req::post(LOGIN_MFA).json(&json!({"mfa_token": token, "code": code}));
     call!(login_mfa, t, second("12 456"));
     assert_calls(&t, "login/mfa, a code of the wrong shape: nothing", &[]);
+    // Every attempt is charged (the token's and the user's count, one
+    // transaction) before the code is compared.
+    let charge = ["GetItem", "TransactWriteItems"];
     call!(login_mfa, t, second(&code(-1)));
     assert_calls(
         &t,
-        "login/mfa, a used step: the refused transaction, the token's count",
-        &with(&[&THROTTLE, &["GetItem", "TransactWriteItems", "UpdateItem"]]),
+        "login/mfa, a used step: the charge, the refused transaction",
+        &with(&[&THROTTLE, &charge, &["TransactWriteItems"]]),
     );
     let r = call!(login_mfa, t, second(&code(0)));
     assert_eq!(r.status, 200, "{}", r.body);
     assert_calls(
         &t,
-        "login/mfa: the code and the token in one transaction",
-        &with(&[&THROTTLE, &["GetItem", "TransactWriteItems"], &RELEASE]),
+        "login/mfa: the charge, then the code and the token in one transaction",
+        &with(&[&THROTTLE, &charge, &["TransactWriteItems"], &RELEASE]),
     );
     let access = r.json()["access"].as_str().unwrap().to_owned();
     let r = call!(
@@ -330,8 +333,13 @@ async fn two_factor_endpoints() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_calls(
         &t,
-        "new recovery codes: one write",
-        &with(&[&["BatchGetItem"], &THROTTLE, &["UpdateItem"], &RELEASE]),
+        "new recovery codes: the charge, one write",
+        &with(&[
+            &["BatchGetItem"],
+            &THROTTLE,
+            &["UpdateItem", "UpdateItem"],
+            &RELEASE,
+        ]),
     );
     let r = call!(
         mfa,
@@ -343,7 +351,12 @@ async fn two_factor_endpoints() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_calls(
         &t,
-        "disable by Bearer: one write",
-        &with(&[&["BatchGetItem"], &THROTTLE, &["UpdateItem"], &RELEASE]),
+        "disable by Bearer: the charge, one write",
+        &with(&[
+            &["BatchGetItem"],
+            &THROTTLE,
+            &["UpdateItem", "UpdateItem"],
+            &RELEASE,
+        ]),
     );
 }

@@ -5,7 +5,149 @@ use integration_tests::auth::store::{SessionStore, UserStore};
 use integration_tests::{BOB_PASSWORD, ROUTES, spawn_app, workspace};
 
 use crate::helpers::*;
-use crate::mfa::{App2fa, challenge, enrol, settle};
+use crate::mfa::{App2fa, challenge, enrol, second, settle};
+
+/// What `login/mfa` answers a wrong code of the right shape.
+const INVALID_CODE: &str = r#"{"code":["Invalid code."]}"#;
+
+/// alice's password step from `address`: her `mfa_token`.
+async fn token_of_alice(t: &TestApp, address: &str) -> String {
+    let obtain = alice_credentials(OBTAIN).source_ip(address);
+    challenge(&call!(token_obtain_pair, t, obtain))
+}
+
+/// alice's consecutive second-factor failures, as stored.
+async fn failures_of_alice(t: &TestApp) -> u64 {
+    let alice = t.app.store.user_by_id(1).await.unwrap().unwrap();
+    alice.mfa.failures
+}
+
+/// The seconds a 429 asks to wait, checked against its body.
+fn retry_after(r: &Resp) -> u64 {
+    assert_eq!(r.status, 429, "{}", r.body);
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    let unit = if wait == 1 { "second" } else { "seconds" };
+    let detail = format!("Request was throttled. Expected available in {wait} {unit}.");
+    r.assert(429, &json!({ "detail": detail }).to_string());
+    wait
+}
+
+/// 2. A dead `mfa_token` (used, or out of attempts) answers the same for
+/// a right code as for a wrong one: its state is checked before any code
+/// is compared, and nothing is charged for it.
+#[tokio::test]
+async fn a_dead_mfa_token_tells_no_right_code_from_a_wrong_one() {
+    let t = spawn_app().await;
+    let (app, _) = enrol(&t, "alice", ALICE_PASSWORD).await;
+    settle().await;
+    let dead = r#"{"detail":"Two-factor token is invalid or expired.","code":"mfa_token_invalid"}"#;
+    // Used.
+    let token = token_of_alice(&t, "198.51.100.1").await;
+    let r = call!(login_mfa, t, second(&token, &app.code(0)));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let right = call!(login_mfa, t, second(&token, &app.code(1)));
+    let wrong = call!(login_mfa, t, second(&token, "000000"));
+    right.assert(401, dead);
+    wrong.assert(401, dead);
+    assert_eq!(failures_of_alice(&t).await, 0, "nothing charged");
+    // Out of attempts (five), each from its own address.
+    let token = token_of_alice(&t, "198.51.100.2").await;
+    for i in 0..5 {
+        let from = format!("203.0.113.{i}");
+        let r = call!(login_mfa, t, second(&token, "000000").source_ip(&from));
+        r.assert(400, INVALID_CODE);
+    }
+    let right = call!(login_mfa, t, second(&token, &app.code(1)));
+    let wrong = call!(login_mfa, t, second(&token, "000000"));
+    right.assert(401, dead);
+    wrong.assert(401, dead);
+    assert_eq!(
+        failures_of_alice(&t).await,
+        5,
+        "the dead token's tries not charged"
+    );
+}
+
+/// 2. Guessing codes is bounded per user, whatever the tokens and
+/// addresses: at MFA_TOTP_MAX_FAILURES (10) consecutive wrong codes the
+/// second step refuses even the right code, for 60 s doubling with each
+/// further failure; at 100 (NIST SP 800-63B §5.2.2) until support unlocks
+/// it. The password step answers as always; a new token resets nothing;
+/// only a completed login forgets the count.
+#[tokio::test]
+async fn second_factor_guessing_is_bounded_per_user_across_tokens_and_addresses() {
+    use integration_tests::auth::store::UserChange;
+    let t = spawn_app().await;
+    let (app, codes) = enrol(&t, "alice", ALICE_PASSWORD).await;
+    settle().await;
+    // A new token and address for every wrong code: neither the password
+    // throttle nor the per-token bound ever bites.
+    for i in 0..10 {
+        let from = format!("198.51.100.{i}");
+        let token = token_of_alice(&t, &from).await;
+        let r = call!(login_mfa, t, second(&token, "000000").source_ip(&from));
+        r.assert(400, INVALID_CODE);
+    }
+    assert_eq!(failures_of_alice(&t).await, 10);
+    // Locked: the password step answers as before (no enumeration), but
+    // neither the right code nor a recovery code gets through, from
+    // anywhere, with any token.
+    let from = "192.0.2.77";
+    let token = token_of_alice(&t, from).await;
+    for code in [app.code(0), codes[0].clone()] {
+        let r = call!(login_mfa, t, second(&token, &code).source_ip(from));
+        assert!((1..=60).contains(&retry_after(&r)), "{}", r.body);
+    }
+    assert_eq!(failures_of_alice(&t).await, 10, "refused before any charge");
+    // A minute later, one more wrong code locks it for two.
+    set_on_user(&t, 1, &[("mfa_locked_until", now() - 1)]).await;
+    let r = call!(login_mfa, t, second(&token, "000000").source_ip(from));
+    r.assert(400, INVALID_CODE);
+    let r = call!(login_mfa, t, second(&token, &app.code(0)).source_ip(from));
+    assert!((61..=120).contains(&retry_after(&r)), "{}", r.body);
+    // Two minutes later, the right code completes the login and forgets.
+    set_on_user(&t, 1, &[("mfa_locked_until", now() - 1)]).await;
+    let r = call!(login_mfa, t, second(&token, &app.code(0)).source_ip(from));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(failures_of_alice(&t).await, 0);
+    // At the hundredth consecutive failure, only support opens it again.
+    set_on_user(&t, 1, &[("mfa_failures", 99), ("mfa_locked_until", 0)]).await;
+    let token = token_of_alice(&t, from).await;
+    let r = call!(login_mfa, t, second(&token, "000000").source_ip(from));
+    r.assert(400, INVALID_CODE);
+    set_on_user(&t, 1, &[("mfa_locked_until", now() - 1)]).await;
+    let r = call!(login_mfa, t, second(&token, &app.code(1)).source_ip(from));
+    r.assert(429, r#"{"detail":"Request was throttled."}"#);
+    assert_eq!(r.header("retry-after"), None);
+    let unlock = t.app.store.update_user(1, UserChange::UnlockMfa).await;
+    unlock.unwrap();
+    let r = call!(login_mfa, t, second(&token, &app.code(1)).source_ip(from));
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// 2. Racing wrong codes cannot share one count: each code compared was
+/// charged first, against the count it read, so however many arrive at
+/// once no more than MFA_TOTP_MAX_FAILURES are ever compared.
+#[tokio::test]
+async fn racing_codes_cannot_outrun_the_count() {
+    let t = spawn_app().await;
+    enrol(&t, "alice", ALICE_PASSWORD).await;
+    let mut tokens = Vec::new();
+    for i in 0..5 {
+        let from = format!("198.51.100.{i}");
+        tokens.push((token_of_alice(&t, &from).await, from));
+    }
+    let attempts = tokens.iter().flat_map(|(token, from)| {
+        (0..4).map(|_| async { call!(login_mfa, t, second(token, "000000").source_ip(from)) })
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let compared = answers.iter().filter(|r| r.status == 400).count() as u64;
+    for r in &answers {
+        assert!([400, 429].contains(&r.status), "{}: {}", r.status, r.body);
+    }
+    assert!((1..=10).contains(&compared), "{compared} codes compared");
+    assert_eq!(failures_of_alice(&t).await, compared, "each one charged");
+}
 
 /// 3. A stolen session or 5-minute access token cannot enrol the thief's
 /// authenticator, confirm it, or replace the recovery codes: each needs

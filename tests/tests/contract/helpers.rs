@@ -304,3 +304,25 @@ pub fn assert_throttled(r: &Resp, window: u64) {
         json!({ "detail": format!("Request was throttled. Expected available in {wait} {unit}.") })
     );
 }
+
+/// Writes number attributes onto user `id`'s item directly: what many
+/// earlier requests (or time passing) would have left there.
+pub async fn set_on_user(t: &TestApp, id: u64, attributes: &[(&str, i64)]) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let mut update = t
+        .app
+        .store
+        .client()
+        .update_item()
+        .table_name(t.app.store.tables().users.as_str())
+        .key("pk", AttributeValue::S(format!("id#{id}")));
+    let mut sets = Vec::new();
+    for (i, (name, value)) in attributes.iter().enumerate() {
+        sets.push(format!("#a{i} = :v{i}"));
+        update = update
+            .expression_attribute_names(format!("#a{i}"), *name)
+            .expression_attribute_values(format!(":v{i}"), AttributeValue::N(value.to_string()));
+    }
+    let expression = format!("SET {}", sets.join(", "));
+    update.update_expression(expression).send().await.unwrap();
+}

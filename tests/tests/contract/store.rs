@@ -335,10 +335,12 @@ macro_rules! on_both_stores {
 }
 
 /// Two-factor state: enrolment, codes and recovery codes used once,
-/// `mfa_token`s used once and dead after their wrong codes, disabling.
+/// `mfa_token`s used once and dead after their attempts, each attempt
+/// charged to the user's failures (only against the count read), support
+/// unlocking, disabling.
 async fn mfa<S: Store + UserAdmin>(store: &S) {
     use integration_tests::auth::credentials::mfa::MFA_TOKEN_ATTEMPTS;
-    use integration_tests::auth::store::{AfterProof, Proof, Redeemed};
+    use integration_tests::auth::store::{AfterProof, Charged, Proof, Redeemed, UserChange};
     let a = store.create_user("alice", "h").await.unwrap();
     let b = store.create_user("bob", "h").await.unwrap();
     assert!(!a.mfa.is_on());
@@ -441,22 +443,68 @@ async fn mfa<S: Store + UserAdmin>(store: &S) {
             .await
             .unwrap(),
     );
+
+    // Charging an attempt, before any code is compared: one of the token's
+    // attempts and one of the user's consecutive failures, all or nothing.
+    let fresh = || async { store.user_by_id(a.id).await.unwrap().unwrap() };
+    let mut u = fresh().await;
+    assert_eq!((u.mfa.failures, u.mfa.locked_until), (0, None));
     for i in 1..=MFA_TOKEN_ATTEMPTS {
-        assert_eq!(store.mfa_token_failed("t3", exp).await.unwrap(), i);
+        let c = store.charge_second_factor(&u, None, Some(("t3", exp)));
+        assert_eq!(c.await.unwrap(), Charged::Done);
+        u = fresh().await;
+        assert_eq!(u.mfa.failures, i);
     }
+    let c = store.charge_second_factor(&u, None, Some(("t3", exp)));
+    assert_eq!(c.await.unwrap(), Charged::TokenRefused, "out of attempts");
+    let c = store.charge_second_factor(&u, None, Some(("t1", exp)));
+    assert_eq!(c.await.unwrap(), Charged::TokenRefused, "used");
+    assert_eq!(
+        fresh().await.mfa.failures,
+        MFA_TOKEN_ATTEMPTS,
+        "none charged"
+    );
     let r = store
         .redeem(a.id, on, &step(22), Some(("t3", exp)), none)
         .await
         .unwrap();
-    assert_eq!(r, Redeemed::TokenRefused, "too many wrong codes");
-    assert_eq!(
-        store.user_by_id(a.id).await.unwrap().unwrap().mfa.step,
-        Some(21)
-    );
-    assert_eq!(store.mfa_token_failed("t4", exp).await.unwrap(), 1);
+    assert_eq!(r, Redeemed::Done, "its last attempt may still be right");
+    // Another attempt charged since the read: the read's count no longer
+    // holds, and nothing is charged (not even the token's attempt).
+    let u = fresh().await;
+    assert_eq!(u.mfa.failures, 0, "a right code forgets the failures");
+    let until = now() + 60;
+    let c = store.charge_second_factor(&u, Some(until), Some(("t4", exp)));
+    assert_eq!(c.await.unwrap(), Charged::Done);
+    let c = store.charge_second_factor(&u, None, Some(("t5", exp)));
+    assert_eq!(c.await.unwrap(), Charged::Moved, "stale count");
+    let u = fresh().await;
+    assert_eq!((u.mfa.failures, u.mfa.locked_until), (1, Some(until)));
+    for _ in 0..MFA_TOKEN_ATTEMPTS {
+        let u = fresh().await;
+        let c = store.charge_second_factor(&u, None, Some(("t5", exp)));
+        assert_eq!(c.await.unwrap(), Charged::Done, "t5 was not charged");
+        assert_eq!(fresh().await.mfa.failures, u.mfa.failures + 1);
+    }
+    // Another generation, another user without TOTP: nothing charged.
+    let mut other_gen = fresh().await;
+    other_gen.generation += 1;
+    let c = store.charge_second_factor(&other_gen, None, None);
+    assert_eq!(c.await.unwrap(), Charged::Moved);
+    let bob = store.user_by_id(b.id).await.unwrap().unwrap();
+    let c = store.charge_second_factor(&bob, None, None);
+    assert_eq!(c.await.unwrap(), Charged::Moved);
+    // Support opens the step: the failures forgotten, TOTP still on.
+    store
+        .update_user(a.id, UserChange::UnlockMfa)
+        .await
+        .unwrap();
+    let u = fresh().await;
+    assert_eq!((u.mfa.failures, u.mfa.locked_until), (0, None));
+    assert!(u.mfa.is_on());
     done(
         store
-            .redeem(a.id, on, &step(22), Some(("t4", exp)), none)
+            .redeem(a.id, on, &step(23), Some(("t6", exp)), none)
             .await
             .unwrap(),
     );
@@ -466,7 +514,7 @@ async fn mfa<S: Store + UserAdmin>(store: &S) {
     assert!(store.reseal_totp(a.id, "s2", "s2b").await.unwrap());
     let got = store.user_by_id(a.id).await.unwrap().unwrap();
     assert_eq!(got.mfa.totp.as_deref(), Some("s2b"));
-    assert_eq!(got.mfa.step, Some(22), "nothing else changes");
+    assert_eq!(got.mfa.step, Some(23), "nothing else changes");
 
     // Disabling: with a proof, or by support; both move the generation on.
     let r = store
@@ -476,7 +524,7 @@ async fn mfa<S: Store + UserAdmin>(store: &S) {
     assert_eq!(r, Redeemed::CodeRefused, "the proof is checked first");
     done(
         store
-            .redeem(a.id, on, &step(23), None, &AfterProof::Disable)
+            .redeem(a.id, on, &step(24), None, &AfterProof::Disable)
             .await
             .unwrap(),
     );

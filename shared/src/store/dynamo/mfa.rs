@@ -9,12 +9,24 @@ use super::client::{
 use super::update::UserUpdate;
 use crate::base::time::now;
 use crate::model::counter::mfa_token_key;
-use crate::model::mfa::{AfterProof, MFA_TOKEN_ATTEMPTS, Proof, Redeemed};
-use crate::model::user::MfaState;
+use crate::model::mfa::{AfterProof, Charged, MFA_TOKEN_ATTEMPTS, Proof, Redeemed};
+use crate::model::user::{MfaState, User};
 use crate::store::api::{MfaStore, StoreError};
 
 /// Every two-factor attribute of a user's item.
-pub(super) const ATTRIBUTES: [&str; 4] = ["totp", "totp_pending", "totp_step", "recovery"];
+pub(super) const ATTRIBUTES: [&str; 6] = [
+    "totp",
+    "totp_pending",
+    "totp_step",
+    "recovery",
+    "mfa_failures",
+    "mfa_locked_until",
+];
+
+/// `update` forgetting the consecutive second-factor failures.
+pub(super) fn unlocked(update: UserUpdate) -> UserUpdate {
+    update.remove("mfa_failures").remove("mfa_locked_until")
+}
 
 /// `update` removing every two-factor attribute and moving `gen` on.
 pub(super) fn disabled(update: UserUpdate) -> UserUpdate {
@@ -43,6 +55,8 @@ pub(super) fn state_from_item(item: &Item) -> MfaState {
         totp: text("totp"),
         step: number(item, "totp_step").and_then(|v| u64::try_from(v).ok()),
         recovery,
+        failures: number(item, "mfa_failures").map_or(0, |v| v.max(0) as u64),
+        locked_until: number(item, "mfa_locked_until"),
     }
 }
 
@@ -125,7 +139,14 @@ impl MfaStore for DynamoStore {
         token: Option<(&str, i64)>,
         then: &AfterProof,
     ) -> Result<Redeemed, StoreError> {
-        let user = redeeming(UserUpdate::of(self, id), generation, proof, then);
+        let update = UserUpdate::of(self, id);
+        // Both factors proven: the consecutive failures are forgotten
+        // (disabling removes them with the rest).
+        let update = match then {
+            AfterProof::Disable => update,
+            AfterProof::Nothing | AfterProof::ReplaceRecovery(_) => unlocked(update),
+        };
+        let user = redeeming(update, generation, proof, then);
         let Some((jti, expires_at)) = token else {
             return Ok(match user.send(self).await? {
                 true => Redeemed::Done,
@@ -137,13 +158,10 @@ impl MfaStore for DynamoStore {
             .table_name(&self.tables.throttle)
             .key("counter_key", s(mfa_token_key(jti)))
             .update_expression("SET used = :now, #ttl = :exp")
-            .condition_expression(
-                "attribute_not_exists(used) AND (attribute_not_exists(hits) OR hits < :max)",
-            )
+            .condition_expression("attribute_not_exists(used)")
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
             .expression_attribute_values(":now", n(now()))
             .expression_attribute_values(":exp", n(expires_at))
-            .expression_attribute_values(":max", n(MFA_TOKEN_ATTEMPTS))
             .build()
             .map_err(build)?;
         let result = self
@@ -171,10 +189,64 @@ impl MfaStore for DynamoStore {
             .await
     }
 
-    async fn mfa_token_failed(&self, jti: &str, expires_at: i64) -> Result<u64, StoreError> {
-        let key = mfa_token_key(jti);
-        let set = [(TTL_ATTRIBUTE, n(expires_at))];
-        self.increment(&self.tables.throttle, ("counter_key", &key), "hits", &set)
-            .await
+    async fn charge_second_factor(
+        &self,
+        user: &User,
+        locked_until: Option<i64>,
+        token: Option<(&str, i64)>,
+    ) -> Result<Charged, StoreError> {
+        let seen = user.mfa.failures;
+        let update = UserUpdate::of(self, user.id)
+            .set("mfa_failures = :next")
+            .only_if("attribute_exists(totp) AND gen = :gen")
+            .value(":gen", n(user.generation))
+            .value(":next", n(seen + 1));
+        // No other attempt charged since the read: racing attempts cannot
+        // each be compared against one count.
+        let update = match seen {
+            0 => update.only_if("attribute_not_exists(mfa_failures)"),
+            _ => update
+                .only_if("mfa_failures = :seen")
+                .value(":seen", n(seen)),
+        };
+        let update = match locked_until {
+            Some(until) => update
+                .set("mfa_locked_until = :until")
+                .value(":until", n(until)),
+            None => update,
+        };
+        let Some((jti, expires_at)) = token else {
+            return Ok(match update.send(self).await? {
+                true => Charged::Done,
+                false => Charged::Moved,
+            });
+        };
+        let build = |e| internal("build transaction", e);
+        let charge_token = Update::builder()
+            .table_name(&self.tables.throttle)
+            .key("counter_key", s(mfa_token_key(jti)))
+            .update_expression("ADD hits :one SET #ttl = :exp")
+            .condition_expression(
+                "attribute_not_exists(used) AND (attribute_not_exists(hits) OR hits < :max)",
+            )
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":exp", n(expires_at))
+            .expression_attribute_values(":max", n(MFA_TOKEN_ATTEMPTS))
+            .build()
+            .map_err(build)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(update.in_transaction()?)
+            .transact_items(TransactWriteItem::builder().update(charge_token).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Charged::Done),
+            Err(e) if cancelled_by_condition(&e, 1) => Ok(Charged::TokenRefused),
+            Err(e) if cancelled_by_condition(&e, 0) => Ok(Charged::Moved),
+            Err(e) => Err(unavailable("TransactWriteItems", e)),
+        }
     }
 }

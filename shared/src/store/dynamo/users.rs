@@ -215,6 +215,7 @@ impl UserStore for DynamoStore {
                 .value(":active", AttributeValue::Bool(active)),
             UserChange::Revoke => update.next_generation(),
             UserChange::DisableMfa => mfa::disabled(update),
+            UserChange::UnlockMfa => mfa::unlocked(update),
         };
         match update.send_returning(self).await? {
             Some(item) => self.user_from_item(item)?.ok_or(UpdateUserError::NotFound),
