@@ -1,5 +1,6 @@
 //! The state a function builds once per cold start and every request shares.
 
+use crate::credentials::device::DeviceCookies;
 use crate::credentials::mfa::Mfa;
 use crate::credentials::session::SessionHasher;
 use crate::credentials::tokens::Tokens;
@@ -15,6 +16,9 @@ pub struct App<S> {
     /// Two-factor authentication's keys: sealed secrets, recovery-code
     /// hashes, `mfa_token`s.
     pub mfa: Mfa,
+    /// Device cookies (`THROTTLE_DEVICE_COOKIE`): issued at login, they
+    /// recognise the browser at the throttle's ceiling.
+    pub devices: DeviceCookies,
 }
 
 impl<S> App<S> {
@@ -23,12 +27,14 @@ impl<S> App<S> {
         let tokens = Tokens::new(settings.jwt.clone(), settings.tokens.clone(), &keys);
         let sessions = SessionHasher::new(&keys);
         let mfa = Mfa::new(&keys, &settings.mfa.totp_issuer);
+        let devices = DeviceCookies::new(&keys);
         App {
             settings,
             store,
             tokens,
             sessions,
             mfa,
+            devices,
         }
     }
 }

@@ -46,16 +46,17 @@ PASSWORD_FUNCTIONS = ["login", "jwt-login", "token-obtain-pair", "password-chang
 # tests/tests/contract/calls.rs (README, "DynamoDB calls per request").
 # Every item we read is under 4 KB and read strongly consistently (1 RRU per
 # key, found or not); every item we write is under 1 KB (1 WRU per write).
-# A password check: the throttle's 3 UpdateItems before, and on success its
-# release (DeleteItem + 2 UpdateItems).
+# A password check: the throttle's transaction of 3 conditional updates
+# before (2 WRU per item in a transaction), and on success its release
+# (DeleteItem + 2 UpdateItems) and the address remembered (UpdateItem).
 OPERATIONS = [
     # (operation, measured case, RRU, WRU, the calls)
-    ("login (session)", "login", 3, 7,
-     "3 UpdateItem (throttle), BatchGetItem (user, hash-cost marks) + GetItem (id), "
-     "DeleteItem + 2 UpdateItem (release), PutItem (session)"),
-    ("obtain pair", "token-obtain-pair", 3, 6,
-     "3 UpdateItem (throttle), BatchGetItem (user, hash-cost marks) + GetItem (id), "
-     "DeleteItem + 2 UpdateItem (release)"),
+    ("login (session)", "login", 3, 11,
+     "TransactWriteItems of 3 updates (throttle), BatchGetItem (user, hash-cost marks) + GetItem (id), "
+     "DeleteItem + 3 UpdateItem (release, remembered), PutItem (session)"),
+    ("obtain pair", "token-obtain-pair", 3, 10,
+     "TransactWriteItems of 3 updates (throttle), BatchGetItem (user, hash-cost marks) + GetItem (id), "
+     "DeleteItem + 3 UpdateItem (release, remembered)"),
     ("refresh", "token-refresh", 3, 1,
      "BatchGetItem of 3 keys (user, token entry, family), UpdateItem (the family's refresh count)"),
     ("refresh with rotation", "token-refresh:rotate", 3, 2,
@@ -63,7 +64,7 @@ OPERATIONS = [
     ("verify (access token)", "token-verify", 2, 0, "BatchGetItem (user, family)"),
     ("info by Bearer", "info", 2, 0, "BatchGetItem (user, family)"),
     ("info by session", "info:session", 2, 0, "GetItem (session), GetItem (user)"),
-    ("first login of an imported Django user (pbkdf2)", "login:django-pbkdf2", 3, 8,
+    ("first login of an imported Django user (pbkdf2)", "login:django-pbkdf2", 3, 12,
      "as login, + UpdateItem (the hash upgrade)"),
 ]
 

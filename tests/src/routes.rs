@@ -26,6 +26,8 @@ pub struct Route {
     pub serves: Serves,
     pub auth: Auth,
     pub reads_body: bool,
+    /// Whether it logs a caller in (its POST refuses a foreign `Origin`).
+    pub logs_in: bool,
     /// Its OPTIONS metadata.
     pub options: &'static str,
     invoke: Invoke,
@@ -45,6 +47,7 @@ impl Route {
             serves: view.serves,
             auth: view.auth(),
             reads_body: view.reads_body,
+            logs_in: view.login_csrf,
             options: view.options,
             invoke,
         }

@@ -35,11 +35,14 @@ impl Command {
                     (false, true) => "off (enrolment pending)",
                     (false, false) => "off",
                 };
-                println!(
-                    "{username}: TOTP {state}; {} recovery codes left; {}",
-                    u.mfa.recovery.len(),
-                    failures(&u.mfa)
+                let mut line = format!(
+                    "{username}: TOTP {state}; {} recovery codes left",
+                    u.mfa.recovery.len()
                 );
+                if u.mfa.is_on() {
+                    line = format!("{line}; {}", failures(&u.mfa));
+                }
+                println!("{line}");
             }
             Command::Disable { username } => {
                 let u = user(store, &username).await?;

@@ -319,7 +319,8 @@ async fn import_django_is_idempotent_and_reports_bad_records() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mfa_status_and_disable_for_support() {
-    use integration_tests::auth::store::MfaStore;
+    use integration_tests::auth::base::time::now;
+    use integration_tests::auth::store::{Charged, MfaStore};
     let ctl = Ctl::new();
     ctl.ok(&["create-tables"], None);
     ctl.ok(&["create-user", "alice", "--password-stdin"], Some("pw"));
@@ -342,15 +343,47 @@ async fn mfa_status_and_disable_for_support() {
             .unwrap()
     );
     let status = ctl.ok(&["mfa", "status", "alice"], None);
-    assert_eq!(status, "alice: TOTP on; 2 recovery codes left\n");
+    assert_eq!(
+        status,
+        "alice: TOTP on; 2 recovery codes left; 0 consecutive wrong codes\n"
+    );
     assert!(!status.contains("sealed-secret"));
+    // Ten wrong codes lock the second step; support opens it again.
+    let mut alice = store.user_by_id(1).await.unwrap().unwrap();
+    for failures in 0..10 {
+        let until = (failures == 9).then(|| now() + 60);
+        let charged = store.charge_second_factor(&alice, until, None).await;
+        assert_eq!(charged.unwrap(), Charged::Done);
+        alice = store.user_by_id(1).await.unwrap().unwrap();
+    }
+    let status = ctl.ok(&["mfa", "status", "alice"], None);
+    assert!(
+        status.starts_with(
+            "alice: TOTP on; 2 recovery codes left; 10 consecutive wrong codes; second step locked for "
+        ),
+        "{status}"
+    );
+    let out = ctl.ok(&["mfa", "unlock", "alice"], None);
+    assert_eq!(
+        out,
+        "alice: second step open (10 consecutive wrong codes forgotten)\n"
+    );
+    let status = ctl.ok(&["mfa", "status", "alice"], None);
+    assert!(
+        status.ends_with("; 0 consecutive wrong codes\n"),
+        "{status}"
+    );
     ctl.ok(&["mfa", "disable", "alice"], None);
     let alice = store.user_by_id(1).await.unwrap().unwrap();
     assert!(!alice.mfa.is_on());
     assert_eq!(alice.mfa, Default::default());
-    assert_eq!(alice.generation, 1, "every session and token revoked");
+    assert_eq!(
+        alice.generation, 2,
+        "turning TOTP on and off each revoked every session and token"
+    );
     ctl.fails(&["mfa", "status", "nobody"], None, 3);
     ctl.fails(&["mfa", "disable", "nobody"], None, 3);
+    ctl.fails(&["mfa", "unlock", "nobody"], None, 3);
 }
 
 #[test]

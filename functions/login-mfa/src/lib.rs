@@ -47,7 +47,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
         .read_token(&token, now)
         .ok_or(ApiError::MfaTokenInvalid)?;
     let code = parse_code(&code)?;
-    let attempt = throttle::begin(app, &claims.usr, req.client_address()).await?;
+    let attempt = throttle::begin(app, &claims.usr, &req.throttle_client(&app.settings)).await?;
     let user = app
         .store
         .user_by_id(claims.uid)
@@ -70,6 +70,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
         Redeemed::Done => {
             attempt_at_code.succeeded();
             throttle::succeeded(app, attempt).await?;
+            req.logged_in(app, &user.username);
             reseal_if_old(app, &user).await;
         }
         Redeemed::TokenRefused => return Err(ApiError::MfaTokenInvalid),

@@ -150,7 +150,7 @@ async fn disable<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) -> A
     if !user.mfa.is_on() {
         return Err(ApiError::MfaOff);
     }
-    let attempt = throttle::begin(app, &user.username, req.client_address()).await?;
+    let attempt = throttle::begin(app, &user.username, &req.throttle_client(&app.settings)).await?;
     let right = verify_password(SecretString::from(password), Some(user.password.clone())).await?;
     let at_code = charge(app, user, None, now()).await?;
     let proof = proof(app, user, &code, now());
@@ -195,7 +195,7 @@ async fn recovery_codes<S: Store>(app: &App<S>, req: &Request<'_>, caller: Calle
         return Err(ApiError::MfaOff);
     }
     // One attempt for the password and the code together, as `disable`.
-    let attempt = throttle::begin(app, &user.username, req.client_address()).await?;
+    let attempt = throttle::begin(app, &user.username, &req.throttle_client(&app.settings)).await?;
     if !verify_password(SecretString::from(password), Some(user.password.clone())).await? {
         audit::emit(
             Event::LoginFailed,

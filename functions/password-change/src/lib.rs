@@ -34,7 +34,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) 
     let [old, new] = password_fields(req.data(), ["old_password", "new_password"])?;
     let user = &caller.user;
     let mut invalid = Invalid::default();
-    let attempt = throttle::begin(app, &user.username, req.client_address()).await?;
+    let attempt = throttle::begin(app, &user.username, &req.throttle_client(&app.settings)).await?;
     if verify_password(old, Some(user.password.clone())).await? {
         throttle::succeeded(app, attempt).await?;
     } else {

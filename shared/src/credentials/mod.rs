@@ -1,8 +1,9 @@
 //! Credentials: passwords (Argon2id, Django's hashes, Django's validators),
 //! session keys and their auth hash, simplejwt and tutorial tokens, and
-//! second factors (TOTP, recovery codes, `mfa_token`s); and Django's
-//! `dumpdata` users.
+//! second factors (TOTP, recovery codes, `mfa_token`s), device cookies;
+//! and Django's `dumpdata` users.
 
+pub mod device;
 pub mod django;
 pub mod mfa;
 pub mod password;

@@ -160,6 +160,8 @@ settings! {
         ip_limit: u64 = "THROTTLE_IP_LIMIT" ("50");
         /// Seconds of a throttle window.
         window: Seconds = "THROTTLE_WINDOW" ("900");
+        /// Name of an HttpOnly cookie that recognises a browser that logged in (OWASP's device cookie): the username's ceiling does not refuse it, its own counter (as the lock's) does; empty: off (a client is recognised by its address's success for the username in the last 30 days only).
+        device_cookie: Option<String> = "THROTTLE_DEVICE_COOKIE" ("");
     }
 
     /// Two-factor authentication (TOTP), with django-allauth's names (`MFA_*`).

@@ -206,22 +206,38 @@ pub trait TokenStore: Send + Sync {
 }
 
 /// Counters of password attempts, per (username, address), username and
-/// address, in fixed windows (see `crate::policy::throttle`).
+/// address, in fixed windows (see `crate::policy::throttle`), of refreshes
+/// per family, and the clients that succeeded for a username.
 pub trait ThrottleStore: Send + Sync {
-    /// Adds one attempt to each counter (atomically, one round trip); the
-    /// new counts, in order. The counters expire at `expires_at`.
+    /// Adds one to each counter (atomically, one round trip), whatever its
+    /// count; the new counts, in order. The counters expire at `expires_at`.
     fn hit(
         &self,
         counters: &[Counter],
         expires_at: i64,
     ) -> impl Future<Output = Result<Vec<u64>, StoreError>> + Send;
 
-    /// After a successful check: forgets the counter `reset` and takes the
-    /// attempt back from each of `undo`.
+    /// Adds one to each counter only if every one is below its limit (the
+    /// pair's second): all or none, so an attempt one counter refuses
+    /// charges no other. The indexes of the counters that refused (empty:
+    /// all charged). The counters expire at `expires_at`.
+    fn charge(
+        &self,
+        counters: &[(&Counter, u64)],
+        expires_at: i64,
+    ) -> impl Future<Output = Result<Vec<usize>, StoreError>> + Send;
+
+    /// Whether `key` is remembered (and not expired): see `release`.
+    fn remembers(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// After a successful check: forgets the counters `reset`, takes the
+    /// attempt back from each of `undo`, and remembers `remember`'s key
+    /// until its time.
     fn release(
         &self,
         reset: &[String],
         undo: &[String],
+        remember: Option<(&str, i64)>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 

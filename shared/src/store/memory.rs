@@ -28,7 +28,9 @@ struct State {
     blacklist: HashMap<String, Revocation>,
     families: HashMap<String, i64>,
     counters: HashMap<String, (u64, i64)>,
-    /// `mfa_token` id → (wrong codes, used, expires_at).
+    /// Remembered throttle keys → until when.
+    remembered: HashMap<String, i64>,
+    /// `mfa_token` id → (attempts, used, expires_at).
     mfa_tokens: HashMap<String, (u64, bool, i64)>,
     hash_costs: HashCosts,
 }
@@ -252,7 +254,50 @@ impl ThrottleStore for MemoryStore {
             .collect())
     }
 
-    async fn release(&self, reset: &[String], undo: &[String]) -> Result<(), StoreError> {
+    async fn charge(
+        &self,
+        counters: &[(&Counter, u64)],
+        expires_at: i64,
+    ) -> Result<Vec<usize>, StoreError> {
+        let now = now();
+        let mut state = self.state();
+        let count = |state: &State, key: &str| match state.counters.get(key) {
+            Some((hits, until)) if *until > now => *hits,
+            _ => 0,
+        };
+        let refused: Vec<usize> = (counters.iter().enumerate())
+            .filter(|(_, (counter, limit))| count(&state, &counter.key) >= *limit)
+            .map(|(i, _)| i)
+            .collect();
+        if refused.is_empty() {
+            for (counter, _) in counters {
+                let c = state
+                    .counters
+                    .entry(counter.key.clone())
+                    .or_insert((0, expires_at));
+                if c.1 <= now {
+                    *c = (0, expires_at);
+                }
+                c.0 += 1;
+            }
+        }
+        Ok(refused)
+    }
+
+    async fn remembers(&self, key: &str) -> Result<bool, StoreError> {
+        let state = self.state();
+        Ok(state
+            .remembered
+            .get(key)
+            .is_some_and(|until| *until > now()))
+    }
+
+    async fn release(
+        &self,
+        reset: &[String],
+        undo: &[String],
+        remember: Option<(&str, i64)>,
+    ) -> Result<(), StoreError> {
         let mut state = self.state();
         for k in reset {
             state.counters.remove(k);
@@ -261,6 +306,9 @@ impl ThrottleStore for MemoryStore {
             if let Some(c) = state.counters.get_mut(k) {
                 c.0 = c.0.saturating_sub(1);
             }
+        }
+        if let Some((key, until)) = remember {
+            state.remembered.insert(key.to_owned(), until);
         }
         Ok(())
     }

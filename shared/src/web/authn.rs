@@ -83,7 +83,7 @@ pub async fn check_credentials<S: UserStore + ThrottleStore>(
     password: SecretString,
     end: Endpoint,
 ) -> Result<Option<User>, ApiError> {
-    let attempt = throttle::begin(app, username, req.client_address()).await?;
+    let attempt = throttle::begin(app, username, &req.throttle_client(&app.settings)).await?;
     let (user, costs) = app.store.login_candidate(username).await?;
     let stored = user
         .as_ref()
@@ -110,6 +110,7 @@ pub async fn check_credentials<S: UserStore + ThrottleStore>(
         return Err(crate::web::second_factor::challenge(app, &user, end, now()));
     }
     throttle::succeeded(app, attempt).await?;
+    req.logged_in(app, username);
     audit::emit(
         Event::LoginSucceeded,
         Subject::Username(username),

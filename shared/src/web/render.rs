@@ -29,6 +29,12 @@ pub(crate) fn render<A>(
 ) -> Response<Body> {
     let reply = outcome.unwrap_or_else(ApiError::reply);
     cookies.merge(reply.cookies);
+    if let Some(device) = req
+        .earned_device_cookie()
+        .filter(|_| reply.status.is_success())
+    {
+        cookies.set_device(device);
+    }
     // Django replaces a malformed csrftoken cookie on any response, and
     // drops a sessionid too short to be a session key.
     if cookies.csrf.is_none()

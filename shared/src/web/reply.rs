@@ -10,6 +10,10 @@ use crate::web::request::Request;
 
 pub const SESSION_COOKIE: &str = "sessionid";
 pub const CSRF_COOKIE: &str = "csrftoken";
+/// The device cookie's `Path`: every endpoint that checks a password or a
+/// second factor.
+pub const DEVICE_COOKIE_PATH: &str = "/api/v1/users/";
+pub use crate::credentials::device::DEVICE_COOKIE_AGE;
 
 /// A response before the shared headers are added.
 #[derive(Debug)]
@@ -114,6 +118,8 @@ pub struct Cookies {
     pub(crate) csrf: Option<Change>,
     pub(crate) session: Option<Change>,
     refresh: Option<Change>,
+    /// With `THROTTLE_DEVICE_COOKIE`: a login's new device cookie.
+    device: Option<Change>,
 }
 
 impl Cookies {
@@ -161,14 +167,23 @@ impl Cookies {
         self.refresh = Some(Change::Delete);
     }
 
+    /// Sets the device cookie (when device cookies are on).
+    pub(crate) fn set_device(&mut self, value: &str) {
+        self.device = Some(Change::Set {
+            value: value.to_owned(),
+            max_age: DEVICE_COOKIE_AGE,
+        });
+    }
+
     /// Whether this response sets or deletes any cookie.
     pub fn any(&self) -> bool {
         self.csrf.is_some() || self.session.is_some() || self.refresh.is_some()
     }
 
-    /// Whether it sets a credential (a session or a refresh token).
+    /// Whether it sets a credential (a session, a refresh token, a device
+    /// cookie).
     pub(crate) fn sets_credential(&self) -> bool {
-        [&self.session, &self.refresh]
+        [&self.session, &self.refresh, &self.device]
             .into_iter()
             .any(|c| matches!(c, Some(Change::Set { .. })))
     }
@@ -179,6 +194,7 @@ impl Cookies {
             (&mut self.csrf, later.csrf),
             (&mut self.session, later.session),
             (&mut self.refresh, later.refresh),
+            (&mut self.device, later.device),
         ] {
             if theirs.is_some() {
                 *mine = theirs;
@@ -227,9 +243,23 @@ impl Cookies {
                 },
             )
         });
+        let device_kind = settings.throttle.device_cookie.as_deref().map(|name| {
+            (
+                &self.device,
+                CookieAttributes {
+                    name,
+                    path: DEVICE_COOKIE_PATH,
+                    domain: None,
+                    http_only: true,
+                    secure: session.session_cookie_secure,
+                    same_site: session.session_cookie_samesite,
+                },
+            )
+        });
         kinds
             .into_iter()
             .chain(refresh_kind)
+            .chain(device_kind)
             .filter_map(|(change, attributes)| match change.as_ref()? {
                 Change::Set { value, max_age } => Some(attributes.set(value, *max_age)),
                 Change::Delete => req.cookie(attributes.name).map(|_| attributes.deletion()),

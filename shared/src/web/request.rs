@@ -8,6 +8,10 @@ use std::sync::OnceLock;
 use lambda_http::http::{HeaderValue, header};
 use serde_json::{Map, Value};
 
+use crate::app::App;
+use crate::policy::throttle::Client;
+use crate::settings::Settings;
+
 /// Bodies above this many bytes get 413 before anything else looks at them.
 /// The method an endpoint serves (besides OPTIONS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,6 +238,9 @@ pub struct Request<'r> {
     /// The body as DRF parsed it: set by the pipeline for views that read
     /// it, else an empty mapping.
     data: Data,
+    /// The device cookie a login in this request earned (with
+    /// `THROTTLE_DEVICE_COOKIE`), set by the render step.
+    device_cookie: OnceLock<String>,
 }
 
 impl<'r> Request<'r> {
@@ -250,7 +257,32 @@ impl<'r> Request<'r> {
             cookies,
             form: OnceLock::new(),
             data: Data::Json(Value::Object(Map::new())),
+            device_cookie: OnceLock::new(),
         }
+    }
+
+    /// Who is attempting, for the password throttle: the client address
+    /// and (with `THROTTLE_DEVICE_COOKIE`) the device cookie it sent.
+    pub fn throttle_client(&self, settings: &Settings) -> Client<'_> {
+        let name = settings.throttle.device_cookie.as_deref();
+        Client {
+            address: self.client_address(),
+            device: name.and_then(|name| self.cookie(name)),
+        }
+    }
+
+    /// A login as `username` succeeded in this request: with
+    /// `THROTTLE_DEVICE_COOKIE`, the answer sets a new device cookie.
+    pub fn logged_in<S>(&self, app: &App<S>, username: &str) {
+        if app.settings.throttle.device_cookie.is_some() {
+            let cookie = app.devices.issue(username, crate::base::time::now());
+            let _ = self.device_cookie.set(cookie);
+        }
+    }
+
+    /// The device cookie to set, if a login earned one.
+    pub(crate) fn earned_device_cookie(&self) -> Option<&str> {
+        self.device_cookie.get().map(String::as_str)
     }
 
     /// What every request passes first: 413 for bodies over

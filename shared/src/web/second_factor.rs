@@ -41,7 +41,7 @@ pub async fn reauthenticate<S: ThrottleStore>(
     user: &User,
     password: String,
 ) -> Result<(), ApiError> {
-    let attempt = throttle::begin(app, &user.username, req.client_address()).await?;
+    let attempt = throttle::begin(app, &user.username, &req.throttle_client(&app.settings)).await?;
     let stored = Some(user.password.clone());
     if !verify_password(SecretString::from(password), stored).await? {
         let subject = Subject::Username(&user.username);

@@ -19,12 +19,13 @@ fn assert_calls(t: &TestApp, case: &str, expected: &[&str]) {
     assert_eq!(made, expected, "{case}");
 }
 
-/// A password check charges the throttle (3 atomic ADDs: username at this
-/// address, username, address; one round trip)...
-const THROTTLE: [&str; 3] = ["UpdateItem", "UpdateItem", "UpdateItem"];
+/// A password check charges the throttle (3 conditional ADDs: username at
+/// this address, username, address; one transaction, all or none)...
+const THROTTLE: [&str; 1] = ["TransactWriteItems"];
 /// ... and a right password releases it (reset the username at this
-/// address, undo the username's and the address's attempt).
-const RELEASE: [&str; 3] = ["DeleteItem", "UpdateItem", "UpdateItem"];
+/// address, undo the username's and the address's attempt, remember the
+/// address for the username).
+const RELEASE: [&str; 4] = ["DeleteItem", "UpdateItem", "UpdateItem", "UpdateItem"];
 /// The candidate of a password check: the username's item with the
 /// hash-cost marks, then the user's item — the same reads for a wrong
 /// password and an unknown user (equal time).
@@ -357,6 +358,50 @@ async fn two_factor_endpoints() {
             &THROTTLE,
             &["UpdateItem", "UpdateItem"],
             &RELEASE,
+        ]),
+    );
+}
+
+#[tokio::test]
+async fn throttle_refusals() {
+    let t = integration_tests::spawn_app_with(&[
+        ("THROTTLE_USERNAME_ADDRESS_LIMIT", "1"),
+        ("THROTTLE_USERNAME_LIMIT", "2"),
+    ])
+    .await;
+    const USUAL: &str = "198.51.100.7";
+    let login_from =
+        |password: &str, from: &str| credentials(LOGIN, "alice", password).source_ip(from);
+    call!(login, t, login_from(ALICE_PASSWORD, USUAL)).assert(200, r#"{"message":"success"}"#);
+    t.calls.take();
+    call!(login, t, login_from("wrong", "192.0.2.1")).assert(403, "");
+    assert_calls(&t, "a wrong password", &with(&[&THROTTLE, &CANDIDATE]));
+    let r = call!(login, t, login_from("wrong", "192.0.2.1"));
+    assert_eq!(r.status, 429);
+    assert_calls(
+        &t,
+        "the lock: the refused transaction, nothing else",
+        &THROTTLE,
+    );
+    call!(login, t, login_from("wrong", "192.0.2.2")).assert(403, "");
+    t.calls.take();
+    let r = call!(login, t, login_from(ALICE_PASSWORD, "192.0.2.3"));
+    assert_eq!(r.status, 429);
+    assert_calls(
+        &t,
+        "the ceiling, an address it does not recognise: the refused transaction, the memory",
+        &["TransactWriteItems", "GetItem"],
+    );
+    let r = call!(login, t, login_from(ALICE_PASSWORD, USUAL));
+    assert_eq!(r.status, 200);
+    assert_calls(
+        &t,
+        "the ceiling, the usual address: charged to the lock and the address only",
+        &with(&[
+            &["TransactWriteItems", "GetItem", "TransactWriteItems"],
+            &CANDIDATE,
+            &["DeleteItem", "UpdateItem", "UpdateItem"],
+            &["PutItem"],
         ]),
     );
 }

@@ -1,8 +1,9 @@
 //! The security review's findings (issue 21), each as its attack: every
 //! test here failed before its fix.
 
+use futures::StreamExt;
 use integration_tests::auth::store::{SessionStore, UserStore};
-use integration_tests::{BOB_PASSWORD, ROUTES, spawn_app, workspace};
+use integration_tests::{BOB_PASSWORD, ROUTES, spawn_app, spawn_app_with, workspace};
 
 use crate::helpers::*;
 use crate::mfa::{App2fa, challenge, enrol, second, settle};
@@ -30,6 +31,193 @@ fn retry_after(r: &Resp) -> u64 {
     let detail = format!("Request was throttled. Expected available in {wait} {unit}.");
     r.assert(429, &json!({ "detail": detail }).to_string());
     wait
+}
+
+/// How many of `statuses` are `status`.
+fn count(statuses: &[u16], status: u16) -> usize {
+    statuses.iter().filter(|s| **s == status).count()
+}
+
+/// The attack of finding 1 on `username`: 200 wrong passwords from one
+/// address, then 100 spread over 20 more (5 each, every one at its own
+/// lock). As refused attempts charge nothing else, the first address
+/// fills 5 of the ceiling's 100 and the others the rest: 95 are checked
+/// and the last 5 refused.
+async fn fill_the_ceiling(t: &TestApp, username: &str) {
+    let wrong = |from: String| async move {
+        let req = credentials(LOGIN, username, "not the password").source_ip(&from);
+        call!(login, t, req).status
+    };
+    // Eight at a time: as fast as the local DynamoDB answers in time.
+    let all = |attempts: Vec<_>| {
+        futures::stream::iter(attempts)
+            .buffer_unordered(8)
+            .collect()
+    };
+    let one: Vec<u16> = all((0..200).map(|_| wrong("203.0.113.66".into())).collect()).await;
+    assert_eq!(count(&one, 403), 5, "the lock stops one address");
+    let spread = (0..100).map(|i| wrong(format!("192.0.2.{}", i / 5 + 1)));
+    let spread: Vec<u16> = all(spread.collect()).await;
+    assert_eq!(
+        (count(&spread, 403), count(&spread, 429)),
+        (95, 5),
+        "the first address's refused attempts filled none of the ceiling"
+    );
+}
+
+/// `username`'s password on `route`, from `from`: in the body of a login,
+/// else (a route that authenticates) in `Authorization: Basic`; `None` for
+/// a route that takes no password.
+fn with_password(route: &Route, username: &str, password: &str, from: &str) -> Option<Req> {
+    let req = match (
+        route.logs_in && route.path != LOGIN_MFA,
+        route.authenticates(),
+    ) {
+        (true, _) => credentials(route.path, username, password),
+        (false, true) => Req::new(route.method(), route.path).basic(username, password),
+        (false, false) => return None,
+    };
+    Some(req.source_ip(from))
+}
+
+/// alice's right password on every route that takes one, from `from`
+/// (with `device`, her device cookie): none is refused.
+async fn alice_everywhere(t: &TestApp, from: &str, device: Option<&str>) {
+    let mut tried = 0;
+    for route in ROUTES.iter() {
+        let Some(mut req) = with_password(route, "alice", ALICE_PASSWORD, from) else {
+            continue;
+        };
+        if let Some(device) = device {
+            req = req.cookie("device", device);
+        }
+        let r = Resp::from_response(route.invoke(&t.app, req.build()).await);
+        assert!(
+            ![401, 403, 429].contains(&r.status),
+            "{} from {from}: {} {}",
+            route.path,
+            r.status,
+            r.body
+        );
+        tried += 1;
+    }
+    assert!(tried >= 8, "{tried} password paths");
+}
+
+/// 1. One address cannot lock an account out (ASVS 2.2.1): an attempt a
+/// counter refuses charges no other, and a full ceiling refuses only the
+/// clients it does not recognise. The issue's attack fills alice's and
+/// bob's ceilings; a stranger's fresh address is refused, but alice logs
+/// in on every password path — from her usual address, and from a fresh
+/// one with her device cookie — and bob (TOTP on) completes `login/mfa`
+/// both ways too.
+#[tokio::test]
+async fn one_address_cannot_lock_the_owner_out() {
+    const USUAL: &str = "198.51.100.7";
+    let t = spawn_app_with(&[("THROTTLE_DEVICE_COOKIE", "device")]).await;
+    // Before: each logged in from their usual address, and their browser
+    // kept the device cookie the login set.
+    let r = call!(login, t, alice_credentials(LOGIN).source_ip(USUAL));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let alices = r.cookie("device").expect("a device cookie");
+    let set = r
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("device="));
+    let set = set.unwrap().to_owned();
+    for attribute in [
+        "HttpOnly",
+        "Max-Age=31449600",
+        "Path=/api/v1/users/",
+        "SameSite=Lax",
+    ] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    let (app, codes) = enrol(&t, "bob", BOB_PASSWORD).await;
+    let bob = || credentials(OBTAIN, "bob", BOB_PASSWORD).source_ip(USUAL);
+    let token = challenge(&call!(token_obtain_pair, t, bob()));
+    let r = call!(login_mfa, t, second(&token, &app.code(0)).source_ip(USUAL));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let bobs = r.cookie("device").expect("login/mfa sets it too");
+
+    futures::join!(fill_the_ceiling(&t, "alice"), fill_the_ceiling(&t, "bob"));
+
+    let stranger = alice_credentials(LOGIN).source_ip("192.0.2.200");
+    assert_throttled(&call!(login, t, stranger), 900);
+    alice_everywhere(&t, USUAL, None).await;
+    alice_everywhere(&t, "203.0.113.200", Some(&alices)).await;
+    // bob's cookie is bob's: it does not recognise alice.
+    let hers = alice_credentials(LOGIN).source_ip("203.0.113.201");
+    assert_throttled(&call!(login, t, hers.cookie("device", &bobs)), 900);
+
+    // login/mfa, from the usual address and with the cookie from afar.
+    let token = challenge(&call!(token_obtain_pair, t, bob()));
+    let r = call!(login_mfa, t, second(&token, &app.code(1)).source_ip(USUAL));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let afar = "203.0.113.202";
+    let obtain = credentials(OBTAIN, "bob", BOB_PASSWORD).source_ip(afar);
+    let token = challenge(&call!(token_obtain_pair, t, obtain.cookie("device", &bobs)));
+    let second_step = second(&token, &codes[0]).source_ip(afar);
+    let r = call!(login_mfa, t, second_step.cookie("device", &bobs));
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // The owners' logins opened the ceiling to no one else.
+    let stranger = alice_credentials(LOGIN).source_ip("192.0.2.201");
+    assert_throttled(&call!(login, t, stranger), 900);
+}
+
+/// 1. Without device cookies (the default), the owner's usual address
+/// keeps its allowance when the ceiling is full, and a login sets no
+/// cookie beyond the contract's.
+#[tokio::test]
+async fn by_default_the_owners_usual_address_keeps_its_allowance() {
+    const USUAL: &str = "198.51.100.7";
+    let t = spawn_app_with(&[("THROTTLE_USERNAME_LIMIT", "10")]).await;
+    let r = call!(login, t, alice_credentials(LOGIN).source_ip(USUAL));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let names: Vec<&str> = (r.set_cookies().iter())
+        .map(|c| c.split('=').next().unwrap())
+        .collect();
+    assert_eq!(names, ["csrftoken", "sessionid"]);
+    for i in 0..10 {
+        let from = format!("192.0.2.{}", i / 5 + 1);
+        let r = call!(
+            login,
+            t,
+            credentials(LOGIN, "alice", "wrong").source_ip(&from)
+        );
+        r.assert(403, "");
+    }
+    let fresh = alice_credentials(LOGIN).source_ip("203.0.113.9");
+    assert_throttled(&call!(login, t, fresh), 900);
+    alice_everywhere(&t, USUAL, None).await;
+}
+
+/// 1. A device cookie passes the ceiling with its own limit (the lock's),
+/// whatever the addresses it comes from: a stolen one is worth no more
+/// than one more address.
+#[tokio::test]
+async fn a_device_cookie_has_a_limit_of_its_own() {
+    let t = spawn_app_with(&[
+        ("THROTTLE_DEVICE_COOKIE", "device"),
+        ("THROTTLE_USERNAME_LIMIT", "1"),
+    ])
+    .await;
+    let r = call!(login, t, alice_credentials(LOGIN));
+    let device = r.cookie("device").expect("a device cookie");
+    let wrong = credentials(LOGIN, "alice", "wrong").source_ip("192.0.2.1");
+    call!(login, t, wrong).assert(403, "");
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let from = format!("203.0.113.{i}");
+        let req = credentials(LOGIN, "alice", "wrong").source_ip(&from);
+        statuses.push(call!(login, t, req.cookie("device", &device)).status);
+    }
+    assert_eq!(statuses, [403, 403, 403, 403, 403, 429]);
+    // A forged or another's cookie is no cookie.
+    let forged = device.replacen('.', "x.", 1);
+    let req = alice_credentials(LOGIN).source_ip("203.0.113.99");
+    assert_throttled(&call!(login, t, req.cookie("device", &forged)), 900);
 }
 
 /// 2. A dead `mfa_token` (used, or out of attempts) answers the same for

@@ -546,7 +546,68 @@ async fn mfa<S: Store + UserAdmin>(store: &S) {
     assert_eq!(store.user_by_id(a.id).await.unwrap().unwrap(), off);
 }
 
+/// Password-attempt counters: a charge is all or none, against each
+/// counter's own limit, and says which refused; a release resets, gives
+/// back and remembers.
+async fn throttle<S: Store>(store: &S) {
+    use integration_tests::auth::model::counter::Counter;
+    let counter = |key: &str| Counter {
+        key: key.to_owned(),
+        username: Some("alice".into()),
+        address: None,
+    };
+    let (a, b, c) = (counter("test#a"), counter("test#b"), counter("test#c"));
+    let until = now() + 60;
+    for _ in 0..2 {
+        assert_eq!(
+            store
+                .charge(&[(&a, 2), (&b, 3), (&c, 5)], until)
+                .await
+                .unwrap(),
+            Vec::<usize>::new()
+        );
+    }
+    // a is at its limit: nothing is charged, not even to b and c.
+    assert_eq!(
+        store
+            .charge(&[(&a, 2), (&b, 3), (&c, 5)], until)
+            .await
+            .unwrap(),
+        [0]
+    );
+    assert_eq!(
+        store.charge(&[(&b, 3), (&c, 5)], until).await.unwrap(),
+        Vec::<usize>::new(),
+        "b had 2"
+    );
+    assert_eq!(
+        store
+            .charge(&[(&a, 2), (&b, 3), (&c, 3)], until)
+            .await
+            .unwrap(),
+        [0, 1, 2],
+        "every one that refuses"
+    );
+    // Reset a, give b one back, remember a client.
+    assert!(!store.remembers("test#known").await.unwrap());
+    let (reset, undo) = ([a.key.clone()], [b.key.clone()]);
+    let known = Some(("test#known", until));
+    store.release(&reset, &undo, known).await.unwrap();
+    assert!(store.remembers("test#known").await.unwrap());
+    assert_eq!(
+        store.charge(&[(&a, 1), (&b, 3)], until).await.unwrap(),
+        Vec::<usize>::new(),
+        "a afresh, b at 2"
+    );
+    assert_eq!(store.charge(&[(&b, 3)], until).await.unwrap(), [0]);
+    // Remembered until its time only.
+    let gone = Some(("test#old", now() - 1));
+    store.release(&[], &[], gone).await.unwrap();
+    assert!(!store.remembers("test#old").await.unwrap());
+}
+
 on_both_stores! {
+    memory_throttle, dynamo_throttle => throttle;
     memory_generations, dynamo_generations => generations;
     memory_token_state, dynamo_token_state => token_state;
     memory_users, dynamo_users => users;

@@ -21,7 +21,7 @@ async fn the_sixth_wrong_password_is_429_and_so_is_the_right_one() {
     let r = call!(login, t, login_as("alice", "wrong"));
     assert_throttled(&r, 900);
     // refused before the user is even read: no password hashing at all
-    assert_eq!(t.calls.take(), ["UpdateItem", "UpdateItem", "UpdateItem"]);
+    assert_eq!(t.calls.take(), ["TransactWriteItems"]);
     assert_throttled(&call!(login, t, login_as("alice", ALICE_PASSWORD)), 900);
     // every password path shares the (username, address) counter
     assert_throttled(
@@ -111,7 +111,7 @@ async fn concurrent_guesses_cannot_slip_past_the_limit() {
 
 #[tokio::test]
 async fn basic_auth_and_password_change_are_throttled_too() {
-    let t = spawn_app_with(&[("THROTTLE_USERNAME_LIMIT", "2")]).await;
+    let t = spawn_app_with(&[("THROTTLE_USERNAME_ADDRESS_LIMIT", "2")]).await;
     let (_, access) = pair_of_alice(&t).await;
     for _ in 0..2 {
         call!(info, t, Req::get(INFO).basic("alice", "wrong"))

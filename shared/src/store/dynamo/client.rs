@@ -76,6 +76,23 @@ where
     }
 }
 
+/// Why a cancelled transaction's items were refused, item by item
+/// (`ConditionalCheckFailed`, `TransactionConflict`, `None`, …); `None` if
+/// it was not cancelled.
+pub(super) fn cancellation_codes(
+    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, HttpResponse>,
+) -> Option<Vec<String>> {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(c)) => Some(
+            c.cancellation_reasons()
+                .iter()
+                .map(|r| r.code().unwrap_or("None").to_owned())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
 /// Whether a transaction was cancelled because the condition of its item
 /// number `index` failed.
 pub(super) fn cancelled_by_condition(
