@@ -373,6 +373,16 @@ def main():
                 continue
             per_user = args.logins * login["total"] + args.token_ops * r["total"]
             out.append(f"| ours: {args.logins} × obtain pair + {args.token_ops} {label} | {usd(per_user, 5)} | **{usd(per_user * args.mau)}** |")
+            front = prices.get("front")
+            if front and op == "token-refresh":
+                per_request = front["cloudfront_request"] + front["cloudfront_function"] + front["waf_request"]
+                requests = args.logins + args.token_ops
+                with_front = per_user * args.mau + requests * args.mau * per_request + front["waf_month"]
+                out.append(
+                    f"| ours, the same, behind the per-client front (CloudFront + AWS WAF: "
+                    f"{per_million(per_request)} per million requests + {usd(front['waf_month'])} a month) | "
+                    f"{usd(with_front / args.mau, 5)} | **{usd(with_front)}** |"
+                )
         for plan in ["lite", "essentials", "plus"]:
             if plan in prices["cognito"]:
                 total = cognito_monthly(prices, plan, args.mau)

@@ -676,3 +676,140 @@ fn every_alarm_watches_an_audit_event_the_functions_write() {
         );
     }
 }
+
+/// The per-client front (`Front=cloudfront`), as CloudFormation receives
+/// it: AWS WAF rate-based rules per client address — one on every route,
+/// one on exactly the routes API Gateway's password-route limit covers and
+/// on Basic credentials — in a web ACL attached to a CloudFront
+/// distribution whose one origin is this stack's HTTP API; the origin
+/// request carries the secret every function is given, and a viewer-request
+/// function sets the header the functions read the viewer's address from.
+#[test]
+fn the_per_client_front_is_wired_to_the_api() {
+    use integration_tests::auth::web::request::{ORIGIN_VERIFY, TRUE_CLIENT_IP};
+    use serde_json::json;
+    let t = translated();
+    let resources = t["Resources"].as_object().unwrap();
+    let conditions = &t["Conditions"];
+    assert_eq!(
+        conditions["FrontOn"],
+        json!({"Fn::Equals": [{"Ref": "Front"}, "cloudfront"]})
+    );
+
+    // The rules: per client address (AWS WAF's IP: the viewer CloudFront saw).
+    let acl = &resources["FrontWebAcl"];
+    assert_eq!(acl["Type"], "AWS::WAFv2::WebACL");
+    assert_eq!(acl["Condition"], "FrontAclHere");
+    assert_eq!(acl["Properties"]["Scope"], "CLOUDFRONT");
+    let rules = acl["Properties"]["Rules"].as_array().unwrap();
+    let rule = |name: &str| {
+        let rule = rules.iter().find(|r| r["Name"] == name).expect(name);
+        let limit = &rule["Statement"]["RateBasedStatement"];
+        assert_eq!(limit["AggregateKeyType"], "IP", "{name}");
+        let block = &rule["Action"]["Block"]["CustomResponse"];
+        assert_eq!(block["ResponseCode"], 429, "{name}");
+        limit.clone()
+    };
+    let every = rule("requests-per-client");
+    assert_eq!(every["Limit"], json!({"Ref": "ClientRateLimit"}));
+    assert!(every.get("ScopeDownStatement").is_none(), "every route");
+    let password = rule("password-attempts-per-client");
+    assert_eq!(password["Limit"], json!({"Ref": "ClientPasswordRateLimit"}));
+    let scope = password["ScopeDownStatement"]["OrStatement"]["Statements"]
+        .as_array()
+        .unwrap();
+    let paths: BTreeSet<String> = scope
+        .iter()
+        .filter(|s| {
+            s["ByteMatchStatement"]["FieldToMatch"]
+                .get("UriPath")
+                .is_some()
+        })
+        .map(|s| {
+            assert_eq!(s["ByteMatchStatement"]["PositionalConstraint"], "EXACTLY");
+            s["ByteMatchStatement"]["SearchString"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let api = resources
+        .values()
+        .find(|r| r["Type"] == "AWS::ApiGatewayV2::Stage")
+        .expect("the HTTP API's stage");
+    let route_limits = api["Properties"]["RouteSettings"].as_object().unwrap();
+    let password_routes: BTreeSet<String> = route_limits
+        .iter()
+        .filter(|(_, s)| s["ThrottlingRateLimit"] == json!({"Ref": "PasswordRouteRateLimit"}))
+        .map(|(key, _)| key.strip_prefix("ANY ").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        paths, password_routes,
+        "the WAF rule's routes vs API Gateway's"
+    );
+    let table: BTreeSet<String> = ROUTES.iter().map(|r| r.path.to_owned()).collect();
+    assert!(paths.is_subset(&table), "{paths:?}");
+    assert!(
+        scope.iter().any(|s| s["ByteMatchStatement"]["FieldToMatch"]
+            == json!({"SingleHeader": {"Name": "authorization"}})
+            && s["ByteMatchStatement"]["SearchString"] == "basic "),
+        "Basic credentials on any route"
+    );
+
+    // Attached to the distribution, whose one origin is the HTTP API.
+    let front = &resources["FrontDistribution"];
+    assert_eq!(front["Condition"], "FrontOn");
+    let config = &front["Properties"]["DistributionConfig"];
+    assert_eq!(
+        config["WebACLId"],
+        json!({"Fn::If": ["FrontAclHere", {"Fn::GetAtt": ["FrontWebAcl", "Arn"]}, {"Ref": "FrontWebAclArn"}]})
+    );
+    let origins = config["Origins"].as_array().unwrap();
+    assert_eq!(origins.len(), 1);
+    let domain = origins[0]["DomainName"]["Fn::Sub"].as_str().unwrap();
+    assert!(domain.starts_with("${HttpApi}.execute-api."), "{domain}");
+    let headers = origins[0]["OriginCustomHeaders"].as_array().unwrap();
+    assert_eq!(
+        headers,
+        &[json!({"HeaderName": "X-Origin-Verify", "HeaderValue": {"Ref": "FrontOriginSecret"}})]
+    );
+    assert_eq!(ORIGIN_VERIFY, "x-origin-verify");
+    let behavior = &config["DefaultCacheBehavior"];
+    assert_eq!(behavior["TargetOriginId"], origins[0]["Id"]);
+    assert_eq!(behavior["AllowedMethods"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        behavior["CachePolicyId"], "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+        "CachingDisabled"
+    );
+    assert_eq!(
+        behavior["OriginRequestPolicyId"], "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+        "AllViewerExceptHostHeader"
+    );
+    let association = &behavior["FunctionAssociations"][0];
+    assert_eq!(association["EventType"], "viewer-request");
+    let function = association["FunctionARN"]["Fn::GetAtt"][0]
+        .as_str()
+        .unwrap();
+    let code = resources[function]["Properties"]["FunctionCode"]
+        .as_str()
+        .unwrap();
+    assert!(
+        code.contains(&format!(
+            "request.headers['{TRUE_CLIENT_IP}'] = {{ value: event.viewer.ip }}"
+        )),
+        "{code}"
+    );
+
+    // Every function knows the secret (and so refuses requests without it).
+    for (name, r) in resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Lambda::Function")
+    {
+        let env = &r["Properties"]["Environment"]["Variables"];
+        assert_eq!(
+            env["FRONT_ORIGIN_SECRET"],
+            json!({"Ref": "FrontOriginSecret"}),
+            "{name}"
+        );
+    }
+}

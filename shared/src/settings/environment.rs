@@ -6,8 +6,8 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::table::{
-    CorsSettings, CsrfSettings, MFA_FAILURES_CAP, MfaSettings, RefreshCookieSettings,
-    SessionSettings, Tables, ThrottleSettings, TokenSettings,
+    CorsSettings, CsrfSettings, FrontSettings, MFA_FAILURES_CAP, MfaSettings,
+    RefreshCookieSettings, SessionSettings, Tables, ThrottleSettings, TokenSettings,
 };
 use super::values::{MIN_SIGNING_KEY_BYTES, SameSite, SettingsError};
 use crate::base::jwt::{Alg, JwtBackend, pem_blocks};
@@ -28,6 +28,7 @@ pub struct Settings {
     pub refresh_cookie: RefreshCookieSettings,
     pub throttle: ThrottleSettings,
     pub mfa: MfaSettings,
+    pub front: FrontSettings,
     pub tables: Tables,
 }
 
@@ -51,6 +52,7 @@ impl Settings {
             refresh_cookie: RefreshCookieSettings::from_lookup(&lookup)?,
             throttle: ThrottleSettings::from_lookup(&lookup)?,
             mfa: MfaSettings::from_lookup(&lookup)?,
+            front: FrontSettings::from_lookup(&lookup)?,
             tables: Tables::from_lookup(&lookup)?,
         };
         settings.check_cookies()?;
@@ -355,6 +357,7 @@ mod tests {
             ("MFA_TOTP_ISSUER", " "),
             ("MFA_TOTP_MAX_FAILURES", "0"),
             ("MFA_TOTP_MAX_FAILURES", "101"),
+            ("FRONT_ORIGIN_SECRET", "short"),
         ] {
             assert!(
                 settings(&[("SIGNING_KEY", KEY), (name, value)]).is_err(),

@@ -5,7 +5,7 @@
 
 use super::values::{
     Binding, ExactOrigins, HeaderNames, Origins, SameSite, Seconds, SettingValue, SettingsError,
-    Spec,
+    SharedSecret, Spec,
 };
 use crate::base::jwt::Alg;
 
@@ -170,6 +170,12 @@ settings! {
         totp_issuer: String = "MFA_TOTP_ISSUER" ("auth");
         /// Consecutive wrong second-factor codes (across every `mfa_token` and address) before `login/mfa` refuses the user for 60 s, doubling with each further failure up to a day; at 100, until `authctl mfa unlock`. Only a completed login resets the count.
         totp_max_failures: u64 = "MFA_TOTP_MAX_FAILURES" ("10");
+    }
+
+    /// The per-client front (CloudFront with AWS WAF rate-based rules per address, `template.yaml`'s `Front`).
+    FrontSettings {
+        /// The secret CloudFront sends in `X-Origin-Verify` (at least 32 characters): set, every request without it is refused (403: a client bypassing the front), and the client address is CloudFront's `True-Client-IP` rather than API Gateway's `sourceIp`; empty: no front.
+        front_origin_secret: SharedSecret = "FRONT_ORIGIN_SECRET" ("");
     }
 
     /// DynamoDB table names.

@@ -82,6 +82,8 @@ pub enum SettingsError {
     Empty(&'static str),
     #[error("{0} must not contain a colon (it separates issuer and account in otpauth:// labels)")]
     IssuerWithColon(&'static str),
+    #[error("{0} must be at least 32 characters")]
+    ShortSecret(&'static str),
     #[error("{name} must be at most {max}, got {value}")]
     AboveMaximum {
         name: &'static str,
@@ -187,6 +189,47 @@ impl SettingValue for Alg {
 impl SettingValue for Option<String> {
     fn parse(_: &'static str, raw: &str) -> Result<Self, SettingsError> {
         Ok(Some(raw.trim().to_owned()).filter(|v| !v.is_empty()))
+    }
+}
+
+/// A shared secret read from the environment: never shown by `Debug`, and
+/// compared only in constant time (by its user). Empty: none.
+#[derive(Clone, Default)]
+pub struct SharedSecret(Option<secrecy::SecretString>);
+
+impl SharedSecret {
+    pub fn get(&self) -> Option<&secrecy::SecretString> {
+        self.0.as_ref()
+    }
+}
+
+impl std::fmt::Debug for SharedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            Some(_) => "SharedSecret(set)",
+            None => "SharedSecret(none)",
+        })
+    }
+}
+
+impl PartialEq for SharedSecret {
+    fn eq(&self, other: &Self) -> bool {
+        use secrecy::ExposeSecret;
+        let text = |s: &Self| s.0.as_ref().map(|v| v.expose_secret().to_owned());
+        text(self) == text(other)
+    }
+}
+
+impl Eq for SharedSecret {}
+
+/// At least 32 characters when set: a guessable origin secret is none.
+impl SettingValue for SharedSecret {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim() {
+            "" => Ok(SharedSecret(None)),
+            v if v.len() >= 32 => Ok(SharedSecret(Some(v.to_owned().into()))),
+            _ => Err(SettingsError::ShortSecret(name)),
+        }
     }
 }
 

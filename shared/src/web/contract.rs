@@ -39,6 +39,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// 400; why the JSON did not parse.
     JsonParse(String),
+    /// 403: with the per-client front on, a request that did not come
+    /// through it (no or a wrong `X-Origin-Verify`).
+    NotThroughFront,
 
     // -- Who is calling (the tutorial's views) ----------------------------
     /// 401: no credentials, on a view that needs a caller.
@@ -146,6 +149,10 @@ impl ApiError {
         let unauthorized = |text: &dyn fmt::Display| detail(S::UNAUTHORIZED, text);
         match self {
             ApiError::BodyTooLarge => detail(S::PAYLOAD_TOO_LARGE, "Request body too large."),
+            ApiError::NotThroughFront => detail(
+                S::FORBIDDEN,
+                "You do not have permission to perform this action.",
+            ),
             ApiError::NotAcceptable => detail(
                 S::NOT_ACCEPTABLE,
                 "Could not satisfy the request Accept header.",
@@ -430,6 +437,7 @@ impl From<RequestError> for ApiError {
             RequestError::MethodNotAllowed(method) => ApiError::MethodNotAllowed(method),
             RequestError::UnsupportedMediaType(t) => ApiError::UnsupportedMediaType(t),
             RequestError::JsonParse(reason) => ApiError::JsonParse(reason),
+            RequestError::NotThroughFront => ApiError::NotThroughFront,
         }
     }
 }

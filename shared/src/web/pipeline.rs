@@ -5,7 +5,9 @@
 //! [`Answer`] is `Result<Reply, ApiError>`). [`serve`] runs every request the same way, as DRF's
 //! `APIView.dispatch` does:
 //!
-//! 1. admit: 413 for a body over 64 KiB, 406 for an `Accept` allowing
+//! 1. admit: with the per-client front on, 403 for a request that did not
+//!    come through it (and its client is the viewer CloudFront saw);
+//!    413 for a body over 64 KiB, 406 for an `Accept` allowing
 //!    neither JSON nor HTML; a CORS preflight from an allowed origin is
 //!    answered here (`cors.rs`); a view that logs in refuses a foreign
 //!    `Origin` (login CSRF);
@@ -52,6 +54,8 @@ where
     F: for<'a> Endpoint<'a, S, A::Caller>,
 {
     let mut req = Request::new(&event);
+    // With the per-client front, the client is the viewer CloudFront saw.
+    let front = req.through_front(&app.settings);
     // Every line of this request (the audit trail's above all) says which
     // function and which client; enabled whatever the level, as audit is.
     let span = tracing::info_span!(
@@ -64,6 +68,7 @@ where
     let mut cookies = Cookies::default();
     let mut logged = None;
     let outcome = async {
+        front?;
         req.admit()?;
         // Browsers send preflights without credentials.
         if let Some(reply) = cors.preflight(&req, view.serves, &app.settings) {

@@ -45,7 +45,15 @@ pub enum RequestError {
     UnsupportedMediaType(String),
     /// 400; why the JSON did not parse.
     JsonParse(String),
+    /// 403: with `FRONT_ORIGIN_SECRET`, not from the front.
+    NotThroughFront,
 }
+
+/// The header CloudFront's origin requests carry the front's secret in.
+pub const ORIGIN_VERIFY: &str = "x-origin-verify";
+/// The header the front's viewer-request function sets to the address the
+/// viewer connected to CloudFront from (whatever the viewer sent in it).
+pub const TRUE_CLIENT_IP: &str = "true-client-ip";
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -241,6 +249,8 @@ pub struct Request<'r> {
     /// The device cookie a login in this request earned (with
     /// `THROTTLE_DEVICE_COOKIE`), set by the render step.
     device_cookie: OnceLock<String>,
+    /// With the per-client front: the viewer's address, as CloudFront saw it.
+    viewer: OnceLock<String>,
 }
 
 impl<'r> Request<'r> {
@@ -258,9 +268,39 @@ impl<'r> Request<'r> {
             form: OnceLock::new(),
             data: Data::Json(Value::Object(Map::new())),
             device_cookie: OnceLock::new(),
+            viewer: OnceLock::new(),
         }
     }
 
+    /// With `FRONT_ORIGIN_SECRET`: the request must come through the front
+    /// — its secret in `X-Origin-Verify` (compared in constant time) and
+    /// the viewer's address in `True-Client-IP` — and that address is the
+    /// client's from then on. Else 403: a client calling API Gateway
+    /// directly would bypass the front's per-client limits. Without it,
+    /// neither header means anything.
+    pub(crate) fn through_front(&self, settings: &Settings) -> Result<(), RequestError> {
+        use secrecy::ExposeSecret;
+        use subtle::ConstantTimeEq;
+        let Some(secret) = settings.front.front_origin_secret.get() else {
+            return Ok(());
+        };
+        let sent = self.header_bytes(ORIGIN_VERIFY).unwrap_or_default();
+        let genuine: bool = sent.ct_eq(secret.expose_secret().as_bytes()).into();
+        let viewer = self
+            .event
+            .headers()
+            .get(TRUE_CLIENT_IP)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok());
+        match (genuine, viewer) {
+            (true, Some(ip)) => {
+                let _ = self.viewer.set(ip.to_owned());
+                Ok(())
+            }
+            _ => Err(RequestError::NotThroughFront),
+        }
+    }
     /// Who is attempting, for the password throttle: the client address
     /// and (with `THROTTLE_DEVICE_COOKIE`) the device cookie it sent.
     pub fn throttle_client(&self, settings: &Settings) -> Client<'_> {
@@ -324,9 +364,13 @@ impl<'r> Request<'r> {
         matches!(self.method(), "GET" | "HEAD" | "OPTIONS" | "TRACE")
     }
 
-    /// The client's address as API Gateway saw it (`sourceIp`).
-    pub fn client_address(&self) -> &'r str {
+    /// The client's address: API Gateway's `sourceIp`, or with the
+    /// per-client front the viewer's (see [`Request::through_front`]).
+    pub fn client_address(&self) -> &str {
         use lambda_http::RequestExt;
+        if let Some(viewer) = self.viewer.get() {
+            return viewer;
+        }
         use lambda_http::request::RequestContext;
         match self.event.request_context_ref() {
             Some(RequestContext::ApiGatewayV2(ctx)) => {

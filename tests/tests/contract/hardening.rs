@@ -518,3 +518,58 @@ async fn deleting_a_user_leaves_no_second_factor_anywhere() {
             .is_none()
     );
 }
+
+/// 8. Behind the per-client front (CloudFront with AWS WAF's limits per
+/// address), a function counts the viewer's address — CloudFront's
+/// `True-Client-IP` — not CloudFront's own, and refuses every request that
+/// did not come through the front (a client calling API Gateway directly
+/// would bypass its limits). Without the front, those headers mean nothing.
+#[tokio::test]
+async fn behind_the_front_the_viewer_is_the_client_and_bypassing_it_is_refused() {
+    const SECRET: &str = "0123456789abcdef0123456789abcdef-front";
+    const DENIED: &str = r#"{"detail":"You do not have permission to perform this action."}"#;
+    let t = spawn_app_with(&[("FRONT_ORIGIN_SECRET", SECRET)]).await;
+    for route in ROUTES.iter() {
+        let direct = Req::new(route.method(), route.path).build();
+        let r = Resp::from_response(route.invoke(&t.app, direct).await);
+        r.assert(403, DENIED);
+    }
+    let through = |req: Req, secret: &str, viewer: &str, edge: &str| {
+        req.header("x-origin-verify", secret)
+            .header("true-client-ip", viewer)
+            .source_ip(edge)
+    };
+    let login = |password: &str| credentials(LOGIN, "alice", password);
+    let wrong_secret = &SECRET.replace('0', "1");
+    for (secret, viewer) in [
+        (wrong_secret.as_str(), "198.51.100.1"),
+        (SECRET, ""),
+        (SECRET, "x"),
+    ] {
+        let req = through(login(ALICE_PASSWORD), secret, viewer, "130.176.0.1");
+        call!(login, t, req).assert(403, DENIED);
+    }
+    // The lock counts the viewer, whichever CloudFront edge it came through.
+    for edge in 1..=5 {
+        let req = through(
+            login("wrong"),
+            SECRET,
+            "198.51.100.7",
+            &format!("130.176.0.{edge}"),
+        );
+        call!(login, t, req).assert(403, "");
+    }
+    let req = through(login(ALICE_PASSWORD), SECRET, "198.51.100.7", "130.176.0.9");
+    assert_throttled(&call!(login, t, req), 900);
+    let req = through(login(ALICE_PASSWORD), SECRET, "2001:db8::7", "130.176.0.1");
+    call!(login, t, req).assert(200, r#"{"message":"success"}"#);
+
+    // Without the front, a True-Client-IP a client sends is its own say-so.
+    let t = spawn_app().await;
+    for i in 0..5 {
+        let forged = login("wrong").header("true-client-ip", &format!("203.0.113.{i}"));
+        call!(login, t, forged.source_ip("192.0.2.7")).assert(403, "");
+    }
+    let forged = login(ALICE_PASSWORD).header("true-client-ip", "203.0.113.99");
+    assert_throttled(&call!(login, t, forged.source_ip("192.0.2.7")), 900);
+}
