@@ -94,7 +94,7 @@ fi
 # authctl in another terminal: `source .tools/stack/env` (the admin, the
 # endpoints, the tables).
 cat >> .tools/stack/env <<ENV
-export AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_SSM=$moto
+export AWS_REGION=$AWS_REGION AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_SSM=$moto
 export USERS_TABLE=${USERS_TABLE:-auth-users} SESSIONS_TABLE=${SESSIONS_TABLE:-auth-sessions}
 export BLACKLIST_TABLE=${BLACKLIST_TABLE:-auth-blacklist} THROTTLE_TABLE=${THROTTLE_TABLE:-auth-throttle}
 ENV

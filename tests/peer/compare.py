@@ -44,8 +44,9 @@ detection on (our default) revokes the family, as README describes.
 Fixtures, idempotent, on both sides: `dave` (inactive) and `erin` (active,
 password reset every run; one case changes it to test session invalidation).
 The peer side goes through its Django shell, ours through target/debug/authctl;
-when a user already exists on our side its id is read from the users table
-(DynamoDB API at AWS_ENDPOINT_URL_DYNAMODB, default http://127.0.0.1:8000).
+when a user already exists on our side its id is read with `authctl show`.
+Against the local stack (moto enforces IAM), run this after
+`source .tools/stack/env` (the stack's admin, endpoints and tables).
 The peer checks passwords with PBKDF2 (~1 s each): 29 cases do so.
 Standard library only.
 """
@@ -1137,11 +1138,15 @@ def peer_shell(code):
 
 
 def ours_env():
+    """authctl's environment: the local stack's admin (`source .tools/stack/env`
+    before running this; moto enforces IAM), or without it DynamoDB Local's
+    placeholder keys."""
     env = dict(os.environ)
     env.setdefault("AWS_ENDPOINT_URL_DYNAMODB", DYNAMODB)
     env.setdefault("AWS_REGION", "us-east-1")
-    env.setdefault("AWS_ACCESS_KEY_ID", "local")
-    env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    if "AWS_PROFILE" not in env:
+        env.setdefault("AWS_ACCESS_KEY_ID", "local")
+        env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     return env
 
 
@@ -1151,19 +1156,16 @@ def authctl(args, stdin=None):
 
 
 def ours_user_id(name):
-    """Read our users table (username#<name> -> id) through the DynamoDB API; None if absent."""
-    u = urllib.parse.urlsplit(DYNAMODB)
-    conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=TIMEOUT)
-    body = json.dumps({"TableName": USERS_TABLE, "Key": {"pk": {"S": "username#" + name}},
-                       "ConsistentRead": True})
-    conn.request("POST", "/", body, {
-        "X-Amz-Target": "DynamoDB_20120810.GetItem", "Content-Type": "application/x-amz-json-1.0",
-        "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, "
-                         "SignedHeaders=host, Signature=0"})
-    data = json.loads(conn.getresponse().read() or b"{}")
-    conn.close()
-    item = data.get("Item")
-    return int(item["id"]["N"]) if item else None
+    """Our user id of `name` (authctl show); None if absent."""
+    r = authctl(["show", name])
+    if r.returncode == 3:
+        return None
+    if r.returncode != 0:
+        raise RuntimeError("authctl show %s: exit %d %s" % (name, r.returncode, r.stderr.strip()))
+    for line in r.stdout.splitlines():
+        if line.startswith("id: "):
+            return int(line[4:])
+    raise RuntimeError("authctl show %s: no id in %r" % (name, r.stdout))
 
 
 def setup_peer(peer):

@@ -8,7 +8,7 @@
 //!
 //! DynamoDB: one BatchGetItem — the user, the token's family and, for a
 //! refresh token, its blacklist entry (a token without a family, signed
-//! elsewhere: one GetItem of the user).
+//! by a Django deployment sharing the key: the user alone).
 
 use auth::App;
 use auth::base::time::now;

@@ -23,6 +23,21 @@ async fn any_valid_access_or_refresh_token_is_200_empty_object() {
     r.assert(200, "{}");
 }
 
+/// A token signed without a family (simplejwt's own, from a Django
+/// deployment sharing the key, as during a migration) is checked against
+/// its user alone — with the permissions the template gives (the Django
+/// reference comparison found a 503 here).
+#[tokio::test]
+async fn a_token_without_a_family_is_checked_against_its_user() {
+    let t = spawn_app().await;
+    let django = sign(access_claims(json!(1)));
+    call!(token_verify, t, verify_req(&django)).assert(200, "{}");
+    let info = Req::get(INFO).bearer(&django);
+    call!(info, t, info).assert(200, ALICE);
+    let nobody = sign(access_claims(json!(99)));
+    call!(token_verify, t, verify_req(&nobody)).assert(200, "{}");
+}
+
 #[tokio::test]
 async fn errors() {
     let t = spawn_app().await;

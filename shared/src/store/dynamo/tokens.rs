@@ -9,7 +9,7 @@ use super::client::{DynamoStore, Item, TTL_ATTRIBUTE, id_key, n, number, s, writ
 use crate::base::time::now;
 use crate::model::counter::{bounded_key, hashed_key};
 use crate::model::token::{Revocation, Rotation, TokenState};
-use crate::store::api::{StoreError, TokenStore, UserStore};
+use crate::store::api::{StoreError, TokenStore};
 
 /// A DynamoDB key for a jti: the jti itself, or its SHA-256 when it could not
 /// be a key (empty, or longer than a partition key may be) or could be taken
@@ -85,23 +85,24 @@ impl TokenStore for DynamoStore {
         jti: Option<&str>,
         fam: Option<&str>,
     ) -> Result<TokenState, StoreError> {
-        if let (None, None) = (jti, fam) {
-            // The user alone: one GetItem.
-            let user = match user_id {
-                Some(id) => self.user_by_id(id).await?,
-                None => None,
-            };
-            return Ok(TokenState {
-                user,
-                ..TokenState::default()
-            });
-        }
+        // One BatchGetItem whatever is asked (the user alone too, for a
+        // token signed without a family): one action to grant.
         let jti_k = jti.map(jti_key);
         let fam_k = fam.map(family_key);
-        let blacklist_keys = jti_k.iter().chain(&fam_k).map(|k| ("jti", k.clone()));
-        let mut request = vec![(self.tables.blacklist.clone(), blacklist_keys.collect())];
+        let blacklist_keys: Vec<_> = jti_k
+            .iter()
+            .chain(&fam_k)
+            .map(|k| ("jti", k.clone()))
+            .collect();
+        let mut request = Vec::new();
+        if !blacklist_keys.is_empty() {
+            request.push((self.tables.blacklist.clone(), blacklist_keys));
+        }
         if let Some(id) = user_id {
             request.push((self.tables.users.clone(), vec![("pk", id_key(id))]));
+        }
+        if request.is_empty() {
+            return Ok(TokenState::default());
         }
         let found = self.batch_get(request).await?;
         let now = now();
