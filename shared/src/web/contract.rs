@@ -6,6 +6,9 @@
 //! DRF, simplejwt and the tutorial say it. Endpoints return
 //! `Result<Reply, ApiError>`; the pipeline renders an error with
 //! [`ApiError::reply`].
+//!
+//! Over 600 lines on purpose: every contract string lives here, so a
+//! reader checking one against `docs/API.md` reads one file.
 
 use std::fmt;
 

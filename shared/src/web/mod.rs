@@ -7,6 +7,7 @@
 //! ([`pipeline`]).
 
 pub mod authn;
+pub mod body;
 pub mod contract;
 pub mod cors;
 pub mod fields;
