@@ -8,8 +8,9 @@
 #     policy is its statements in template.yaml (tests/src/bin/stack_iam.rs),
 #     and reads the signing key from the SSM SecureString the template
 #     names; authctl runs as `admin` (`source .tools/stack/env` for yours),
-#   - creates the tables (on moto: from template.yaml, through its
-#     CloudFormation) and seeds alice / bob,
+#   - creates the tables and the settings parameter (on moto: from
+#     template.yaml, through its CloudFormation) and seeds alice / bob;
+#     a setting in the environment overrides the parameter's line,
 #   - serves every endpoint with `cargo lambda watch` on
 #     http://127.0.0.1:9000/api/v1/users/... (loopback only),
 #   - serves the demo frontend examples/spa/ on http://localhost:3000, and
@@ -81,14 +82,15 @@ export AWS_ENDPOINT_URL_SSM="$moto"
 # shellcheck disable=SC1091
 source .tools/stack/env
 
-# The tables: on moto, the template's own, made by moto's CloudFormation
-# from template.yaml after the SAM transform (tests/deploy/translate.py), as
-# `sam deploy` makes them; their names go to the functions. create-tables
+# The tables and the settings parameter: on moto, the template's own, made
+# by moto's CloudFormation from template.yaml after the SAM transform
+# (tests/deploy/translate.py), as `sam deploy` makes them; the functions
+# read the settings (and so the table names) from the parameter. create-tables
 # then finds them and turns on their TTL (moto's CloudFormation leaves it
 # off). Elsewhere (DynamoDB Local), authctl makes them.
 if [ "$AWS_ENDPOINT_URL_DYNAMODB" = "$moto" ] && [ -z "${USERS_TABLE:-}" ]; then
   eval "$(python3 tests/deploy/translate.py template.yaml --tables-on "$moto")"
-  export USERS_TABLE SESSIONS_TABLE BLACKLIST_TABLE THROTTLE_TABLE
+  export USERS_TABLE SESSIONS_TABLE BLACKLIST_TABLE THROTTLE_TABLE SETTINGS_PARAMETER
 fi
 ./target/debug/authctl create-tables
 # authctl in another terminal: `source .tools/stack/env` (the admin, the

@@ -123,19 +123,25 @@ fn return_big_allocations_to_the_os() {
     }
 }
 
-/// Everything a function needs, from the environment. Fails (and so the
-/// function refuses to start) without a usable signing key.
+/// Everything a function needs, from the environment and SSM. Fails (and
+/// so the function refuses to start) without a usable signing key or with
+/// a bad setting.
 ///
 /// The keys are `SIGNING_KEYS` or `SIGNING_KEY` if set (local runs), else
 /// the SSM Parameter Store SecureString named by `SIGNING_KEY_PARAMETER`
 /// (deployed stacks; one key, or several separated by commas or newlines,
-/// current first), fetched once here.
+/// current first). The settings are the environment's, then those of the
+/// String parameter named by `SETTINGS_PARAMETER` (deployed stacks: the
+/// template writes every setting there, `NAME=value` lines, because
+/// Lambda's environment holds 4 KB at most). Both parameters are read in
+/// one `GetParameters` call, once, here.
 ///
-/// In AWS both the key and the first request cost network round trips:
-/// SSM's `GetParameter`, and opening the DynamoDB connection (TCP and TLS
-/// handshakes) before the first call. The connection is opened here,
-/// while the key is read ([`open_connection`]), so the two overlap and the
-/// first request finds it open (measured in tests/BENCHMARKS.md §9).
+/// In AWS both the parameters and the first request cost network round
+/// trips: SSM's `GetParameters`, and opening the DynamoDB connection (TCP
+/// and TLS handshakes) before the first call. The connection is opened
+/// here, while the parameters are read ([`open_connection`]), so the two
+/// overlap and the first request finds it open (measured in
+/// tests/BENCHMARKS.md §9).
 pub async fn init() -> Result<App<DynamoStore>, Error> {
     let started = std::time::Instant::now();
     return_big_allocations_to_the_os();
@@ -165,16 +171,26 @@ pub async fn start(
     let started = std::time::Instant::now();
     let warm_up = tokio::spawn(open_connection(dynamodb.clone()));
     let local = lookup("SIGNING_KEY").is_some() || lookup("SIGNING_KEYS").is_some();
-    let parameter_key = match (local, lookup("SIGNING_KEY_PARAMETER")) {
-        (false, Some(name)) => Some(signing_key_from_ssm(ssm, &name).await.inspect_err(
-            |e| tracing::error!(error = %e, parameter = %name, "cannot read the signing key"),
-        )?),
-        _ => None,
+    let key_name = lookup("SIGNING_KEY_PARAMETER").filter(|_| !local);
+    let settings_name = lookup("SETTINGS_PARAMETER").filter(|n| !n.is_empty());
+    let mut fetched = read_parameters(ssm, [key_name.as_deref(), settings_name.as_deref()])
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "cannot read the SSM parameters"))?;
+    let parameter_key = key_name.and_then(|_| fetched.remove(0));
+    let stored = settings_name.and_then(|_| fetched.pop().flatten());
+    let stored = match &stored {
+        Some(text) => parse_settings_parameter(text.expose_secret())
+            .inspect_err(|e| tracing::error!(error = %e, "bad settings parameter"))?,
+        None => Vec::new(),
     };
-    let key_done = started.elapsed();
+    let parameters_done = started.elapsed();
     let settings = Settings::from_lookup(|name| match (name, &parameter_key) {
         ("SIGNING_KEYS", Some(keys)) => Some(keys.expose_secret().to_owned()),
-        _ => lookup(name),
+        _ => lookup(name).or_else(|| {
+            (stored.iter())
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        }),
     })
     .inspect_err(|e| tracing::error!(error = %e, "bad settings"))?;
     // Bounded by the connection timeout; a failure only means the first
@@ -183,12 +199,75 @@ pub async fn start(
     let store = DynamoStore::new(dynamodb, settings.tables.clone());
     let app = App::new(settings, store);
     tracing::debug!(
-        signing_key_us = key_done.as_micros() as u64,
+        parameters_us = parameters_done.as_micros() as u64,
         signing_key_from_ssm = parameter_key.is_some(),
+        settings_from_ssm = stored.len(),
         dynamodb_connection_open = connection_open,
         "state built"
     );
     Ok(app)
+}
+
+/// The `NAME=value` lines of the settings parameter (blank lines and `#`
+/// comments skipped; a value may be empty, and ends at the line's end).
+/// A line without `=` is an error: a hand-edited parameter gone wrong
+/// stops the function at its cold start rather than running it on
+/// defaults. Names no setting reads are kept and never asked for.
+pub fn parse_settings_parameter(text: &str) -> Result<Vec<(String, String)>, String> {
+    text.lines()
+        .map(str::trim_end)
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .map(|line| match line.split_once('=') {
+            Some((name, value)) if !name.trim().is_empty() => {
+                Ok((name.trim().to_owned(), value.to_owned()))
+            }
+            _ => Err(format!(
+                "settings parameter: a line is not NAME=value: {:?}",
+                line.chars().take(40).collect::<String>()
+            )),
+        })
+        .collect()
+}
+
+/// The values of the SSM parameters named (decrypted), in the order
+/// asked, in one `GetParameters` call; `None` where none was named. A
+/// named parameter that does not exist is an error.
+async fn read_parameters<const N: usize>(
+    ssm: &aws_sdk_ssm::Client,
+    names: [Option<&str>; N],
+) -> Result<Vec<Option<SecretString>>, Error> {
+    let wanted: Vec<&str> = names.iter().flatten().copied().collect();
+    if wanted.is_empty() {
+        return Ok((0..N).map(|_| None).collect());
+    }
+    let out = ssm
+        .get_parameters()
+        .set_names(Some(wanted.iter().map(|n| n.to_string()).collect()))
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "GetParameters {wanted:?}: {}",
+                aws_sdk_ssm::error::DisplayErrorContext(e)
+            )
+        })?;
+    if let Some(missing) = out.invalid_parameters.as_ref().filter(|m| !m.is_empty()) {
+        return Err(format!("no SSM parameter {missing:?}").into());
+    }
+    let found = out.parameters.unwrap_or_default();
+    names
+        .iter()
+        .map(|name| match name {
+            None => Ok(None),
+            Some(name) => found
+                .iter()
+                .find(|p| p.name.as_deref() == Some(*name))
+                .and_then(|p| p.value.clone())
+                .map(|v| Some(SecretString::from(v)))
+                .ok_or_else(|| format!("parameter {name} has no value").into()),
+        })
+        .collect()
 }
 
 /// Opens `client`'s connection to its DynamoDB endpoint, so that the first
@@ -227,29 +306,6 @@ async fn open_connection(client: aws_sdk_dynamodb::Client) -> bool {
             false
         }
     }
-}
-
-async fn signing_key_from_ssm(
-    ssm: &aws_sdk_ssm::Client,
-    name: &str,
-) -> Result<SecretString, Error> {
-    let out = ssm
-        .get_parameter()
-        .name(name)
-        .with_decryption(true)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "GetParameter {name}: {}",
-                aws_sdk_ssm::error::DisplayErrorContext(e)
-            )
-        })?;
-    let value = out
-        .parameter
-        .and_then(|p| p.value)
-        .ok_or_else(|| format!("parameter {name} has no value"))?;
-    Ok(SecretString::from(value))
 }
 
 #[cfg(test)]
@@ -363,6 +419,27 @@ mod tests {
         let started = std::time::Instant::now();
         assert!(!open_connection(client_for(&endpoint)).await);
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn the_settings_parameter_is_name_value_lines() {
+        let text = "# made by template.yaml\nUSERS_TABLE=auth-UsersTable-X\n\nISSUER=\nCORS_ALLOWED_ORIGINS=https://a.example,https://b.example\nODD=a=b\n";
+        assert_eq!(
+            parse_settings_parameter(text).unwrap(),
+            [
+                ("USERS_TABLE", "auth-UsersTable-X"),
+                ("ISSUER", ""),
+                (
+                    "CORS_ALLOWED_ORIGINS",
+                    "https://a.example,https://b.example"
+                ),
+                ("ODD", "a=b"),
+            ]
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        );
+        let err = parse_settings_parameter("ISSUER=x\nnot a setting\n").unwrap_err();
+        assert!(err.contains("not NAME=value"), "{err}");
+        assert!(parse_settings_parameter("=x").is_err());
     }
 
     #[test]

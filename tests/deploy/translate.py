@@ -10,11 +10,12 @@ package` uploads, no managed-policy lookups (the template uses inline
 statements only). Prints the translated template as JSON; tests/tests/
 deploy.rs asserts on it (roles, routes, tables).
 
-With `--tables-on URL` it creates the template's tables instead, as a stack
-named `auth` on the moto server at URL (its CloudFormation, with the AWS
-configuration of the environment), and prints the stack's table-name
-outputs as `export USERS_TABLE=…` lines: tests/serve.sh runs the local
-stack on the tables the template makes.
+With `--tables-on URL` it creates the template's tables and its settings
+parameter instead, as a stack named `auth` on the moto server at URL (its
+CloudFormation, with the AWS configuration of the environment, every
+template parameter at its default), and prints the table names as `export
+USERS_TABLE=…` lines and the parameter's as `export SETTINGS_PARAMETER=…`:
+tests/serve.sh runs the local stack on what the template makes.
 """
 import json
 import os
@@ -43,28 +44,32 @@ def translate(path):
 
 
 def create_tables(translated, url):
-    """The template's tables as stack `auth` on moto; prints, for each
-    variable by which the functions' environment names a table (`USERS_TABLE:
-    !Ref UsersTable`), the table's name."""
+    """The template's tables and SSM parameters as stack `auth` on moto;
+    prints, for each table the settings parameter names (`USERS_TABLE=${UsersTable}`),
+    the table's name, and the settings parameter's name."""
     import boto3
 
     resources = translated["Resources"]
-    tables = {n: r for n, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
+    kinds = ("AWS::DynamoDB::Table", "AWS::SSM::Parameter")
+    made = {n: r for n, r in resources.items() if r["Type"] in kinds}
     cfn = boto3.client("cloudformation", endpoint_url=url)
-    body = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": tables}
+    body = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": translated.get("Parameters", {}),
+        "Resources": made,
+    }
     cfn.create_stack(StackName="auth", TemplateBody=json.dumps(body))
     physical = {
         r["LogicalResourceId"]: r["PhysicalResourceId"]
         for r in cfn.describe_stack_resources(StackName="auth")["StackResources"]
     }
-    variables = {}
-    for r in resources.values():
-        if r["Type"] == "AWS::Lambda::Function":
-            for name, value in r["Properties"]["Environment"]["Variables"].items():
-                if isinstance(value, dict) and value.get("Ref") in tables:
-                    variables[name] = physical[value["Ref"]]
-    for name, table in sorted(variables.items()):
-        print(f"export {name}={table}")
+    settings = made["SettingsParameter"]["Properties"]["Value"]["Fn::Sub"]
+    for line in sorted(settings.splitlines()):
+        name, _, value = line.partition("=")
+        target = value[2:-1] if value.startswith("${") else None
+        if target in made and made[target]["Type"] == "AWS::DynamoDB::Table":
+            print(f"export {name}={physical[target]}")
+    print(f"export SETTINGS_PARAMETER={physical['SettingsParameter']}")
 
 
 if __name__ == "__main__":

@@ -234,8 +234,16 @@ pub fn authorised_as(target: &str, body: &[u8]) -> Vec<(String, Resource)> {
     let (service, op) = target.split_once('.').unwrap_or(("", target));
     let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     if service == "AmazonSSM" {
-        let name = body["Name"].as_str().unwrap_or("?").to_owned();
-        return vec![(format!("ssm:{op}"), Resource::Parameter(name))];
+        let names: Vec<String> = match body["Names"].as_array() {
+            Some(names) => names
+                .iter()
+                .map(|n| n.as_str().unwrap_or("?").to_owned())
+                .collect(),
+            None => vec![body["Name"].as_str().unwrap_or("?").to_owned()],
+        };
+        return (names.into_iter())
+            .map(|name| (format!("ssm:{op}"), Resource::Parameter(name)))
+            .collect();
     }
     let table = |name: &str| Resource::Logical(table_logical_id(name));
     match op {

@@ -31,22 +31,59 @@ pub fn key_parameter() -> String {
         .expect("SigningKeyParameterName has a default")
 }
 
+/// The SSM parameter holding the settings: template.yaml's
+/// `SettingsParameter` in stack `auth`.
+pub fn settings_parameter() -> String {
+    crate::template::template().settings_parameter_name()
+}
+
 /// Puts `key` into the SSM of the moto server at `moto` as a SecureString
 /// named [`key_parameter`], as the admin: the operator's first step before
 /// `sam deploy`.
 pub async fn put_signing_key(moto: &str, key: &str) {
+    put_parameter(moto, &key_parameter(), key, true).await;
+}
+
+/// Puts the settings as the stack writes them (template.yaml's
+/// `SettingsParameter`, every parameter at its default) with the tables
+/// `tables` into the SSM of the moto server at `moto`, as the admin (in
+/// AWS, CloudFormation does).
+pub async fn put_settings(moto: &str, tables: &Tables) {
+    let any = &crate::template::template().functions[0];
+    put_parameter(
+        moto,
+        &settings_parameter(),
+        &any.deployed_settings(tables),
+        false,
+    )
+    .await;
+}
+
+/// The signing key and the settings, as [`put_signing_key`] and
+/// [`put_settings`].
+pub async fn put_parameters(moto: &str, key: &str, tables: &Tables) {
+    put_signing_key(moto, key).await;
+    put_settings(moto, tables).await;
+}
+
+async fn put_parameter(moto: &str, name: &str, value: &str, secure: bool) {
+    use aws_sdk_ssm::types::ParameterType;
     let config = crate::moto::moto_config(moto).await;
     aws_sdk_ssm::Client::new(&config)
         .put_parameter()
-        .name(key_parameter())
-        .value(key)
-        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .name(name)
+        .value(value)
+        .r#type(if secure {
+            ParameterType::SecureString
+        } else {
+            ParameterType::String
+        })
         .overwrite(true)
         .send()
         .await
         .unwrap_or_else(|e| {
             panic!(
-                "PutParameter on moto: {}",
+                "PutParameter {name} on moto: {}",
                 aws_sdk_ssm::error::DisplayErrorContext(e)
             )
         });
@@ -54,20 +91,18 @@ pub async fn put_signing_key(moto: &str, key: &str) {
 
 /// The environment of the functions of a local stack, as deployed: the
 /// DynamoDB-API server at `dynamodb`, SSM (with the key in
-/// [`key_parameter`]) and IAM on the moto server at `moto`, the `tables`.
+/// [`key_parameter`] and the settings in [`settings_parameter`]: put them
+/// with [`put_parameters`]) and IAM on the moto server at `moto`.
 /// Credentials are the caller's to add: [`credentials_env`] under `cargo
 /// lambda watch`, [`own_keys`] for one function started directly. Start
 /// the functions without [`CLEARED`].
-pub fn function_env(moto: &str, dynamodb: &str, tables: &Tables) -> Vec<(&'static str, String)> {
+pub fn function_env(moto: &str, dynamodb: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.to_owned()),
         ("AWS_ENDPOINT_URL_SSM", moto.to_owned()),
         ("AWS_REGION", "us-east-1".into()),
         ("SIGNING_KEY_PARAMETER", key_parameter()),
-        ("USERS_TABLE", tables.users.clone()),
-        ("SESSIONS_TABLE", tables.sessions.clone()),
-        ("BLACKLIST_TABLE", tables.blacklist.clone()),
-        ("THROTTLE_TABLE", tables.throttle.clone()),
+        ("SETTINGS_PARAMETER", settings_parameter()),
     ]
 }
 
@@ -98,8 +133,8 @@ pub fn credentials_env(dir: &std::path::Path) -> Vec<(&'static str, String)> {
 /// written for `cargo lambda watch` under the temporary directory `name`).
 pub async fn deployed_env(name: &str, tables: &Tables) -> Vec<(&'static str, String)> {
     let moto = crate::moto::moto_endpoint();
-    put_signing_key(&moto, crate::app::SIGNING_KEY).await;
-    let mut envs = function_env(&moto, &moto, tables);
+    put_parameters(&moto, crate::app::SIGNING_KEY, tables).await;
+    let mut envs = function_env(&moto, &moto);
     envs.extend(credentials_env(&std::env::temp_dir().join(name)));
     envs
 }

@@ -47,6 +47,9 @@ pub struct Function {
     /// Its environment: the globals', then its own, as written (`!Ref X`
     /// shown as such).
     pub environment: BTreeMap<String, Value>,
+    /// The settings it reads from the parameter its `SETTINGS_PARAMETER`
+    /// names (`SettingsParameter`'s `NAME=${X}` lines, each as `!Ref X`).
+    pub settings: BTreeMap<String, Value>,
     /// Its properties, as written.
     pub properties: Value,
 }
@@ -54,40 +57,50 @@ pub struct Function {
 impl Function {
     /// Its environment as deployed with every parameter at its default and
     /// the tables named `tables` (a `!Ref` to a table becomes the name of
-    /// the table of that variable).
+    /// the table of that variable; to `SettingsParameter`, its name).
     pub fn deployed_environment(
         &self,
         tables: &auth::settings::Tables,
     ) -> BTreeMap<String, String> {
-        let t = template();
-        self.environment
-            .iter()
-            .map(|(name, value)| {
-                let text = match ref_target(value) {
-                    Some(target) if t.root["Parameters"][&target].is_mapping() => {
-                        t.parameter_default(&target).unwrap_or_default()
-                    }
-                    Some(target) => {
-                        let table = [
-                            ("USERS_TABLE", &tables.users),
-                            ("SESSIONS_TABLE", &tables.sessions),
-                            ("BLACKLIST_TABLE", &tables.blacklist),
-                            ("THROTTLE_TABLE", &tables.throttle),
-                        ]
-                        .into_iter()
-                        .find(|(var, _)| t.table_of_variable(var).as_deref() == Some(&target));
-                        match table {
-                            Some((_, name)) => name.clone(),
-                            None => panic!("{}: {name} refers to {target}", self.logical_id),
-                        }
-                    }
-                    None => scalar(value).unwrap_or_else(|| {
-                        panic!("{}: {name} is neither a !Ref nor a scalar", self.logical_id)
-                    }),
-                };
-                (name.clone(), text)
-            })
+        (self.environment.iter())
+            .map(|(name, value)| (name.clone(), self.deployed(name, value, tables)))
             .collect()
+    }
+
+    /// The settings parameter's value as the stack writes it: its
+    /// `NAME=value` lines with every parameter at its default and the
+    /// tables named `tables`.
+    pub fn deployed_settings(&self, tables: &auth::settings::Tables) -> String {
+        (self.settings.iter())
+            .map(|(name, value)| format!("{name}={}\n", self.deployed(name, value, tables)))
+            .collect()
+    }
+
+    fn deployed(&self, name: &str, value: &Value, tables: &auth::settings::Tables) -> String {
+        let t = template();
+        match ref_target(value) {
+            Some(target) if t.root["Parameters"][&target].is_mapping() => {
+                t.parameter_default(&target).unwrap_or_default()
+            }
+            Some(target) if target == SETTINGS_PARAMETER => t.settings_parameter_name(),
+            Some(target) => {
+                let table = [
+                    ("USERS_TABLE", &tables.users),
+                    ("SESSIONS_TABLE", &tables.sessions),
+                    ("BLACKLIST_TABLE", &tables.blacklist),
+                    ("THROTTLE_TABLE", &tables.throttle),
+                ]
+                .into_iter()
+                .find(|(var, _)| t.table_of_variable(var).as_deref() == Some(&target));
+                match table {
+                    Some((_, name)) => name.clone(),
+                    None => panic!("{}: {name} refers to {target}", self.logical_id),
+                }
+            }
+            None => scalar(value).unwrap_or_else(|| {
+                panic!("{}: {name} is neither a !Ref nor a scalar", self.logical_id)
+            }),
+        }
     }
 
     /// Whether one of its statements allows `action` on `resource`.
@@ -149,6 +162,7 @@ impl Function {
             self.logical_id,
             match resource {
                 Resource::Logical(id) => format!("!GetAtt {id}.Arn"),
+                Resource::Parameter(name) if *name == template().settings_parameter_name() => "!Sub \"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsParameter}\"".into(),
                 Resource::Parameter(_) => "!Sub \"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SigningKeyParameterName}\"".into(),
             }
         )
@@ -176,6 +190,7 @@ impl Template {
     pub fn parse(text: &str) -> Self {
         let root: Value = serde_yaml_ng::from_str(text).expect("template.yaml is YAML");
         let globals: BTreeMap<String, Value> = env_of(&root["Globals"]["Function"]);
+        let settings = settings_of(&root);
         let mut functions = Vec::new();
         for (id, resource) in root["Resources"].as_mapping().expect("Resources") {
             if resource["Type"] != "AWS::Serverless::Function" {
@@ -208,6 +223,7 @@ impl Template {
                 binary,
                 statements,
                 environment,
+                settings: settings.clone(),
                 properties: resource["Properties"].clone(),
             });
         }
@@ -226,11 +242,28 @@ impl Template {
             .unwrap_or_else(|| panic!("no function {binary} in template.yaml"))
     }
 
-    /// The logical id of the table the globals name in `variable`
-    /// (`USERS_TABLE: !Ref UsersTable` → `UsersTable`).
+    /// The logical id of the table the settings parameter names in
+    /// `variable` (`USERS_TABLE=${UsersTable}` → `UsersTable`).
     pub fn table_of_variable(&self, variable: &str) -> Option<String> {
-        let value = &self.root["Globals"]["Function"]["Environment"]["Variables"][variable];
-        ref_target(value)
+        ref_target(settings_of(&self.root).get(variable)?)
+    }
+
+    /// The name of the settings parameter of the local stacks (stack
+    /// `auth`): `SettingsParameter`'s `Name`, `/${AWS::StackName}/settings`.
+    pub fn settings_parameter_name(&self) -> String {
+        settings_parameter_name(&self.root)
+    }
+
+    /// The SSM parameter a `${X}` in a policy's ARN names: parameter `X`'s
+    /// default, or the settings parameter's name.
+    pub fn parameter_resource(&self, x: &str) -> Resource {
+        if x == SETTINGS_PARAMETER {
+            return Resource::Parameter(self.settings_parameter_name());
+        }
+        Resource::Parameter(
+            scalar(&self.root["Parameters"][x]["Default"])
+                .unwrap_or_else(|| panic!("parameter {x} has no default")),
+        )
     }
 
     /// A parameter's `Default`, as text.
@@ -248,6 +281,52 @@ fn env_of(holder: &Value) -> BTreeMap<String, Value> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The template's `SettingsParameter` (an `AWS::SSM::Parameter`).
+pub const SETTINGS_PARAMETER: &str = "SettingsParameter";
+/// The stack name of the local stacks (tests/deploy/translate.py's).
+pub const STACK_NAME: &str = "auth";
+
+fn settings_parameter_name(root: &Value) -> String {
+    match &root["Resources"][SETTINGS_PARAMETER]["Properties"]["Name"] {
+        Value::Tagged(t) if t.tag == "Sub" => t
+            .value
+            .as_str()
+            .unwrap()
+            .replace("${AWS::StackName}", STACK_NAME),
+        other => panic!("{SETTINGS_PARAMETER}'s Name: {other:?}"),
+    }
+}
+
+/// `SettingsParameter`'s `Value: !Sub |` lines: `NAME=${X}` → `!Ref X`, a
+/// literal value as a string.
+fn settings_of(root: &Value) -> BTreeMap<String, Value> {
+    let value = &root["Resources"][SETTINGS_PARAMETER]["Properties"]["Value"];
+    let Value::Tagged(t) = value else {
+        panic!("{SETTINGS_PARAMETER}'s Value is a !Sub");
+    };
+    assert_eq!(t.tag, "Sub", "{SETTINGS_PARAMETER}'s Value is a !Sub");
+    let text = t.value.as_str().expect("a !Sub of one string");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let (name, value) = line
+                .split_once('=')
+                .unwrap_or_else(|| panic!("{SETTINGS_PARAMETER}: not NAME=value: {line}"));
+            let value = match value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
+                Some(target) => {
+                    let tag = serde_yaml_ng::value::Tag::new("Ref");
+                    Value::Tagged(Box::new(serde_yaml_ng::value::TaggedValue {
+                        tag,
+                        value: Value::String(target.to_owned()),
+                    }))
+                }
+                None => Value::String(value.to_owned()),
+            };
+            (name.to_owned(), value)
+        })
+        .collect()
 }
 
 fn statement(root: &Value, function: &str, s: &Value) -> Statement {
@@ -277,6 +356,9 @@ fn resource(root: &Value, function: &str, r: &Value) -> Resource {
         }
         if let ("!Sub", Some((_, param))) = (tag.as_str(), text.split_once(":parameter${")) {
             let param = param.trim_end_matches('}');
+            if param == SETTINGS_PARAMETER {
+                return Resource::Parameter(settings_parameter_name(root));
+            }
             let name = scalar(&root["Parameters"][param]["Default"])
                 .unwrap_or_else(|| panic!("{function}: parameter {param} has no default"));
             return Resource::Parameter(name);

@@ -190,7 +190,7 @@ fn iam_is_least_privilege() {
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
         "dynamodb:UpdateItem",
-        "ssm:GetParameter",
+        "ssm:GetParameters",
     ];
     for (name, f) in functions(&t) {
         let policies = f["Properties"]["Policies"].as_sequence().expect("Policies");
@@ -313,12 +313,7 @@ fn translated_resource(r: &serde_json::Value) -> integration_tests::template::Re
     let (_, param) = sub
         .split_once(":parameter${")
         .expect("an SSM parameter ARN");
-    let param = param.trim_end_matches('}');
-    Resource::Parameter(
-        integration_tests::template::template()
-            .parameter_default(param)
-            .unwrap(),
-    )
+    integration_tests::template::template().parameter_resource(param.trim_end_matches('}'))
 }
 
 #[test]
@@ -515,8 +510,10 @@ fn variables_the_functions_read() -> BTreeSet<String> {
     })
     .expect("defaults and a key are valid settings");
     let mut read = asked.into_inner().unwrap();
-    // runtime::start: the SSM parameter when no key is in the environment.
+    // runtime::start: the SSM parameters, the key's when no key is in the
+    // environment, and the settings'.
     read.insert("SIGNING_KEY_PARAMETER".into());
+    read.insert("SETTINGS_PARAMETER".into());
     read
 }
 
@@ -536,7 +533,18 @@ fn every_setting_reaches_every_function_or_has_a_default_right_in_aws() {
         .map(|(v, _)| v.to_string())
         .collect();
     for f in &template().functions {
-        let passed: BTreeSet<String> = f.environment.keys().cloned().collect();
+        let in_both: Vec<_> = (f.environment.keys())
+            .filter(|v| f.settings.contains_key(*v))
+            .collect();
+        assert!(
+            in_both.is_empty(),
+            "{}: {in_both:?} both in the environment and in SettingsParameter",
+            f.logical_id
+        );
+        let passed: BTreeSet<String> = (f.environment.keys())
+            .chain(f.settings.keys())
+            .cloned()
+            .collect();
         let unread: Vec<_> = passed.difference(&read).collect();
         assert!(
             unread.is_empty(),
@@ -571,6 +579,10 @@ fn longest_value(function: &str, name: &str, value: &Value) -> usize {
         return serde_yaml_ng::to_string(value).unwrap().trim().len();
     };
     let param = &t.root["Parameters"][&target];
+    if param.is_null() && t.root["Resources"][&target]["Type"] == "AWS::SSM::Parameter" {
+        // `/${AWS::StackName}/settings`, the stack name at most 128.
+        return t.settings_parameter_name().len() - "auth".len() + 128;
+    }
     if param.is_null() {
         assert_eq!(
             t.root["Resources"][&target]["Type"],
@@ -605,23 +617,48 @@ fn longest_value(function: &str, name: &str, value: &Value) -> usize {
 /// Lambda refuses a function whose environment is over 4 KB in all. Each
 /// function's, with every parameter at its longest allowed value, counted
 /// as its JSON (`{"NAME":"value",…}`, more than the names and values
-/// alone), fits.
+/// alone), fits. So does the settings parameter, in the 8 KB of SSM's
+/// Advanced tier (Intelligent-Tiering picks it only when the value is over
+/// the Standard tier's 4 KB); at the defaults it is Standard (free).
 #[test]
-fn every_function_environment_fits_lambdas_4_kb_at_the_longest_parameters() {
+fn every_function_environment_and_the_settings_fit_at_the_longest_parameters() {
     use integration_tests::template::template;
-    for f in &template().functions {
+    let t = template();
+    for f in &t.functions {
         let size: usize = 2 + f
             .environment
             .iter()
             .map(|(name, value)| name.len() + longest_value(&f.logical_id, name, value) + 6)
             .sum::<usize>();
-        println!("{}: {size} bytes at most", f.logical_id);
+        println!("{}: {size} bytes of environment at most", f.logical_id);
         assert!(
             size <= 4096,
             "{}: {size} bytes of environment",
             f.logical_id
         );
     }
+    let f = &t.functions[0];
+    let longest: usize = (f.settings.iter())
+        .map(|(name, value)| name.len() + 1 + longest_value("SettingsParameter", name, value) + 1)
+        .sum();
+    println!("SettingsParameter: {longest} bytes at most");
+    assert!(longest <= 8192, "SettingsParameter: {longest} bytes");
+    let tables = integration_tests::auth::settings::Tables {
+        users: "auth-UsersTable-1A2B3C4D5E6F7".into(),
+        sessions: "auth-SessionsTable-1A2B3C4D5E6F7".into(),
+        blacklist: "auth-BlacklistTable-1A2B3C4D5E6F7".into(),
+        throttle: "auth-ThrottleTable-1A2B3C4D5E6F7".into(),
+    };
+    let defaults = f.deployed_settings(&tables).len();
+    println!("SettingsParameter: {defaults} bytes at the defaults");
+    assert!(
+        defaults <= 4096,
+        "the Standard tier at the defaults: {defaults} bytes"
+    );
+    assert_eq!(
+        t.root["Resources"]["SettingsParameter"]["Properties"]["Tier"],
+        Value::from("Intelligent-Tiering")
+    );
 }
 
 /// Each metric filter counts one audit event the functions write (its name
@@ -800,15 +837,25 @@ fn the_per_client_front_is_wired_to_the_api() {
         "{code}"
     );
 
-    // Every function knows the secret (and so refuses requests without it).
+    // Every function knows the secret (and so refuses requests without it):
+    // it reads the settings parameter, which holds it.
+    let settings = resources["SettingsParameter"]["Properties"]["Value"]["Fn::Sub"]
+        .as_str()
+        .expect("the settings parameter's value is a Fn::Sub");
+    assert!(
+        settings
+            .lines()
+            .any(|l| l == "FRONT_ORIGIN_SECRET=${FrontOriginSecret}"),
+        "{settings}"
+    );
     for (name, r) in resources
         .iter()
         .filter(|(_, r)| r["Type"] == "AWS::Lambda::Function")
     {
         let env = &r["Properties"]["Environment"]["Variables"];
         assert_eq!(
-            env["FRONT_ORIGIN_SECRET"],
-            json!({"Ref": "FrontOriginSecret"}),
+            env["SETTINGS_PARAMETER"],
+            json!({"Ref": "SettingsParameter"}),
             "{name}"
         );
     }

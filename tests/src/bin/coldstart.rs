@@ -24,7 +24,7 @@ use auth::App;
 use auth::fixtures::Credentials;
 use auth::settings::Settings;
 use integration_tests::lambda::{self, Launch, percentile};
-use integration_tests::stack::{function_env, own_keys, put_signing_key};
+use integration_tests::stack::{function_env, own_keys, put_parameters};
 use integration_tests::{ALICE_PASSWORD, create_users, fresh_store, moto_endpoint, number_after};
 
 const KEY: &str = "coldstart-signing-key-0123456789abcdef-0123";
@@ -58,8 +58,8 @@ async fn main() {
         .expect("one user");
     // As deployed: the key from SSM, each function its own IAM user.
     let moto = moto_endpoint();
-    put_signing_key(&moto, KEY).await;
-    let mut envs: Vec<(String, String)> = function_env(&moto, &moto, store.tables())
+    put_parameters(&moto, KEY, store.tables()).await;
+    let mut envs: Vec<(String, String)> = function_env(&moto, &moto)
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();

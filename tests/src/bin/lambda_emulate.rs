@@ -63,7 +63,7 @@ use integration_tests::iam;
 use integration_tests::lambda::cgroup::{self, Cgroup};
 use integration_tests::lambda::latency::DelayProxy;
 use integration_tests::lambda::{self, Ended, Launch, Run, percentile};
-use integration_tests::stack::{function_env, own_keys, put_signing_key};
+use integration_tests::stack::{function_env, own_keys, put_parameters};
 use integration_tests::{ALICE_PASSWORD, fresh_store, moto_endpoint, password_hash, workspace};
 use serde_json::{Value, json};
 
@@ -554,16 +554,25 @@ async fn main() {
         // IAM as deployed: the function signs as its own user (iam.rs).
         iam::reset(moto);
         let store = fresh_store().await;
-        let mut base: Vec<(String, String)> = function_env(endpoint, endpoint, store.tables())
+        let mut base: Vec<(String, String)> = function_env(endpoint, endpoint)
             .into_iter()
             .chain(own_keys(&function))
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
         if o.key_from_ssm {
-            put_signing_key(moto, KEY).await;
+            put_parameters(moto, KEY, store.tables()).await;
         } else {
-            base.retain(|(k, _)| k != "SIGNING_KEY_PARAMETER");
+            base.retain(|(k, _)| k != "SIGNING_KEY_PARAMETER" && k != "SETTINGS_PARAMETER");
             base.push(("SIGNING_KEY".into(), KEY.into()));
+            let t = store.tables();
+            for (k, v) in [
+                ("USERS_TABLE", &t.users),
+                ("SESSIONS_TABLE", &t.sessions),
+                ("BLACKLIST_TABLE", &t.blacklist),
+                ("THROTTLE_TABLE", &t.throttle),
+            ] {
+                base.push((k.into(), v.clone()));
+            }
         }
         base.extend(
             [

@@ -1,7 +1,8 @@
 //! Each function as `sam deploy` ships it: its environment from
-//! `template.yaml` and its signing key from the SSM SecureString the
-//! template names, read at its cold start under its own IAM policy (moto
-//! enforces the action; `iam::check` the parameter).
+//! `template.yaml`, its signing key from the SSM SecureString the template
+//! names and its settings from the parameter the template writes, read at
+//! its cold start under its own IAM policy (moto enforces the action;
+//! `iam::check` the parameters).
 
 use integration_tests::auth::runtime;
 use integration_tests::iam::as_function;
@@ -29,9 +30,25 @@ async fn every_function_starts_from_its_template_environment_and_the_key_in_ssm(
         .await
         .expect("PutParameter as the admin");
     let store = fresh_store().await;
+    // CloudFormation's step: the settings parameter (SettingsParameter).
+    let settings = template().functions[0].deployed_settings(store.tables());
+    ssm.put_parameter()
+        .name(template().settings_parameter_name())
+        .value(&settings)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .overwrite(true)
+        .send()
+        .await
+        .expect("PutParameter as the admin");
     for function in &template().functions {
         let env = function.deployed_environment(store.tables());
         assert_eq!(env.get("SIGNING_KEY_PARAMETER"), Some(&parameter));
+        assert_eq!(
+            env.get("SETTINGS_PARAMETER"),
+            Some(&template().settings_parameter_name())
+        );
+        assert_eq!(function.deployed_settings(store.tables()), settings);
+        assert!(!env.contains_key("USERS_TABLE"), "the tables come from SSM");
         assert!(!env.contains_key("SIGNING_KEY") && !env.contains_key("SIGNING_KEYS"));
         // The test algorithm, as the operator deploys it with its key.
         let algorithm = integration_tests::test_algorithm().name();
@@ -51,6 +68,7 @@ async fn every_function_starts_from_its_template_environment_and_the_key_in_ssm(
             "{}: the key from SSM",
             function.logical_id
         );
+        // The settings from SSM (the environment names no table).
         assert_eq!(
             &app.settings.tables,
             store.tables(),
