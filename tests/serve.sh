@@ -13,6 +13,9 @@
 #     a setting in the environment overrides the parameter's line,
 #   - serves every endpoint with `cargo lambda watch` on
 #     http://127.0.0.1:9000/api/v1/users/... (loopback only),
+#   - delivers email: the mail queue (from template.yaml) feeds the mailer
+#     function through moto's SES, and every email sent is printed on
+#     this console (to, subject, link),
 #   - serves the demo frontend examples/spa/ on http://localhost:3000, and
 #     lets it call the API: unless set (an empty value turns them off),
 #     CORS_ALLOWED_ORIGINS=http://localhost:3000,http://127.0.0.1:3000 and
@@ -90,7 +93,7 @@ source .tools/stack/env
 # off). Elsewhere (DynamoDB Local), authctl makes them.
 if [ "$AWS_ENDPOINT_URL_DYNAMODB" = "$moto" ] && [ -z "${USERS_TABLE:-}" ]; then
   eval "$(python3 tests/deploy/translate.py template.yaml --tables-on "$moto")"
-  export USERS_TABLE SESSIONS_TABLE BLACKLIST_TABLE THROTTLE_TABLE SETTINGS_PARAMETER
+  export USERS_TABLE SESSIONS_TABLE BLACKLIST_TABLE THROTTLE_TABLE SETTINGS_PARAMETER MAIL_QUEUE_URL
 fi
 ./target/debug/authctl create-tables
 # authctl in another terminal: `source .tools/stack/env` (the admin, the
@@ -139,6 +142,16 @@ echo
 # [package.metadata.lambda.env], from .tools/stack/credentials).
 env -u SIGNING_KEY -u SIGNING_KEYS -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
   SIGNING_KEY_PARAMETER="$(cat .tools/stack/key-parameter)" \
+  AWS_ENDPOINT_URL_SESV2="$moto" AWS_ENDPOINT_URL_SQS="$moto" \
   cargo lambda watch -A 127.0.0.1 -P "$port" --disable-cors &
 pids+=("$!")
+# Email: Lambda's poller stands in as tests/mail_poller.py (the mailer's
+# role): each batch from the mail queue to the mailer function, which
+# sends through moto's SES; every email sent is printed here (to,
+# subject, link).
+if [ -n "${MAIL_QUEUE_URL:-}" ]; then
+  for _ in $(seq 100); do port_busy "$port" && break; sleep 0.1; done
+  python3 tests/mail_poller.py "$MAIL_QUEUE_URL" "http://127.0.0.1:$port" "$moto" &
+  pids+=("$!")
+fi
 wait "${pids[@]}"

@@ -4,7 +4,7 @@
 //!
 //! 1. [`base`] primitives (time, randomness, addresses, MACs, the JWT key ring, audit) and [`settings`];
 //! 2. [`model`], plain data, and [`store`], its traits with DynamoDB and in-memory implementations;
-//! 3. [`credentials`]: passwords, Django's hashes, sessions, tokens, second factors;
+//! 3. [`credentials`]: passwords, Django's hashes, sessions, tokens, second factors; [`mail`], the emails;
 //! 4. [`app`], the state built per cold start, and [`policy`]: throttles, refresh families, CSRF;
 //! 5. [`web`], the request pipeline, authentication and the contract's words; [`runtime`] on top.
 //!
@@ -16,6 +16,7 @@ pub mod base;
 pub mod credentials;
 #[cfg(feature = "test-util")]
 pub mod fixtures;
+pub mod mail;
 pub mod model;
 pub mod policy;
 pub mod runtime;
@@ -24,6 +25,7 @@ pub mod store;
 pub mod web;
 
 pub use app::App;
+pub use aws_config;
 pub use futures_util::future::join;
 pub use lambda_http;
 pub use secrecy;

@@ -159,6 +159,23 @@ pub async fn init() -> Result<App<DynamoStore>, Error> {
     Ok(app)
 }
 
+/// For a function that serves no endpoint (the `mailer`): logging, the
+/// AWS SDK's configuration, and where its settings come from (the
+/// environment, then the settings parameter; no signing key).
+pub async fn init_worker() -> Result<
+    (
+        aws_config::SdkConfig,
+        SettingsSource<impl Fn(&str) -> Option<String>>,
+    ),
+    Error,
+> {
+    init_logging();
+    let config = crate::base::aws::sdk_config().await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let source = SettingsSource::read(&ssm, |name: &str| std::env::var(name).ok(), false).await?;
+    Ok((config, source))
+}
+
 /// The state of a function from its clients and settings (`lookup`: the
 /// environment in a Lambda): what [`init`] does once the SDK is
 /// configured, and what the tests run for every function under its own
@@ -171,28 +188,10 @@ pub async fn start(
     let started = std::time::Instant::now();
     let warm_up = tokio::spawn(open_connection(dynamodb.clone()));
     let local = lookup("SIGNING_KEY").is_some() || lookup("SIGNING_KEYS").is_some();
-    let key_name = lookup("SIGNING_KEY_PARAMETER").filter(|_| !local);
-    let settings_name = lookup("SETTINGS_PARAMETER").filter(|n| !n.is_empty());
-    let mut fetched = read_parameters(ssm, [key_name.as_deref(), settings_name.as_deref()])
-        .await
-        .inspect_err(|e| tracing::error!(error = %e, "cannot read the SSM parameters"))?;
-    let parameter_key = key_name.and_then(|_| fetched.remove(0));
-    let stored = settings_name.and_then(|_| fetched.pop().flatten());
-    let stored = match &stored {
-        Some(text) => parse_settings_parameter(text.expose_secret())
-            .inspect_err(|e| tracing::error!(error = %e, "bad settings parameter"))?,
-        None => Vec::new(),
-    };
+    let source = SettingsSource::read(ssm, &lookup, !local).await?;
     let parameters_done = started.elapsed();
-    let settings = Settings::from_lookup(|name| match (name, &parameter_key) {
-        ("SIGNING_KEYS", Some(keys)) => Some(keys.expose_secret().to_owned()),
-        _ => lookup(name).or_else(|| {
-            (stored.iter())
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-        }),
-    })
-    .inspect_err(|e| tracing::error!(error = %e, "bad settings"))?;
+    let settings = Settings::from_lookup(|name| source.get(name))
+        .inspect_err(|e| tracing::error!(error = %e, "bad settings"))?;
     // Bounded by the connection timeout; a failure only means the first
     // request opens the connection itself, as it would have anyway.
     let connection_open = warm_up.await.unwrap_or(false);
@@ -200,12 +199,56 @@ pub async fn start(
     let app = App::new(settings, store);
     tracing::debug!(
         parameters_us = parameters_done.as_micros() as u64,
-        signing_key_from_ssm = parameter_key.is_some(),
-        settings_from_ssm = stored.len(),
+        signing_key_from_ssm = source.key.is_some(),
+        settings_from_ssm = source.stored.len(),
         dynamodb_connection_open = connection_open,
         "state built"
     );
     Ok(app)
+}
+
+/// Where settings come from: the environment (or any lookup), then the
+/// settings parameter's lines; and the signing keys from their parameter.
+pub struct SettingsSource<L> {
+    lookup: L,
+    key: Option<SecretString>,
+    stored: Vec<(String, String)>,
+}
+
+impl<L: Fn(&str) -> Option<String>> SettingsSource<L> {
+    /// Reads the parameters `lookup` names (`SETTINGS_PARAMETER`, and
+    /// `SIGNING_KEY_PARAMETER` if `with_key`) in one `GetParameters` call.
+    pub async fn read(ssm: &aws_sdk_ssm::Client, lookup: L, with_key: bool) -> Result<Self, Error> {
+        let key_name = lookup("SIGNING_KEY_PARAMETER").filter(|_| with_key);
+        let settings_name = lookup("SETTINGS_PARAMETER").filter(|n| !n.is_empty());
+        let mut fetched = read_parameters(ssm, [key_name.as_deref(), settings_name.as_deref()])
+            .await
+            .inspect_err(|e| tracing::error!(error = %e, "cannot read the SSM parameters"))?;
+        let key = key_name.and_then(|_| fetched.remove(0));
+        let stored = match settings_name.and_then(|_| fetched.pop().flatten()) {
+            Some(text) => parse_settings_parameter(text.expose_secret())
+                .inspect_err(|e| tracing::error!(error = %e, "bad settings parameter"))?,
+            None => Vec::new(),
+        };
+        Ok(SettingsSource {
+            lookup,
+            key,
+            stored,
+        })
+    }
+
+    /// A setting's value: the environment's, else the parameter's line
+    /// (`SIGNING_KEYS`: the key parameter's value, if it was read).
+    pub fn get(&self, name: &str) -> Option<String> {
+        match (name, &self.key) {
+            ("SIGNING_KEYS", Some(keys)) => Some(keys.expose_secret().to_owned()),
+            _ => (self.lookup)(name).or_else(|| {
+                (self.stored.iter())
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+            }),
+        }
+    }
 }
 
 /// The `NAME=value` lines of the settings parameter (blank lines and `#`

@@ -14,7 +14,8 @@ With `--tables-on URL` it creates the template's tables and its settings
 parameter instead, as a stack named `auth` on the moto server at URL (its
 CloudFormation, with the AWS configuration of the environment, every
 template parameter at its default), and prints the table names as `export
-USERS_TABLE=…` lines and the parameter's as `export SETTINGS_PARAMETER=…`:
+USERS_TABLE=…` lines, the parameter's as `export SETTINGS_PARAMETER=…` and
+the mail queue's URL as `export MAIL_QUEUE_URL=…`:
 tests/serve.sh runs the local stack on what the template makes.
 """
 import json
@@ -44,13 +45,13 @@ def translate(path):
 
 
 def create_tables(translated, url):
-    """The template's tables and SSM parameters as stack `auth` on moto;
+    """The template's tables, SSM parameters and queues as stack `auth` on moto;
     prints, for each table the settings parameter names (`USERS_TABLE=${UsersTable}`),
     the table's name, and the settings parameter's name."""
     import boto3
 
     resources = translated["Resources"]
-    kinds = ("AWS::DynamoDB::Table", "AWS::SSM::Parameter")
+    kinds = ("AWS::DynamoDB::Table", "AWS::SSM::Parameter", "AWS::SQS::Queue")
     made = {n: r for n, r in resources.items() if r["Type"] in kinds}
     cfn = boto3.client("cloudformation", endpoint_url=url)
     body = {
@@ -70,6 +71,7 @@ def create_tables(translated, url):
         if target in made and made[target]["Type"] == "AWS::DynamoDB::Table":
             print(f"export {name}={physical[target]}")
     print(f"export SETTINGS_PARAMETER={physical['SettingsParameter']}")
+    print(f"export MAIL_QUEUE_URL={physical['MailQueue']}")
 
 
 if __name__ == "__main__":

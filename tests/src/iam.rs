@@ -233,6 +233,27 @@ pub fn current_function() -> Option<&'static str> {
 pub fn authorised_as(target: &str, body: &[u8]) -> Vec<(String, Resource)> {
     let (service, op) = target.split_once('.').unwrap_or(("", target));
     let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    if service == "SESv2" {
+        // SES authorises a send by the sender's identity: its domain here
+        // (the template grants the domain and the address).
+        let from = body["FromEmailAddress"].as_str().unwrap_or("?");
+        let domain = from.rsplit_once('@').map_or(from, |(_, d)| d);
+        return vec![(format!("ses:{op}"), Resource::Identity(domain.to_owned()))];
+    }
+    if service == "AmazonSQS" {
+        // The harness names a test's queues after the template's:
+        // `<test>-mail` is MailQueue, `<test>-mail-dlq` MailDeadLetterQueue.
+        let url = body["QueueUrl"].as_str().unwrap_or("?");
+        let name = url.rsplit('/').next().unwrap_or(url);
+        let id = if name.ends_with("-mail-dlq") {
+            "MailDeadLetterQueue"
+        } else if name.ends_with("-mail") {
+            "MailQueue"
+        } else {
+            "<no queue of the template>"
+        };
+        return vec![(format!("sqs:{op}"), Resource::Logical(id.to_owned()))];
+    }
     if service == "AmazonSSM" {
         let names: Vec<String> = match body["Names"].as_array() {
             Some(names) => names
@@ -309,6 +330,7 @@ pub fn resource_key(r: &Resource) -> String {
     match r {
         Resource::Logical(id) => format!("logical:{id}"),
         Resource::Parameter(name) => format!("parameter:{name}"),
+        Resource::Identity(name) => format!("identity:{name}"),
     }
 }
 

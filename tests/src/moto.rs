@@ -75,7 +75,15 @@ impl aws_sdk_dynamodb::config::Intercept for Calls {
         _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
         let request = context.request();
-        let target = request.headers().get("x-amz-target").unwrap_or("?");
+        // JSON protocols name the operation in X-Amz-Target; SES v2 (REST)
+        // in its path.
+        let rest = match (request.method(), request.uri()) {
+            ("POST", uri) if uri.ends_with("/v2/email/outbound-emails") => Some("SESv2.SendEmail"),
+            _ => None,
+        };
+        let target = (request.headers().get("x-amz-target"))
+            .or(rest)
+            .unwrap_or("?");
         let op = target.rsplit('.').next().unwrap_or(target).to_owned();
         self.0.lock().unwrap().push(op);
         iam::observe(target, request.body().bytes().unwrap_or_default());

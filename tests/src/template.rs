@@ -19,6 +19,9 @@ pub enum Resource {
     /// An SSM parameter, by name (`…:parameter${SigningKeyParameterName}`,
     /// the parameter's default filled in).
     Parameter(String),
+    /// An SES identity, by name (`…:identity/${DefaultFromEmail}`, or its
+    /// domain: the parameter's default filled in).
+    Identity(String),
 }
 
 impl std::fmt::Display for Resource {
@@ -26,6 +29,7 @@ impl std::fmt::Display for Resource {
         match self {
             Resource::Logical(id) => write!(f, "!GetAtt {id}.Arn"),
             Resource::Parameter(name) => write!(f, "the SSM parameter {name}"),
+            Resource::Identity(name) => write!(f, "the SES identity {name}"),
         }
     }
 }
@@ -164,6 +168,7 @@ impl Function {
                 Resource::Logical(id) => format!("!GetAtt {id}.Arn"),
                 Resource::Parameter(name) if *name == template().settings_parameter_name() => "!Sub \"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SettingsParameter}\"".into(),
                 Resource::Parameter(_) => "!Sub \"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SigningKeyParameterName}\"".into(),
+                Resource::Identity(_) => "!Sub \"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${DefaultFromEmail}\"".into(),
             }
         )
     }
@@ -350,6 +355,9 @@ fn statement(root: &Value, function: &str, s: &Value) -> Statement {
 fn resource(root: &Value, function: &str, r: &Value) -> Resource {
     if let Value::Tagged(tagged) = r {
         let tag = tagged.tag.to_string();
+        if let Some(identity) = ses_identity(root, &tag, &tagged.value) {
+            return identity;
+        }
         let text = tagged.value.as_str().unwrap_or_default();
         if let ("!GetAtt", Some(id)) = (tag.as_str(), text.strip_suffix(".Arn")) {
             return Resource::Logical(id.to_owned());
@@ -365,6 +373,41 @@ fn resource(root: &Value, function: &str, r: &Value) -> Resource {
         }
     }
     panic!("{function}: a Resource the tests cannot resolve: {r:?}")
+}
+
+/// `!Sub "…:identity/${P}"` → `Identity(P's default)`; the list form
+/// `!Sub ["…:identity/${Domain}", {Domain: !Select [1, !Split ["@", !Ref
+/// P]]}]` → `Identity(the domain of P's default)`.
+fn ses_identity(root: &Value, tag: &str, value: &Value) -> Option<Resource> {
+    if tag != "!Sub" {
+        return None;
+    }
+    let default = |p: &str| {
+        scalar(&root["Parameters"][p]["Default"]).unwrap_or_else(|| panic!("{p} has a default"))
+    };
+    match value {
+        Value::String(text) => {
+            let (_, p) = text.split_once(":identity/${")?;
+            Some(Resource::Identity(default(p.trim_end_matches('}'))))
+        }
+        Value::Sequence(list) => {
+            let text = list.first()?.as_str()?;
+            let (_, var) = text.split_once(":identity/${")?;
+            let var = var.trim_end_matches('}');
+            let text = serde_yaml_ng::to_string(&list.get(1)?[var]).ok()?;
+            // `!Select [1, !Split ["@", !Ref P]]`, as written.
+            let p = text
+                .rsplit("!Ref")
+                .next()?
+                .trim()
+                .trim_end_matches(']')
+                .trim();
+            let address = default(p);
+            let (_, domain) = address.split_once('@')?;
+            Some(Resource::Identity(domain.to_owned()))
+        }
+        _ => None,
+    }
 }
 
 /// `!Ref X` → `X`.

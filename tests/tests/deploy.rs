@@ -36,7 +36,11 @@ fn template_routes() -> BTreeMap<String, String> {
             .as_str()
             .unwrap_or_else(|| panic!("{name}: Metadata.BuildProperties.Binary"))
             .to_owned();
-        let events = f["Properties"]["Events"].as_mapping().expect("Events");
+        // A function without events serves no route (the mailer: its
+        // trigger is an event source mapping of its own).
+        let Some(events) = f["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
         for (_, event) in events {
             assert_eq!(event["Type"], Value::from("HttpApi"), "{name}");
             let path = event["Properties"]["Path"].as_str().unwrap().to_owned();
@@ -93,12 +97,23 @@ fn template_router_and_crates_name_the_route_tables_functions_and_paths() {
         template, watch,
         "template.yaml routes vs the cargo lambda watch router"
     );
-    let routed: BTreeSet<String> = template.values().cloned().collect();
+    let deployed: BTreeSet<String> = functions(&self::template())
+        .iter()
+        .map(|(_, f)| {
+            f["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
     assert_eq!(
-        routed,
+        deployed,
         lambda_crates(),
-        "routed functions vs crates under functions/"
+        "template.yaml's functions vs crates under functions/"
     );
+    let routed: BTreeSet<String> = template.values().cloned().collect();
+    let unrouted: Vec<_> = deployed.difference(&routed).collect();
+    assert_eq!(unrouted, ["mailer"], "only the mailer serves no route");
     for path in template.keys() {
         assert!(path.starts_with("/api/v1/users/"), "{path}");
     }
@@ -191,6 +206,10 @@ fn iam_is_least_privilege() {
         "dynamodb:DeleteItem",
         "dynamodb:UpdateItem",
         "ssm:GetParameters",
+        "ses:SendEmail",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
     ];
     for (name, f) in functions(&t) {
         let policies = f["Properties"]["Policies"].as_sequence().expect("Policies");
@@ -218,8 +237,8 @@ fn iam_is_least_privilege() {
 /// request a function sends (`iam::check`: the function, the operation,
 /// the table and the statement to add): every action a function is
 /// granted was used by it in some test, or the template says why it is
-/// needed in a comment `# iam-unexercised: <Function> <action> <Resource>:
-/// <reason>`. Reads what the suites recorded under target/iam-observed/,
+/// needed in a comment `# iam-unexercised: <Function> <action> <logical
+/// id>: <reason>`. Reads what the suites recorded under target/iam-observed/,
 /// so it runs after them (tests/run.sh).
 #[test]
 #[ignore = "reads what the contract suite recorded: tests/run.sh runs it after the suite"]
@@ -244,7 +263,9 @@ fn every_granted_action_is_used_by_some_test() {
         .lines()
         .filter_map(|l| l.trim().strip_prefix("# iam-unexercised:"))
         .filter_map(|rest| {
-            let (what, reason) = rest.split_once(':')?;
+            // `<Function> <action> <logical id or parameter>: <reason>`
+            // (the action's own colon has no space after it).
+            let (what, reason) = rest.split_once(": ")?;
             assert!(
                 !reason.trim().is_empty(),
                 "iam-unexercised needs a reason: {rest}"
@@ -265,6 +286,7 @@ fn every_granted_action_is_used_by_some_test() {
                 integration_tests::template::Resource::Parameter(_) => {
                     "SigningKeyParameterName".into()
                 }
+                integration_tests::template::Resource::Identity(name) => name.clone(),
             };
             let excuse = (f.logical_id.clone(), action.clone(), id);
             if !observed.contains(&key) && !justified.contains(&excuse) {
@@ -309,7 +331,24 @@ fn translated_resource(r: &serde_json::Value) -> integration_tests::template::Re
         assert_eq!(attr, "Arn");
         return Resource::Logical(id.as_str().unwrap().to_owned());
     }
+    let t = integration_tests::template::template();
+    let default_from = t.parameter_default("DefaultFromEmail").unwrap();
+    if let Some([text, vars]) = r["Fn::Sub"].as_array().map(Vec::as_slice) {
+        // The sender's domain: `!Select [1, !Split ["@", !Ref DefaultFromEmail]]`.
+        assert!(
+            text.as_str().unwrap().ends_with(":identity/${Domain}"),
+            "{r}"
+        );
+        assert_eq!(
+            vars["Domain"],
+            serde_json::json!({"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "DefaultFromEmail"}]}]})
+        );
+        return Resource::Identity(default_from.split_once('@').unwrap().1.to_owned());
+    }
     let sub = r["Fn::Sub"].as_str().unwrap_or_else(|| panic!("{r}"));
+    if sub.ends_with(":identity/${DefaultFromEmail}") {
+        return Resource::Identity(default_from);
+    }
     let (_, param) = sub
         .split_once(":parameter${")
         .expect("an SSM parameter ARN");
@@ -698,13 +737,52 @@ fn every_alarm_watches_an_audit_event_the_functions_write() {
         metric_events.insert(metric.to_owned(), event.to_owned());
     }
     let mut alarmed = BTreeMap::new();
+    // Dead-letter queues: an alarm on the depth of each.
+    let dead_letter: BTreeSet<String> = of_type("AWS::SQS::Queue")
+        .iter()
+        .filter_map(|(_, p)| {
+            let target = &p["RedrivePolicy"]["deadLetterTargetArn"];
+            let Value::Tagged(t) = target else {
+                return None;
+            };
+            Some(t.value.as_str()?.trim_end_matches(".Arn").to_owned())
+        })
+        .collect();
+    assert!(!dead_letter.is_empty());
+    let mut queues_alarmed = BTreeSet::new();
     for (id, p) in of_type("AWS::CloudWatch::Alarm") {
+        if p["Namespace"] == "AWS/SQS" {
+            assert_eq!(
+                p["MetricName"], "ApproximateNumberOfMessagesVisible",
+                "{id}"
+            );
+            assert_eq!(
+                p["Threshold"].as_u64(),
+                Some(1),
+                "{id}: at the first message"
+            );
+            let queue = serde_yaml_ng::to_string(&p["Dimensions"][0]["Value"]).unwrap();
+            let queue = queue
+                .trim()
+                .trim_start_matches("!GetAtt ")
+                .trim_end_matches(".QueueName");
+            assert!(
+                dead_letter.contains(queue),
+                "{id}: {queue} is no dead-letter queue"
+            );
+            queues_alarmed.insert(queue.to_owned());
+            continue;
+        }
         let metric = p["MetricName"].as_str().unwrap();
         let event = metric_events
             .get(metric)
             .unwrap_or_else(|| panic!("{id}: no metric filter makes {metric}"));
         alarmed.insert(event.clone(), p["Threshold"].clone());
     }
+    assert_eq!(
+        queues_alarmed, dead_letter,
+        "every dead-letter queue alarms"
+    );
     for event in ["refresh_reuse", "mfa_locked"] {
         assert_eq!(
             alarmed.get(event).and_then(Value::as_u64),
@@ -859,4 +937,56 @@ fn the_per_client_front_is_wired_to_the_api() {
             "{name}"
         );
     }
+}
+
+/// The mail queue as CloudFormation receives it: encrypted, retried after
+/// a visibility timeout of at least six times the mailer's timeout (AWS's
+/// advice for an event source), dead-lettered after a few receives into a
+/// queue that keeps messages longer; the mailer fed by a mapping that
+/// takes back what it reports (partial batch responses), at a bounded
+/// concurrency.
+#[test]
+fn the_mail_queue_retries_then_dead_letters_and_feeds_the_mailer_batch_by_batch() {
+    use serde_json::json;
+    let r = &translated()["Resources"];
+    let queue = &r["MailQueue"]["Properties"];
+    let dead = &r["MailDeadLetterQueue"]["Properties"];
+    let mailer = &r["MailerFunction"]["Properties"];
+    assert_eq!(queue["SqsManagedSseEnabled"], true);
+    assert_eq!(dead["SqsManagedSseEnabled"], true);
+    assert_eq!(
+        queue["RedrivePolicy"]["deadLetterTargetArn"],
+        json!({"Fn::GetAtt": ["MailDeadLetterQueue", "Arn"]})
+    );
+    let receives = queue["RedrivePolicy"]["maxReceiveCount"].as_u64().unwrap();
+    assert!((3..=10).contains(&receives), "{receives}");
+    let timeout = mailer["Timeout"].as_u64().unwrap();
+    assert!(queue["VisibilityTimeout"].as_u64().unwrap() >= 6 * timeout);
+    assert!(
+        dead["MessageRetentionPeriod"].as_u64() > queue["MessageRetentionPeriod"].as_u64(),
+        "a dead letter outlives its retries"
+    );
+    let mappings: Vec<_> = r
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|x| x["Type"] == "AWS::Lambda::EventSourceMapping")
+        .collect();
+    assert_eq!(mappings.len(), 1);
+    let m = &mappings[0]["Properties"];
+    assert_eq!(
+        m["EventSourceArn"],
+        json!({"Fn::GetAtt": ["MailQueue", "Arn"]})
+    );
+    assert_eq!(m["FunctionName"], json!({"Ref": "MailerFunction"}));
+    assert_eq!(
+        m["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    assert!(m["BatchSize"].as_u64().unwrap() <= 10);
+    assert!(m["ScalingConfig"]["MaximumConcurrency"].as_u64().unwrap() >= 2);
+    // No SAM SQS event: it would add a managed policy on every queue.
+    assert!(mailer["Events"].is_null());
+    let role = r["MailerFunctionRole"]["Properties"]["ManagedPolicyArns"].to_string();
+    assert!(!role.contains("SQS"), "{role}");
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::table::{
-    CorsSettings, CsrfSettings, FrontSettings, MFA_FAILURES_CAP, MfaSettings,
+    CorsSettings, CsrfSettings, FrontSettings, MFA_FAILURES_CAP, MailSettings, MfaSettings,
     RefreshCookieSettings, SessionSettings, Tables, ThrottleSettings, TokenSettings,
 };
 use super::values::{MIN_SIGNING_KEY_BYTES, SameSite, SettingsError};
@@ -29,6 +29,7 @@ pub struct Settings {
     pub throttle: ThrottleSettings,
     pub mfa: MfaSettings,
     pub front: FrontSettings,
+    pub mail: MailSettings,
     pub tables: Tables,
 }
 
@@ -53,6 +54,7 @@ impl Settings {
             throttle: ThrottleSettings::from_lookup(&lookup)?,
             mfa: MfaSettings::from_lookup(&lookup)?,
             front: FrontSettings::from_lookup(&lookup)?,
+            mail: MailSettings::from_lookup(&lookup)?,
             tables: Tables::from_lookup(&lookup)?,
         };
         settings.check_cookies()?;

@@ -1,4 +1,5 @@
-//! Every setting of the service, read once per cold start from the environment.
+//! Every setting of the service, read once per cold start from the
+//! environment and the settings parameter (`runtime.rs`).
 //!
 //! Each setting is written once, in the [`settings!`] table below: its
 //! group, field, type, environment variable, default and meaning. The table

@@ -47,7 +47,8 @@ macro_rules! settings {
                     Self::from_lookup(&|name| std::env::var(name).ok())
                 }
 
-                pub(super) fn from_lookup(
+                /// This group's settings through `lookup`.
+                pub fn from_lookup(
                     lookup: &dyn Fn(&str) -> Option<String>,
                 ) -> Result<Self, SettingsError> {
                     Ok($group { $( $field: read(lookup, $variable, $default)?, )+ })
@@ -176,6 +177,12 @@ settings! {
     FrontSettings {
         /// The secret CloudFront sends in `X-Origin-Verify` (at least 32 characters): set, every request without it is refused (403: a client bypassing the front), and the client address is CloudFront's `True-Client-IP` rather than API Gateway's `sourceIp`; empty: no front.
         front_origin_secret: SharedSecret = "FRONT_ORIGIN_SECRET" ("");
+    }
+
+    /// Email, with Django's names.
+    MailSettings {
+        /// The sender of every email: an address of the SES identity the template's `DefaultFromEmail` names (its domain, or itself, verified in SES).
+        default_from_email: String = "DEFAULT_FROM_EMAIL" ("webmaster@localhost");
     }
 
     /// DynamoDB table names.

@@ -8,11 +8,13 @@
 //! 2. the signing key (`SIGNING_KEYS`, else `SIGNING_KEY`) as the SSM
 //!    SecureString the template names, as the operator puts it before
 //!    `sam deploy`;
-//! 3. `<out>/credentials` (a profile per function, named as the function,
+//! 3. the domain of the sender (`DEFAULT_FROM_EMAIL`, else the template's
+//!    default) verified in SES, as the operator does;
+//! 4. `<out>/credentials` (a profile per function, named as the function,
 //!    and `admin`), `<out>/config` (empty), `<out>/env` (the variables
 //!    that make `authctl` and the AWS CLI act as the admin) and
 //!    `<out>/key-parameter` (the parameter's name);
-//! 4. IAM enforcement on: from then on moto refuses any request its
+//! 5. IAM enforcement on: from then on moto refuses any request its
 //!    signer's policy does not allow.
 
 use std::path::PathBuf;
@@ -44,6 +46,24 @@ async fn main() {
     let ids = iam::provision(&moto);
     put_signing_key(&moto, &key).await;
     std::fs::write(out.join("key-parameter"), key_parameter()).expect("key-parameter");
+    // The sender's domain verified in SES, as the operator does before
+    // turning on anything that sends email (moto verifies at once).
+    let sender = std::env::var("DEFAULT_FROM_EMAIL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| integration_tests::template::template().parameter_default("DefaultFromEmail"))
+        .expect("DefaultFromEmail has a default");
+    let domain = sender
+        .rsplit_once('@')
+        .map_or(sender.as_str(), |(_, d)| d)
+        .to_owned();
+    let config = integration_tests::moto_config(&moto).await;
+    aws_sdk_sesv2::Client::new(&config)
+        .create_email_identity()
+        .email_identity(&domain)
+        .send()
+        .await
+        .expect("CreateEmailIdentity on moto");
     let vars = credentials_env(&out);
     let mut env =
         String::from("# The local stack's admin, for authctl and the AWS CLI: source this file.\n");

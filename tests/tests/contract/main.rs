@@ -24,6 +24,7 @@ mod keys;
 mod lifecycle;
 mod login;
 mod logout;
+mod mail;
 mod mfa;
 mod obtain;
 mod refresh;
