@@ -77,6 +77,8 @@ static VALID: LazyLock<Valid> = LazyLock::new(|| {
         password: String::new(),
         is_active: true,
         generation: 0,
+        email: String::new(),
+        email_verified: false,
         mfa: Default::default(),
     };
     let pair = tokens.pair_for(&alice, n, "192.0.2.1");

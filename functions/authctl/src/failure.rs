@@ -3,12 +3,13 @@
 use auth::store::StoreError;
 
 pub const EXIT_CODES: &str = "Exit codes: 0 success, 1 bad input, 2 usage error, 3 no such user, \
-4 username taken, 5 DynamoDB unavailable, 6 import finished with records skipped.";
+4 username or address taken, 5 DynamoDB unavailable, 6 import finished with records skipped.";
 
 pub enum Failure {
     BadInput(String),
     NoSuchUser(String),
     Taken(String),
+    EmailTaken(String),
     Store(StoreError),
     Skipped(usize),
 }
@@ -20,6 +21,10 @@ impl Failure {
             Failure::BadInput(msg) => (msg, 1),
             Failure::NoSuchUser(name) => (format!("no such user: {name}"), 3),
             Failure::Taken(name) => (format!("username already taken: {name}"), 4),
+            Failure::EmailTaken(email) => (
+                format!("another user has the address {email} (compared case-insensitively)"),
+                4,
+            ),
             Failure::Store(e) => (e.to_string(), 5),
             Failure::Skipped(n) => (format!("{n} records skipped (listed above)"), 6),
         }

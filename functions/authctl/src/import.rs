@@ -14,8 +14,12 @@ use crate::failure::{Failure, bad};
 #[derive(Subcommand)]
 pub enum Command {
     /// Import users from Django's `manage.py dumpdata users.User` (or auth.User)
-    /// JSON, keeping ids, usernames, active flags and password hashes (upgraded
-    /// to Argon2id at each user's next login). Safe to run again.
+    /// JSON, keeping ids, usernames, active flags, addresses and password
+    /// hashes (upgraded to Argon2id at each user's next login). With
+    /// django-allauth's `account.EmailAddress` rows in the file (`dumpdata
+    /// users.User account.EmailAddress`), each user's primary address and
+    /// whether it is verified; else Django's `email`, unverified. Safe to
+    /// run again.
     ImportDjango {
         file: PathBuf,
         /// Report what would happen; write nothing.
@@ -73,6 +77,8 @@ async fn import(
     let text =
         std::fs::read_to_string(file).map_err(|e| bad(format!("{}: {e}", file.display())))?;
     let records = django::read(&text).map_err(|e| bad(format!("{}: {e}", file.display())))?;
+    let addresses = django::addresses(&records);
+    let mut emails = 0;
     let progress = indicatif::ProgressBar::new(records.len() as u64);
     if !std::io::stderr().is_terminal() {
         progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -84,6 +90,7 @@ async fn import(
         progress.inc(1);
         let user = match record {
             django::Record::User(u) => u,
+            django::Record::EmailAddress(_) => continue,
             django::Record::Bad { label, reason } => {
                 skipped.push((label, reason));
                 continue;
@@ -113,6 +120,18 @@ async fn import(
                     Imported::Unchanged => unchanged += 1,
                     Imported::Updated => updated += 1,
                 }
+                if let Some((email, verified)) = addresses.get(&user.id)
+                    && !dry_run
+                {
+                    match store.import_email(user.id, email, *verified).await? {
+                        Ok(true) => emails += 1,
+                        Ok(false) => {}
+                        Err(reason) => skipped.push((
+                            format!("{:?} (id {}): address {email:?}", user.username, user.id),
+                            reason,
+                        )),
+                    }
+                }
             }
             Err(refused) => skipped.push((
                 format!("{:?} (id {})", user.username, user.id),
@@ -131,7 +150,10 @@ async fn import(
         file.display(),
         skipped.len()
     );
-    if created + updated == 0 && skipped.is_empty() && !dry_run {
+    if emails > 0 {
+        println!("{emails} addresses set");
+    }
+    if created + updated + emails == 0 && skipped.is_empty() && !dry_run {
         println!("nothing to do: every user is already there");
     }
     for (label, reason) in &skipped {

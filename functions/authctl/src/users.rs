@@ -8,7 +8,7 @@ use auth::credentials::password::{hash_format, hash_password_blocking};
 use auth::secrecy::{ExposeSecret, SecretString};
 use auth::store::{
     CreateUserError, DynamoStore, HashCosts, UpdateUserError, User, UserAdmin, UserChange,
-    UserStore, valid_username,
+    UserStore, valid_email, valid_username,
 };
 use clap::Subcommand;
 
@@ -22,6 +22,12 @@ pub enum Command {
         /// Read the password from standard input (required: never on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
+        /// Its address (no other user may hold it, compared case-insensitively).
+        #[arg(long)]
+        email: Option<String>,
+        /// The address is known to be the user's (no verification email needed).
+        #[arg(long, requires = "email")]
+        email_verified: bool,
     },
     /// Set a user's password; ends every session and token of the user.
     SetPassword {
@@ -47,16 +53,27 @@ pub enum Command {
 impl Command {
     pub async fn run(self, store: &DynamoStore) -> Result<(), Failure> {
         match self {
-            Command::CreateUser { username, .. } => {
+            Command::CreateUser {
+                username,
+                email,
+                email_verified,
+                ..
+            } => {
                 if !valid_username(&username) {
                     return Err(bad(format!(
                         "invalid username {username:?}: 1-150 letters, digits and @/./+/-/_ only"
                     )));
                 }
+                let email = email.unwrap_or_default();
+                if !email.is_empty() && !valid_email(&email) {
+                    return Err(bad(format!("invalid address {email:?}")));
+                }
                 let hash = hash(read_password()?).await?;
-                match store.create_user(&username, &hash).await {
+                match (store.create_user_with_email(&username, &hash, &email, email_verified)).await
+                {
                     Ok(user) => println!("{}", user.id),
                     Err(CreateUserError::UsernameTaken) => return Err(Failure::Taken(username)),
+                    Err(CreateUserError::EmailTaken) => return Err(Failure::EmailTaken(email)),
                     Err(CreateUserError::Store(e)) => return Err(e.into()),
                 }
             }
@@ -158,8 +175,13 @@ async fn set_active(store: &DynamoStore, username: &str, active: bool) -> Result
 }
 
 fn describe(u: &User) -> String {
+    let email = match (u.email.as_str(), u.email_verified) {
+        ("", _) => "(none)".to_owned(),
+        (email, true) => format!("{email} (verified)"),
+        (email, false) => format!("{email} (not verified)"),
+    };
     format!(
-        "id: {}\nusername: {}\nactive: {}\npassword: {}\ngeneration: {}",
+        "id: {}\nusername: {}\nemail: {email}\nactive: {}\npassword: {}\ngeneration: {}",
         u.id,
         u.username,
         u.is_active,

@@ -113,9 +113,53 @@ async fn users_from_creation_to_deletion() {
     );
     let show = ctl.ok(&["show", "alice"], None);
     assert!(
-        show.contains("id: 1\nusername: alice\nactive: true\npassword: argon2id\ngeneration: 0"),
+        show.contains(
+            "id: 1\nusername: alice\nemail: (none)\nactive: true\npassword: argon2id\ngeneration: 0"
+        ),
         "{show}"
     );
+    // An address, unique whatever its case.
+    let args = [
+        "create-user",
+        "dan",
+        "--password-stdin",
+        "--email",
+        "Dan@Example.com",
+    ];
+    ctl.ok(&[&args[..], &["--email-verified"]].concat(), Some("x"));
+    assert!(
+        ctl.ok(&["show", "dan"], None)
+            .contains("email: Dan@Example.com (verified)")
+    );
+    let taken = [
+        "create-user",
+        "dora",
+        "--password-stdin",
+        "--email",
+        "dan@example.COM",
+    ];
+    let out = ctl.fails(&taken, Some("x"), 4);
+    assert!(out.contains("another user has the address"), "{out}");
+    ctl.fails(&["show", "dora"], None, 3);
+    let bad = [
+        "create-user",
+        "dora",
+        "--password-stdin",
+        "--email",
+        "not an address",
+    ];
+    ctl.fails(&bad, Some("x"), 1);
+    ctl.fails(
+        &[
+            "create-user",
+            "dora",
+            "--password-stdin",
+            "--email-verified",
+        ],
+        Some("x"),
+        2,
+    );
+    ctl.ok(&["delete", "dan"], None);
     ctl.fails(&["show", "nobody"], None, 3);
 
     ctl.ok(&["deactivate", "bob"], None);
@@ -159,10 +203,10 @@ async fn users_from_creation_to_deletion() {
     );
     ctl.fails(&["delete", "bob"], None, 3);
     ctl.fails(&["revoke", "bob"], None, 3);
-    // the name is free again; ids are never reused
+    // the name is free again; ids are never reused (dan had 3)
     assert_eq!(
         ctl.ok(&["create-user", "bob", "--password-stdin"], Some("pw")),
-        "3\n"
+        "4\n"
     );
 }
 

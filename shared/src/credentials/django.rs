@@ -1,15 +1,27 @@
 //! Reading the users out of Django's `dumpdata` JSON
-//! (`python manage.py dumpdata users.User` or `auth.User`).
+//! (`python manage.py dumpdata users.User` or `auth.User`, with
+//! django-allauth's `account.EmailAddress` when the site has it).
 
 use crate::credentials::password::importable;
-use crate::store::{User, valid_username};
+use crate::store::{User, valid_email, valid_username};
 use serde_json::Value;
 
-/// One record of the file: a user to import, or why it cannot be.
+/// One record of the file: a user to import (its `email` as Django has
+/// it, unverified), an allauth address of one, or why it cannot be.
 #[derive(Debug)]
 pub enum Record {
     User(User),
+    EmailAddress(EmailAddress),
     Bad { label: String, reason: String },
+}
+
+/// django-allauth's `account.EmailAddress` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAddress {
+    pub user: u64,
+    pub email: String,
+    pub verified: bool,
+    pub primary: bool,
 }
 
 /// Every record of a dumpdata file, in file order. Fails only if the file
@@ -46,6 +58,9 @@ fn record(index: usize, item: &Value) -> Record {
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    if model.eq_ignore_ascii_case("account.emailaddress") {
+        return email_address(index, fields);
+    }
     if !model.eq_ignore_ascii_case("users.user") && !model.eq_ignore_ascii_case("auth.user") {
         return bad(&format!("not a user record (model {model:?})"));
     }
@@ -72,14 +87,63 @@ fn record(index: usize, item: &Value) -> Record {
         .get("is_active")
         .and_then(Value::as_bool)
         .unwrap_or(true);
+    let email = fields
+        .get("email")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     Record::User(User {
         id,
         username: username.to_owned(),
         password: password.to_owned(),
         is_active,
         generation: 0,
+        email: email.trim().to_owned(),
+        email_verified: false,
         mfa: Default::default(),
     })
+}
+
+fn email_address(index: usize, fields: Option<&Value>) -> Record {
+    let get = |name: &str| fields.and_then(|f| f.get(name));
+    let email = get("email").and_then(Value::as_str).unwrap_or_default();
+    let bad = |reason: &str| Record::Bad {
+        label: format!("record {} (address {email:?})", index + 1),
+        reason: reason.to_owned(),
+    };
+    let Some(user) = get("user").and_then(Value::as_u64) else {
+        return bad("an address without a numeric user");
+    };
+    if !valid_email(email) {
+        return bad("not an address");
+    }
+    Record::EmailAddress(EmailAddress {
+        user,
+        email: email.to_owned(),
+        verified: get("verified").and_then(Value::as_bool).unwrap_or(false),
+        primary: get("primary").and_then(Value::as_bool).unwrap_or(false),
+    })
+}
+
+/// The address each user is imported with: allauth's primary address
+/// (with its verified flag), else Django's `email` (unverified, as allauth
+/// treats an address it has no row for). Blank: none.
+pub fn addresses(records: &[Record]) -> std::collections::HashMap<u64, (String, bool)> {
+    let mut chosen = std::collections::HashMap::new();
+    for record in records {
+        if let Record::User(u) = record
+            && valid_email(&u.email)
+        {
+            chosen.insert(u.id, (u.email.clone(), false));
+        }
+    }
+    for record in records {
+        if let Record::EmailAddress(a) = record
+            && a.primary
+        {
+            chosen.insert(a.user, (a.email.clone(), a.verified));
+        }
+    }
+    chosen
 }
 
 #[cfg(test)]
@@ -112,7 +176,7 @@ mod tests {
             .iter()
             .map(|r| match r {
                 Record::Bad { reason, .. } => reason.clone(),
-                Record::User(u) => panic!("{u:?} accepted"),
+                other => panic!("{other:?} accepted"),
             })
             .collect();
         assert_eq!(
@@ -126,5 +190,26 @@ mod tests {
         );
         assert!(read("{}").is_err());
         assert!(read("nope").is_err());
+    }
+
+    #[test]
+    fn an_allauth_primary_address_wins_over_djangos_email() {
+        let text = r#"[
+          {"model": "users.user", "pk": 1, "fields": {"password": "!x", "username": "ann", "email": "Ann@Example.com"}},
+          {"model": "users.user", "pk": 2, "fields": {"password": "!x", "username": "bo", "email": "bo@example.com"}},
+          {"model": "users.user", "pk": 3, "fields": {"password": "!x", "username": "cy", "email": ""}},
+          {"model": "account.emailaddress", "pk": 9, "fields": {"user": 1, "email": "ann@example.org", "verified": true, "primary": true}},
+          {"model": "account.emailaddress", "pk": 10, "fields": {"user": 1, "email": "ann@old.example", "verified": true, "primary": false}},
+          {"model": "account.emailaddress", "pk": 11, "fields": {"user": 2, "email": "not an address", "verified": true, "primary": true}}
+        ]"#;
+        let records = read(text).unwrap();
+        assert!(
+            matches!(&records[0], Record::User(u) if u.email == "Ann@Example.com" && !u.email_verified)
+        );
+        assert!(matches!(&records[5], Record::Bad { reason, .. } if reason == "not an address"));
+        let chosen = addresses(&records);
+        assert_eq!(chosen[&1], ("ann@example.org".to_owned(), true));
+        assert_eq!(chosen[&2], ("bo@example.com".to_owned(), false));
+        assert!(!chosen.contains_key(&3));
     }
 }

@@ -16,6 +16,14 @@ pub struct User {
     /// refused.
     #[serde(default, rename = "gen")]
     pub generation: u64,
+    /// Their address (Django's `email`, blank if none): at most one user
+    /// holds an address, compared case-insensitively (the users table's
+    /// `email#<address>` item, written with it).
+    #[serde(default)]
+    pub email: String,
+    /// Whether its owner proved it (allauth's `EmailAddress.verified`).
+    #[serde(default)]
+    pub email_verified: bool,
     /// Two-factor state (attributes of the user's item, read with it).
     #[serde(skip)]
     pub mfa: MfaState,
@@ -147,6 +155,29 @@ impl HashCosts {
             bcrypt_cost: self.bcrypt_cost.max(other.bcrypt_cost),
         }
     }
+}
+
+/// Longest address accepted (Django's `EmailField`, RFC 5321's path).
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// The form in which addresses are compared (and keyed): lowercased, as
+/// django-allauth compares them (`email__iexact`).
+pub fn email_identity(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Addresses a user can hold: at most 254 characters, one `@` with
+/// something on each side, no whitespace or control characters. (The mail
+/// system has the last word: a link reaches only an address that exists.)
+pub fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.chars().count() <= MAX_EMAIL_CHARS
+        && !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Usernames that can exist: 1 to 150 characters, Django's

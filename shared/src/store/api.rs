@@ -30,6 +30,8 @@ pub enum StoreError {
 pub enum CreateUserError {
     #[error("a user with that username already exists")]
     UsernameTaken,
+    #[error("another user has that address")]
+    EmailTaken,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -39,6 +41,20 @@ pub enum UpdateUserError {
     #[error("no such user")]
     NotFound,
     #[error("the password changed meanwhile")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Error)]
+pub enum SetEmailError {
+    #[error("another user has that address")]
+    Taken,
+    #[error("not an address")]
+    Invalid,
+    #[error("no such user")]
+    NotFound,
+    #[error("the address changed meanwhile")]
     Conflict,
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -131,11 +147,42 @@ pub trait UserStore: Send + Sync {
 }
 
 pub trait UserAdmin: UserStore {
+    /// Gives `user` the address `email` (`""`: none), verified or not, in
+    /// one transaction: the address item only if no other user holds the
+    /// address (compared case-insensitively), the user's item only if its
+    /// address is still `user.email`, and the old address's item deleted.
+    /// The user afterwards.
+    fn set_email(
+        &self,
+        user: &User,
+        email: &str,
+        verified: bool,
+    ) -> impl Future<Output = Result<User, SetEmailError>> + Send;
+
+    /// The user holding `email` (compared case-insensitively), if any.
+    fn user_by_email(
+        &self,
+        email: &str,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
     /// Creates a user with the next id; the username must be free.
     fn create_user(
         &self,
         username: &str,
         password_hash: &str,
+    ) -> impl Future<Output = Result<User, CreateUserError>> + Send {
+        self.create_user_with_email(username, password_hash, "", false)
+    }
+
+    /// Creates a user with the next id and the address `email` (`""`:
+    /// none), verified or not, in one transaction: the username and the
+    /// address (compared case-insensitively) must be free.
+    fn create_user_with_email(
+        &self,
+        username: &str,
+        password_hash: &str,
+        email: &str,
+        verified: bool,
     ) -> impl Future<Output = Result<User, CreateUserError>> + Send;
 }
 

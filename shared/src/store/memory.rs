@@ -8,9 +8,9 @@ use crate::model::counter::Counter;
 use crate::model::mfa::{AfterProof, Charged, MFA_TOKEN_ATTEMPTS, Proof, Redeemed};
 use crate::model::session::{Session, stored_session_key};
 use crate::model::token::{Revocation, Rotation, TokenState};
-use crate::model::user::{HashCosts, MfaState, User, UserChange};
+use crate::model::user::{HashCosts, MfaState, User, UserChange, email_identity, valid_email};
 use crate::store::api::{
-    CreateUserError, MfaStore, SessionStore, StoreError, ThrottleStore, TokenStore,
+    CreateUserError, MfaStore, SessionStore, SetEmailError, StoreError, ThrottleStore, TokenStore,
     UpdateUserError, UserAdmin, UserStore,
 };
 
@@ -23,6 +23,8 @@ pub struct MemoryStore {
 struct State {
     users: HashMap<u64, User>,
     usernames: HashMap<String, u64>,
+    /// `email_identity` → user id.
+    emails: HashMap<String, u64>,
     last_id: u64,
     sessions: HashMap<String, Session>,
     blacklist: HashMap<String, Revocation>,
@@ -126,14 +128,61 @@ impl UserStore for MemoryStore {
 }
 
 impl UserAdmin for MemoryStore {
-    async fn create_user(
+    async fn set_email(
+        &self,
+        user: &User,
+        email: &str,
+        verified: bool,
+    ) -> Result<User, SetEmailError> {
+        if !email.is_empty() && !valid_email(email) {
+            return Err(SetEmailError::Invalid);
+        }
+        let mut state = self.state();
+        let (new, old) = (email_identity(email), email_identity(&user.email));
+        if !email.is_empty() && state.emails.get(&new).is_some_and(|id| *id != user.id) {
+            return Err(SetEmailError::Taken);
+        }
+        let Some(stored) = state.users.get_mut(&user.id) else {
+            return Err(SetEmailError::NotFound);
+        };
+        if stored.email != user.email {
+            return Err(SetEmailError::Conflict);
+        }
+        stored.email = email.to_owned();
+        stored.email_verified = verified;
+        let updated = stored.clone();
+        if !user.email.is_empty() && old != new {
+            state.emails.remove(&old);
+        }
+        if !email.is_empty() {
+            state.emails.insert(new, user.id);
+        }
+        Ok(updated)
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let state = self.state();
+        Ok((state.emails.get(&email_identity(email)))
+            .and_then(|id| state.users.get(id))
+            .cloned())
+    }
+
+    async fn create_user_with_email(
         &self,
         username: &str,
         password_hash: &str,
+        email: &str,
+        verified: bool,
     ) -> Result<User, CreateUserError> {
+        if !email.is_empty() && !valid_email(email) {
+            return Err(StoreError::Internal(format!("not an address: {email:?}")).into());
+        }
         let mut state = self.state();
         if state.usernames.contains_key(username) {
             return Err(CreateUserError::UsernameTaken);
+        }
+        if !email.is_empty() && state.emails.contains_key(&email_identity(email)) {
+            return Err(CreateUserError::EmailTaken);
         }
         state.last_id += 1;
         let user = User {
@@ -142,9 +191,14 @@ impl UserAdmin for MemoryStore {
             password: password_hash.to_owned(),
             is_active: true,
             generation: 0,
+            email: email.to_owned(),
+            email_verified: verified && !email.is_empty(),
             mfa: Default::default(),
         };
         state.usernames.insert(user.username.clone(), user.id);
+        if !email.is_empty() {
+            state.emails.insert(email_identity(email), user.id);
+        }
         state.users.insert(user.id, user.clone());
         Ok(user)
     }

@@ -20,5 +20,6 @@ pub use crate::model::mfa::{AfterProof, Charged, Proof, Redeemed, SecondStep};
 pub use crate::model::session::{Session, stored_session_key, valid_session_key};
 pub use crate::model::token::{Revocation, Rotation, TokenState};
 pub use crate::model::user::{
-    HashCosts, MAX_USERNAME_CHARS, MfaState, User, UserChange, valid_username,
+    HashCosts, MAX_EMAIL_CHARS, MAX_USERNAME_CHARS, MfaState, User, UserChange, email_identity,
+    valid_email, valid_username,
 };

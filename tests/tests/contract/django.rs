@@ -27,8 +27,9 @@ fn dumpdata() -> Vec<User> {
     django::read(&text)
         .unwrap()
         .into_iter()
-        .map(|r| match r {
-            Record::User(u) => u,
+        .filter_map(|r| match r {
+            Record::User(u) => Some(u),
+            Record::EmailAddress(_) => None,
             Record::Bad { label, reason } => panic!("{label}: {reason}"),
         })
         .collect()
@@ -247,4 +248,77 @@ async fn a_password_changed_meanwhile_is_never_overwritten_by_an_upgrade() {
         store.user_by_id(user.id).await.unwrap().unwrap().password,
         "set meanwhile"
     );
+}
+
+/// Addresses come over too: django-allauth's primary `EmailAddress` with
+/// its verified flag, else Django's `email` (unverified); one already held
+/// by another user (compared case-insensitively) is reported and left out,
+/// and the user is imported without it; importing again changes nothing.
+#[tokio::test]
+async fn addresses_come_over_from_django_and_allauth() {
+    let text = r#"[
+      {"model": "users.user", "pk": 11, "fields": {"password": "!x", "username": "ann", "email": "ann@example.com", "is_active": true}},
+      {"model": "users.user", "pk": 12, "fields": {"password": "!x", "username": "bo", "email": "Bo@Example.com", "is_active": true}},
+      {"model": "users.user", "pk": 13, "fields": {"password": "!x", "username": "cy", "email": "ANN@example.org", "is_active": true}},
+      {"model": "users.user", "pk": 14, "fields": {"password": "!x", "username": "di", "email": "", "is_active": true}},
+      {"model": "account.emailaddress", "pk": 1, "fields": {"user": 11, "email": "ann@example.org", "verified": true, "primary": true}},
+      {"model": "account.emailaddress", "pk": 2, "fields": {"user": 11, "email": "ann@example.com", "verified": true, "primary": false}}
+    ]"#;
+    let records = django::read(text).unwrap();
+    let addresses = &django::addresses(&records);
+    let store = fresh_store().await;
+    let mut reasons = Vec::new();
+    let import = |store: DynamoStore| async move {
+        let mut reasons = Vec::new();
+        for record in django::read(text).unwrap() {
+            let Record::User(user) = record else { continue };
+            store
+                .import_user(&user, false, false)
+                .await
+                .unwrap()
+                .unwrap();
+            if let Some((email, verified)) = addresses.get(&user.id)
+                && let Err(reason) = store.import_email(user.id, email, *verified).await.unwrap()
+            {
+                reasons.push((user.username.clone(), reason));
+            }
+        }
+        (store, reasons)
+    };
+    let (store, first) = import(store).await;
+    reasons.extend(first);
+    let holder = |email: &'static str| {
+        let store = &store;
+        async move {
+            store
+                .user_by_email(email)
+                .await
+                .unwrap()
+                .map(|u| (u.username, u.email_verified))
+        }
+    };
+    assert_eq!(holder("ann@example.org").await, Some(("ann".into(), true)));
+    assert_eq!(
+        holder("ann@example.com").await,
+        None,
+        "a secondary address stays behind"
+    );
+    assert_eq!(holder("bo@example.com").await, Some(("bo".into(), false)));
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert_eq!(reasons[0].0, "cy");
+    assert!(
+        reasons[0].1.contains("another user holds this address"),
+        "{reasons:?}"
+    );
+    let cy = store.user_by_username("cy").await.unwrap().unwrap();
+    assert_eq!(cy.email, "", "imported without it");
+    assert_eq!(
+        store.user_by_username("di").await.unwrap().unwrap().email,
+        ""
+    );
+    // Again: nothing changes (cy's address is still refused).
+    let before = integration_tests::snapshot(&store).await;
+    let (store, again) = import(store).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(integration_tests::snapshot(&store).await, before);
 }

@@ -34,6 +34,8 @@ async fn app_at(endpoint: &str, vars: &[(&str, &str)]) -> TestApp {
         password: String::new(),
         is_active: true,
         generation: 0,
+        email: String::new(),
+        email_verified: false,
         mfa: Default::default(),
     };
     TestApp {

@@ -2,7 +2,7 @@
 //! test here failed before its fix.
 
 use futures::StreamExt;
-use integration_tests::auth::store::{SessionStore, UserStore};
+use integration_tests::auth::store::{SessionStore, UserAdmin, UserStore};
 use integration_tests::{BOB_PASSWORD, ROUTES, spawn_app, spawn_app_with, workspace};
 
 use crate::helpers::*;
@@ -494,11 +494,15 @@ async fn every_answer_carrying_a_credential_is_no_store() {
 /// credentials: no table holds the sealed secret, its step or the
 /// recovery-code hashes afterwards.
 #[tokio::test]
-async fn deleting_a_user_leaves_no_second_factor_anywhere() {
+async fn deleting_a_user_leaves_no_second_factor_or_address_anywhere() {
     let t = spawn_app().await;
     enrol(&t, "bob", BOB_PASSWORD).await;
     let bob = t.app.store.user_by_id(t.bob.id).await.unwrap().unwrap();
     let sealed = bob.mfa.totp.clone().unwrap();
+    // His address goes too, and is free for someone else.
+    let bob = (t.app.store.set_email(&bob, "Bob.Builder@example.com", true))
+        .await
+        .unwrap();
     t.app.store.delete_user(&bob).await.unwrap();
     t.app.store.end_sessions(bob.id).await.unwrap();
     let everything = integration_tests::snapshot(&t.app.store).await.join("\n");
@@ -509,6 +513,17 @@ async fn deleting_a_user_leaves_no_second_factor_anywhere() {
         );
     }
     assert!(!everything.contains(&sealed));
+    assert!(
+        !everything.to_lowercase().contains("bob.builder"),
+        "the address left behind:\n{everything}"
+    );
+    assert!(!everything.contains("email"), "{everything}");
+    let carol = t.app.store.create_user("carol", "h").await.unwrap();
+    t.app
+        .store
+        .set_email(&carol, "bob.builder@example.com", false)
+        .await
+        .unwrap();
     assert!(
         t.app
             .store

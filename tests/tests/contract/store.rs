@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use integration_tests::auth::base::time::now;
 use integration_tests::auth::store::{
-    CreateUserError, MemoryStore, Rotation, Session, Store, UpdateUserError, UserAdmin, UserChange,
+    CreateUserError, MemoryStore, Rotation, Session, SetEmailError, Store, UpdateUserError,
+    UserAdmin, UserChange,
 };
 use integration_tests::fresh_store;
 
@@ -221,6 +222,115 @@ async fn concurrent_sign_ups<S: Store + UserAdmin>(store: &S) {
             .filter(|r| r.is_err())
             .all(|r| matches!(r, Err(CreateUserError::UsernameTaken)))
     );
+}
+
+/// Addresses: at most one user holds one, compared case-insensitively,
+/// whether given at creation or later; a change frees the old address; a
+/// change from a stale copy of the user is refused; racing claims of one
+/// address leave exactly one holder.
+async fn addresses<S: Store + UserAdmin>(store: &S) {
+    let ann = (store.create_user_with_email("ann", "h", "Ann@Example.com", true))
+        .await
+        .unwrap();
+    assert_eq!(
+        (ann.email.as_str(), ann.email_verified),
+        ("Ann@Example.com", true)
+    );
+    assert_eq!(store.user_by_id(ann.id).await.unwrap(), Some(ann.clone()));
+    for other in ["ann@example.com", "ANN@EXAMPLE.COM"] {
+        assert!(matches!(
+            store.create_user_with_email("bo", "h", other, false).await,
+            Err(CreateUserError::EmailTaken)
+        ));
+    }
+    assert!(
+        store.user_by_username("bo").await.unwrap().is_none(),
+        "all or nothing"
+    );
+    assert_eq!(
+        store.user_by_email("ann@EXAMPLE.com").await.unwrap(),
+        Some(ann.clone())
+    );
+    assert_eq!(
+        store.user_by_email("nobody@example.com").await.unwrap(),
+        None
+    );
+    assert_eq!(store.user_by_email("not an address").await.unwrap(), None);
+    let bo = store.create_user("bo", "h").await.unwrap();
+    assert_eq!((bo.email.as_str(), bo.email_verified), ("", false));
+    assert!(matches!(
+        store.set_email(&bo, "ann@example.COM", false).await,
+        Err(SetEmailError::Taken)
+    ));
+    assert!(matches!(
+        store.set_email(&bo, "two@@example.com", false).await,
+        Err(SetEmailError::Invalid)
+    ));
+    // Ann moves: her old address is free, the new one hers.
+    let moved = store
+        .set_email(&ann, "ann@example.org", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (moved.email.as_str(), moved.email_verified),
+        ("ann@example.org", false)
+    );
+    assert_eq!(store.user_by_id(ann.id).await.unwrap(), Some(moved.clone()));
+    assert_eq!(store.user_by_email("ann@example.com").await.unwrap(), None);
+    // A copy read before the move is stale.
+    assert!(matches!(
+        store.set_email(&ann, "ann@example.net", false).await,
+        Err(SetEmailError::Conflict)
+    ));
+    let bo = store.set_email(&bo, "ANN@example.com", true).await.unwrap();
+    assert_eq!(
+        store.user_by_email("ann@example.com").await.unwrap(),
+        Some(bo.clone())
+    );
+    // The same address again (another case, now verified): still hers.
+    let moved = store
+        .set_email(&moved, "Ann@Example.org", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_by_email("ann@example.org").await.unwrap(),
+        Some(moved.clone())
+    );
+    // None: the address is free again.
+    let cleared = store.set_email(&moved, "", false).await.unwrap();
+    assert_eq!(
+        (cleared.email.as_str(), cleared.email_verified),
+        ("", false)
+    );
+    assert_eq!(store.user_by_email("ann@example.org").await.unwrap(), None);
+    // Racing claims of one address by eight users: one holds it.
+    let mut racers = Vec::new();
+    for i in 0..8 {
+        racers.push(store.create_user(&format!("racer{i}"), "h").await.unwrap());
+    }
+    let claims = futures::future::join_all(
+        racers
+            .iter()
+            .map(|u| store.set_email(u, "Contested@example.com", false)),
+    )
+    .await;
+    assert_eq!(claims.iter().filter(|r| r.is_ok()).count(), 1, "{claims:?}");
+    assert!(
+        claims
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| matches!(r, Err(SetEmailError::Taken)))
+    );
+    let sign_ups = futures::future::join_all((0..8).map(|i| {
+        let name = format!("signup{i}");
+        async move {
+            store
+                .create_user_with_email(&name, "h", "new@example.com", false)
+                .await
+        }
+    }))
+    .await;
+    assert_eq!(sign_ups.iter().filter(|r| r.is_ok()).count(), 1);
 }
 
 fn session(key: &str, expires_at: i64) -> Session {
@@ -615,6 +725,7 @@ on_both_stores! {
     memory_sessions, dynamo_sessions => sessions;
     memory_blacklist, dynamo_blacklist => blacklist;
     memory_mfa, dynamo_mfa => mfa;
+    memory_addresses, dynamo_addresses => addresses;
 }
 
 /// Session keys are credentials: the table holds their SHA-256 only, so a

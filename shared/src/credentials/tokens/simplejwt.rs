@@ -384,6 +384,8 @@ mod tests {
             password: String::new(),
             is_active: true,
             generation,
+            email: String::new(),
+            email_verified: false,
             mfa: Default::default(),
         }
     }

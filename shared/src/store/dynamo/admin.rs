@@ -13,7 +13,7 @@ use super::client::{
 use super::update::UserUpdate;
 use super::users::{Clash, HASH_COSTS_KEY, USER_COUNTER, hash_costs_from_item, username_key};
 use crate::model::user::{HashCosts, User, UserChange};
-use crate::store::api::{StoreError, UpdateUserError, UserStore};
+use crate::store::api::{SetEmailError, StoreError, UpdateUserError, UserAdmin, UserStore};
 
 /// Whose password-attempt counters `authctl unthrottle` clears.
 #[derive(Debug, Clone, Copy)]
@@ -105,14 +105,20 @@ impl DynamoStore {
         let build = |e| internal("build transaction", e);
         // Nothing of the user stays but the id and the generation: no
         // credential, no second factor.
-        let by_id = ["username", "password", "is_active"]
-            .into_iter()
-            .chain(super::mfa::ATTRIBUTES)
-            .fold(UserUpdate::of(self, user.id), UserUpdate::remove)
-            .set("deleted_at = :now")
-            .value(":now", n(crate::base::time::now()))
-            .next_generation()
-            .in_transaction()?;
+        let by_id = [
+            "username",
+            "password",
+            "is_active",
+            "email",
+            "email_verified",
+        ]
+        .into_iter()
+        .chain(super::mfa::ATTRIBUTES)
+        .fold(UserUpdate::of(self, user.id), UserUpdate::remove)
+        .set("deleted_at = :now")
+        .value(":now", n(crate::base::time::now()))
+        .next_generation()
+        .in_transaction()?;
         let by_name = Delete::builder()
             .table_name(&self.tables.users)
             .key("pk", s(username_key(&user.username)))
@@ -120,16 +126,26 @@ impl DynamoStore {
             .expression_attribute_values(":id", n(user.id))
             .build()
             .map_err(build)?;
+        let mut items = vec![by_id, TransactWriteItem::builder().delete(by_name).build()];
+        if !user.email.is_empty() {
+            let by_email = Delete::builder()
+                .table_name(&self.tables.users)
+                .key("pk", s(super::users::email_key(&user.email)))
+                .condition_expression("attribute_not_exists(pk) OR id = :id")
+                .expression_attribute_values(":id", n(user.id))
+                .build()
+                .map_err(build)?;
+            items.push(TransactWriteItem::builder().delete(by_email).build());
+        }
         let result = self
             .client
             .transact_write_items()
-            .transact_items(by_id)
-            .transact_items(TransactWriteItem::builder().delete(by_name).build())
+            .set_transact_items(Some(items))
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if cancelled_by_condition(&e, 0) || cancelled_by_condition(&e, 1) => {
+            Err(e) if (0..3).any(|i| cancelled_by_condition(&e, i)) => {
                 Err(UpdateUserError::NotFound)
             }
             Err(e) => Err(unavailable("TransactWriteItems", e).into()),
@@ -170,9 +186,16 @@ impl DynamoStore {
         if dry_run {
             return self.import_verdict(user, overwrite).await;
         }
+        // Its address is imported apart (`set_email`): one held by another
+        // user must not keep the user out.
+        let user = &User {
+            email: String::new(),
+            email_verified: false,
+            ..user.clone()
+        };
         match self.put_new_user(user, None).await? {
             Ok(()) => return Ok(Ok(Imported::Created)),
-            Err(Clash::Username) => {}
+            Err(Clash::Username | Clash::Email) => {}
             // A deleted user's id: the new user starts at the tombstone's
             // generation, so nothing issued to the deleted one works.
             Err(Clash::Id) => {
@@ -191,6 +214,40 @@ impl DynamoStore {
             Ok(Imported::Updated) => self.overwrite(user).await,
             other => Ok(other),
         }
+    }
+
+    /// Gives imported user `id` the address `email` (verified or not)
+    /// unless it has it already: whether it was set, or why not (another
+    /// user holds it, it is no address).
+    pub async fn import_email(
+        &self,
+        id: u64,
+        email: &str,
+        verified: bool,
+    ) -> Result<Result<bool, String>, StoreError> {
+        for _ in 0..3 {
+            let Some(user) = self.user_by_id(id).await? else {
+                return Ok(Err("the user vanished meanwhile".into()));
+            };
+            if user.email == email && user.email_verified == verified {
+                return Ok(Ok(false));
+            }
+            match self.set_email(&user, email, verified).await {
+                Ok(_) => return Ok(Ok(true)),
+                Err(SetEmailError::Taken) => {
+                    return Ok(Err("another user holds this address (compared \
+                                   case-insensitively); imported without it"
+                        .into()));
+                }
+                Err(SetEmailError::Invalid) => return Ok(Err("not an address".into())),
+                Err(SetEmailError::NotFound) => {
+                    return Ok(Err("the user vanished meanwhile".into()));
+                }
+                Err(SetEmailError::Conflict) => continue,
+                Err(SetEmailError::Store(e)) => return Err(e),
+            }
+        }
+        Ok(Err("its address kept changing meanwhile".into()))
     }
 
     /// What importing `user` would do, from what is stored now.

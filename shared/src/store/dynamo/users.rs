@@ -1,9 +1,10 @@
-//! Users on DynamoDB: `id#<n>` items, `username#<name>` pointers, the id
-//! counter and the hash-cost marks, in the users table.
+//! Users on DynamoDB: `id#<n>` items, `username#<name>` and
+//! `email#<address>` pointers, the id counter and the hash-cost marks, in
+//! the users table.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 use super::client::{
     DynamoStore, Item, cancelled_by_condition, id_key, internal, n, number, s, unavailable,
@@ -11,8 +12,12 @@ use super::client::{
 use super::mfa;
 use super::update::UserUpdate;
 use crate::base::time::now;
-use crate::model::user::{HashCosts, User, UserChange, valid_username};
-use crate::store::api::{CreateUserError, StoreError, UpdateUserError, UserAdmin, UserStore};
+use crate::model::user::{
+    HashCosts, User, UserChange, email_identity, valid_email, valid_username,
+};
+use crate::store::api::{
+    CreateUserError, SetEmailError, StoreError, UpdateUserError, UserAdmin, UserStore,
+};
 
 pub(super) const USER_COUNTER: &str = "counter#user_id";
 /// On a deleted user's `id#<n>` item, its tombstone: the id is never given
@@ -22,6 +27,12 @@ const ID_ATTEMPTS: usize = 20;
 
 pub(super) fn username_key(username: &str) -> String {
     format!("username#{username}")
+}
+
+/// The key of the item saying which user holds `email` (its
+/// case-insensitive form).
+pub(super) fn email_key(email: &str) -> String {
+    format!("email#{}", email_identity(email))
 }
 
 /// The users-table item holding the [`HashCosts`] marks.
@@ -85,8 +96,17 @@ impl DynamoStore {
             serde_dynamo::to_item(user).map_err(|e| internal("serialize user", e))?;
         user_item.insert("pk".into(), s(id_key(user.id)));
         user_item.insert("created_at".into(), n(now()));
+        // An address only ever goes with its own item.
+        if user.email.is_empty() {
+            user_item.remove("email");
+            user_item.remove("email_verified");
+        }
         let pointer: Item = HashMap::from([
             ("pk".to_owned(), s(username_key(&user.username))),
+            ("id".to_owned(), n(user.id)),
+        ]);
+        let address: Item = HashMap::from([
+            ("pk".to_owned(), s(email_key(&user.email))),
             ("id".to_owned(), n(user.id)),
         ]);
         let put = |item: Item, condition: &str, tomb: Option<u64>| {
@@ -108,29 +128,38 @@ impl DynamoStore {
         // The token makes a retried attempt (its answer lost or late: the SDK
         // retries after a timeout) succeed as the first did, instead of
         // failing on its own username item.
+        let mut items = vec![
+            put(user_item, id_condition, over_tombstone)?,
+            put(pointer, "attribute_not_exists(pk)", None)?,
+        ];
+        if !user.email.is_empty() {
+            items.push(put(address, "attribute_not_exists(pk)", None)?);
+        }
         let result = self
             .client
             .transact_write_items()
             .client_request_token(uuid::Uuid::new_v4().simple().to_string())
-            .transact_items(put(user_item, id_condition, over_tombstone)?)
-            .transact_items(put(pointer, "attribute_not_exists(pk)", None)?)
+            .set_transact_items(Some(items))
             .send()
             .await;
         match result {
             Ok(_) => Ok(Ok(())),
-            // The username first: a taken name is the answer whatever the id.
+            // The username first: a taken name is the answer whatever the
+            // id or address (Django shows a taken username).
             Err(e) if cancelled_by_condition(&e, 1) => Ok(Err(Clash::Username)),
+            Err(e) if cancelled_by_condition(&e, 2) => Ok(Err(Clash::Email)),
             Err(e) if cancelled_by_condition(&e, 0) => Ok(Err(Clash::Id)),
             Err(e) => Err(unavailable("TransactWriteItems", e)),
         }
     }
 }
 
-/// Which of a new user's two items already existed.
+/// Which of a new user's items already existed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Clash {
     Id,
     Username,
+    Email,
 }
 
 impl UserStore for DynamoStore {
@@ -229,19 +258,117 @@ impl UserStore for DynamoStore {
 }
 
 impl UserAdmin for DynamoStore {
-    async fn create_user(
+    async fn set_email(
+        &self,
+        user: &User,
+        email: &str,
+        verified: bool,
+    ) -> Result<User, SetEmailError> {
+        if !email.is_empty() && !valid_email(email) {
+            return Err(SetEmailError::Invalid);
+        }
+        let build = |e| internal("build transaction", e);
+        let id = n(user.id);
+        let update = UserUpdate::of(self, user.id)
+            .set("email = :email")
+            .set("email_verified = :verified")
+            .value(":email", s(email))
+            .value(":verified", AttributeValue::Bool(verified))
+            .only_if("attribute_not_exists(email) OR email = :old")
+            .value(":old", s(user.email.clone()))
+            .in_transaction()?;
+        let mut items = vec![update];
+        let (new_key, old_key) = (email_key(email), email_key(&user.email));
+        if !email.is_empty() {
+            let put = Put::builder()
+                .table_name(&self.tables.users)
+                .item("pk", s(new_key.clone()))
+                .item("id", id.clone())
+                .condition_expression("attribute_not_exists(pk) OR id = :id")
+                .expression_attribute_values(":id", id.clone())
+                .build()
+                .map_err(build)?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        if !user.email.is_empty() && old_key != new_key {
+            let delete = Delete::builder()
+                .table_name(&self.tables.users)
+                .key("pk", s(old_key))
+                .condition_expression("attribute_not_exists(pk) OR id = :id")
+                .expression_attribute_values(":id", id)
+                .build()
+                .map_err(build)?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .client_request_token(uuid::Uuid::new_v4().simple().to_string())
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => {}
+            Err(e) if !email.is_empty() && cancelled_by_condition(&e, 1) => {
+                return Err(SetEmailError::Taken);
+            }
+            Err(e) if cancelled_by_condition(&e, 0) => {
+                return Err(match self.user_by_id(user.id).await? {
+                    None => SetEmailError::NotFound,
+                    Some(_) => SetEmailError::Conflict,
+                });
+            }
+            Err(e) if cancelled_by_condition(&e, 2) => return Err(SetEmailError::Conflict),
+            Err(e) => return Err(unavailable("TransactWriteItems", e).into()),
+        }
+        let mut user = user.clone();
+        user.email = email.to_owned();
+        user.email_verified = verified;
+        Ok(user)
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        if !valid_email(email) {
+            return Ok(None);
+        }
+        let Some(pointer) = self.get(&self.tables.users, "pk", email_key(email)).await? else {
+            return Ok(None);
+        };
+        let id = number(&pointer, "id")
+            .and_then(|v| u64::try_from(v).ok())
+            .ok_or_else(|| self.corrupt(&self.tables.users, "email item without id"))?;
+        Ok(self
+            .user_by_id(id)
+            .await?
+            .filter(|user| email_identity(&user.email) == email_identity(email)))
+    }
+
+    async fn create_user_with_email(
         &self,
         username: &str,
         password_hash: &str,
+        email: &str,
+        verified: bool,
     ) -> Result<User, CreateUserError> {
+        if !email.is_empty() && !valid_email(email) {
+            return Err(StoreError::Internal(format!("not an address: {email:?}")).into());
+        }
         // Fast path only: the conditional transaction below is what enforces
-        // uniqueness. It saves an id when the name is plainly taken.
+        // uniqueness. It saves an id when the name or address is plainly
+        // taken.
         if self
             .get(&self.tables.users, "pk", username_key(username))
             .await?
             .is_some()
         {
             return Err(CreateUserError::UsernameTaken);
+        }
+        if !email.is_empty()
+            && (self.get(&self.tables.users, "pk", email_key(email)))
+                .await?
+                .is_some()
+        {
+            return Err(CreateUserError::EmailTaken);
         }
         // The id item's own condition guarantees no two users share an id,
         // whatever the counter says (e.g. after a restore, an import, or a
@@ -253,11 +380,14 @@ impl UserAdmin for DynamoStore {
                 password: password_hash.to_owned(),
                 is_active: true,
                 generation: 0,
+                email: email.to_owned(),
+                email_verified: verified && !email.is_empty(),
                 mfa: Default::default(),
             };
             match self.put_new_user(&user, None).await? {
                 Ok(()) => return Ok(user),
                 Err(Clash::Username) => return Err(CreateUserError::UsernameTaken),
+                Err(Clash::Email) => return Err(CreateUserError::EmailTaken),
                 Err(Clash::Id) => continue,
             }
         }
