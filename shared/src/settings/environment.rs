@@ -6,8 +6,8 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::table::{
-    CorsSettings, CsrfSettings, FrontSettings, MFA_FAILURES_CAP, MailSettings, MfaSettings,
-    RefreshCookieSettings, SessionSettings, Tables, ThrottleSettings, TokenSettings,
+    AccountSettings, CorsSettings, CsrfSettings, FrontSettings, MFA_FAILURES_CAP, MailSettings,
+    MfaSettings, RefreshCookieSettings, SessionSettings, Tables, ThrottleSettings, TokenSettings,
 };
 use super::values::{MIN_SIGNING_KEY_BYTES, SameSite, SettingsError};
 use crate::base::jwt::{Alg, JwtBackend, pem_blocks};
@@ -29,6 +29,7 @@ pub struct Settings {
     pub throttle: ThrottleSettings,
     pub mfa: MfaSettings,
     pub front: FrontSettings,
+    pub accounts: AccountSettings,
     pub mail: MailSettings,
     pub tables: Tables,
 }
@@ -54,6 +55,7 @@ impl Settings {
             throttle: ThrottleSettings::from_lookup(&lookup)?,
             mfa: MfaSettings::from_lookup(&lookup)?,
             front: FrontSettings::from_lookup(&lookup)?,
+            accounts: AccountSettings::from_lookup(&lookup)?,
             mail: MailSettings::from_lookup(&lookup)?,
             tables: Tables::from_lookup(&lookup)?,
         };

@@ -4,8 +4,8 @@
 //! README's settings table is tested against).
 
 use super::values::{
-    Binding, ExactOrigins, HeaderNames, Origins, SameSite, Seconds, SettingValue, SettingsError,
-    SharedSecret, Spec,
+    Binding, ExactOrigins, HeaderNames, LoginBy, Origins, SameSite, Seconds, SettingValue,
+    SettingsError, SharedSecret, Spec,
 };
 use crate::base::jwt::Alg;
 
@@ -177,6 +177,12 @@ settings! {
     FrontSettings {
         /// The secret CloudFront sends in `X-Origin-Verify` (at least 32 characters): set, every request without it is refused (403: a client bypassing the front), and the client address is CloudFront's `True-Client-IP` rather than API Gateway's `sourceIp`; empty: no front.
         front_origin_secret: SharedSecret = "FRONT_ORIGIN_SECRET" ("");
+    }
+
+    /// Accounts, with django-allauth's names (`ACCOUNT_*`).
+    AccountSettings {
+        /// What the `username` of every login (the body's, or Basic credentials') may name: `username` (the contract), `email` (the user's address, any case) or `username_email` (the address if a user holds it, else the username).
+        authentication_method: LoginBy = "ACCOUNT_AUTHENTICATION_METHOD" ("username");
     }
 
     /// Email, with Django's names.

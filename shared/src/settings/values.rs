@@ -63,6 +63,8 @@ pub enum SettingsError {
     BadNumber { name: &'static str, value: String },
     #[error("{name} must be none or address, got {value:?}")]
     BadBinding { name: &'static str, value: String },
+    #[error("{name} must be username, email or username_email, got {value:?}")]
+    BadLoginBy { name: &'static str, value: String },
     #[error("{name} must be true or false, got {value:?}")]
     BadBool { name: &'static str, value: String },
     #[error("{name} entry {value:?} must start with a scheme, like https://")]
@@ -157,6 +159,44 @@ impl SettingValue for Binding {
             "none" => Ok(Binding::None),
             "address" => Ok(Binding::Address),
             _ => Err(SettingsError::BadBinding {
+                name,
+                value: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// What a login's `username` field may name (django-allauth's
+/// `ACCOUNT_AUTHENTICATION_METHOD`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginBy {
+    /// The username only (Django's, and the contract's).
+    Username,
+    /// The address only.
+    Email,
+    /// Either: the address if one holds it, else the username.
+    UsernameEmail,
+}
+
+impl LoginBy {
+    /// Whether a login may name the username.
+    pub fn username(self) -> bool {
+        self != LoginBy::Email
+    }
+
+    /// Whether a login may name the address.
+    pub fn email(self) -> bool {
+        self != LoginBy::Username
+    }
+}
+
+impl SettingValue for LoginBy {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "username" => Ok(LoginBy::Username),
+            "email" => Ok(LoginBy::Email),
+            "username_email" => Ok(LoginBy::UsernameEmail),
+            _ => Err(SettingsError::BadLoginBy {
                 name,
                 value: raw.to_owned(),
             }),

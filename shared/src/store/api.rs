@@ -10,6 +10,7 @@ use crate::model::mfa::{AfterProof, Charged, Proof, Redeemed};
 use crate::model::session::Session;
 use crate::model::token::{Revocation, Rotation, TokenState};
 use crate::model::user::{HashCosts, User, UserChange};
+use crate::settings::LoginBy;
 
 /// The store could not answer.
 #[derive(Debug, Error)]
@@ -130,12 +131,14 @@ pub trait UserStore: Send + Sync {
         username: &str,
     ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
 
-    /// What a password check needs: the user named `username` and the
-    /// table's [`HashCosts`] marks. The round trips are the same whether
-    /// or not the user exists.
+    /// What a password check needs: the user `login` names (by
+    /// username, address or either, as `by` says; a user holding the
+    /// address first) and the table's [`HashCosts`] marks. The round trips
+    /// are the same whether or not the user exists.
     fn login_candidate(
         &self,
-        username: &str,
+        login: &str,
+        by: LoginBy,
     ) -> impl Future<Output = Result<(Option<User>, HashCosts), StoreError>> + Send;
 
     /// Applies `change` in one conditional write; the user afterwards.

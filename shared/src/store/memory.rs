@@ -9,6 +9,7 @@ use crate::model::mfa::{AfterProof, Charged, MFA_TOKEN_ATTEMPTS, Proof, Redeemed
 use crate::model::session::{Session, stored_session_key};
 use crate::model::token::{Revocation, Rotation, TokenState};
 use crate::model::user::{HashCosts, MfaState, User, UserChange, email_identity, valid_email};
+use crate::settings::LoginBy;
 use crate::store::api::{
     CreateUserError, MfaStore, SessionStore, SetEmailError, StoreError, ThrottleStore, TokenStore,
     UpdateUserError, UserAdmin, UserStore,
@@ -80,9 +81,18 @@ impl UserStore for MemoryStore {
 
     async fn login_candidate(
         &self,
-        username: &str,
+        login: &str,
+        by: LoginBy,
     ) -> Result<(Option<User>, HashCosts), StoreError> {
-        let user = self.user_by_username(username).await?;
+        let by_email = match by.email() {
+            true => self.user_by_email(login).await?,
+            false => None,
+        };
+        let user = match (by_email, by.username()) {
+            (Some(user), _) => Some(user),
+            (None, true) => self.user_by_username(login).await?,
+            (None, false) => None,
+        };
         Ok((user, self.state().hash_costs))
     }
 

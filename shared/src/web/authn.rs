@@ -24,7 +24,7 @@ use crate::policy::csrf::{self, CsrfRequest};
 use crate::policy::throttle;
 use crate::store::{
     Session, SessionStore, StoreError, ThrottleStore, TokenStore, UpdateUserError, User,
-    UserChange, UserStore, valid_session_key,
+    UserChange, UserStore, email_identity, valid_session_key,
 };
 use crate::web::contract::{ApiError, BasicError, BearerError, DrfTokenError};
 use crate::web::fields::{serializer_fields, tutorial_credentials};
@@ -83,8 +83,16 @@ pub async fn check_credentials<S: UserStore + ThrottleStore>(
     password: SecretString,
     end: Endpoint,
 ) -> Result<Option<User>, ApiError> {
+    let by = app.settings.accounts.authentication_method;
+    // Throttled, remembered and audited under one name whatever the case
+    // of an address: `Ann@x` and `ann@x` share their counters.
+    let key = match by.email() && username.contains('@') {
+        true => email_identity(username),
+        false => username.to_owned(),
+    };
+    let (login, username) = (username, key.as_str());
     let attempt = throttle::begin(app, username, &req.throttle_client(&app.settings)).await?;
-    let (user, costs) = app.store.login_candidate(username).await?;
+    let (user, costs) = app.store.login_candidate(login, by).await?;
     let stored = user
         .as_ref()
         .filter(|u| u.is_active)

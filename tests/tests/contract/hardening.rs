@@ -65,21 +65,6 @@ async fn fill_the_ceiling(t: &TestApp, username: &str) {
     );
 }
 
-/// `username`'s password on `route`, from `from`: in the body of a login,
-/// else (a route that authenticates) in `Authorization: Basic`; `None` for
-/// a route that takes no password.
-fn with_password(route: &Route, username: &str, password: &str, from: &str) -> Option<Req> {
-    let req = match (
-        route.logs_in && route.path != LOGIN_MFA,
-        route.authenticates(),
-    ) {
-        (true, _) => credentials(route.path, username, password),
-        (false, true) => Req::new(route.method(), route.path).basic(username, password),
-        (false, false) => return None,
-    };
-    Some(req.source_ip(from))
-}
-
 /// alice's right password on every route that takes one, from `from`
 /// (with `device`, her device cookie): none is refused.
 async fn alice_everywhere(t: &TestApp, from: &str, device: Option<&str>) {

@@ -326,3 +326,18 @@ pub async fn set_on_user(t: &TestApp, id: u64, attributes: &[(&str, i64)]) {
     let expression = format!("SET {}", sets.join(", "));
     update.update_expression(expression).send().await.unwrap();
 }
+
+/// `username`'s password on `route`, from `from`: in the body of a login,
+/// else (a route that authenticates) in `Authorization: Basic`; `None` for
+/// a route that takes no password.
+pub fn with_password(route: &Route, username: &str, password: &str, from: &str) -> Option<Req> {
+    let req = match (
+        route.logs_in && route.path != LOGIN_MFA,
+        route.authenticates(),
+    ) {
+        (true, _) => credentials(route.path, username, password),
+        (false, true) => Req::new(route.method(), route.path).basic(username, password),
+        (false, false) => return None,
+    };
+    Some(req.source_ip(from))
+}

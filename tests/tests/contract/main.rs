@@ -2,6 +2,7 @@
 //! function handlers with real `Request`s against a real DynamoDB-API server
 //! (moto), fresh tables per test.
 
+mod accounts;
 mod audit;
 mod authn;
 mod blacklist;

@@ -15,6 +15,7 @@ use crate::base::time::now;
 use crate::model::user::{
     HashCosts, User, UserChange, email_identity, valid_email, valid_username,
 };
+use crate::settings::LoginBy;
 use crate::store::api::{
     CreateUserError, SetEmailError, StoreError, UpdateUserError, UserAdmin, UserStore,
 };
@@ -172,28 +173,43 @@ impl UserStore for DynamoStore {
 
     async fn login_candidate(
         &self,
-        username: &str,
+        login: &str,
+        by: LoginBy,
     ) -> Result<(Option<User>, HashCosts), StoreError> {
+        // One read of every item the login may name (and the marks),
+        // whether or not they exist: a known and an unknown login cost the
+        // same reads.
         let mut keys = vec![("pk", HASH_COSTS_KEY.to_owned())];
-        if valid_username(username) {
-            keys.push(("pk", username_key(username)));
+        let (by_name, by_email) = (username_key(login), email_key(login));
+        if by.username() && valid_username(login) {
+            keys.push(("pk", by_name.clone()));
+        }
+        if by.email() && valid_email(login) {
+            keys.push(("pk", by_email.clone()));
         }
         let found = self
             .batch_get(vec![(self.tables.users.clone(), keys)])
             .await?;
-        let (mut costs, mut id) = (HashCosts::default(), None);
+        let (mut costs, mut named, mut addressed) = (HashCosts::default(), None, None);
         for (_, item) in found {
+            let id = || number(&item, "id").and_then(|v| u64::try_from(v).ok());
             match item.get("pk") {
                 Some(AttributeValue::S(pk)) if pk == HASH_COSTS_KEY => {
                     costs = hash_costs_from_item(&item)
                 }
-                _ => id = number(&item, "id").and_then(|v| u64::try_from(v).ok()),
+                Some(AttributeValue::S(pk)) if *pk == by_email => addressed = id(),
+                Some(AttributeValue::S(pk)) if *pk == by_name => named = id(),
+                _ => {}
             }
         }
         // The user's item, or for no such user no item (id 0 is never
-        // handed out): a known and an unknown name cost the same reads.
-        let user = self.user_by_id(id.unwrap_or(0)).await?;
-        Ok((user.filter(|u| u.username == username), costs))
+        // handed out). An address's holder first, as django-allauth.
+        let user = self.user_by_id(addressed.or(named).unwrap_or(0)).await?;
+        let user = user.filter(|u| match addressed {
+            Some(_) => email_identity(&u.email) == email_identity(login),
+            None => u.username == login,
+        });
+        Ok((user, costs))
     }
 
     async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
