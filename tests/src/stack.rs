@@ -60,10 +60,37 @@ pub async fn put_settings(moto: &str, tables: &Tables) {
 }
 
 /// The signing key and the settings, as [`put_signing_key`] and
-/// [`put_settings`].
+/// [`put_settings`], and the sender's domain verified in SES
+/// ([`verify_sender`]): what a stack has before its functions start.
 pub async fn put_parameters(moto: &str, key: &str, tables: &Tables) {
     put_signing_key(moto, key).await;
     put_settings(moto, tables).await;
+    verify_sender(moto, None).await;
+}
+
+/// Verifies the domain of `sender` (default: the template's
+/// `DefaultFromEmail`) in the SES of the moto server at `moto`, as the
+/// admin: the operator's step before anything sends email (moto verifies
+/// at once).
+pub async fn verify_sender(moto: &str, sender: Option<&str>) {
+    let default = crate::template::template().parameter_default("DefaultFromEmail");
+    let sender = sender
+        .map(str::to_owned)
+        .or(default)
+        .expect("DefaultFromEmail has a default");
+    let domain = sender.rsplit_once('@').map_or(sender.as_str(), |(_, d)| d);
+    let config = crate::moto::moto_config(moto).await;
+    aws_sdk_sesv2::Client::new(&config)
+        .create_email_identity()
+        .email_identity(domain)
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "CreateEmailIdentity on moto: {}",
+                aws_sdk_sesv2::error::DisplayErrorContext(e)
+            )
+        });
 }
 
 async fn put_parameter(moto: &str, name: &str, value: &str, secure: bool) {
@@ -100,6 +127,7 @@ pub fn function_env(moto: &str, dynamodb: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.to_owned()),
         ("AWS_ENDPOINT_URL_SSM", moto.to_owned()),
+        ("AWS_ENDPOINT_URL_SESV2", moto.to_owned()),
         ("AWS_REGION", "us-east-1".into()),
         ("SIGNING_KEY_PARAMETER", key_parameter()),
         ("SETTINGS_PARAMETER", settings_parameter()),

@@ -154,8 +154,8 @@ fn every_function_is_an_arm64_al2023_cargo_lambda_build_of_its_crate() {
 
 /// The functions that hash passwords (Argon2 is CPU-bound, and Lambda's CPU
 /// share grows with memory) get `PasswordFunctionsMemory` and the reserved
-/// concurrency; info and well-known 512 MB, every other function the
-/// global size (tests/BENCHMARKS.md §8 says why).
+/// concurrency; info, well-known and the mailer 512 MB, every other
+/// function the global size (tests/BENCHMARKS.md §8 says why).
 #[test]
 fn password_functions_are_sized_together() {
     let t = template();
@@ -181,7 +181,7 @@ fn password_functions_are_sized_together() {
                 yaml("ReservedConcurrentExecutions").contains("PasswordFunctionsConcurrency"),
                 "{name}"
             );
-        } else if ["InfoFunction", "WellKnownFunction"].contains(&name.as_str()) {
+        } else if ["InfoFunction", "WellKnownFunction", "MailerFunction"].contains(&name.as_str()) {
             assert_eq!(f["Properties"]["MemorySize"], Value::from(512), "{name}");
         } else {
             assert!(

@@ -562,6 +562,7 @@ async fn main() {
         if o.key_from_ssm {
             put_parameters(moto, KEY, store.tables()).await;
         } else {
+            integration_tests::stack::verify_sender(moto, None).await;
             base.retain(|(k, _)| k != "SIGNING_KEY_PARAMETER" && k != "SETTINGS_PARAMETER");
             base.push(("SIGNING_KEY".into(), KEY.into()));
             let t = store.tables();

@@ -20,7 +20,7 @@
 use std::path::PathBuf;
 
 use integration_tests::iam;
-use integration_tests::stack::{credentials_env, key_parameter, put_signing_key};
+use integration_tests::stack::{credentials_env, key_parameter, put_signing_key, verify_sender};
 
 #[tokio::main]
 async fn main() {
@@ -47,23 +47,11 @@ async fn main() {
     put_signing_key(&moto, &key).await;
     std::fs::write(out.join("key-parameter"), key_parameter()).expect("key-parameter");
     // The sender's domain verified in SES, as the operator does before
-    // turning on anything that sends email (moto verifies at once).
+    // turning on anything that sends email.
     let sender = std::env::var("DEFAULT_FROM_EMAIL")
         .ok()
-        .filter(|s| !s.is_empty())
-        .or_else(|| integration_tests::template::template().parameter_default("DefaultFromEmail"))
-        .expect("DefaultFromEmail has a default");
-    let domain = sender
-        .rsplit_once('@')
-        .map_or(sender.as_str(), |(_, d)| d)
-        .to_owned();
-    let config = integration_tests::moto_config(&moto).await;
-    aws_sdk_sesv2::Client::new(&config)
-        .create_email_identity()
-        .email_identity(&domain)
-        .send()
-        .await
-        .expect("CreateEmailIdentity on moto");
+        .filter(|s| !s.is_empty());
+    verify_sender(&moto, sender.as_deref()).await;
     let vars = credentials_env(&out);
     let mut env =
         String::from("# The local stack's admin, for authctl and the AWS CLI: source this file.\n");

@@ -36,8 +36,9 @@ pub fn functions() -> Vec<String> {
         .expect("functions/")
         .filter_map(|e| e.ok())
         .filter(|e| {
-            std::fs::read_to_string(e.path().join("src/main.rs"))
-                .is_ok_and(|main| main.contains("runtime::run"))
+            std::fs::read_to_string(e.path().join("src/main.rs")).is_ok_and(|main| {
+                main.contains("runtime::run") || main.contains("runtime::init_worker")
+            })
         })
         .filter_map(|e| e.file_name().into_string().ok())
         .collect();
@@ -138,9 +139,17 @@ async fn runtime_api(
                         }
                     } else {
                         let at = Instant::now();
+                        // An HTTP response's status; an SQS batch response
+                        // (the mailer) is a 200 when nothing was reported
+                        // back, else a 500.
                         let status = serde_json::from_slice::<serde_json::Value>(&body)
                             .ok()
-                            .and_then(|v| v["statusCode"].as_u64())
+                            .and_then(|v| {
+                                v["statusCode"].as_u64().or_else(|| {
+                                    let failures = v.get("batchItemFailures")?.as_array()?;
+                                    Some(if failures.is_empty() { 200 } else { 500 })
+                                })
+                            })
                             .unwrap_or(0) as u16;
                         let status = if line.contains("/error") { 999 } else { status };
                         let _ = socket

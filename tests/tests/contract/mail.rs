@@ -379,26 +379,36 @@ async fn an_email_ses_fails_to_take_stays_queued_and_goes_once_ses_is_back() {
     assert_eq!(sent_to(&to).len(), 1);
 }
 
-/// `events/mailer/batch.json`, the sample SQS event (`cargo lambda invoke
-/// mailer --data-file events/mailer/batch.json`): its good message is
-/// sent, its malformed one reported back.
+/// The sample SQS events (`cargo lambda invoke mailer --data-file
+/// events/mailer/<file>`): `ok.json`'s one message is sent; `batch.json`'s
+/// good message is sent and its malformed one reported back.
 #[tokio::test]
-async fn the_sample_event_sends_its_email_and_reports_back_its_malformed_message() {
+async fn the_sample_events_send_their_emails_and_report_back_the_malformed_one() {
     let from = mail_settings().default_from_email;
     Queues::new()
         .await
         .verify_sender_domain(from.split_once('@').unwrap().1)
         .await;
-    let text =
-        std::fs::read_to_string(integration_tests::workspace().join("events/mailer/batch.json"))
-            .unwrap();
-    let event: SqsEvent = serde_json::from_str(&text).expect("an SQS event");
-    let before = sent_to("ann@example.com").len();
-    let mailer = mailer_from(&from).await;
-    let response = as_function("mailer", mailer::handler(&mailer, event)).await;
-    let failed: Vec<_> = (response.batch_item_failures.iter())
-        .map(|f| f.item_identifier.as_str())
+    let dir = integration_tests::workspace().join("events/mailer");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(failed, ["8d2c9b1e-0c1f-4f4e-9a57-1b2f4c0e5a02"]);
-    assert_eq!(sent_to("ann@example.com").len(), before + 1);
+    files.sort();
+    assert_eq!(files, ["batch.json", "ok.json"], "an expectation for each");
+    for (file, reported_back) in [
+        ("ok.json", vec![]),
+        ("batch.json", vec!["8d2c9b1e-0c1f-4f4e-9a57-1b2f4c0e5a02"]),
+    ] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let event: SqsEvent = serde_json::from_str(&text).expect("an SQS event");
+        let before = sent_to("ann@example.com").len();
+        let mailer = mailer_from(&from).await;
+        let response = as_function("mailer", mailer::handler(&mailer, event)).await;
+        let failed: Vec<_> = (response.batch_item_failures.iter())
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(failed, reported_back, "{file}");
+        assert_eq!(sent_to("ann@example.com").len(), before + 1, "{file}");
+    }
 }
