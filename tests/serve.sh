@@ -19,7 +19,8 @@
 #   - serves the demo frontend examples/spa/ on http://localhost:3000, and
 #     lets it call the API: unless set (an empty value turns them off),
 #     CORS_ALLOWED_ORIGINS=http://localhost:3000,http://127.0.0.1:3000 and
-#     JWT_AUTH_REFRESH_COOKIE=refresh.
+#     JWT_AUTH_REFRESH_COOKIE=refresh; and, over plain http,
+#     SESSION_COOKIE_SECURE=false (the template's default is true).
 # Ctrl-C stops everything it started.
 # Env: PORT (default 9000), SPA_PORT (default 3000), MOTO_PORT (default 8000),
 #      SIGNING_KEYS or SIGNING_KEY (default: a dev key kept in .tools/; put
@@ -36,6 +37,9 @@ spa_port="${SPA_PORT:-3000}"
 # an HttpOnly cookie. Only when unset: `VAR=` (empty) turns either off.
 export CORS_ALLOWED_ORIGINS="${CORS_ALLOWED_ORIGINS-http://localhost:$spa_port,http://127.0.0.1:$spa_port}"
 export JWT_AUTH_REFRESH_COOKIE="${JWT_AUTH_REFRESH_COOKIE-refresh}"
+# Plain http here: cookies without `Secure` (the template's default is
+# true, for API Gateway's https), unless set.
+export SESSION_COOKIE_SECURE="${SESSION_COOKIE_SECURE-false}"
 pids=()
 cleanup() {
   trap - EXIT INT TERM
