@@ -128,14 +128,7 @@ impl DynamoStore {
             .map_err(build)?;
         let mut items = vec![by_id, TransactWriteItem::builder().delete(by_name).build()];
         if !user.email.is_empty() {
-            let by_email = Delete::builder()
-                .table_name(&self.tables.users)
-                .key("pk", s(super::users::email_key(&user.email)))
-                .condition_expression("attribute_not_exists(pk) OR id = :id")
-                .expression_attribute_values(":id", n(user.id))
-                .build()
-                .map_err(build)?;
-            items.push(TransactWriteItem::builder().delete(by_email).build());
+            items.push(self.release_email(&user.email, user.id)?);
         }
         let result = self
             .client

@@ -155,6 +155,25 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// The removal of `email`'s item, only if it is user `id`'s (or gone),
+    /// as an item of a transaction.
+    pub(super) fn release_email(
+        &self,
+        email: &str,
+        id: u64,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.tables.users)
+            .key("pk", s(email_key(email)))
+            .condition_expression("attribute_not_exists(pk) OR id = :id")
+            .expression_attribute_values(":id", n(id))
+            .build()
+            .map_err(|e| internal("build transaction", e))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+}
+
 /// Which of a new user's items already existed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Clash {
@@ -306,15 +325,10 @@ impl UserAdmin for DynamoStore {
                 .map_err(build)?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
+        let mut old_at = None;
         if !user.email.is_empty() && old_key != new_key {
-            let delete = Delete::builder()
-                .table_name(&self.tables.users)
-                .key("pk", s(old_key))
-                .condition_expression("attribute_not_exists(pk) OR id = :id")
-                .expression_attribute_values(":id", id)
-                .build()
-                .map_err(build)?;
-            items.push(TransactWriteItem::builder().delete(delete).build());
+            old_at = Some(items.len());
+            items.push(self.release_email(&user.email, user.id)?);
         }
         let result = self
             .client
@@ -334,7 +348,9 @@ impl UserAdmin for DynamoStore {
                     Some(_) => SetEmailError::Conflict,
                 });
             }
-            Err(e) if cancelled_by_condition(&e, 2) => return Err(SetEmailError::Conflict),
+            Err(e) if old_at.is_some_and(|i| cancelled_by_condition(&e, i)) => {
+                return Err(SetEmailError::Conflict);
+            }
             Err(e) => return Err(unavailable("TransactWriteItems", e).into()),
         }
         let mut user = user.clone();
