@@ -40,6 +40,16 @@ export JWT_AUTH_REFRESH_COOKIE="${JWT_AUTH_REFRESH_COOKIE-refresh}"
 # Plain http here: cookies without `Secure` (the template's default is
 # true, for API Gateway's https), unless set.
 export SESSION_COOKIE_SECURE="${SESSION_COOKIE_SECURE-false}"
+# Self-service accounts on: anyone may sign up, and the links in the
+# emails (printed below as they are sent) open the demo page. Only when
+# unset: `REGISTRATION_OPEN=false` closes sign-up, `VAR=` turns a flow off.
+spa_api=""
+[ "$port" = 9000 ] || spa_api="api=http://localhost:$port&"
+export REGISTRATION_OPEN="${REGISTRATION_OPEN-true}"
+verify_page="http://localhost:$spa_port/?${spa_api}verify="'{key}'
+reset_page="http://localhost:$spa_port/?${spa_api}"'uid={uid}&token={token}'
+export ACTIVATION_URL="${ACTIVATION_URL-$verify_page}"
+export PASSWORD_RESET_CONFIRM_URL="${PASSWORD_RESET_CONFIRM_URL-$reset_page}"
 pids=()
 cleanup() {
   trap - EXIT INT TERM

@@ -4,6 +4,7 @@ use crate::credentials::device::DeviceCookies;
 use crate::credentials::mfa::Mfa;
 use crate::credentials::session::SessionHasher;
 use crate::credentials::tokens::Tokens;
+use crate::mail::Outbox;
 use crate::settings::Settings;
 
 pub struct App<S> {
@@ -19,6 +20,9 @@ pub struct App<S> {
     /// Device cookies (`THROTTLE_DEVICE_COOKIE`): issued at login, they
     /// recognise the browser at the throttle's ceiling.
     pub devices: DeviceCookies,
+    /// Where emails go (`EMAIL_BACKEND`, `MAIL_QUEUE_URL`); the runtime
+    /// gives it its SQS client ([`App::with_outbox`]).
+    pub mail: Outbox,
 }
 
 impl<S> App<S> {
@@ -28,6 +32,7 @@ impl<S> App<S> {
         let sessions = SessionHasher::new(&keys);
         let mfa = Mfa::new(&keys, &settings.mfa.totp_issuer);
         let devices = DeviceCookies::new(&keys);
+        let mail = Outbox::from_settings(&settings.mail, None);
         App {
             settings,
             store,
@@ -35,6 +40,13 @@ impl<S> App<S> {
             sessions,
             mfa,
             devices,
+            mail,
         }
+    }
+
+    /// The app with `mail` as its outbox.
+    pub fn with_outbox(mut self, mail: Outbox) -> Self {
+        self.mail = mail;
+        self
     }
 }

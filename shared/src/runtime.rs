@@ -10,6 +10,7 @@ use lambda_http::{Error, service_fn};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::app::App;
+use crate::mail::Outbox;
 use crate::settings::Settings;
 use crate::store::DynamoStore;
 use crate::web::{Authentication, Endpoint, View, serve};
@@ -90,6 +91,7 @@ fn log_filter(level: LevelFilter) -> Targets {
                 "aws_config",
                 "aws_runtime",
                 "aws_sdk_dynamodb",
+                "aws_sdk_sqs",
                 "aws_sdk_ssm",
                 "aws_sdk_sts",
                 "aws_smithy_http_client",
@@ -151,6 +153,9 @@ pub async fn init() -> Result<App<DynamoStore>, Error> {
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let ssm = aws_sdk_ssm::Client::new(&config);
     let app = start(dynamodb, &ssm, |name| std::env::var(name).ok()).await?;
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let outbox = Outbox::from_settings(&app.settings.mail, Some(sqs));
+    let app = app.with_outbox(outbox);
     tracing::info!(
         sdk_config_us = config_done.as_micros() as u64,
         total_us = started.elapsed().as_micros() as u64,

@@ -114,6 +114,11 @@ pub mod paths {
     pub const MFA_CONFIRM: &str = "/api/v1/users/mfa/totp/confirm";
     pub const MFA_DISABLE: &str = "/api/v1/users/mfa/totp/disable";
     pub const MFA_RECOVERY: &str = "/api/v1/users/mfa/recovery-codes";
+    pub const REGISTRATION: &str = "/api/v1/users/registration";
+    pub const VERIFY_EMAIL: &str = "/api/v1/users/registration/verify-email";
+    pub const RESEND_EMAIL: &str = "/api/v1/users/registration/resend-email";
+    pub const PASSWORD_RESET: &str = "/api/v1/users/password/reset";
+    pub const PASSWORD_RESET_CONFIRM: &str = "/api/v1/users/password/reset/confirm";
     pub const JWKS: &str = "/api/v1/users/.well-known/jwks.json";
     pub const OPENID: &str = "/api/v1/users/.well-known/openid-configuration";
 }
@@ -146,6 +151,11 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!(MFA_CONFIRM => mfa),
         route!(MFA_DISABLE => mfa),
         route!(MFA_RECOVERY => mfa),
+        route!(REGISTRATION => registration),
+        route!(VERIFY_EMAIL => registration),
+        route!(RESEND_EMAIL => registration),
+        route!(PASSWORD_RESET => password_reset),
+        route!(PASSWORD_RESET_CONFIRM => password_reset),
         route!(JWKS => well_known),
         route!(OPENID => well_known),
     ]

@@ -164,6 +164,8 @@ fn password_functions_are_sized_together() {
         "LoginFunction",
         "MfaFunction",
         "PasswordChangeFunction",
+        "PasswordResetFunction",
+        "RegistrationFunction",
         "TokenObtainPairFunction",
     ]);
     let param = &t["Parameters"]["PasswordFunctionsMemory"];
@@ -207,6 +209,7 @@ fn iam_is_least_privilege() {
         "dynamodb:UpdateItem",
         "ssm:GetParameters",
         "ses:SendEmail",
+        "sqs:SendMessage",
         "sqs:ReceiveMessage",
         "sqs:DeleteMessage",
         "sqs:GetQueueAttributes",
@@ -537,6 +540,10 @@ const DEFAULT_IS_RIGHT_IN_AWS: &[(&str, &str)] = &[
     ),
     ("JWT_AUTH_HTTPONLY", "HttpOnly, as dj-rest-auth"),
     ("SESSION_COOKIE_AGE", "Django's two weeks"),
+    (
+        "EMAIL_BACKEND",
+        "ses: the mail queue and the mailer, which the template makes",
+    ),
 ];
 
 /// Every variable the settings read: what `Settings::from_lookup` asks for
@@ -621,6 +628,11 @@ fn longest_value(function: &str, name: &str, value: &Value) -> usize {
     if param.is_null() && t.root["Resources"][&target]["Type"] == "AWS::SSM::Parameter" {
         // `/${AWS::StackName}/settings`, the stack name at most 128.
         return t.settings_parameter_name().len() - "auth".len() + 128;
+    }
+    if param.is_null() && t.root["Resources"][&target]["Type"] == "AWS::SQS::Queue" {
+        // Its URL: `https://sqs.<region>.amazonaws.com/<account>/` and a
+        // queue name of at most 80.
+        return "https://sqs.ap-southeast-2.amazonaws.com/123456789012/".len() + 80;
     }
     if param.is_null() {
         assert_eq!(

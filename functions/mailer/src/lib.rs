@@ -10,16 +10,21 @@
 //! The log names a message by its SQS id and template, never its link or
 //! key.
 
-use auth::mail::{Email, MailError, Rendered, render};
-use auth::settings::MailSettings;
+use auth::accounts::jobs;
+use auth::base::time::now;
+use auth::mail::{MailError, Queued, Rendered, render};
+use auth::settings::{AccountSettings, MailSettings};
+use auth::store::{DynamoStore, StoreError};
 use auth::tracing;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
-/// What the mailer holds for its life: its SES client and settings.
+/// What the mailer holds for its life: its SES client and settings, and
+/// for account jobs the store and the account settings.
 pub struct Mailer {
     ses: aws_sdk_sesv2::Client,
     settings: MailSettings,
+    accounts: Option<(DynamoStore, AccountSettings)>,
 }
 
 /// Why one message was not sent (it is retried, then dead-lettered).
@@ -29,16 +34,40 @@ pub enum SendError {
     Mail(#[from] MailError),
     #[error("SES: {0}")]
     Ses(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("an account job, and no store to run it with")]
+    NoStore,
 }
 
 impl Mailer {
     pub fn new(ses: aws_sdk_sesv2::Client, settings: MailSettings) -> Self {
-        Mailer { ses, settings }
+        Mailer {
+            ses,
+            settings,
+            accounts: None,
+        }
     }
 
-    /// Renders and sends the queued message `body`.
+    /// The mailer that also runs account jobs, on `store`.
+    pub fn with_accounts(mut self, store: DynamoStore, accounts: AccountSettings) -> Self {
+        self.accounts = Some((store, accounts));
+        self
+    }
+
+    /// Runs the queued message `body` (a job: its email, if it yields one)
+    /// and sends the email: what was sent (its template), if anything.
     pub async fn deliver(&self, body: &str) -> Result<&'static str, SendError> {
-        let email = Email::from_json(body)?;
+        let email = match Queued::from_json(body)? {
+            Queued::Email(email) => email,
+            Queued::Job(job) => {
+                let (store, accounts) = self.accounts.as_ref().ok_or(SendError::NoStore)?;
+                match jobs::run(store, accounts, &job, now()).await? {
+                    Some(email) => email,
+                    None => return Ok("none"),
+                }
+            }
+        };
         let rendered = render(&email)?;
         self.send(&rendered).await?;
         Ok(email.template())

@@ -54,11 +54,22 @@ pub enum Event {
     /// TOTP was turned off (`reason`: how the caller authenticated, or
     /// `authctl`).
     MfaDisabled,
+    /// A user signed up.
+    Signup,
+    /// A user proved their address (a verification link).
+    EmailVerified,
+    /// A password reset was asked for (`reason`: `sent`, or why not; the
+    /// subject is nobody: the answer never says whether the address is
+    /// known, and neither does the trail).
+    PasswordResetRequested,
+    /// A password was reset with a reset link: every session and token
+    /// of the user ended.
+    PasswordResetDone,
 }
 
 impl Event {
     /// Every kind, for tests and docs.
-    pub const ALL: [Event; 16] = [
+    pub const ALL: [Event; 20] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -75,6 +86,10 @@ impl Event {
         Event::MfaLocked,
         Event::RecoveryCodeUsed,
         Event::MfaDisabled,
+        Event::Signup,
+        Event::EmailVerified,
+        Event::PasswordResetRequested,
+        Event::PasswordResetDone,
     ];
 
     /// The name in the log line (`fields.event`).
@@ -96,6 +111,10 @@ impl Event {
             Event::RecoveryCodeUsed => "recovery_code_used",
             Event::MfaEnabled => "mfa_enabled",
             Event::MfaDisabled => "mfa_disabled",
+            Event::Signup => "signup",
+            Event::EmailVerified => "email_verified",
+            Event::PasswordResetRequested => "password_reset_requested",
+            Event::PasswordResetDone => "password_reset_done",
         }
     }
 

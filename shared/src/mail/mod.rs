@@ -79,6 +79,123 @@ impl Email {
     }
 }
 
+/// Work for the mailer whose email needs the store first (a key written,
+/// the address's holder looked up): what the functions put on the mail
+/// queue, so that a request never does more work, or waits longer, for a
+/// known address than for an unknown one. The mailer runs it
+/// (`crate::accounts::jobs`) and sends the email it yields, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Job {
+    /// A verification link for user `user_id`'s address `email`, if it is
+    /// still theirs and unverified (sign-up, an unverified user's login).
+    Confirm { user_id: u64, email: String },
+    /// A verification link for whoever holds `email`, if unverified
+    /// (`registration/resend-email`).
+    Resend { email: String },
+    /// Someone signed up with `email`, which an account holds: its owner
+    /// is told (the sign-up answered as for a new address).
+    AccountExists { email: String },
+    /// A password reset link for whoever holds `email` (`password/reset`).
+    PasswordReset { email: String },
+}
+
+/// A message on the mail queue: an email ready to render, or a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Queued {
+    Email(Email),
+    Job(Job),
+}
+
+impl Job {
+    /// The job's JSON, for the queue.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a job serialises")
+    }
+
+    /// Its name, for logs (never its address).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Job::Confirm { .. } => "confirm",
+            Job::Resend { .. } => "resend",
+            Job::AccountExists { .. } => "account_exists",
+            Job::PasswordReset { .. } => "password_reset",
+        }
+    }
+}
+
+impl Queued {
+    /// A message from the queue: a job (it has `job`) or an email.
+    pub fn from_json(body: &str) -> Result<Self, MailError> {
+        let value: serde_json::Value =
+            serde_json::from_str(body).map_err(|e| MailError::Malformed(e.to_string()))?;
+        if value.get("job").is_some() {
+            serde_json::from_value(value)
+                .map(Queued::Job)
+                .map_err(|e| MailError::Malformed(e.to_string()))
+        } else {
+            Email::from_json(body).map(Queued::Email)
+        }
+    }
+}
+
+/// Where the functions put emails and jobs (`EMAIL_BACKEND`,
+/// `MAIL_QUEUE_URL`).
+#[derive(Clone, Default)]
+pub enum Outbox {
+    /// The mail queue (SQS): the `mailer` sends.
+    Queue {
+        sqs: aws_sdk_sqs::Client,
+        url: String,
+    },
+    /// `EMAIL_BACKEND=console`: the caller runs the job and prints the
+    /// email to the log.
+    Console,
+    /// `ses` without a queue: sending fails (the request answers 503).
+    #[default]
+    Unconfigured,
+}
+
+impl Outbox {
+    /// The outbox the settings name, with `sqs` for the queue.
+    pub fn from_settings(
+        settings: &crate::settings::MailSettings,
+        sqs: Option<aws_sdk_sqs::Client>,
+    ) -> Self {
+        use crate::settings::EmailBackend;
+        match (settings.email_backend, &settings.mail_queue_url, sqs) {
+            (EmailBackend::Console, _, _) => Outbox::Console,
+            (EmailBackend::Ses, Some(url), Some(sqs)) => Outbox::Queue {
+                sqs,
+                url: url.clone(),
+            },
+            (EmailBackend::Ses, _, _) => Outbox::Unconfigured,
+        }
+    }
+
+    /// Puts `body` (a job's or an email's JSON) on the queue: one
+    /// `SendMessage`. Only for [`Outbox::Queue`].
+    pub async fn enqueue(&self, body: String) -> Result<(), MailError> {
+        match self {
+            Outbox::Queue { sqs, url } => {
+                sqs.send_message()
+                    .queue_url(url)
+                    .message_body(body)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        MailError::Queue(aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
+                    })?;
+                Ok(())
+            }
+            Outbox::Console => Err(MailError::Queue("the console backend has no queue".into())),
+            Outbox::Unconfigured => Err(MailError::Queue(
+                "EMAIL_BACKEND=ses without MAIL_QUEUE_URL".into(),
+            )),
+        }
+    }
+}
+
 /// An email ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -94,6 +211,9 @@ pub enum MailError {
     /// success: it ends in the dead-letter queue, which alarms).
     #[error("malformed mail message: {0}")]
     Malformed(String),
+    /// The queue did not take a message (the request answers 503).
+    #[error("mail queue: {0}")]
+    Queue(String),
     #[error("template {0}: {1}")]
     Template(&'static str, String),
 }

@@ -3,6 +3,7 @@
 //! counters, as the store keeps them and the layers above reason about them.
 
 pub mod counter;
+pub mod key;
 pub mod mfa;
 pub mod session;
 pub mod token;

@@ -77,6 +77,15 @@ pub struct Attempt {
     known: String,
 }
 
+impl Attempt {
+    /// Also deletes the throttle-table item `key` when the attempt
+    /// succeeds, in the same round trip (a login voids its user's reset
+    /// token, as Django's `last_login` does).
+    pub fn also_forget(&mut self, key: String) {
+        self.reset.push(key);
+    }
+}
+
 /// How long a client's success for a username recognises it.
 const REMEMBERED_SECONDS: i64 = 30 * 86_400;
 

@@ -63,6 +63,15 @@ impl Settings {
         if settings.mfa.totp_issuer.contains(':') {
             return Err(SettingsError::IssuerWithColon("MFA_TOTP_ISSUER"));
         }
+        let accounts = &settings.accounts;
+        accounts
+            .activation_url
+            .check("ACTIVATION_URL", &["{key}"])?;
+        (accounts.password_reset_confirm_url)
+            .check("PASSWORD_RESET_CONFIRM_URL", &["{uid}", "{token}"])?;
+        if accounts.registration_open && accounts.activation_url.0.is_none() {
+            return Err(SettingsError::Needs("REGISTRATION_OPEN", "ACTIVATION_URL"));
+        }
         let max_failures = settings.mfa.totp_max_failures;
         if max_failures > MFA_FAILURES_CAP {
             return Err(SettingsError::AboveMaximum {

@@ -4,8 +4,8 @@
 //! README's settings table is tested against).
 
 use super::values::{
-    Binding, ExactOrigins, HeaderNames, LoginBy, Origins, SameSite, Seconds, SettingValue,
-    SettingsError, SharedSecret, Spec,
+    Binding, EmailBackend, EmailVerification, ExactOrigins, HeaderNames, LinkTemplate, LoginBy,
+    Origins, SameSite, Seconds, SettingValue, SettingsError, SharedSecret, Spec,
 };
 use crate::base::jwt::Alg;
 
@@ -183,12 +183,32 @@ settings! {
     AccountSettings {
         /// What the `username` of every login (the body's, or Basic credentials') may name: `username` (the contract), `email` (the user's address, any case) or `username_email` (the address if a user holds it, else the username).
         authentication_method: LoginBy = "ACCOUNT_AUTHENTICATION_METHOD" ("username");
+        /// Whether anyone may sign up at `registration` (django-registration's name); off: 403.
+        registration_open: bool = "REGISTRATION_OPEN" ("false");
+        /// `mandatory`: a user with an unverified address cannot log in (403 `email_not_verified`, and a fresh verification email); `optional`: the email goes out, the login does not wait; `none`: no verification email, and a sign-up logs in. In force once `ACTIVATION_URL` is set.
+        email_verification: EmailVerification = "ACCOUNT_EMAIL_VERIFICATION" ("mandatory");
+        /// Days a verification link works.
+        email_confirmation_expire_days: u64 = "ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS" ("3");
+        /// Seconds a password reset link works (Django's, 3 days); it also dies with a password change, a newer reset or a login.
+        password_reset_timeout: Seconds = "PASSWORD_RESET_TIMEOUT" ("259200");
+        /// Sign-up with a taken address, reset and resend for an unknown one answer as for any other (the address's owner is told by email); off: a taken address is a 400 at sign-up.
+        prevent_enumeration: bool = "ACCOUNT_PREVENT_ENUMERATION" ("true");
+        /// The frontend page a verification email links to, with `{key}` (what it posts to `registration/verify-email`), e.g. `https://app.example.com/verify-email?key={key}`; empty: no verification (and REGISTRATION_OPEN cannot be on).
+        activation_url: LinkTemplate = "ACTIVATION_URL" ("");
+        /// The frontend page a password reset email links to, with `{uid}` and `{token}` (what it posts to `password/reset/confirm`); empty: `password/reset` and `password/reset/confirm` are off (404).
+        password_reset_confirm_url: LinkTemplate = "PASSWORD_RESET_CONFIRM_URL" ("");
+        /// Sign-ups per client address (an IPv6 /64) per THROTTLE_WINDOW.
+        signup_address_limit: u64 = "THROTTLE_SIGNUP_ADDRESS_LIMIT" ("10");
     }
 
     /// Email, with Django's names.
     MailSettings {
         /// The sender of every email: an address of the SES identity the template's `DefaultFromEmail` names (its domain, or itself, verified in SES).
         default_from_email: String = "DEFAULT_FROM_EMAIL" ("webmaster@localhost");
+        /// `ses`: emails go on the mail queue (MAIL_QUEUE_URL), which the `mailer` sends through SES; `console`: each email is printed to the log instead (Django's console backend, for development).
+        email_backend: EmailBackend = "EMAIL_BACKEND" ("ses");
+        /// The SQS queue the functions put emails on (the template's `MailQueue`).
+        mail_queue_url: Option<String> = "MAIL_QUEUE_URL" ("");
     }
 
     /// DynamoDB table names.

@@ -65,6 +65,18 @@ pub enum SettingsError {
     BadBinding { name: &'static str, value: String },
     #[error("{name} must be username, email or username_email, got {value:?}")]
     BadLoginBy { name: &'static str, value: String },
+    #[error("{name} must be mandatory, optional or none, got {value:?}")]
+    BadVerification { name: &'static str, value: String },
+    #[error("{name} must be ses or console, got {value:?}")]
+    BadEmailBackend { name: &'static str, value: String },
+    #[error("{name} must be an absolute http(s) URL with {placeholders}, got {value:?}")]
+    BadLink {
+        name: &'static str,
+        placeholders: &'static str,
+        value: String,
+    },
+    #[error("{0} is on, which needs {1}")]
+    Needs(&'static str, &'static str),
     #[error("{name} must be true or false, got {value:?}")]
     BadBool { name: &'static str, value: String },
     #[error("{name} entry {value:?} must start with a scheme, like https://")]
@@ -201,6 +213,108 @@ impl SettingValue for LoginBy {
                 value: raw.to_owned(),
             }),
         }
+    }
+}
+
+/// Whether users must prove their address (django-allauth's
+/// `ACCOUNT_EMAIL_VERIFICATION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailVerification {
+    /// No login (password or token) until the address is verified; a
+    /// sign-up answers "Verification e-mail sent.".
+    Mandatory,
+    /// The email goes out, but the login does not wait for it.
+    Optional,
+    /// No verification email; a sign-up logs the new user in.
+    None,
+}
+
+impl SettingValue for EmailVerification {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "mandatory" => Ok(EmailVerification::Mandatory),
+            "optional" => Ok(EmailVerification::Optional),
+            "none" => Ok(EmailVerification::None),
+            _ => Err(SettingsError::BadVerification {
+                name,
+                value: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// How emails leave (Django's `EMAIL_BACKEND`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailBackend {
+    /// On the mail queue (`MAIL_QUEUE_URL`), sent by the `mailer` through SES.
+    Ses,
+    /// Printed to the function's log, like Django's console backend (for
+    /// development: the log then holds the links).
+    Console,
+}
+
+impl SettingValue for EmailBackend {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        let raw_lower = raw.trim().to_ascii_lowercase();
+        match raw_lower.as_str() {
+            "ses" | "queue" => Ok(EmailBackend::Ses),
+            "console" | "django.core.mail.backends.console.emailbackend" => {
+                Ok(EmailBackend::Console)
+            }
+            _ => Err(SettingsError::BadEmailBackend {
+                name,
+                value: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// The URL of a frontend page a link in an email opens, with placeholders
+/// for what the page posts back (djoser's `ACTIVATION_URL`,
+/// `PASSWORD_RESET_CONFIRM_URL`). Empty: none (that flow is off).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkTemplate(pub Option<String>);
+
+impl LinkTemplate {
+    /// Checks that a set URL is absolute http(s) and has `placeholders`.
+    pub fn check(
+        &self,
+        name: &'static str,
+        placeholders: &'static [&'static str],
+    ) -> Result<(), SettingsError> {
+        let Some(url) = &self.0 else { return Ok(()) };
+        let absolute = url.starts_with("https://") || url.starts_with("http://");
+        if absolute
+            && placeholders.iter().all(|p| url.contains(p))
+            && !url.contains(char::is_whitespace)
+        {
+            return Ok(());
+        }
+        Err(SettingsError::BadLink {
+            name,
+            placeholders: if placeholders.len() == 1 {
+                "{key}"
+            } else {
+                "{uid} and {token}"
+            },
+            value: url.clone(),
+        })
+    }
+
+    /// The link with each `(placeholder, value)` filled in (values are
+    /// URL-safe: base64url keys, base36 ids).
+    pub fn fill(&self, values: &[(&str, &str)]) -> Option<String> {
+        let mut url = self.0.clone()?;
+        for (placeholder, value) in values {
+            url = url.replace(placeholder, value);
+        }
+        Some(url)
+    }
+}
+
+impl SettingValue for LinkTemplate {
+    fn parse(_: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        Ok(LinkTemplate(Option::<String>::parse("", raw)?))
     }
 }
 

@@ -6,6 +6,7 @@ use std::future::Future;
 use thiserror::Error;
 
 use crate::model::counter::Counter;
+use crate::model::key::{AccountKey, KeyUse};
 use crate::model::mfa::{AfterProof, Charged, Proof, Redeemed};
 use crate::model::session::Session;
 use crate::model::token::{Revocation, Rotation, TokenState};
@@ -277,6 +278,20 @@ pub trait ThrottleStore: Send + Sync {
         expires_at: i64,
     ) -> impl Future<Output = Result<Vec<usize>, StoreError>> + Send;
 
+    /// Takes the slot `key` if it was last taken `gap` seconds or more
+    /// before `now` (or never), and charges `counters` (each only below
+    /// its limit), all or none, in one transaction: whether taken. A
+    /// slot contended at the same moment counts as not taken. The slot and
+    /// counters expire at `expires_at`.
+    fn take_slot(
+        &self,
+        key: &str,
+        gap: i64,
+        now: i64,
+        counters: &[(&Counter, u64)],
+        expires_at: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Whether `key` is remembered (and not expired): see `release`.
     fn remembers(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
@@ -291,6 +306,35 @@ pub trait ThrottleStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// The keys of email links (`crate::model::key`), in the throttle table.
+pub trait KeyStore: Send + Sync {
+    /// Stores `key`, replacing any of the same id (a newer reset voids
+    /// the older one).
+    fn put_key(&self, key: &AccountKey) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The live key `id` (a consistent read), if any.
+    fn key(&self, id: &str) -> impl Future<Output = Result<Option<AccountKey>, StoreError>> + Send;
+
+    /// Uses `key` (as read; with a reset, `secret_hash` is the presented
+    /// token's) and does `then` to its user in the same transaction: the
+    /// key is deleted only if it is still live and the same, and the user
+    /// changed only as `then` says. False (nothing written) if either
+    /// condition fails: the key was used, replaced or expired meanwhile,
+    /// or the user changed.
+    fn use_key(
+        &self,
+        key: &AccountKey,
+        then: &KeyUse,
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
 /// Everything the functions use; both stores implement it.
-pub trait Store: UserStore + SessionStore + TokenStore + ThrottleStore + MfaStore {}
-impl<T: UserStore + SessionStore + TokenStore + ThrottleStore + MfaStore> Store for T {}
+pub trait Store:
+    UserStore + UserAdmin + SessionStore + TokenStore + ThrottleStore + MfaStore + KeyStore
+{
+}
+impl<T> Store for T where
+    T: UserStore + UserAdmin + SessionStore + TokenStore + ThrottleStore + MfaStore + KeyStore
+{
+}

@@ -5,14 +5,15 @@ use std::sync::Mutex;
 
 use crate::base::time::now;
 use crate::model::counter::Counter;
+use crate::model::key::{AccountKey, KeyUse};
 use crate::model::mfa::{AfterProof, Charged, MFA_TOKEN_ATTEMPTS, Proof, Redeemed};
 use crate::model::session::{Session, stored_session_key};
 use crate::model::token::{Revocation, Rotation, TokenState};
 use crate::model::user::{HashCosts, MfaState, User, UserChange, email_identity, valid_email};
 use crate::settings::LoginBy;
 use crate::store::api::{
-    CreateUserError, MfaStore, SessionStore, SetEmailError, StoreError, ThrottleStore, TokenStore,
-    UpdateUserError, UserAdmin, UserStore,
+    CreateUserError, KeyStore, MfaStore, SessionStore, SetEmailError, StoreError, ThrottleStore,
+    TokenStore, UpdateUserError, UserAdmin, UserStore,
 };
 
 #[derive(Default)]
@@ -36,6 +37,8 @@ struct State {
     /// `mfa_token` id → (attempts, used, expires_at).
     mfa_tokens: HashMap<String, (u64, bool, i64)>,
     hash_costs: HashCosts,
+    /// Email links' keys by item id.
+    keys: HashMap<String, AccountKey>,
 }
 
 impl State {
@@ -299,6 +302,38 @@ impl TokenStore for MemoryStore {
 }
 
 impl ThrottleStore for MemoryStore {
+    async fn take_slot(
+        &self,
+        key: &str,
+        gap: i64,
+        now: i64,
+        counters: &[(&Counter, u64)],
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let live = |state: &State, key: &str| match state.counters.get(key) {
+            Some((value, until)) if *until > now => Some(*value),
+            _ => None,
+        };
+        if live(&state, key).is_some_and(|taken_at| taken_at as i64 > now - gap) {
+            return Ok(false);
+        }
+        if counters
+            .iter()
+            .any(|(c, limit)| live(&state, &c.key).unwrap_or(0) >= *limit)
+        {
+            return Ok(false);
+        }
+        state
+            .counters
+            .insert(key.to_owned(), (now as u64, expires_at));
+        for (c, _) in counters {
+            let hits = live(&state, &c.key).unwrap_or(0);
+            state.counters.insert(c.key.clone(), (hits + 1, expires_at));
+        }
+        Ok(true)
+    }
+
     async fn hit(&self, counters: &[Counter], expires_at: i64) -> Result<Vec<u64>, StoreError> {
         let now = now();
         let mut state = self.state();
@@ -557,5 +592,44 @@ impl MfaStore for MemoryStore {
             entry.0 += 1;
         }
         Ok(Charged::Done)
+    }
+}
+
+impl KeyStore for MemoryStore {
+    async fn put_key(&self, key: &AccountKey) -> Result<(), StoreError> {
+        self.state().keys.insert(key.id.clone(), key.clone());
+        Ok(())
+    }
+
+    async fn key(&self, id: &str) -> Result<Option<AccountKey>, StoreError> {
+        let now = now();
+        Ok((self.state().keys.get(id))
+            .filter(|k| k.expires_at > now)
+            .cloned())
+    }
+
+    async fn use_key(&self, key: &AccountKey, then: &KeyUse, now: i64) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let live = state.keys.get(&key.id).is_some_and(|k| {
+            k.expires_at > now
+                && k.user_id == key.user_id
+                && (key.secret_hash.is_none() || k.secret_hash == key.secret_hash)
+                && (key.password_mark.is_none() || k.password_mark == key.password_mark)
+        });
+        let Some(user) = state.users.get(&key.user_id).filter(|_| live) else {
+            return Ok(false);
+        };
+        let mut user = user.clone();
+        match then {
+            KeyUse::VerifyEmail if user.email == key.email => user.email_verified = true,
+            KeyUse::ResetPassword { old_hash, new_hash } if &user.password == old_hash => {
+                user.password = new_hash.clone();
+                user.generation += 1;
+            }
+            _ => return Ok(false),
+        }
+        state.keys.remove(&key.id);
+        state.users.insert(user.id, user);
+        Ok(true)
     }
 }

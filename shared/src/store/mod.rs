@@ -16,6 +16,7 @@ pub use dynamo::{DynamoStore, ImportRefused, Imported, Unthrottle, create_tables
 pub use memory::MemoryStore;
 
 pub use crate::model::counter::Counter;
+pub use crate::model::key::{AccountKey, KeyKind, KeyUse};
 pub use crate::model::mfa::{AfterProof, Charged, Proof, Redeemed, SecondStep};
 pub use crate::model::session::{Session, stored_session_key, valid_session_key};
 pub use crate::model::token::{Revocation, Rotation, TokenState};

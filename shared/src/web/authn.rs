@@ -13,6 +13,7 @@
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
+use crate::accounts;
 use crate::app::App;
 use crate::base::audit::{self, Event, Subject};
 use crate::base::time::now;
@@ -20,11 +21,12 @@ pub use crate::credentials::mfa::Endpoint;
 use crate::credentials::password::{self, Verdict};
 use crate::credentials::session::new_session_key;
 use crate::credentials::tokens::{TokenError, UserIdClaim};
+use crate::mail::Job;
 use crate::policy::csrf::{self, CsrfRequest};
 use crate::policy::throttle;
 use crate::store::{
-    Session, SessionStore, StoreError, ThrottleStore, TokenStore, UpdateUserError, User,
-    UserChange, UserStore, email_identity, valid_session_key,
+    AccountKey, KeyStore, Session, SessionStore, StoreError, ThrottleStore, TokenStore,
+    UpdateUserError, User, UserAdmin, UserChange, UserStore, email_identity, valid_session_key,
 };
 use crate::web::contract::{ApiError, BasicError, BearerError, DrfTokenError};
 use crate::web::fields::{serializer_fields, tutorial_credentials};
@@ -76,7 +78,25 @@ fn split_ascii_whitespace(value: &[u8]) -> Vec<&[u8]> {
 /// For a user with two-factor authentication on, the right password is the
 /// 401 `mfa_required` whose `mfa_token` completes the login on `end` at
 /// `login/mfa` (the attempt is refunded, the throttle not reset).
-pub async fn check_credentials<S: UserStore + ThrottleStore>(
+///
+/// A user whose address must be verified first (`accounts::must_verify`)
+/// gets 403 `email_not_verified` for the right password; a login body
+/// (not Basic credentials, which every request may carry) also sends them
+/// a fresh link.
+pub async fn check_credentials<S: UserAdmin + ThrottleStore + KeyStore>(
+    app: &App<S>,
+    req: &Request<'_>,
+    username: &str,
+    password: SecretString,
+    end: Endpoint,
+) -> Result<Option<User>, ApiError> {
+    check::<S, true>(app, req, username, password, end).await
+}
+
+/// [`check_credentials`]; `SEND_LINK`: whether an unverified user is sent
+/// a fresh link (a constant, so functions that only take Basic
+/// credentials do not link the mail queue's client).
+async fn check<S: UserAdmin + ThrottleStore + KeyStore, const SEND_LINK: bool>(
     app: &App<S>,
     req: &Request<'_>,
     username: &str,
@@ -109,6 +129,28 @@ pub async fn check_credentials<S: UserStore + ThrottleStore>(
         audit::emit(Event::LoginFailed, Subject::Username(username), reason);
         return Ok(None);
     };
+    if accounts::must_verify(app, &user) {
+        // The right password: the attempt is taken back, a fresh link
+        // sent (within the recipient's limits), and the login refused.
+        throttle::refunded(app, attempt).await?;
+        audit::emit(
+            Event::LoginFailed,
+            Subject::Username(username),
+            "email_not_verified",
+        );
+        if SEND_LINK {
+            let job = Job::Confirm {
+                user_id: user.id,
+                email: user.email.clone(),
+            };
+            accounts::send(app, job).await?;
+        }
+        return Err(ApiError::EmailNotVerified);
+    }
+    let mut attempt = attempt;
+    if app.settings.accounts.password_reset_confirm_url.0.is_some() {
+        attempt.also_forget(AccountKey::reset_id(user.id));
+    }
     if user.mfa.is_on() {
         throttle::refunded(app, attempt).await?;
         audit::emit(Event::MfaRequired, Subject::Username(username), "password");
@@ -133,7 +175,7 @@ pub async fn check_credentials<S: UserStore + ThrottleStore>(
 /// The tutorial's login views (`login`, `login/jwt`): the body's username
 /// and password (400 `Malformed request.` without both), checked (403 with
 /// an empty body when wrong, for an unknown or an inactive user).
-pub async fn tutorial_login<S: UserStore + ThrottleStore>(
+pub async fn tutorial_login<S: UserAdmin + ThrottleStore + KeyStore>(
     app: &App<S>,
     req: &Request<'_>,
     end: Endpoint,
@@ -293,7 +335,7 @@ pub async fn renew_credential_with<S: SessionStore>(
 
 /// Runs the chain. `Ok(None)`: nothing usable was presented.
 /// A stale `sessionid` gets its deletion added to `cookies`.
-pub async fn authenticate<S: UserStore + SessionStore + ThrottleStore + TokenStore>(
+pub async fn authenticate<S: UserAdmin + SessionStore + ThrottleStore + TokenStore + KeyStore>(
     app: &App<S>,
     req: &Request<'_>,
     cookies: &mut Cookies,
@@ -317,7 +359,7 @@ pub async fn authenticate<S: UserStore + SessionStore + ThrottleStore + TokenSto
     jwt_auth(app, req).await
 }
 
-async fn basic<S: UserStore + ThrottleStore>(
+async fn basic<S: UserAdmin + ThrottleStore + KeyStore>(
     app: &App<S>,
     req: &Request<'_>,
     parts: &[&[u8]],
@@ -331,7 +373,8 @@ async fn basic<S: UserStore + ThrottleStore>(
         decode_basic(parts[1]).ok_or(ApiError::Basic(BasicError::NotBase64))?;
     // A second factor, when due, completes as a session login.
     let end = Endpoint::Login;
-    match check_credentials(app, req, &username, SecretString::from(password), end).await? {
+    let password = SecretString::from(password);
+    match check::<S, false>(app, req, &username, password, end).await? {
         Some(user) => Ok(Caller {
             user,
             via: Via::Basic,

@@ -93,6 +93,17 @@ pub enum ApiError {
     /// 409: recovery codes or disabling while TOTP is off.
     MfaOff,
 
+    // -- Accounts -----------------------------------------------------------
+    /// 403: the right password of a user whose address is not verified
+    /// while verification is mandatory (a fresh link was sent).
+    EmailNotVerified,
+    /// 403: sign-up while `REGISTRATION_OPEN` is off (DRF's
+    /// `PermissionDenied`).
+    PermissionDenied,
+    /// 404: an unknown, used or expired verification key; a flow that is
+    /// off (DRF's `NotFound`).
+    NotFound,
+
     // -- Limits and failures ----------------------------------------------
     /// 429 with `Retry-After`: password attempts over a limit, or a
     /// locked second step.
@@ -238,6 +249,17 @@ impl ApiError {
                 "mfa_not_pending",
             ),
             ApiError::MfaOff => coded(S::CONFLICT, "Two-factor authentication is off.", "mfa_off"),
+
+            ApiError::EmailNotVerified => coded(
+                S::FORBIDDEN,
+                "E-mail is not verified.",
+                "email_not_verified",
+            ),
+            ApiError::PermissionDenied => detail(
+                S::FORBIDDEN,
+                "You do not have permission to perform this action.",
+            ),
+            ApiError::NotFound => detail(S::NOT_FOUND, "Not found."),
 
             ApiError::Throttled { wait } => {
                 let unit = if wait == 1 { "second" } else { "seconds" };
@@ -411,6 +433,19 @@ impl fmt::Display for FieldError {
                 f.write_str("Your old password was entered incorrectly. Please enter it again.")
             }
             FieldError::Weak(weakness) => weakness.fmt(f),
+            FieldError::PasswordMismatch => f.write_str("The two password fields didn't match."),
+            FieldError::UsernameTaken => f.write_str("A user with that username already exists."),
+            FieldError::EmailTaken => {
+                f.write_str("A user is already registered with this e-mail address.")
+            }
+            FieldError::InvalidEmail => f.write_str("Enter a valid email address."),
+            FieldError::InvalidUsername => f.write_str(
+                "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
+            ),
+            FieldError::TooLong(max) => {
+                write!(f, "Ensure this field has no more than {max} characters.")
+            }
+            FieldError::InvalidValue => f.write_str("Invalid value"),
         }
     }
 }
@@ -471,6 +506,25 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Unavailable(_) => ApiError::Unavailable,
             StoreError::Corrupt { .. } | StoreError::Internal(_) => ApiError::Internal,
+        }
+    }
+}
+
+/// An account email not handed over: the store's or the queue's outage
+/// is a 503 (logged); a template that does not render is a bug (500).
+impl From<crate::accounts::AccountError> for ApiError {
+    fn from(err: crate::accounts::AccountError) -> Self {
+        use crate::mail::MailError;
+        match err {
+            crate::accounts::AccountError::Store(e) => e.into(),
+            crate::accounts::AccountError::Mail(MailError::Queue(reason)) => {
+                tracing::error!(error = %reason, "mail queue error");
+                ApiError::Unavailable
+            }
+            crate::accounts::AccountError::Mail(e) => {
+                tracing::error!(error = %e, "mail error");
+                ApiError::Internal
+            }
         }
     }
 }

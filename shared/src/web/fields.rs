@@ -39,6 +39,20 @@ pub enum FieldError {
     WrongPassword,
     /// password change: a validator's finding about the new password.
     Weak(Weakness),
+    /// sign-up, reset: the two passwords differ.
+    PasswordMismatch,
+    /// sign-up: the username is taken (Django shows it).
+    UsernameTaken,
+    /// sign-up without enumeration prevention: the address is taken.
+    EmailTaken,
+    /// An address that is not one (Django's `EmailValidator`).
+    InvalidEmail,
+    /// A username Django's `UnicodeUsernameValidator` refuses.
+    InvalidUsername,
+    /// Longer than the field's maximum (characters).
+    TooLong(usize),
+    /// reset: a `uid` or `token` that is not a live one (dj-rest-auth's).
+    InvalidValue,
 }
 
 /// DRF's `ValidationError` with a dict: each field's errors, in field order.

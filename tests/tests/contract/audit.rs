@@ -447,7 +447,100 @@ async fn every_security_event_is_one_json_line_and_holds_no_secret() {
         Event::MfaDisabled,
     ]);
 
-    assert_eq!(seen, Event::ALL, "every kind, once");
+    seen.extend(ACCOUNT_EVENTS);
+    assert_eq!(
+        seen,
+        Event::ALL,
+        "every kind, once (the accounts' in the next test)"
+    );
+    for secret in &trail.secrets {
+        assert!(
+            !trail.all.contains(secret.as_str()),
+            "a secret in the log: {secret}"
+        );
+    }
+}
+
+/// The account flows' events (`account_events_are_audited_without_their_links`).
+const ACCOUNT_EVENTS: [Event; 4] = [
+    Event::Signup,
+    Event::EmailVerified,
+    Event::PasswordResetRequested,
+    Event::PasswordResetDone,
+];
+
+#[tokio::test]
+async fn account_events_are_audited_without_their_links() {
+    use crate::mail::unique_address;
+    use crate::signup::{Accounts, query, sign_up, verify};
+    use integration_tests::auth::mail::Job;
+    let a = Accounts::new(&[]).await;
+    let t = &a.t;
+    let mut trail = Trail::new(t).await;
+    let c = "192.0.2.77";
+    let email = unique_address();
+    trail.secrets.push("a long and new passphrase".into());
+    let (r, line) = trail
+        .expect(
+            invoke("registration", t, from(sign_up("auditee", &email), c)),
+            Event::Signup,
+            "registration",
+            c,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(line["fields"]["user_id"].is_u64(), "{line}");
+    let links = a.links(&email).await;
+    let key = query(&links[0].1, "key");
+    trail.secrets.push(key.clone());
+    trail
+        .expect(
+            invoke("registration", t, from(verify(&key), c)),
+            Event::EmailVerified,
+            "registration",
+            c,
+        )
+        .await;
+    let ask = Req::post(PASSWORD_RESET).json(&json!({ "email": email }));
+    let (_, line) = trail
+        .expect(
+            invoke("password-reset", t, from(ask, c)),
+            Event::PasswordResetRequested,
+            "password-reset",
+            c,
+        )
+        .await;
+    assert_eq!(
+        line["fields"]["subject"],
+        json!("none"),
+        "never who: {line}"
+    );
+    let link = a
+        .mint(
+            Job::PasswordReset {
+                email: email.clone(),
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    let parts: Vec<&str> = link.rsplitn(3, '/').collect();
+    let (uid, token) = (parts[1], parts[0]);
+    trail.secrets.push(token.to_owned());
+    let new = "a reset and new passphrase";
+    trail.secrets.push(new.into());
+    let confirm = Req::post(PASSWORD_RESET_CONFIRM).json(&json!({
+        "uid": uid, "token": token, "new_password1": new, "new_password2": new,
+    }));
+    let (r, _) = trail
+        .expect(
+            invoke("password-reset", t, from(confirm, c)),
+            Event::PasswordResetDone,
+            "password-reset",
+            c,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     for secret in &trail.secrets {
         assert!(
             !trail.all.contains(secret.as_str()),

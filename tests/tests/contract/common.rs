@@ -194,6 +194,8 @@ async fn options_describes_each_view() {
         ("well-known", "Well Known"),
         ("login-mfa", "Login Mfa"),
         ("mfa", "Mfa"),
+        ("registration", "Register"),
+        ("password-reset", "Password Reset"),
     ];
     assert_covers_every_route(names.iter().map(|(f, _)| *f));
     for (function, name) in names {

@@ -75,6 +75,17 @@ fn requests(t: &TestApp) -> Vec<(&'static str, Req)> {
                 .json(&json!({"password": ALICE_PASSWORD})),
         ),
         ("login", Req::post(LOGIN).json(&creds)),
+        (
+            "registration",
+            Req::post(REGISTRATION).json(&json!({
+                "username": "newcomer", "email": "newcomer@example.com",
+                "password1": "a long new passphrase", "password2": "a long new passphrase",
+            })),
+        ),
+        (
+            "password-reset",
+            Req::post(PASSWORD_RESET).json(&json!({"email": "alice@example.com"})),
+        ),
         ("jwt-login", Req::post(JWT_LOGIN).json(&creds)),
         ("token-obtain-pair", Req::post(OBTAIN).json(&creds)),
         ("info", Req::get(INFO).bearer(&pair.access)),
@@ -133,20 +144,20 @@ async fn every_endpoint_is_503(t: &TestApp, fault: &str) {
 
 #[tokio::test]
 async fn an_unreachable_store_is_503_everywhere() {
-    let t = app_at(&dead_endpoint(), &[]).await;
+    let t = app_at(&dead_endpoint(), ACCOUNTS_ON).await;
     every_endpoint_is_503(&t, "connection refused").await;
 }
 
 #[tokio::test]
 async fn a_store_that_never_answers_is_503_within_the_timeout() {
-    let t = app_at(&black_hole().await, &[]).await;
+    let t = app_at(&black_hole().await, ACCOUNTS_ON).await;
     every_endpoint_is_503(&t, "no answer").await;
 }
 
 #[tokio::test]
 async fn a_throttling_store_is_503_after_bounded_retries() {
     let proxy = FaultProxy::start(&moto_endpoint(), Arc::new(|_, _, _| Fault::Throttle)).await;
-    let t = app_at(&proxy.endpoint, &[]).await;
+    let t = app_at(&proxy.endpoint, ACCOUNTS_ON).await;
     every_endpoint_is_503(&t, "throttling").await;
     // Bounded: each endpoint stops at its first failed call (at most two
     // calls in flight, for the throttle's counters), each tried at most

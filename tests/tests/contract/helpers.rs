@@ -332,7 +332,7 @@ pub async fn set_on_user(t: &TestApp, id: u64, attributes: &[(&str, i64)]) {
 /// a route that takes no password.
 pub fn with_password(route: &Route, username: &str, password: &str, from: &str) -> Option<Req> {
     let req = match (
-        route.logs_in && route.path != LOGIN_MFA,
+        route.logs_in && route.path != LOGIN_MFA && route.function != "registration",
         route.authenticates(),
     ) {
         (true, _) => credentials(route.path, username, password),
@@ -341,3 +341,14 @@ pub fn with_password(route: &Route, username: &str, password: &str, from: &str) 
     };
     Some(req.source_ip(from))
 }
+
+/// Settings with the account flows on (sign-up open, both links' pages).
+pub const ACCOUNTS_ON: &[(&str, &str)] = &[
+    ("REGISTRATION_OPEN", "true"),
+    ("ACTIVATION_URL", VERIFY_PAGE),
+    ("PASSWORD_RESET_CONFIRM_URL", RESET_PAGE),
+];
+
+/// The frontend pages the account emails link to, in the tests.
+pub const VERIFY_PAGE: &str = "https://app.example.test/verify-email?key={key}";
+pub const RESET_PAGE: &str = "https://app.example.test/reset/{uid}/{token}";

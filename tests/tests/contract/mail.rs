@@ -24,7 +24,7 @@ fn queue_property(name: &str) -> serde_yaml_ng::Value {
 }
 
 /// The mailer's settings as the stack writes them.
-fn mail_settings() -> MailSettings {
+pub(crate) fn mail_settings() -> MailSettings {
     let lines = template().functions[0].deployed_settings(&fresh_tables());
     let lines = parse_settings_parameter(&lines).unwrap();
     let lookup: BTreeMap<String, String> = lines.into_iter().collect();
@@ -35,16 +35,16 @@ fn mail_settings() -> MailSettings {
 /// template makes them (redrive after the template's `maxReceiveCount`),
 /// but with a visibility timeout of one second, so that a retry comes
 /// within the test.
-struct Queues {
-    sqs: aws_sdk_sqs::Client,
+pub(crate) struct Queues {
+    pub(crate) sqs: aws_sdk_sqs::Client,
     ses: aws_sdk_sesv2::Client,
-    mail: String,
+    pub(crate) mail: String,
     dead_letter: String,
     max_receives: u64,
 }
 
 impl Queues {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         let config = moto_config(&moto_endpoint()).await;
         // Requests sent as the mailer are checked against its statements.
         let sqs = aws_sdk_sqs::Client::from_conf(
@@ -104,7 +104,7 @@ impl Queues {
 
     /// The operator verifies the sender's domain in SES (moto verifies at
     /// once).
-    async fn verify_sender_domain(&self, domain: &str) {
+    pub(crate) async fn verify_sender_domain(&self, domain: &str) {
         self.ses
             .create_email_identity()
             .email_identity(domain)
@@ -127,7 +127,7 @@ impl Queues {
     /// One round of Lambda's poller, with the mailer's role: a batch of up
     /// to 10 into the handler, then the messages it did not report back
     /// deleted. The ids reported back.
-    async fn poll_once(&self, mailer: &mailer::Mailer) -> (usize, Vec<String>) {
+    pub(crate) async fn poll_once(&self, mailer: &mailer::Mailer) -> (usize, Vec<String>) {
         as_function("mailer", async {
             self.sqs
                 .get_queue_attributes()
@@ -192,7 +192,7 @@ impl Queues {
 }
 
 /// The mailer with its SES client signing as its own IAM user.
-async fn mailer_from(from: &str) -> mailer::Mailer {
+pub(crate) async fn mailer_from(from: &str) -> mailer::Mailer {
     let config = moto_config(&moto_endpoint()).await;
     let ses = aws_sdk_sesv2::Client::from_conf(
         aws_sdk_sesv2::config::Builder::from(&config)
@@ -205,11 +205,14 @@ async fn mailer_from(from: &str) -> mailer::Mailer {
 }
 
 /// Every email moto's SES sent to `to`: (source, subject, HTML body).
-fn sent_to(to: &str) -> Vec<(String, String, String)> {
+pub(crate) fn sent_to(to: &str) -> Vec<(String, String, String)> {
     let data: Value = ureq::get(format!("{}/moto-api/data.json", moto_endpoint()))
         .call()
         .expect("moto's data")
         .body_mut()
+        // A dump of every service's state: the whole suite's, by now.
+        .with_config()
+        .limit(1 << 30)
         .read_to_string()
         .map(|text| serde_json::from_str(&text).expect("JSON"))
         .expect("moto's data");
@@ -226,7 +229,7 @@ fn sent_to(to: &str) -> Vec<(String, String, String)> {
     .collect()
 }
 
-fn unique_address() -> String {
+pub(crate) fn unique_address() -> String {
     format!(
         "u{}@example.com",
         &uuid::Uuid::new_v4().simple().to_string()[..12]

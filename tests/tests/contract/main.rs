@@ -29,6 +29,8 @@ mod mail;
 mod mfa;
 mod obtain;
 mod refresh;
+mod reset;
+mod signup;
 mod store;
 mod throttle;
 mod verify;

@@ -30,6 +30,7 @@
 
 mod admin;
 mod client;
+mod keys;
 mod mfa;
 mod sessions;
 mod tables;

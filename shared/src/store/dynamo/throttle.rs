@@ -51,6 +51,51 @@ fn conditional_add(
 }
 
 impl ThrottleStore for DynamoStore {
+    async fn take_slot(
+        &self,
+        key: &str,
+        gap: i64,
+        now: i64,
+        counters: &[(&Counter, u64)],
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let table = &self.tables.throttle;
+        let slot = Update::builder()
+            .table_name(table)
+            .key("counter_key", s(key))
+            .update_expression("SET taken_at = :now, #ttl = :exp")
+            .condition_expression("attribute_not_exists(taken_at) OR taken_at <= :since")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":since", n(now - gap))
+            .expression_attribute_values(":exp", n(expires_at))
+            .build()
+            .map_err(|e| internal("build transaction", e))?;
+        let mut items = vec![TransactWriteItem::builder().update(slot).build()];
+        for (counter, limit) in counters {
+            items.push(conditional_add(table, counter, *limit, expires_at)?);
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => match cancellation_codes(&e) {
+                Some(codes)
+                    if codes
+                        .iter()
+                        .any(|c| c == "ConditionalCheckFailed" || c == "TransactionConflict") =>
+                {
+                    Ok(false)
+                }
+                _ => Err(unavailable("TransactWriteItems", e)),
+            },
+        }
+    }
+
     async fn hit(&self, counters: &[Counter], expires_at: i64) -> Result<Vec<u64>, StoreError> {
         let table = &self.tables.throttle;
         let hits = counters.iter().map(|counter| async move {

@@ -1,0 +1,207 @@
+//! Sign-up and email verification (dj-rest-auth's registration views with
+//! django-allauth), one function for three paths under
+//! `/api/v1/users/registration`:
+//!
+//! * `registration` `{"username","email","password1","password2"}` → 201
+//!   `{"detail":"Verification e-mail sent."}`, or with
+//!   `ACCOUNT_EMAIL_VERIFICATION=none` the new user's token pair (as
+//!   `login/simpleJWT` answers, with 201). 403 while `REGISTRATION_OPEN`
+//!   is off. 400 with the fields' errors: a taken username (Django shows
+//!   it), an address or username that is not one, Django's password
+//!   validators on `password1`, and `password2` differing. An address
+//!   that already has an account answers exactly as a new one
+//!   (`ACCOUNT_PREVENT_ENUMERATION`), and its owner gets an email saying
+//!   someone tried. Sign-ups are limited per client address (429).
+//! * `registration/verify-email` `{"key"}` → 200 `{"detail":"ok"}`; an
+//!   unknown, used or expired key 404 `{"detail":"Not found."}`. The key
+//!   is used once: one transaction deletes it and verifies the address.
+//! * `registration/resend-email` `{"email"}` → 200 `{"detail":"ok"}`,
+//!   whether or not the address is known (and in the same time: the
+//!   lookup is the mailer's).
+//!
+//! The password is hashed (Argon2id, off the async threads) before the
+//! username or address is looked at, so a taken address costs what a new
+//! one does. Every email goes through `accounts::send`: at most one a
+//! minute and five an hour per recipient.
+
+use auth::accounts::{self, charge_signup, secret_hash};
+use auth::base::audit::{self, Event, Subject};
+use auth::base::time::now;
+use auth::credentials::password::hash_password;
+use auth::credentials::validators::validate;
+use auth::lambda_http::http::StatusCode;
+use auth::mail::Job;
+use auth::secrecy::{ExposeSecret, SecretString};
+use auth::serde_json::json;
+use auth::settings::EmailVerification;
+use auth::store::{
+    AccountKey, CreateUserError, KeyStore, KeyUse, MAX_EMAIL_CHARS, MAX_USERNAME_CHARS, Store,
+    UserAdmin, valid_email, valid_username,
+};
+use auth::web::authn::pair_reply;
+use auth::web::fields::{
+    FieldError, Invalid, NON_FIELD_ERRORS, password_fields, serializer_fields,
+};
+use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
+use auth::{ApiError, App};
+
+pub static VIEW: View<Anonymous> = View::tutorial("registration", Serves::Post, Anonymous)
+    .logs_in()
+    .options(r#"{"name":"Register","description":"Signs a user up, verifies their address, and sends the verification email again.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);
+
+/// The endpoint asked for, by the end of the path.
+pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer {
+    let path = req.path();
+    if path.ends_with("/verify-email") {
+        verify_email(app, req).await
+    } else if path.ends_with("/resend-email") {
+        resend_email(app, req).await
+    } else {
+        register(app, req).await
+    }
+}
+
+/// `{"detail": detail}` with `status`.
+fn detail(status: StatusCode, detail: &str) -> Reply {
+    Reply::json(status, &json!({ "detail": detail }))
+}
+
+/// DRF's `EmailField`: an address, at most 254 characters.
+fn email_errors(email: &str) -> Vec<FieldError> {
+    match (email.chars().count() > MAX_EMAIL_CHARS, valid_email(email)) {
+        (true, _) => vec![FieldError::TooLong(MAX_EMAIL_CHARS)],
+        (false, false) => vec![FieldError::InvalidEmail],
+        (false, true) => vec![],
+    }
+}
+
+/// The four fields, each checked as dj-rest-auth's `RegisterSerializer`
+/// does, every error at once, in field order.
+fn registration_fields(req: &Request<'_>) -> Result<(String, String, SecretString), ApiError> {
+    let data = req.data();
+    let names = serializer_fields(data, ["username", "email"]);
+    let passwords = password_fields(data, ["password1", "password2"]);
+    let (names, passwords) = match (names, passwords) {
+        (Ok(names), Ok(passwords)) => (names, passwords),
+        // A body that is no mapping: one error about it (both say it).
+        (Err(e), _) | (_, Err(e)) if e.0.iter().any(|(f, _)| *f == NON_FIELD_ERRORS) => {
+            return Err(e.into());
+        }
+        (names, passwords) => {
+            let mut invalid = Invalid::default();
+            for errors in [names.err(), passwords.err()].into_iter().flatten() {
+                invalid.0.extend(errors.0);
+            }
+            return Err(invalid.into());
+        }
+    };
+    let ([username, email], [password1, password2]) = (names, passwords);
+    let mut invalid = Invalid::default();
+    let username_errors = match username.chars().count() > MAX_USERNAME_CHARS {
+        true => vec![FieldError::TooLong(MAX_USERNAME_CHARS)],
+        false if !valid_username(&username) => vec![FieldError::InvalidUsername],
+        false => vec![],
+    };
+    invalid.add("username", username_errors);
+    invalid.add("email", email_errors(&email));
+    let weaknesses = validate(password1.expose_secret(), &username);
+    invalid.add(
+        "password1",
+        weaknesses.into_iter().map(FieldError::Weak).collect(),
+    );
+    if password1.expose_secret() != password2.expose_secret() {
+        invalid.add("password2", vec![FieldError::PasswordMismatch]);
+    }
+    match invalid.is_empty() {
+        true => Ok((username, email, password1)),
+        false => Err(invalid.into()),
+    }
+}
+
+async fn register<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {
+    let accounts = &app.settings.accounts;
+    if !accounts.registration_open {
+        return Err(ApiError::PermissionDenied);
+    }
+    let (username, email, password) = registration_fields(req)?;
+    if let Some(wait) = charge_signup(app, req.client_address()).await? {
+        return Err(ApiError::Throttled { wait });
+    }
+    let hash = hash_password(password).await?;
+    let verification = accounts.email_verification;
+    let sent = || detail(StatusCode::CREATED, "Verification e-mail sent.");
+    match app
+        .store
+        .create_user_with_email(&username, &hash, &email, false)
+        .await
+    {
+        Ok(user) => {
+            audit::emit(Event::Signup, Subject::UserId(user.id), "password");
+            if verification == EmailVerification::None {
+                let mut reply = pair_reply(app, req, &user, now());
+                reply.status = StatusCode::CREATED;
+                return Ok(reply);
+            }
+            let job = Job::Confirm {
+                user_id: user.id,
+                email: user.email.clone(),
+            };
+            accounts::send(app, job).await?;
+            Ok(sent())
+        }
+        Err(CreateUserError::UsernameTaken) => {
+            let mut invalid = Invalid::default();
+            invalid.add("username", vec![FieldError::UsernameTaken]);
+            Err(invalid.into())
+        }
+        // allauth with enumeration prevention: the answer a new address
+        // gets, and the address's owner is told.
+        Err(CreateUserError::EmailTaken)
+            if accounts.prevent_enumeration && verification != EmailVerification::None =>
+        {
+            accounts::send(app, Job::AccountExists { email }).await?;
+            Ok(sent())
+        }
+        Err(CreateUserError::EmailTaken) => {
+            let mut invalid = Invalid::default();
+            invalid.add("email", vec![FieldError::EmailTaken]);
+            Err(invalid.into())
+        }
+        Err(CreateUserError::Store(e)) => Err(e.into()),
+    }
+}
+
+async fn verify_email<S: KeyStore + UserAdmin>(app: &App<S>, req: &Request<'_>) -> Answer {
+    let [key] = serializer_fields(req.data(), ["key"])?;
+    let id = AccountKey::confirmation_id(&secret_hash(&key));
+    let Some(stored) = app.store.key(&id).await? else {
+        return Err(ApiError::NotFound);
+    };
+    if !app
+        .store
+        .use_key(&stored, &KeyUse::VerifyEmail, now())
+        .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    audit::emit(
+        Event::EmailVerified,
+        Subject::UserId(stored.user_id),
+        "link",
+    );
+    Ok(Reply::ok(&json!({"detail": "ok"})))
+}
+
+async fn resend_email<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {
+    if app.settings.accounts.activation_url.0.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    let [email] = serializer_fields(req.data(), ["email"])?;
+    let mut invalid = Invalid::default();
+    invalid.add("email", email_errors(&email));
+    if !invalid.is_empty() {
+        return Err(invalid.into());
+    }
+    accounts::send(app, Job::Resend { email }).await?;
+    Ok(Reply::ok(&json!({"detail": "ok"})))
+}

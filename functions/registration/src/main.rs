@@ -1,0 +1,4 @@
+//! The `registration` Lambda: its endpoints on the shared runtime.
+fn main() -> Result<(), auth::lambda_http::Error> {
+    auth::runtime::run(&registration::VIEW, registration::handler)
+}
