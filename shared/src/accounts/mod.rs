@@ -23,7 +23,7 @@ pub use keys::{id_of, new_secret, same_hash, secret_hash, uid_of};
 use crate::app::App;
 use crate::base::address::address_bucket;
 use crate::base::time::now;
-use crate::mail::{Job, MailError, Outbox, render};
+use crate::mail::{Job, MailError, Outbox};
 use crate::model::counter::{Counter, hashed_key};
 use crate::model::user::{User, email_identity};
 use crate::settings::EmailVerification;
@@ -99,7 +99,7 @@ pub async fn send<S: ThrottleStore + UserAdmin + KeyStore>(
     match &app.mail {
         Outbox::Console => {
             if let Some(email) = jobs::run(&app.store, &app.settings.accounts, &job, now()).await? {
-                print_email(&render(&email)?);
+                print_email(&email);
             }
             Ok(())
         }
@@ -107,14 +107,16 @@ pub async fn send<S: ThrottleStore + UserAdmin + KeyStore>(
     }
 }
 
-/// Django's console backend: the whole email on standard output (which
-/// is the function's log). Development only: it shows the link.
-fn print_email(email: &crate::mail::Rendered) {
+/// Django's console backend: the email on standard output (which is the
+/// function's log), as its fields (the link among them), not rendered:
+/// the templates are the mailer's, and only the mailer links them.
+/// Development only: it shows the link.
+fn print_email(email: &crate::mail::Email) {
     println!(
-        "Subject: {}\nTo: {}\n\n{}\n{}",
-        email.subject,
-        email.to,
-        email.text,
+        "To: {}\nTemplate: {}\n{}\n{}",
+        email.to(),
+        email.template(),
+        email.to_json(),
         "-".repeat(79)
     );
 }

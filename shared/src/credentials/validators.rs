@@ -10,12 +10,22 @@ pub const MIN_LENGTH: usize = 8;
 /// `UserAttributeSimilarityValidator`'s default threshold.
 const MAX_SIMILARITY: f64 = 0.7;
 
-static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    include_str!("../../data/common-passwords.txt")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect()
+/// Django's list (`shared/data/common-passwords.txt`), front-coded by
+/// `shared/build.rs`: each line the length of the prefix it shares with
+/// the one before, then the rest.
+static COMMON: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    let coded = include_str!(concat!(env!("OUT_DIR"), "/common-passwords.fc"));
+    let mut words = HashSet::with_capacity(20_000);
+    let mut previous = String::new();
+    for line in coded.lines() {
+        let shared = usize::from(line.as_bytes()[0] - b'0');
+        let mut word = String::with_capacity(shared + line.len());
+        word.push_str(&previous[..shared]);
+        word.push_str(&line[1..]);
+        words.insert(word.clone());
+        previous = word;
+    }
+    words
 });
 
 /// What a validator found wrong with a new password (Django's wording of
@@ -155,5 +165,12 @@ mod tests {
     fn the_common_list_is_djangos() {
         assert_eq!(COMMON.len(), 19_640);
         assert!(COMMON.contains("123456") && COMMON.contains("qwerty"));
+        let listed: HashSet<String> = include_str!("../../data/common-passwords.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(*COMMON, listed, "the coded list is Django's");
     }
 }

@@ -386,21 +386,16 @@ impl UserAdmin for DynamoStore {
             return Err(StoreError::Internal(format!("not an address: {email:?}")).into());
         }
         // Fast path only: the conditional transaction below is what enforces
-        // uniqueness. It saves an id when the name or address is plainly
-        // taken.
+        // uniqueness. It saves an id when the name is plainly taken. Not for
+        // the address: a taken address costs what a free one does (the
+        // same round trips), so sign-up's timing never tells whether an
+        // address has an account.
         if self
             .get(&self.tables.users, "pk", username_key(username))
             .await?
             .is_some()
         {
             return Err(CreateUserError::UsernameTaken);
-        }
-        if !email.is_empty()
-            && (self.get(&self.tables.users, "pk", email_key(email)))
-                .await?
-                .is_some()
-        {
-            return Err(CreateUserError::EmailTaken);
         }
         // The id item's own condition guarantees no two users share an id,
         // whatever the counter says (e.g. after a restore, an import, or a
