@@ -7,13 +7,31 @@ const $ = (id) => document.getElementById(id);
 const USERS = "/api/v1/users";
 const SKEW = 1; // seconds: refresh this long before `exp`
 
+const params = new URLSearchParams(location.search);
+
 // The API's base URL: `?api=` or the port 9000 of the page's own host.
 // Use the same host name for both (localhost or 127.0.0.1): the browser
 // shares a host's cookies across ports, which is how this page reads the
 // `csrftoken` cookie the API sets.
 $("api").value =
-  new URLSearchParams(location.search).get("api") ||
+  params.get("api") ||
   `http://${location.hostname === "127.0.0.1" ? "127.0.0.1" : "localhost"}:9000`;
+
+// An email's link opened this page: `?verify=<key>` (verification) or
+// `?uid=<uid>&token=<token>` (password reset). The key and the token are
+// credentials: they go into these variables only (never localStorage,
+// never the log), and out of the address bar and the history entry at
+// once, before any request, so that neither a reload, a bookmark nor a
+// shared screen shows them again.
+const verifyKey = params.get("verify");
+let resetLink = params.has("uid") || params.has("token")
+  ? { uid: params.get("uid") || "", token: params.get("token") || "" }
+  : null;
+if (verifyKey !== null || resetLink) {
+  for (const name of ["verify", "uid", "token"]) params.delete(name);
+  const query = params.toString();
+  history.replaceState(history.state, "", location.pathname + (query ? `?${query}` : "") + location.hash);
+}
 
 // The JWT access token: in this variable only, never in localStorage, where
 // any script on the page could take it for good.
@@ -23,6 +41,10 @@ let refreshing = null;
 // A login waiting for its second factor: its `mfa_token` and which flow it
 // was ("session" or "jwt"). In this variable only, like the access token.
 let waiting = null;
+// Who the session cookie logs in, as far as this page saw (null: nobody).
+let sessionUser = null;
+// The address of the last sign-up from this page, for "resend the email".
+let signedUpEmail = "";
 
 function cookie(name) {
   const found = document.cookie
@@ -73,11 +95,23 @@ async function call(label, method, path, { body, bearer, credentials = "include"
 const credentials = () => ({ username: $("username").value, password: $("password").value });
 
 async function sessionLogin() {
+  const { username } = credentials();
   const r = await call("session login", "POST", "/login", { body: credentials() });
   awaitCode(r, "session");
+  if (r.status === 200) sessionUser = username;
+  loginOutcome(r, "session", username);
 }
-const sessionWhoami = () => call("who am I (session)", "GET", "/login/jwt/info");
-const sessionLogout = () => call("session logout", "POST", "/logout");
+
+async function sessionWhoami() {
+  const r = await call("who am I (session)", "GET", "/login/jwt/info");
+  if (r.status === 200) sessionUser = r.data.username;
+  if (r.status === 401) sessionUser = null;
+}
+
+async function sessionLogout() {
+  const r = await call("session logout", "POST", "/logout");
+  if (r.status === 200) sessionUser = null;
+}
 
 // --- JWT -----------------------------------------------------------------
 
@@ -88,9 +122,11 @@ function claims(token) {
 
 async function jwtLogin() {
   // The refresh token comes back in an HttpOnly cookie, the body is {"access"}.
+  const { username } = credentials();
   const r = await call("obtain tokens", "POST", "/login/simpleJWT", { body: credentials() });
   access = r.status === 200 ? r.data.access : null;
   awaitCode(r, "jwt");
+  loginOutcome(r, "JWT", username);
 }
 
 // Refreshes the access token with the refresh cookie; null if that failed.
@@ -163,6 +199,220 @@ async function confirmTotp() {
   if (r && r.status === 200 && r.data.access) access = r.data.access;
 }
 
+// --- self-service accounts -----------------------------------------------
+
+// What the API's field names are called on this page.
+const FIELD_NAMES = {
+  username: "username",
+  email: "e-mail",
+  password1: "password",
+  password2: "password again",
+  new_password1: "new password",
+  new_password2: "new password again",
+  key: "verification link",
+  uid: "reset link",
+  token: "reset link",
+  non_field_errors: "",
+};
+
+// Shows a message in a status region: `kind` "ok", "fail" or "busy";
+// each line a paragraph, or a list of lines. Text only, never HTML: the
+// API's messages may repeat what was typed.
+function say(id, kind, ...lines) {
+  const region = $(id);
+  region.className = `status ${kind}`;
+  region.dataset.state = kind;
+  region.replaceChildren(
+    ...lines.map((line) => {
+      if (!Array.isArray(line)) return Object.assign(document.createElement("p"), { textContent: line });
+      const list = document.createElement("ul");
+      list.append(...line.map((item) => Object.assign(document.createElement("li"), { textContent: item })));
+      return list;
+    }),
+  );
+}
+
+// An answer that is not a success, in words: DRF's field errors (each
+// field's input, in `inputs`, marked invalid), its `detail`, or the status.
+function trouble(r, inputs = {}) {
+  for (const input of Object.values(inputs)) $(input).removeAttribute("aria-invalid");
+  if (r.status === 0) return ["No answer from the API (see the log below)."];
+  if (r.status === 400 && r.data && typeof r.data === "object") {
+    const lines = [];
+    for (const [field, errors] of Object.entries(r.data)) {
+      if (inputs[field]) $(inputs[field]).setAttribute("aria-invalid", "true");
+      const name = FIELD_NAMES[field] ?? field;
+      for (const error of [].concat(errors)) lines.push(name ? `${name}: ${error}` : String(error));
+    }
+    return ["Please correct the following:", lines];
+  }
+  if (r.status === 503) return ["The service is unavailable for a moment: try again."];
+  const detail = r.data && typeof r.data === "object" && r.data.detail;
+  return [detail ? `${detail} (${r.status})` : `The API answered ${r.status}.`];
+}
+
+const clearInvalid = (inputs) => Object.values(inputs).forEach((id) => $(id).removeAttribute("aria-invalid"));
+
+// Tells how a login (either flow) went; an address not yet verified gets
+// its own notice, with a way to have the email sent again.
+function loginOutcome(r, flow, username) {
+  const unverified = r.status === 403 && r.data && r.data.code === "email_not_verified";
+  $("unverified").hidden = !unverified;
+  if (unverified) {
+    if (!$("resend-email").value) $("resend-email").value = signedUpEmail;
+    $("resend-status").replaceChildren();
+    $("login-status").replaceChildren();
+    $("login-status").className = "status";
+    return;
+  }
+  if (r.status === 200) return say("login-status", "ok", `Logged in as ${username} (${flow}).`);
+  if (r.status === 401 && r.data && r.data.code === "mfa_required") {
+    return say("login-status", "busy", "Two-factor code required: enter it under Two-factor authentication.");
+  }
+  // The session login's refusal is an empty 403; obtain's a 401 with a detail.
+  if (r.status === 403 && typeof r.data === "string") {
+    return say("login-status", "fail", "Log in refused: wrong username or password.");
+  }
+  say("login-status", "fail", "Log in refused:", ...trouble(r));
+}
+
+const SIGNUP_INPUTS = {
+  username: "signup-username",
+  email: "signup-email",
+  password1: "signup-password1",
+  password2: "signup-password2",
+};
+
+async function signUp() {
+  const body = {
+    username: $("signup-username").value,
+    email: $("signup-email").value,
+    password1: $("signup-password1").value,
+    password2: $("signup-password2").value,
+  };
+  say("signup-status", "busy", "Signing up…");
+  const r = await call("sign up", "POST", "/registration", { body });
+  if (r.status !== 201) return say("signup-status", "fail", ...trouble(r, SIGNUP_INPUTS));
+  clearInvalid(SIGNUP_INPUTS);
+  $("signup-password1").value = $("signup-password2").value = "";
+  $("signup-status").replaceChildren();
+  $("signup-status").className = "status";
+  if (r.data && r.data.access) {
+    // ACCOUNT_EMAIL_VERIFICATION=none: no email, the new user is logged in.
+    access = r.data.access;
+    return say("signup-status", "ok", `Signed up and logged in as ${body.username} (JWT).`);
+  }
+  // The "check your email" state, instead of the form.
+  signedUpEmail = body.email.trim();
+  $("sent-to").textContent = signedUpEmail;
+  $("signup-form").hidden = true;
+  $("check-email").hidden = false;
+  $("signup-resend-status").replaceChildren();
+  $("check-email-heading").focus();
+}
+
+function signUpAgain() {
+  $("check-email").hidden = true;
+  $("signup-form").hidden = false;
+  $("signup-username").focus();
+}
+
+// A new verification link, if an account waits for this address.
+async function resend(email, status, inputs) {
+  say(status, "busy", "Sending…");
+  const r = await call("resend the email", "POST", "/registration/resend-email", { body: { email } });
+  if (r.status !== 200) return say(status, "fail", ...trouble(r, inputs));
+  clearInvalid(inputs);
+  say(status, "ok", `If an account waits for ${email.trim()} to be verified, a new link is on its way.`,
+    "At most one email a minute goes to an address: if nothing comes, try again in a minute.");
+}
+
+// The landing of a verification link: posts its key once.
+async function verifyEmail() {
+  $("verify-section").hidden = false;
+  say("verify-status", "busy", "Verifying your e-mail address…");
+  const r = await call("verify e-mail", "POST", "/registration/verify-email", { body: { key: verifyKey } });
+  if (r.status === 200) {
+    say("verify-status", "ok", "Your e-mail address is verified.", "You can log in now with your username and password.");
+    $("verify-login").hidden = false;
+  } else if (r.status === 404) {
+    say("verify-status", "fail", "This verification link is not valid: it was already used, it has expired, or it was not copied whole.",
+      "If your address is verified already, just log in. Otherwise log in (which sends a new link) or have the email sent again:");
+    $("verify-resend-form").hidden = false;
+  } else {
+    say("verify-status", "fail", ...trouble(r));
+  }
+  $("verify-heading").focus();
+}
+
+// After verifying: the login fields above.
+function goToLogin() {
+  $("username").focus();
+  $("username").scrollIntoView({ block: "center" });
+}
+
+async function forgotPassword() {
+  const email = $("forgot-email").value;
+  say("forgot-status", "busy", "Sending…");
+  const r = await call("forgot password", "POST", "/password/reset", { body: { email } });
+  if (r.status !== 200) return say("forgot-status", "fail", ...trouble(r, { email: "forgot-email" }));
+  clearInvalid({ email: "forgot-email" });
+  say("forgot-status", "ok", `If an account has the address ${email.trim()}, a link to choose a new password is on its way.`,
+    "Check your email, and open the link in this browser.");
+}
+
+const RESET_INPUTS = { new_password1: "new-password1", new_password2: "new-password2" };
+
+// The landing of a reset link: the form is shown; this posts the link's
+// uid and token with the new password.
+async function confirmReset() {
+  if (!resetLink) return say("reset-status", "fail", "No reset link: open the link of the reset email.");
+  const body = {
+    uid: resetLink.uid,
+    token: resetLink.token,
+    new_password1: $("new-password1").value,
+    new_password2: $("new-password2").value,
+  };
+  say("reset-status", "busy", "Setting the new password…");
+  const r = await call("set a new password", "POST", "/password/reset/confirm", { body });
+  const deadLink = r.status === 400 && r.data && (r.data.token || r.data.uid);
+  if (r.status === 200 || deadLink) {
+    // Used (or useless): forget it, and the passwords typed.
+    resetLink = null;
+    $("new-password1").value = $("new-password2").value = "";
+    $("reset-form").hidden = true;
+  }
+  if (r.status === 200) {
+    clearInvalid(RESET_INPUTS);
+    say("reset-status", "ok", "Your password has been reset.",
+      "Every session and token of your account has ended: log in with the new password.");
+    $("reset-login").hidden = false;
+  } else if (deadLink) {
+    clearInvalid(RESET_INPUTS);
+    say("reset-status", "fail", "This reset link is not valid: it was already used, a newer one was asked for, you logged in since, or it has expired.",
+      "Ask for a new one under \u201cForgot your password?\u201d below.");
+  } else {
+    say("reset-status", "fail", ...trouble(r, RESET_INPUTS));
+  }
+}
+
+// What the page was opened for.
+function landing() {
+  // Opened from an email: the demo's credentials (alice's) are not the reader's.
+  if (verifyKey !== null || resetLink) $("username").value = $("password").value = "";
+  if (verifyKey !== null) return verifyEmail;
+  if (resetLink) {
+    $("reset-section").hidden = false;
+    if (!resetLink.uid || !resetLink.token) {
+      resetLink = null;
+      $("reset-form").hidden = true;
+      say("reset-status", "fail", "This reset link is incomplete: open the whole link of the reset email.");
+    }
+    $("reset-heading").focus();
+  }
+  return null;
+}
+
 // --- the page ------------------------------------------------------------
 
 function log(what, status, data) {
@@ -186,6 +436,7 @@ function showState() {
   } else {
     $("access").textContent = "none";
   }
+  $("session").textContent = sessionUser ? `logged in as ${sessionUser}` : "not logged in (as far as this page knows)";
   $("cookies").textContent = document.cookie || "(none readable)";
 }
 
@@ -202,19 +453,44 @@ const actions = {
   "mfa-enrol": enrol,
   "mfa-confirm": confirmTotp,
 };
+// Each form, submitted (its button, or Enter in a field), runs its action;
+// the page checks nothing itself (`novalidate`): the API's errors show.
+const forms = {
+  "signup-form": signUp,
+  "signup-resend-form": () => resend(signedUpEmail, "signup-resend-status", {}),
+  "resend-form": () => resend($("resend-email").value, "resend-status", { email: "resend-email" }),
+  "verify-resend-form": () =>
+    resend($("verify-resend-email").value, "verify-status", { email: "verify-resend-email" }),
+  "forgot-form": forgotPassword,
+  "reset-form": confirmReset,
+};
 let done = 0;
+async function run(id, action, buttons = []) {
+  buttons.forEach((b) => (b.disabled = true));
+  try {
+    await action();
+  } catch (err) {
+    log(id, "-", String(err));
+  } finally {
+    buttons.forEach((b) => (b.disabled = false));
+    document.body.dataset.done = ++done;
+    showState();
+  }
+}
 for (const [id, action] of Object.entries(actions)) {
-  $(id).addEventListener("click", async () => {
-    try {
-      await action();
-    } catch (err) {
-      log(id, "-", String(err));
-    } finally {
-      document.body.dataset.done = ++done;
-      showState();
-    }
+  $(id).addEventListener("click", () => run(id, action));
+}
+for (const [id, action] of Object.entries(forms)) {
+  $(id).addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(id, action, [...event.target.querySelectorAll("button")]);
   });
 }
+$("signup-again").addEventListener("click", signUpAgain);
+$("verify-login").addEventListener("click", goToLogin);
+$("reset-login").addEventListener("click", goToLogin);
 $("clear").addEventListener("click", () => $("log").replaceChildren());
 showState();
 setInterval(showState, 1000);
+const landed = landing();
+if (landed) run("landing", landed);

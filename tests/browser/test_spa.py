@@ -11,20 +11,34 @@ Checks, one step each, with a screenshot per step in ARTIFACTS:
   - at every step, document.cookie shows neither sessionid nor the refresh
     cookie (both are in the browser, HttpOnly);
   - a page on an origin that is not allowed can read no API response;
-  - a cross-site form cannot log the browser in (login CSRF).
+  - a cross-site form cannot log the browser in (login CSRF);
+  - self-service accounts (tests/serve.sh turns sign-up on, and its emails'
+    links open the demo page): sign up a fresh user, "check your email",
+    a login before verifying is refused with the resend notice, the
+    verification email's link (read from moto's SES) verifies the address
+    and takes the key out of the address bar, the new user logs in, the
+    used link is refused; then "forgot password" for that user, the reset
+    email's link opens the reset form, mismatched passwords are refused, the
+    new password is set, the old one is refused and the new one works.
+    The API sends at most one email a minute to an address: the reset is
+    asked for a minute after the sign-up's email (the wait is the longest
+    part of the test).
 
 Env: API (default http://localhost:9000), PAGE (the demo page's URL, default
 http://localhost:3000/), FOREIGN_PORT (default 3001; that page is served
-here, on 127.0.0.1), CHROMIUM (default /usr/bin/chromium), ARTIFACTS
-(default target/browser-artifacts).
+here, on 127.0.0.1), MOTO_PORT (moto, as for tests/serve.sh: default 8000),
+CHROMIUM (default /usr/bin/chromium), ARTIFACTS (default
+target/browser-artifacts).
 """
 
 import base64
 import contextlib
+import html
 import http.server
 import json
 import os
 import re
+import secrets
 import sys
 import tempfile
 import threading
@@ -40,6 +54,7 @@ from playwright.sync_api import sync_playwright
 API = os.environ.get("API", "http://localhost:9000").rstrip("/")
 PAGE = os.environ.get("PAGE", "http://localhost:3000/")
 FOREIGN = f"http://127.0.0.1:{int(os.environ.get('FOREIGN_PORT', '3001'))}"
+MOTO = f"http://127.0.0.1:{int(os.environ.get('MOTO_PORT', '8000'))}"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = os.environ.get("ARTIFACTS", "target/browser-artifacts")
 USERS = "/api/v1/users"
@@ -48,6 +63,11 @@ ALICE = {"id": 1, "username": "alice"}
 PASSWORD = "correct horse battery staple"
 # An action the page never finishes (a fetch waiting on a login dialog) fails here.
 ACTION_TIMEOUT_MS = 15_000
+# An account email not in moto's SES by then fails (the mailer's first run
+# starts its function).
+MAIL_TIMEOUT = 90
+# The API's gap between two emails to one address, with a margin.
+MAIL_GAP = 62
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -85,6 +105,11 @@ def warm_up():
         "/login/simpleJWT",
         "/login/simpleJWT/refresh",
         "/login/simpleJWT/blacklist",
+        "/registration",
+        "/registration/verify-email",
+        "/registration/resend-email",
+        "/password/reset",
+        "/password/reset/confirm",
     ]
     for path in paths:
         deadline = time.monotonic() + 600
@@ -239,17 +264,43 @@ class Browser:
             )
         except PlaywrightTimeout:
             fail(f"{button}: the page's request did not resolve in {ACTION_TIMEOUT_MS} ms")
-        entries = page.evaluate(
+        entries = self.entries(page.locator("#log > li").count() - before)
+        self.check_cookies()
+        return entries
+
+    def entries(self, n):
+        """The page's n newest log entries, oldest first."""
+        entries = self.page.evaluate(
             """n => [...document.querySelectorAll("#log > li")].slice(0, n).reverse()
                  .map(li => ({ what: li.firstChild.textContent, status: li.dataset.status,
                                body: li.lastChild.textContent }))""",
-            page.locator("#log > li").count() - before,
+            n,
         )
         for e in entries:
             with contextlib.suppress(ValueError):
                 e["body"] = json.loads(e["body"])
-        self.check_cookies()
         return entries
+
+    def open_link(self, link, posts=True):
+        """Opens an email's link; waits for what the page does on landing
+        (posting a verification key: `posts`), and returns its log entries."""
+        page = self.page
+        page.goto(link)
+        if posts:
+            try:
+                page.wait_for_function(
+                    "Number(document.body.dataset.done || 0) > 0", timeout=ACTION_TIMEOUT_MS
+                )
+            except PlaywrightTimeout:
+                fail(f"the landing's request did not resolve in {ACTION_TIMEOUT_MS} ms")
+        self.check_cookies()
+        return self.entries(page.locator("#log > li").count())
+
+    def text(self, selector):
+        return self.page.inner_text(selector).strip()
+
+    def visible(self, selector):
+        return self.page.is_visible(selector)
 
 
 def expect(entries, *wanted):
@@ -453,6 +504,247 @@ def foreign_origin(steps, b):
         check(b.cookie("sessionid"), "no session from the allowed origin's form")
 
 
+# --- self-service accounts ---------------------------------------------------
+
+
+def sent_emails(address):
+    """The emails moto's SES sent to address, oldest first."""
+    with urllib.request.urlopen(f"{MOTO}/moto-api/data.json", timeout=30) as resp:
+        data = json.load(resp)
+    return [
+        m
+        for m in data.get("ses", {}).get("Message", [])
+        if address.lower()
+        in [a.lower() for a in m.get("destinations", {}).get("ToAddresses", [])]
+    ]
+
+
+def email_link(address, subject, already):
+    """Waits for a new email (after the first `already`) to address; the
+    link in its HTML body, after checking its subject."""
+    deadline = time.monotonic() + MAIL_TIMEOUT
+    while True:
+        emails = sent_emails(address)
+        if len(emails) > already:
+            break
+        if time.monotonic() > deadline:
+            fail(f"no email to {address} in {MAIL_TIMEOUT} s ({already} before)")
+        time.sleep(0.5)
+    check(len(emails) == already + 1, f"{len(emails) - already} new emails to {address}")
+    email = emails[-1]
+    check(email.get("subject") == subject, f"subject {email.get('subject')!r}, not {subject!r}")
+    links = [html.unescape(h) for h in re.findall(r'href="([^"]+)"', email.get("body", ""))]
+    check(len(links) == 1, f"{len(links)} links in the email")
+    print(f"browser:   email to {address}: {subject!r}", flush=True)
+    return links[0]
+
+
+def link_params(link, wanted):
+    """The query of an email's link to the demo page: on PAGE's origin, with
+    PAGE's `api=` first when it has one, then exactly the `wanted` names."""
+    page, got = urllib.parse.urlsplit(PAGE), urllib.parse.urlsplit(link)
+    check(
+        (got.scheme, got.netloc, got.path) == (page.scheme, page.netloc, page.path),
+        f"the link goes to {got.scheme}://{got.netloc}{got.path}, not the demo page {PAGE}",
+    )
+    pairs = urllib.parse.parse_qsl(got.query)
+    api = urllib.parse.parse_qsl(page.query)
+    check(pairs[: len(api)] == api, f"the link's query does not start with {page.query}")
+    params = dict(pairs[len(api) :])
+    check(sorted(params) == sorted(wanted), f"the link carries {sorted(params)}, not {wanted}")
+    return params
+
+
+def check_secret_gone(b, secret):
+    """Used or not, the link's secret is out of the address bar, and in no
+    storage, cookie or text of the page."""
+    page = b.page
+    check(secret not in page.url, "the key or token is still in the address bar")
+    query = urllib.parse.parse_qsl(urllib.parse.urlsplit(page.url).query)
+    check(
+        query == urllib.parse.parse_qsl(urllib.parse.urlsplit(PAGE).query),
+        f"the address bar shows {page.url}, expected {PAGE}'s query",
+    )
+    stored = page.evaluate(
+        """() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage),
+                                 document.cookie, history.state])"""
+    )
+    check(secret not in stored, "the key or token is stored by the page")
+    check(secret not in page.content(), "the page shows the key or token")
+
+
+def accounts_flow(steps, b):
+    page = b.page
+    run = f"{int(time.time())}{secrets.token_hex(2)}"
+    user = f"spa{run}"
+    email = f"{user}@example.com"
+    password = f"violet kestrel {secrets.token_hex(3)} lantern"
+    new_password = f"amber heron {secrets.token_hex(3)} harbour"
+
+    def login(username, pw):
+        page.fill("#username", username)
+        page.fill("#password", pw)
+        return b.click("session-login")
+
+    with steps.step("accounts: sign-up errors show by field", page):
+        page.goto(PAGE)
+        # Nobody logged in (the foreign origin's form left alice's session).
+        expect(b.click("session-logout"), ("session logout", 200))
+        page.click("a[href='#accounts']")
+        page.fill("#signup-username", user)
+        page.fill("#signup-email", f"other{run}@example.com")
+        page.fill("#signup-password1", password)
+        page.fill("#signup-password2", password + "!")
+        body = expect(b.click("signup"), ("sign up", 400))
+        check(body == {"password2": ["The two password fields didn't match."]}, body)
+        status = b.text("#signup-status")
+        check("password again: The two password fields didn't match." in status, status)
+        page.fill("#signup-username", "alice")
+        page.fill("#signup-password2", password)
+        body = expect(b.click("signup"), ("sign up", 400))
+        check(body == {"username": ["A user with that username already exists."]}, body)
+        status = b.text("#signup-status")
+        check("username: A user with that username already exists." in status, status)
+        for field, invalid in [
+            ("username", "true"),
+            ("email", None),
+            ("password1", None),
+            ("password2", None),
+        ]:
+            got = page.get_attribute(f"#signup-{field}", "aria-invalid")
+            check(got == invalid, f"#signup-{field} aria-invalid={got!r}")
+
+    with steps.step("accounts: sign up, check your email", page):
+        already = len(sent_emails(email))
+        check(already == 0, f"{email} had emails already")
+        page.fill("#signup-username", user)
+        page.fill("#signup-email", email)
+        body = expect(b.click("signup"), ("sign up", 201))
+        check(body == {"detail": "Verification e-mail sent."}, body)
+        signed_up = time.monotonic()  # the API took the email's slot by now
+        check(b.visible("#check-email"), "no 'check your email' after sign-up")
+        check(not b.visible("#signup-form"), "the sign-up form is still shown")
+        notice = b.text("#check-email")
+        check("Check your email" in notice and email in notice, notice)
+        check(page.get_attribute("#signup-username", "aria-invalid") is None, "still invalid")
+        check(page.input_value("#signup-password1") == "", "the password stays in the form")
+
+    with steps.step("accounts: a login before verifying shows the resend notice", page):
+        check(not b.visible("#unverified"), "the unverified notice shows before a login")
+        body = expect(login(user, password), ("session login", 403))
+        check(body == {"detail": "E-mail is not verified.", "code": "email_not_verified"}, body)
+        check(b.cookie("sessionid") is None, "an unverified address logged in")
+        check(b.visible("#unverified"), "no notice for the unverified address")
+        notice = b.text("#unverified")
+        check("not verified" in notice, notice)
+        check(page.input_value("#resend-email") == email, "the resend form lacks the address")
+        # Within a minute of the sign-up's email: answered, nothing sent.
+        body = expect(b.click("resend"), ("resend the email", 200))
+        check(body == {"detail": "ok"}, body)
+        check(email in b.text("#resend-status"), b.text("#resend-status"))
+
+    with steps.step("accounts: the verification email's link verifies the address", page):
+        link = email_link(email, "Please confirm your e-mail address", already)
+        key = link_params(link, ["verify"])["verify"]
+        entries = b.open_link(link)
+        body = expect(entries, ("verify e-mail", 200))
+        check(body == {"detail": "ok"}, body)
+        posted = b.sent("POST", "/registration/verify-email")[-1]
+        check(posted.post_data_json == {"key": key}, "the page posted another key")
+        check(key not in json.dumps(posted.headers), "a request header carries the key")
+        check(b.text("#verify-status").startswith("Your e-mail address is verified."),
+              b.text("#verify-status"))
+        check_secret_gone(b, key)
+        check(page.input_value("#username") == "", "the demo's username is filled in")
+        check(b.visible("#verify-login"), "no way to log in after verifying")
+        page.click("#verify-login")
+        check(page.evaluate("document.activeElement.id") == "username", "log in: no focus")
+
+    with steps.step("accounts: the new user logs in", page):
+        body = expect(login(user, password), ("session login", 200))
+        check(body == {"message": "success"}, body)
+        check(not b.visible("#unverified"), "the unverified notice outlived the login")
+        check(b.text("#login-status") == f"Logged in as {user} (session).", b.text("#login-status"))
+        body = expect(b.click("session-whoami"), ("who am I (session)", 200))
+        check(body.get("username") == user and body.get("id") not in (None, 1, 2), body)
+        check(b.text("#session") == f"logged in as {user}", b.text("#session"))
+
+    with steps.step("accounts: the used verification link is refused", page):
+        body = expect(b.open_link(link), ("verify e-mail", 404))
+        check(body == {"detail": "Not found."}, body)
+        status = b.text("#verify-status")
+        check(status.startswith("This verification link is not valid"), status)
+        check(b.visible("#verify-resend-form"), "no resend form for a dead link")
+        check(not b.visible("#verify-login"), "log in offered for a dead link")
+        check_secret_gone(b, key)
+
+    with steps.step("accounts: forgot password", page):
+        wait = signed_up + MAIL_GAP - time.monotonic()
+        if wait > 0:
+            print(f"browser:   waiting {wait:.1f} s: one email a minute per address", flush=True)
+            time.sleep(wait)
+        already = len(sent_emails(email))
+        page.fill("#forgot-email", email)
+        body = expect(b.click("forgot"), ("forgot password", 200))
+        check(body == {"detail": "Password reset e-mail has been sent."}, body)
+        status = b.text("#forgot-status")
+        check(email in status and "on its way" in status, status)
+
+    with steps.step("accounts: the reset email's link opens the reset form", page):
+        link = email_link(email, "Password reset", already)
+        params = link_params(link, ["uid", "token"])
+        entries = b.open_link(link, posts=False)
+        check(entries == [], f"the reset link posted before the form was sent: {entries}")
+        check(b.visible("#reset-form"), "no reset form")
+        check(not b.visible("#verify-section"), "the verification landing shows")
+        check(page.evaluate("document.activeElement.id") == "reset-heading", "no focus")
+        check_secret_gone(b, params["token"])
+
+    with steps.step("accounts: mismatched new passwords are refused", page):
+        page.fill("#new-password1", new_password)
+        page.fill("#new-password2", new_password + "?")
+        body = expect(b.click("reset-confirm"), ("set a new password", 400))
+        check(body == {"new_password2": ["The two password fields didn't match."]}, body)
+        status = b.text("#reset-status")
+        check("didn't match" in status, status)
+        check(page.get_attribute("#new-password2", "aria-invalid") == "true", "not invalid")
+        check(b.visible("#reset-form"), "the form went with a fixable error")
+
+    with steps.step("accounts: set the new password", page):
+        page.fill("#new-password2", new_password)
+        body = expect(b.click("reset-confirm"), ("set a new password", 200))
+        check(body == {"detail": "Password has been reset with the new password."}, body)
+        posted = b.sent("POST", "/password/reset/confirm")[-1].post_data_json
+        check(
+            posted
+            == {
+                "uid": params["uid"],
+                "token": params["token"],
+                "new_password1": new_password,
+                "new_password2": new_password,
+            },
+            "the page posted other values",
+        )
+        check(b.text("#reset-status").startswith("Your password has been reset."),
+              b.text("#reset-status"))
+        check(not b.visible("#reset-form"), "the form outlived its link")
+        check(b.visible("#reset-login"), "no way to log in after the reset")
+        check_secret_gone(b, params["token"])
+        # The reset ended every session of the user.
+        expect(b.click("session-whoami"), ("who am I (session)", 401))
+
+    with steps.step("accounts: the old password is refused, the new one works", page):
+        page.click("#reset-login")
+        check(page.evaluate("document.activeElement.id") == "username", "log in: no focus")
+        body = expect(login(user, password), ("session login", 403))
+        check(body == "(empty body)", body)
+        check(b.text("#login-status").startswith("Log in refused"), b.text("#login-status"))
+        check(b.cookie("sessionid") is None, "the old password logged in")
+        expect(login(user, new_password), ("session login", 200))
+        body = expect(b.click("session-whoami"), ("who am I (session)", 200))
+        check(body.get("username") == user, body)
+
+
 def main():
     os.makedirs(ARTIFACTS, exist_ok=True)
     warm_up()
@@ -481,6 +773,7 @@ def main():
                     f"only saw {b.httponly_seen} in the browser",
                 )
                 foreign_origin(steps, b)
+                accounts_flow(steps, b)
             finally:
                 context.close()
     except Exception:
