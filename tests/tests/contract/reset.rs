@@ -246,3 +246,28 @@ async fn reset_is_off_by_default() {
         );
     }
 }
+
+#[tokio::test]
+async fn after_a_reset_a_totp_user_still_needs_the_second_factor() {
+    let a = Accounts::new(&[]).await;
+    let email = alice_with_address(&a).await;
+    let (app2fa, _) = crate::mfa::enrol(&a.t, "alice", ALICE_PASSWORD).await;
+    let link = a.mint(Job::PasswordReset { email }, now()).await.unwrap();
+    let (uid, token) = uid_token(&link);
+    let r = call!(
+        password_reset,
+        a.t,
+        confirm(&uid, &token, NEW_PASSWORD, NEW_PASSWORD)
+    );
+    assert_eq!((r.status, r.body.as_str()), (200, DONE));
+    // The new password is only the first step: the code is still asked for.
+    let r = call!(login, a.t, login(NEW_PASSWORD));
+    let mfa_token = crate::mfa::challenge(&r);
+    crate::mfa::settle().await;
+    let r = call!(
+        login_mfa,
+        a.t,
+        crate::mfa::second(&mfa_token, &app2fa.code(0))
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
