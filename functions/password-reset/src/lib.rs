@@ -36,7 +36,7 @@ use auth::mail::Job;
 use auth::secrecy::ExposeSecret;
 use auth::serde_json::json;
 use auth::store::{AccountKey, KeyUse, MAX_EMAIL_CHARS, Store, valid_email};
-use auth::web::fields::{FieldError, Invalid, password_fields, serializer_fields};
+use auth::web::fields::{FieldError, Invalid, password_fields, serializer_fields, together};
 use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
 use auth::{ApiError, App};
 
@@ -77,25 +77,10 @@ async fn request<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {
 
 async fn confirm<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {
     let data = req.data();
-    let ids = serializer_fields(data, ["uid", "token"]);
-    let passwords = password_fields(data, ["new_password1", "new_password2"]);
-    let (ids, passwords) = match (ids, passwords) {
-        (Ok(ids), Ok(passwords)) => (ids, passwords),
-        (Err(e), _) | (_, Err(e))
-            if e.0
-                .iter()
-                .any(|(f, _)| *f == auth::web::fields::NON_FIELD_ERRORS) =>
-        {
-            return Err(e.into());
-        }
-        (ids, passwords) => {
-            let mut invalid = Invalid::default();
-            for errors in [ids.err(), passwords.err()].into_iter().flatten() {
-                invalid.0.extend(errors.0);
-            }
-            return Err(invalid.into());
-        }
-    };
+    let (ids, passwords) = together(
+        serializer_fields(data, ["uid", "token"]),
+        password_fields(data, ["new_password1", "new_password2"]),
+    )?;
     let ([uid, token], [new1, new2]) = (ids, passwords);
     let invalid_uid = || one("uid", FieldError::InvalidValue);
     let id = id_of(&uid).ok_or_else(invalid_uid)?;

@@ -39,9 +39,7 @@ use auth::store::{
     UserAdmin, valid_email, valid_username,
 };
 use auth::web::authn::pair_reply;
-use auth::web::fields::{
-    FieldError, Invalid, NON_FIELD_ERRORS, password_fields, serializer_fields,
-};
+use auth::web::fields::{FieldError, Invalid, password_fields, serializer_fields, together};
 use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
 use auth::{ApiError, App};
 
@@ -79,22 +77,10 @@ fn email_errors(email: &str) -> Vec<FieldError> {
 /// does, every error at once, in field order.
 fn registration_fields(req: &Request<'_>) -> Result<(String, String, SecretString), ApiError> {
     let data = req.data();
-    let names = serializer_fields(data, ["username", "email"]);
-    let passwords = password_fields(data, ["password1", "password2"]);
-    let (names, passwords) = match (names, passwords) {
-        (Ok(names), Ok(passwords)) => (names, passwords),
-        // A body that is no mapping: one error about it (both say it).
-        (Err(e), _) | (_, Err(e)) if e.0.iter().any(|(f, _)| *f == NON_FIELD_ERRORS) => {
-            return Err(e.into());
-        }
-        (names, passwords) => {
-            let mut invalid = Invalid::default();
-            for errors in [names.err(), passwords.err()].into_iter().flatten() {
-                invalid.0.extend(errors.0);
-            }
-            return Err(invalid.into());
-        }
-    };
+    let (names, passwords) = together(
+        serializer_fields(data, ["username", "email"]),
+        password_fields(data, ["password1", "password2"]),
+    )?;
     let ([username, email], [password1, password2]) = (names, passwords);
     let mut invalid = Invalid::default();
     let username_errors = match username.chars().count() > MAX_USERNAME_CHARS {

@@ -146,6 +146,25 @@ fn fields<const N: usize>(
     }
 }
 
+/// Two sets of fields of one body (e.g. [`serializer_fields`] and
+/// [`password_fields`]), checked together as one serializer: both sets'
+/// values, or every error of both in order; a body that is no mapping has
+/// its one error.
+pub fn together<A, B>(a: Result<A, Invalid>, b: Result<B, Invalid>) -> Result<(A, B), Invalid> {
+    let whole_body = |e: &Invalid| e.0.iter().any(|(f, _)| *f == NON_FIELD_ERRORS);
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(e), _) | (_, Err(e)) if whole_body(&e) => Err(e),
+        (a, b) => {
+            let mut invalid = Invalid::default();
+            for errors in [a.err(), b.err()].into_iter().flatten() {
+                invalid.0.extend(errors.0);
+            }
+            Err(invalid)
+        }
+    }
+}
+
 /// Username and password for `login` and `login/jwt`: both must be non-empty
 /// strings in a JSON object or form.
 pub fn tutorial_credentials(data: &Data) -> Result<(String, SecretString), Malformed> {
