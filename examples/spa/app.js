@@ -210,6 +210,9 @@ const FIELD_NAMES = {
   new_password1: "new password",
   new_password2: "new password again",
   key: "verification link",
+  first_name: "first name",
+  last_name: "last name",
+  password: "password",
   uid: "reset link",
   token: "reset link",
   non_field_errors: "",
@@ -396,6 +399,57 @@ async function confirmReset() {
   }
 }
 
+// --- your account ----------------------------------------------------------
+
+// A call as whoever this page is logged in as: the access token if it has
+// one, else the session cookie (with the CSRF header, as `call` adds).
+const asCaller = (label, method, body) =>
+  access ? withAccess(label, method, "/user", body) : call(label, method, "/user", { body });
+
+const PROFILE_INPUTS = { first_name: "profile-first-name", last_name: "profile-last-name", email: "profile-email" };
+
+function showProfile(profile) {
+  $("profile-first-name").value = profile.first_name;
+  $("profile-last-name").value = profile.last_name;
+  $("profile-email").value = profile.email;
+  $("profile-form").dataset.email = profile.email;
+}
+
+async function loadProfile() {
+  const r = await asCaller("my account", "GET");
+  if (r.status !== 200) return say("profile-status", "fail", ...trouble(r));
+  showProfile(r.data);
+  say("profile-status", "ok", `Logged in as ${r.data.username} (user ${r.data.pk}).`);
+}
+
+async function saveProfile() {
+  const body = { first_name: $("profile-first-name").value, last_name: $("profile-last-name").value };
+  const email = $("profile-email").value.trim();
+  const asked = email.toLowerCase() !== ($("profile-form").dataset.email || "").toLowerCase();
+  if (asked) body.email = email;
+  say("profile-status", "busy", "Saving…");
+  const r = await asCaller("save my account", "PATCH", body);
+  if (r.status !== 200) return say("profile-status", "fail", ...trouble(r, PROFILE_INPUTS));
+  clearInvalid(PROFILE_INPUTS);
+  showProfile(r.data);
+  const moved = r.data.email.toLowerCase() === email.toLowerCase();
+  say("profile-status", "ok", "Saved.",
+    ...(asked && !moved ? [`To make ${email} your address, open the link we sent to it. Until then your address stays ${r.data.email}.`] : []));
+}
+
+async function deleteAccount() {
+  const password = $("delete-password").value;
+  say("delete-status", "busy", "Deleting…");
+  const r = await asCaller("delete my account", "DELETE", { password });
+  $("delete-password").value = "";
+  if (r.status !== 204) return say("delete-status", "fail", ...trouble(r, { password: "delete-password" }));
+  access = null;
+  sessionUser = null;
+  showProfile({ first_name: "", last_name: "", email: "" });
+  $("profile-status").replaceChildren();
+  say("delete-status", "ok", "Your account is deleted. Every session and token of it has ended.");
+}
+
 // What the page was opened for.
 function landing() {
   // Opened from an email: the demo's credentials (alice's) are not the reader's.
@@ -452,6 +506,7 @@ const actions = {
   "mfa-code": sendCode,
   "mfa-enrol": enrol,
   "mfa-confirm": confirmTotp,
+  "profile-load": loadProfile,
 };
 // Each form, submitted (its button, or Enter in a field), runs its action;
 // the page checks nothing itself (`novalidate`): the API's errors show.
@@ -463,6 +518,8 @@ const forms = {
     resend($("verify-resend-email").value, "verify-status", { email: "verify-resend-email" }),
   "forgot-form": forgotPassword,
   "reset-form": confirmReset,
+  "profile-form": saveProfile,
+  "delete-form": deleteAccount,
 };
 let done = 0;
 async function run(id, action, buttons = []) {

@@ -79,6 +79,8 @@ static VALID: LazyLock<Valid> = LazyLock::new(|| {
         generation: 0,
         email: String::new(),
         email_verified: false,
+        first_name: String::new(),
+        last_name: String::new(),
         mfa: Default::default(),
     };
     let pair = tokens.pair_for(&alice, n, "192.0.2.1");

@@ -744,6 +744,53 @@ def accounts_flow(steps, b):
         body = expect(b.click("session-whoami"), ("who am I (session)", 200))
         check(body.get("username") == user, body)
 
+    with steps.step("accounts: my account shows and saves my names", page):
+        body = expect(b.click("profile-load"), ("my account", 200))
+        check(body.get("username") == user and body.get("email") == email, body)
+        check(page.input_value("#profile-email") == email, "the address is not shown")
+        page.fill("#profile-first-name", "  Ada ")
+        page.fill("#profile-last-name", "Lovelace")
+        body = expect(b.click("profile-save"), ("save my account", 200))
+        check((body.get("first_name"), body.get("last_name")) == ("Ada", "Lovelace"), body)
+        sent = b.sent("PATCH", "/user")[-1]
+        check(sent.post_data_json == {"first_name": "  Ada ", "last_name": "Lovelace"},
+              f"the page sent {sent.post_data_json}")
+        check("x-csrftoken" in sent.headers, "a session PATCH without the CSRF header")
+        check(b.text("#profile-status") == "Saved.", b.text("#profile-status"))
+
+    new_email = f"new{user}@example.com"
+    with steps.step("accounts: a new address waits for its link", page):
+        page.fill("#profile-email", new_email)
+        body = expect(b.click("profile-save"), ("save my account", 200))
+        check(body.get("email") == email, f"the address moved before its link: {body}")
+        status = b.text("#profile-status")
+        check(new_email in status and "open the link" in status, status)
+        link = email_link(new_email, "Please confirm your e-mail address", 0)
+        key = link_params(link, ["verify"])["verify"]
+        body = expect(b.open_link(link), ("verify e-mail", 200))
+        check(body == {"detail": "ok"}, body)
+        check_secret_gone(b, key)
+        body = expect(b.click("profile-load"), ("my account", 200))
+        check(body.get("email") == new_email, f"the address did not move: {body}")
+        # The old address is told (an email without a link).
+        deadline = time.monotonic() + MAIL_TIMEOUT
+        while not any(m.get("subject") == "E-mail changed" for m in sent_emails(email)):
+            check(time.monotonic() < deadline, f"no 'E-mail changed' to {email}")
+            time.sleep(0.5)
+
+    with steps.step("accounts: delete my account", page):
+        page.fill("#delete-password", password)
+        body = expect(b.click("delete-account"), ("delete my account", 400))
+        check(body == {"password": ["Wrong password."]}, body)
+        check("password: Wrong password." in b.text("#delete-status"), b.text("#delete-status"))
+        page.fill("#delete-password", new_password)
+        expect(b.click("delete-account"), ("delete my account", 204))
+        check(b.text("#delete-status").startswith("Your account is deleted."),
+              b.text("#delete-status"))
+        check(b.cookie("sessionid") is None, "the session cookie outlived the account")
+        expect(b.click("session-whoami"), ("who am I (session)", 401))
+        expect(login(user, new_password), ("session login", 403))
+
 
 def main():
     os.makedirs(ARTIFACTS, exist_ok=True)

@@ -85,14 +85,23 @@ impl Route {
         match self.serves {
             Serves::Get => ["POST", "PUT", "DELETE"],
             Serves::Post => ["GET", "PUT", "DELETE"],
+            Serves::Resource => ["POST", "PUT", "TRACE"],
         }
     }
 
-    /// The method it serves.
+    /// The method it serves (a resource: the one reading it).
     pub fn method(&self) -> &'static str {
         match self.serves {
-            Serves::Get => "GET",
+            Serves::Get | Serves::Resource => "GET",
             Serves::Post => "POST",
+        }
+    }
+
+    /// The method whose body it reads (if it reads one).
+    pub fn body_method(&self) -> &'static str {
+        match self.serves {
+            Serves::Get | Serves::Post => "POST",
+            Serves::Resource => "PATCH",
         }
     }
 }
@@ -119,6 +128,7 @@ pub mod paths {
     pub const RESEND_EMAIL: &str = "/api/v1/users/registration/resend-email";
     pub const PASSWORD_RESET: &str = "/api/v1/users/password/reset";
     pub const PASSWORD_RESET_CONFIRM: &str = "/api/v1/users/password/reset/confirm";
+    pub const USER: &str = "/api/v1/users/user";
     pub const JWKS: &str = "/api/v1/users/.well-known/jwks.json";
     pub const OPENID: &str = "/api/v1/users/.well-known/openid-configuration";
 }
@@ -156,6 +166,7 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!(RESEND_EMAIL => registration),
         route!(PASSWORD_RESET => password_reset),
         route!(PASSWORD_RESET_CONFIRM => password_reset),
+        route!(USER => user),
         route!(JWKS => well_known),
         route!(OPENID => well_known),
     ]

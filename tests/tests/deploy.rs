@@ -167,6 +167,7 @@ fn password_functions_are_sized_together() {
         "PasswordResetFunction",
         "RegistrationFunction",
         "TokenObtainPairFunction",
+        "UserFunction",
     ]);
     let param = &t["Parameters"]["PasswordFunctionsMemory"];
     assert_eq!(param["Type"], Value::from("Number"));

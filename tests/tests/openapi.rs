@@ -33,6 +33,7 @@ fn methods(serves: Serves) -> &'static [&'static str] {
     match serves {
         Serves::Post => &["post", "options"],
         Serves::Get => &["get", "head", "options"],
+        Serves::Resource => &["get", "head", "patch", "delete", "options"],
     }
 }
 
@@ -187,7 +188,7 @@ fn bodies_and_the_pipelines_refusals_are_documented_where_they_happen() {
             continue;
         }
         assert!(responses.get("405").is_some(), "{at}: no 405");
-        let reads_body = route.reads_body && route.serves == Serves::Post;
+        let reads_body = route.reads_body && matches!(method, "post" | "patch" | "delete");
         assert_eq!(
             responses.get("415").is_some(),
             reads_body,

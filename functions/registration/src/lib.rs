@@ -14,7 +14,10 @@
 //!   someone tried. Sign-ups are limited per client address (429).
 //! * `registration/verify-email` `{"key"}` → 200 `{"detail":"ok"}`; an
 //!   unknown, used or expired key 404 `{"detail":"Not found."}`. The key
-//!   is used once: one transaction deletes it and verifies the address.
+//!   is used once: one transaction deletes it and verifies the address
+//!   (or, for a new address asked for at `user`, makes it the user's,
+//!   verified, if no other account took it meanwhile, and tells the old
+//!   address).
 //! * `registration/resend-email` `{"email"}` → 200 `{"detail":"ok"}`,
 //!   whether or not the address is known (and in the same time: the
 //!   lookup is the mailer's).
@@ -35,8 +38,8 @@ use auth::secrecy::{ExposeSecret, SecretString};
 use auth::serde_json::json;
 use auth::settings::EmailVerification;
 use auth::store::{
-    AccountKey, CreateUserError, KeyStore, KeyUse, MAX_EMAIL_CHARS, MAX_USERNAME_CHARS, Store,
-    UserAdmin, valid_email, valid_username,
+    AccountKey, CreateUserError, KeyUse, MAX_EMAIL_CHARS, MAX_USERNAME_CHARS, Store, valid_email,
+    valid_username,
 };
 use auth::web::authn::pair_reply;
 use auth::web::fields::{FieldError, Invalid, password_fields, serializer_fields, together};
@@ -157,24 +160,41 @@ async fn register<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {
     }
 }
 
-async fn verify_email<S: KeyStore + UserAdmin>(app: &App<S>, req: &Request<'_>) -> Answer {
+async fn verify_email<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {
     let [key] = serializer_fields(req.data(), ["key"])?;
     let id = AccountKey::confirmation_id(&secret_hash(&key));
     let Some(stored) = app.store.key(&id).await? else {
         return Err(ApiError::NotFound);
     };
-    if !app
-        .store
-        .use_key(&stored, &KeyUse::VerifyEmail, now())
-        .await?
-    {
+    let Some(user) = app.store.user_by_id(stored.user_id).await? else {
+        return Err(ApiError::NotFound);
+    };
+    // The key of a new address (`user` PATCH) moves the address; one of
+    // the user's own address verifies it.
+    let moving = user.email != stored.email;
+    let then = match moving {
+        true => KeyUse::ChangeEmail {
+            old: user.email.clone(),
+        },
+        false => KeyUse::VerifyEmail,
+    };
+    if !app.store.use_key(&stored, &then, now()).await? {
         return Err(ApiError::NotFound);
     }
-    audit::emit(
-        Event::EmailVerified,
-        Subject::UserId(stored.user_id),
-        "link",
-    );
+    let subject = Subject::UserId(stored.user_id);
+    if !moving {
+        audit::emit(Event::EmailVerified, subject, "link");
+    } else {
+        audit::emit(Event::EmailChanged, subject, "link");
+        if !user.email.is_empty() {
+            let notice = Job::EmailChanged {
+                user_id: user.id,
+                from_email: user.email,
+                to_email: stored.email,
+            };
+            accounts::send(app, notice).await?;
+        }
+    }
     Ok(Reply::ok(&json!({"detail": "ok"})))
 }
 

@@ -22,42 +22,84 @@ pub async fn run<S: UserAdmin + KeyStore>(
         Job::Confirm { user_id, email } => {
             let user = store.user_by_id(*user_id).await?;
             match user.filter(|u| email_identity(&u.email) == email_identity(email)) {
-                Some(user) => confirmation(store, settings, &user, now).await,
-                None => Ok(None),
+                Some(user) if !user.email_verified => {
+                    confirmation(store, settings, &user, &user.email, now).await
+                }
+                _ => Ok(None),
             }
         }
         Job::Resend { email } => match store.user_by_email(email).await? {
-            Some(user) => confirmation(store, settings, &user, now).await,
-            None => Ok(None),
+            Some(user) if !user.email_verified => {
+                confirmation(store, settings, &user, &user.email, now).await
+            }
+            _ => Ok(None),
         },
+        Job::ChangeEmail { user_id, email } => {
+            let Some(user) = store.user_by_id(*user_id).await? else {
+                return Ok(None);
+            };
+            if email_identity(&user.email) == email_identity(email) {
+                return Ok(None);
+            }
+            match store.user_by_email(email).await? {
+                // Another account's address: its owner is told, as a
+                // sign-up with it would tell them.
+                Some(holder) => Ok(Some(Email::AccountAlreadyExists {
+                    to: holder.email.clone(),
+                    email: holder.email,
+                    password_reset_url: page_of(settings),
+                })),
+                None => confirmation(store, settings, &user, email, now).await,
+            }
+        }
+        Job::EmailChanged {
+            user_id,
+            from_email,
+            to_email,
+        } => {
+            let Some(user) = store.user_by_id(*user_id).await? else {
+                return Ok(None);
+            };
+            Ok(Some(Email::EmailChanged {
+                to: from_email.clone(),
+                username: user.username,
+                from_email: from_email.clone(),
+                to_email: to_email.clone(),
+            }))
+        }
         Job::AccountExists { email } => {
             let Some(user) = store.user_by_email(email).await? else {
                 return Ok(None);
             };
-            let accounts = settings;
-            let page = (accounts.password_reset_confirm_url.0.as_deref())
-                .or(accounts.activation_url.0.as_deref())
-                .map(origin_of)
-                .unwrap_or_default();
             Ok(Some(Email::AccountAlreadyExists {
                 to: user.email.clone(),
                 email: user.email,
-                password_reset_url: page,
+                password_reset_url: page_of(settings),
             }))
         }
         Job::PasswordReset { email } => reset(store, settings, email, now).await,
     }
 }
 
-/// A verification link for `user`'s address, unless it is verified.
+/// The front's page an "account already exists" email points to.
+fn page_of(accounts: &AccountSettings) -> String {
+    (accounts.password_reset_confirm_url.0.as_deref())
+        .or(accounts.activation_url.0.as_deref())
+        .map(origin_of)
+        .unwrap_or_default()
+}
+
+/// A verification link for `address`, sent to it: `user`'s own address
+/// (sign-up, resend) or the one they asked to change to.
 async fn confirmation<S: KeyStore>(
     store: &S,
     settings: &AccountSettings,
     user: &User,
+    address: &str,
     now: i64,
 ) -> Result<Option<Email>, StoreError> {
     let accounts = settings;
-    if user.email.is_empty() || user.email_verified || !user.is_active {
+    if address.is_empty() || !user.is_active {
         return Ok(None);
     }
     let key = new_secret();
@@ -70,14 +112,14 @@ async fn confirmation<S: KeyStore>(
             id: AccountKey::confirmation_id(&secret_hash(&key)),
             kind: KeyKind::Confirmation,
             user_id: user.id,
-            email: user.email.clone(),
+            email: address.to_owned(),
             secret_hash: None,
             password_mark: None,
             expires_at: now.saturating_add((days as i64).saturating_mul(86_400)),
         })
         .await?;
     Ok(Some(Email::EmailConfirmation {
-        to: user.email.clone(),
+        to: address.to_owned(),
         username: user.username.clone(),
         activate_url,
         expire_days: days,

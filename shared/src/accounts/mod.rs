@@ -59,7 +59,9 @@ fn recipient(job: &Job) -> &str {
         Job::Confirm { email, .. }
         | Job::Resend { email }
         | Job::AccountExists { email }
-        | Job::PasswordReset { email } => email,
+        | Job::PasswordReset { email }
+        | Job::ChangeEmail { email, .. } => email,
+        Job::EmailChanged { from_email, .. } => from_email,
     }
 }
 
@@ -92,7 +94,11 @@ pub async fn send<S: ThrottleStore + UserAdmin + KeyStore>(
     app: &App<S>,
     job: Job,
 ) -> Result<(), AccountError> {
-    if !recipient_allows(app, recipient(&job)).await? {
+    // The notice of an address change always goes: others' requests must
+    // not be able to use up the old address's limit to hide it (a change
+    // needs a link to the new address, which is limited).
+    let notice = matches!(job, Job::EmailChanged { .. });
+    if !notice && !recipient_allows(app, recipient(&job)).await? {
         tracing::info!(job = job.name(), "email not sent: its recipient's limit");
         return Ok(());
     }

@@ -65,11 +65,16 @@ pub enum Event {
     /// A password was reset with a reset link: every session and token
     /// of the user ended.
     PasswordResetDone,
+    /// A user's address changed (`user` PATCH, once the new one is
+    /// verified).
+    EmailChanged,
+    /// A user deleted their account (`user` DELETE).
+    AccountDeleted,
 }
 
 impl Event {
     /// Every kind, for tests and docs.
-    pub const ALL: [Event; 20] = [
+    pub const ALL: [Event; 22] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -90,6 +95,8 @@ impl Event {
         Event::EmailVerified,
         Event::PasswordResetRequested,
         Event::PasswordResetDone,
+        Event::EmailChanged,
+        Event::AccountDeleted,
     ];
 
     /// The name in the log line (`fields.event`).
@@ -115,6 +122,8 @@ impl Event {
             Event::EmailVerified => "email_verified",
             Event::PasswordResetRequested => "password_reset_requested",
             Event::PasswordResetDone => "password_reset_done",
+            Event::EmailChanged => "email_changed",
+            Event::AccountDeleted => "account_deleted",
         }
     }
 

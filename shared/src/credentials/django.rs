@@ -3,14 +3,14 @@
 //! django-allauth's `account.EmailAddress` when the site has it).
 
 use crate::credentials::password::importable;
-use crate::store::{User, valid_email, valid_username};
+use crate::store::{MAX_USERNAME_CHARS, User, valid_email, valid_username};
 use serde_json::Value;
 
 /// One record of the file: a user to import (its `email` as Django has
 /// it, unverified), an allauth address of one, or why it cannot be.
 #[derive(Debug)]
 pub enum Record {
-    User(User),
+    User(Box<User>),
     EmailAddress(EmailAddress),
     Bad { label: String, reason: String },
 }
@@ -91,7 +91,15 @@ fn record(index: usize, item: &Value) -> Record {
         .get("email")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    Record::User(User {
+    // Django's names: 150 characters at most, blank if none.
+    let name = |field: &str| -> String {
+        let value = fields
+            .get(field)
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        value.trim().chars().take(MAX_USERNAME_CHARS).collect()
+    };
+    Record::User(Box::new(User {
         id,
         username: username.to_owned(),
         password: password.to_owned(),
@@ -99,8 +107,10 @@ fn record(index: usize, item: &Value) -> Record {
         generation: 0,
         email: email.trim().to_owned(),
         email_verified: false,
+        first_name: name("first_name"),
+        last_name: name("last_name"),
         mfa: Default::default(),
-    })
+    }))
 }
 
 fn email_address(index: usize, fields: Option<&Value>) -> Record {
@@ -153,7 +163,7 @@ mod tests {
     #[test]
     fn reads_users_and_reports_bad_records() {
         let text = r#"[
-          {"model": "users.user", "pk": 3, "fields": {"password": "pbkdf2_sha256$1000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "username": "carol", "is_active": false, "email": ""}},
+          {"model": "users.user", "pk": 3, "fields": {"password": "pbkdf2_sha256$1000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "username": "carol", "is_active": false, "email": "", "first_name": " Carol ", "last_name": "Danvers"}},
           {"model": "auth.user", "pk": 4, "fields": {"password": "!unusable", "username": "dan"}},
           {"model": "users.user", "pk": 5, "fields": {"password": "md5$x$y", "username": "eve"}},
           {"model": "users.user", "pk": 6, "fields": {"password": "!x", "username": ""}},
@@ -167,6 +177,10 @@ mod tests {
                 assert_eq!(
                     (u.id, u.username.as_str(), u.is_active),
                     (3, "carol", false)
+                );
+                assert_eq!(
+                    (u.first_name.as_str(), u.last_name.as_str()),
+                    ("Carol", "Danvers")
                 );
             }
             other => panic!("{other:?}"),

@@ -98,6 +98,17 @@ pub enum Job {
     AccountExists { email: String },
     /// A password reset link for whoever holds `email` (`password/reset`).
     PasswordReset { email: String },
+    /// User `user_id` asked for the address `email` (`user` PATCH): a
+    /// link that makes it theirs (their old address stays until then), or,
+    /// if another account holds it, that account's owner is told.
+    ChangeEmail { user_id: u64, email: String },
+    /// User `user_id`'s address changed from `from_email` to `to_email`:
+    /// the notice to the old address.
+    EmailChanged {
+        user_id: u64,
+        from_email: String,
+        to_email: String,
+    },
 }
 
 /// A message on the mail queue: an email ready to render, or a job.
@@ -120,6 +131,8 @@ impl Job {
             Job::Resend { .. } => "resend",
             Job::AccountExists { .. } => "account_exists",
             Job::PasswordReset { .. } => "password_reset",
+            Job::ChangeEmail { .. } => "change_email",
+            Job::EmailChanged { .. } => "email_changed",
         }
     }
 }
@@ -171,6 +184,11 @@ impl Outbox {
             },
             (EmailBackend::Ses, _, _) => Outbox::Unconfigured,
         }
+    }
+
+    /// Whether emails can go out (a queue, or the console).
+    pub fn is_configured(&self) -> bool {
+        !matches!(self, Outbox::Unconfigured)
     }
 
     /// Puts `body` (a job's or an email's JSON) on the queue: one

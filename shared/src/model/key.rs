@@ -59,6 +59,10 @@ impl std::fmt::Debug for AccountKey {
 pub enum KeyUse {
     /// The user's address is verified, if it is still the key's `email`.
     VerifyEmail,
+    /// The key's `email` becomes the user's address, verified, if their
+    /// address is still `old` and no other user holds the new one (its
+    /// item written, the old one's deleted, in the same transaction).
+    ChangeEmail { old: String },
     /// The user's password becomes `new_hash` (and the credential
     /// generation moves on, ending every session and token), if it is
     /// still `old_hash`, the one the token was issued under.

@@ -24,6 +24,12 @@ pub struct User {
     /// Whether its owner proved it (allauth's `EmailAddress.verified`).
     #[serde(default)]
     pub email_verified: bool,
+    /// Their names (Django's `first_name` and `last_name`, blank if
+    /// none; absent from the item while blank).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub first_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub last_name: String,
     /// Two-factor state (attributes of the user's item, read with it).
     #[serde(skip)]
     pub mfa: MfaState,
@@ -107,6 +113,11 @@ pub enum UserChange {
     /// The second step open again (support's `authctl mfa unlock`): the
     /// consecutive failures forgotten.
     UnlockMfa,
+    /// The names the user gave (`None`: unchanged; blank: removed).
+    Names {
+        first_name: Option<String>,
+        last_name: Option<String>,
+    },
 }
 
 impl UserChange {
@@ -128,6 +139,7 @@ impl std::fmt::Debug for UserChange {
             UserChange::Revoke => f.write_str("Revoke"),
             UserChange::DisableMfa => f.write_str("DisableMfa"),
             UserChange::UnlockMfa => f.write_str("UnlockMfa"),
+            UserChange::Names { .. } => f.write_str("Names"),
         }
     }
 }

@@ -163,6 +163,13 @@ pub trait UserAdmin: UserStore {
         verified: bool,
     ) -> impl Future<Output = Result<User, SetEmailError>> + Send;
 
+    /// Deletes `user` in one transaction: its username and address items
+    /// go, and its id item becomes a tombstone holding nothing but the id
+    /// and a generation moved on (no credential, second factor, address
+    /// or name), so the id is never handed out again and nothing issued
+    /// to the user is accepted. `NotFound` if it is already gone.
+    fn delete_user(&self, user: &User) -> impl Future<Output = Result<(), UpdateUserError>> + Send;
+
     /// The user holding `email` (compared case-insensitively), if any.
     fn user_by_email(
         &self,

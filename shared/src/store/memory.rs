@@ -135,12 +135,36 @@ impl UserStore for MemoryStore {
                 user.mfa.failures = 0;
                 user.mfa.locked_until = None;
             }
+            UserChange::Names {
+                first_name,
+                last_name,
+            } => {
+                if let Some(name) = first_name {
+                    user.first_name = name;
+                }
+                if let Some(name) = last_name {
+                    user.last_name = name;
+                }
+            }
         }
         Ok(user.clone())
     }
 }
 
 impl UserAdmin for MemoryStore {
+    async fn delete_user(&self, user: &User) -> Result<(), UpdateUserError> {
+        let mut state = self.state();
+        let gone = state
+            .users
+            .remove(&user.id)
+            .ok_or(UpdateUserError::NotFound)?;
+        state.usernames.remove(&gone.username);
+        if !gone.email.is_empty() {
+            state.emails.remove(&email_identity(&gone.email));
+        }
+        Ok(())
+    }
+
     async fn set_email(
         &self,
         user: &User,
@@ -206,6 +230,8 @@ impl UserAdmin for MemoryStore {
             generation: 0,
             email: email.to_owned(),
             email_verified: verified && !email.is_empty(),
+            first_name: String::new(),
+            last_name: String::new(),
             mfa: Default::default(),
         };
         state.usernames.insert(user.username.clone(), user.id);
@@ -625,6 +651,16 @@ impl KeyStore for MemoryStore {
             KeyUse::ResetPassword { old_hash, new_hash } if &user.password == old_hash => {
                 user.password = new_hash.clone();
                 user.generation += 1;
+            }
+            KeyUse::ChangeEmail { old } if &user.email == old => {
+                let new = email_identity(&key.email);
+                if state.emails.get(&new).is_some_and(|id| *id != user.id) {
+                    return Ok(false);
+                }
+                state.emails.remove(&email_identity(old));
+                state.emails.insert(new, user.id);
+                user.email = key.email.clone();
+                user.email_verified = true;
             }
             _ => return Ok(false),
         }

@@ -78,6 +78,8 @@ pub enum ApiError {
     NoActiveAccountForToken,
     /// 409: another password change landed between check and write.
     PasswordChangedMeanwhile,
+    /// 409: another change of the address landed between read and write.
+    EmailChangedMeanwhile,
 
     // -- Two-factor authentication ----------------------------------------
     /// 401: the password was right, a second factor is needed; the
@@ -219,6 +221,10 @@ impl ApiError {
             ApiError::PasswordChangedMeanwhile => detail(
                 S::CONFLICT,
                 "The password was changed meanwhile. Please try again.",
+            ),
+            ApiError::EmailChangedMeanwhile => detail(
+                S::CONFLICT,
+                "The e-mail address was changed meanwhile. Please try again.",
             ),
 
             // It carries a credential: never stored by a cache.

@@ -60,10 +60,7 @@ impl<'r> Cors<'r> {
         if req.method() != "OPTIONS" || self.origin.is_none() {
             return None;
         }
-        let served = match serves {
-            Serves::Post => method == "POST",
-            Serves::Get => matches!(method.as_ref(), "GET" | "HEAD"),
-        };
+        let served = serves.serves(&method);
         let allowed = &settings.cors.cors_allow_headers.0;
         let headers_allowed = req
             .header("access-control-request-headers")

@@ -123,14 +123,7 @@ fn fields<const N: usize>(
     names: [&'static str; N],
     trim: bool,
 ) -> Result<[String; N], Invalid> {
-    if let Data::Json(Value::Null) = data {
-        return Err(Invalid::non_field(FieldError::NoData));
-    }
-    if !data.is_mapping() {
-        return Err(Invalid::non_field(FieldError::NotADictionary(
-            data.python_type(),
-        )));
-    }
+    mapping(data)?;
     let mut invalid = Invalid::default();
     let values = names.map(|name| match char_field(data.field(name), trim) {
         Ok(v) => v,
@@ -143,6 +136,38 @@ fn fields<const N: usize>(
         Ok(values)
     } else {
         Err(invalid)
+    }
+}
+
+/// DRF's first check of a serializer's data: a mapping (a JSON `null` is
+/// "No data provided").
+pub fn mapping(data: &Data) -> Result<(), Invalid> {
+    if let Data::Json(Value::Null) = data {
+        return Err(Invalid::non_field(FieldError::NoData));
+    }
+    if !data.is_mapping() {
+        return Err(Invalid::non_field(FieldError::NotADictionary(
+            data.python_type(),
+        )));
+    }
+    Ok(())
+}
+
+/// A partial update's field (DRF's `CharField` with `required=False`,
+/// trimmed): `None` when absent, else its value or its errors, blank
+/// allowed or not, at most `max` characters.
+pub fn optional_field(
+    data: &Data,
+    name: &str,
+    allow_blank: bool,
+    max: usize,
+) -> Result<Option<String>, Vec<FieldError>> {
+    match char_field(data.field(name), true) {
+        Err(FieldError::Required) => Ok(None),
+        Err(FieldError::Blank) if allow_blank => Ok(Some(String::new())),
+        Err(error) => Err(vec![error]),
+        Ok(value) if value.chars().count() > max => Err(vec![FieldError::TooLong(max)]),
+        Ok(value) => Ok(Some(value)),
     }
 }
 

@@ -16,8 +16,8 @@
 //!    a view that requires a caller answers 401 without one;
 //! 3. the method check: 405 with `Allow`, or OPTIONS with the view's
 //!    metadata;
-//! 4. the body, if the view reads one (415, 400 for JSON that does not
-//!    parse);
+//! 4. the body of an unsafe method, if the view reads one (415, 400 for
+//!    JSON that does not parse);
 //! 5. the endpoint's own function;
 //! 6. render: the error's or reply's status, body and cookies, the headers
 //!    every response carries, and one log line.
@@ -86,7 +86,7 @@ where
         if req.call(view.serves)? == Call::Options {
             return Ok(Reply::options(view.options));
         }
-        if view.reads_body {
+        if view.reads_body && !req.is_safe_method() {
             req.read_body()?;
         }
         endpoint(app, &req, caller).await

@@ -21,6 +21,9 @@ pub enum Serves {
     Post,
     /// GET, and HEAD as GET without the body.
     Get,
+    /// One resource: GET (and HEAD) reads it, PATCH changes it, DELETE
+    /// removes it (DRF's `RetrieveUpdateDestroyAPIView` without PUT).
+    Resource,
 }
 
 impl Serves {
@@ -29,6 +32,16 @@ impl Serves {
         match self {
             Serves::Post => "POST, OPTIONS",
             Serves::Get => "GET, HEAD, OPTIONS",
+            Serves::Resource => "GET, PATCH, DELETE, HEAD, OPTIONS",
+        }
+    }
+
+    /// Whether `method` (upper-case) is one it serves, OPTIONS aside.
+    pub fn serves(self, method: &str) -> bool {
+        match self {
+            Serves::Post => method == "POST",
+            Serves::Get => matches!(method, "GET" | "HEAD"),
+            Serves::Resource => matches!(method, "GET" | "HEAD" | "PATCH" | "DELETE"),
         }
     }
 }
@@ -186,10 +199,10 @@ impl<'r> Request<'r> {
 
     /// The method check: the endpoint's method, OPTIONS, or 405.
     pub(crate) fn call(&self, serves: Serves) -> Result<Call, RequestError> {
-        match (serves, self.method()) {
-            (Serves::Post, "POST") | (Serves::Get, "GET" | "HEAD") => Ok(Call::Main),
-            (_, "OPTIONS") => Ok(Call::Options),
-            (_, method) => Err(RequestError::MethodNotAllowed(method.to_owned())),
+        match self.method() {
+            method if serves.serves(method) => Ok(Call::Main),
+            "OPTIONS" => Ok(Call::Options),
+            method => Err(RequestError::MethodNotAllowed(method.to_owned())),
         }
     }
 

@@ -92,8 +92,9 @@ pub struct View<A> {
     /// Whether and how the caller is authenticated: [`Required`],
     /// [`Optional`] or [`Anonymous`].
     pub caller: A,
-    /// Whether the endpoint reads its body (parsed before it runs; a view
-    /// that does not, like `logout`, never refuses one).
+    /// Whether the endpoint reads its body (parsed before it runs, for an
+    /// unsafe method; a view that does not, like `logout`, never refuses
+    /// one).
     pub reads_body: bool,
     /// Login CSRF: an unsafe request whose `Origin` is neither the
     /// request's own nor trusted is refused (403) before anything else.
@@ -105,14 +106,14 @@ pub struct View<A> {
 impl<A> View<A> {
     /// A view of the tutorial's family (`WWW-Authenticate: Basic`, `Vary:
     /// Accept, Cookie`) that treats its caller as `caller` says. A POST
-    /// view reads its body.
+    /// view reads its body; a resource reads its PATCH's and DELETE's.
     pub const fn tutorial(name: &'static str, serves: Serves, caller: A) -> Self {
         View {
             name,
             family: Family::Tutorial,
             serves,
             caller,
-            reads_body: matches!(serves, Serves::Post),
+            reads_body: matches!(serves, Serves::Post | Serves::Resource),
             login_csrf: false,
             options: "{}",
         }

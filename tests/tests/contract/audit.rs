@@ -462,11 +462,13 @@ async fn every_security_event_is_one_json_line_and_holds_no_secret() {
 }
 
 /// The account flows' events (`account_events_are_audited_without_their_links`).
-const ACCOUNT_EVENTS: [Event; 4] = [
+const ACCOUNT_EVENTS: [Event; 6] = [
     Event::Signup,
     Event::EmailVerified,
     Event::PasswordResetRequested,
     Event::PasswordResetDone,
+    Event::EmailChanged,
+    Event::AccountDeleted,
 ];
 
 #[tokio::test]
@@ -541,6 +543,46 @@ async fn account_events_are_audited_without_their_links() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+
+    // A new address: asked for (nothing to audit yet), then moved by its link.
+    let user = t
+        .app
+        .store
+        .user_by_username("auditee")
+        .await
+        .unwrap()
+        .unwrap();
+    let access = t.app.tokens.pair_for(&user, now(), c).access;
+    trail.secrets.push(access.clone());
+    let moved = unique_address();
+    let patch = Req::new("PATCH", USER)
+        .bearer(&access)
+        .json(&json!({ "email": moved }));
+    let (r, lines) = trail.run(invoke("user", t, from(patch, c))).await;
+    assert_eq!((r.status, lines.len()), (200, 0), "{}: {lines:?}", r.body);
+    let key = query(&a.links(&moved).await[0].1, "key");
+    trail.secrets.push(key.clone());
+    let (_, line) = trail
+        .expect(
+            invoke("registration", t, from(verify(&key), c)),
+            Event::EmailChanged,
+            "registration",
+            c,
+        )
+        .await;
+    assert_eq!(line["fields"]["user_id"], json!(user.id), "{line}");
+    let delete = Req::new("DELETE", USER)
+        .bearer(&access)
+        .json(&json!({ "password": new }));
+    let (r, _) = trail
+        .expect(
+            invoke("user", t, from(delete, c)),
+            Event::AccountDeleted,
+            "user",
+            c,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
     for secret in &trail.secrets {
         assert!(
             !trail.all.contains(secret.as_str()),

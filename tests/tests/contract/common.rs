@@ -53,7 +53,7 @@ async fn other_content_types_get_415_naming_the_type_as_sent() {
     let t = spawn_app().await;
     let (_, access) = pair_of_alice(&t).await;
     for route in reading_a_body() {
-        let post = || authed(Req::post(route.path), &access);
+        let post = || authed(Req::new(route.body_method(), route.path), &access);
         for ct in [
             "text/plain",
             "text/plain; charset=utf-8",
@@ -118,7 +118,8 @@ async fn unparseable_json_is_400_json_parse_error() {
     let (_, access) = pair_of_alice(&t).await;
     for route in reading_a_body() {
         for body in [&b"{"[..], b"{\"username\": }", b"\xff\xfe", b"[1,]", b"NaN"] {
-            let req = authed(Req::post(route.path), &access).raw_body("application/json", body);
+            let req = authed(Req::new(route.body_method(), route.path), &access)
+                .raw_body("application/json", body);
             let r = send(&t, route, req).await;
             assert_eq!(r.status, 400, "{} {body:?}", route.path);
             let detail = r.json()["detail"].as_str().unwrap().to_owned();
@@ -196,6 +197,7 @@ async fn options_describes_each_view() {
         ("mfa", "Mfa"),
         ("registration", "Register"),
         ("password-reset", "Password Reset"),
+        ("user", "User Details"),
     ];
     assert_covers_every_route(names.iter().map(|(f, _)| *f));
     for (function, name) in names {

@@ -28,7 +28,7 @@ fn dumpdata() -> Vec<User> {
         .unwrap()
         .into_iter()
         .filter_map(|r| match r {
-            Record::User(u) => Some(u),
+            Record::User(u) => Some(*u),
             Record::EmailAddress(_) => None,
             Record::Bad { label, reason } => panic!("{label}: {reason}"),
         })

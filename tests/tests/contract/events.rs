@@ -55,10 +55,12 @@ const EXPECTED: &[(&str, u16)] = &[
     ("password-change/ok.json", 200),
     ("password-reset/confirm-off.json", 404),
     ("password-reset/off.json", 404),
+    ("password-reset/request-ok.json", 200),
     ("password-change/too-common.json", 400),
     ("password-change/unauthenticated.json", 401),
     ("password-change/wrong-old-password.json", 400),
     ("registration/closed.json", 403),
+    ("registration/signup-ok.json", 201),
     ("registration/verify-missing-field.json", 400),
     ("registration/verify-unknown-key.json", 404),
     ("registration/wrong-method.json", 405),
@@ -82,9 +84,24 @@ const EXPECTED: &[(&str, u16)] = &[
     ("token-verify/missing-field.json", 400),
     ("token-verify/ok-refresh.json", 200),
     ("token-verify/ok.json", 200),
+    ("user/delete-wrong-password.json", 400),
+    ("user/ok.json", 200),
+    ("user/patch-names.json", 200),
+    ("user/unauthenticated.json", 401),
+    ("user/wrong-method.json", 405),
     ("well-known/jwks.json", 200),
     ("well-known/openid-configuration.json", 200),
     ("well-known/wrong-method.json", 405),
+];
+
+/// The events that run with the account flows on (sign-up open, both
+/// links' pages set) and a mail queue (`crate::signup::Accounts`): the
+/// success cases of sign-up and of a reset request, each answered and its
+/// job queued. Every other event runs on the default settings (the flows
+/// off).
+const WITH_ACCOUNTS: &[&str] = &[
+    "password-reset/request-ok.json",
+    "registration/signup-ok.json",
 ];
 
 fn event_files() -> BTreeSet<String> {
@@ -115,6 +132,9 @@ fn event_files() -> BTreeSet<String> {
 fn every_event_file_has_an_expected_status_and_a_function() {
     let listed: BTreeSet<String> = EXPECTED.iter().map(|(f, _)| f.to_string()).collect();
     assert_eq!(event_files(), listed, "events/ and EXPECTED differ");
+    for file in WITH_ACCOUNTS {
+        assert!(listed.contains(*file), "{file} is not in EXPECTED");
+    }
     // every function has events, and every event a function
     let functions: BTreeSet<&str> = EXPECTED
         .iter()
@@ -126,15 +146,24 @@ fn every_event_file_has_an_expected_status_and_a_function() {
 #[tokio::test]
 async fn every_event_gets_the_status_its_name_promises() {
     use integration_tests::auth::store::UserStore;
-    let mut current: Option<(&str, TestApp)> = None;
+    let mut current: Option<(&str, bool, TestApp)> = None;
     for (file, status) in EXPECTED {
         let function = file.split('/').next().unwrap();
+        let accounts = WITH_ACCOUNTS.contains(file);
         // Each function's events get fresh tables (logout-all and password
-        // changes end earlier credentials).
-        if current.as_ref().is_none_or(|(f, _)| *f != function) {
-            current = Some((function, spawn_app().await));
+        // changes end earlier credentials), and the account flows' success
+        // cases an app with the flows on.
+        if current
+            .as_ref()
+            .is_none_or(|(f, a, _)| (*f, *a) != (function, accounts))
+        {
+            let t = match accounts {
+                true => crate::signup::Accounts::new(&[]).await.t,
+                false => spawn_app().await,
+            };
+            current = Some((function, accounts, t));
         }
-        let t = &current.as_ref().unwrap().1;
+        let t = &current.as_ref().unwrap().2;
         let template = std::fs::read_to_string(workspace().join("events").join(file)).unwrap();
         let text = if Credentials::needed(&template) {
             let alice = t.app.store.user_by_id(t.alice.id).await.unwrap().unwrap();

@@ -36,6 +36,8 @@ async fn app_at(endpoint: &str, vars: &[(&str, &str)]) -> TestApp {
         generation: 0,
         email: String::new(),
         email_verified: false,
+        first_name: String::new(),
+        last_name: String::new(),
         mfa: Default::default(),
     };
     TestApp {
@@ -89,6 +91,7 @@ fn requests(t: &TestApp) -> Vec<(&'static str, Req)> {
         ("jwt-login", Req::post(JWT_LOGIN).json(&creds)),
         ("token-obtain-pair", Req::post(OBTAIN).json(&creds)),
         ("info", Req::get(INFO).bearer(&pair.access)),
+        ("user", Req::get(USER).bearer(&pair.access)),
         ("logout", Req::post(LOGOUT).bearer(&pair.access)),
         ("logout-all", Req::post(LOGOUT_ALL).bearer(&pair.access)),
         (

@@ -28,6 +28,7 @@ mod logout;
 mod mail;
 mod mfa;
 mod obtain;
+mod profile;
 mod refresh;
 mod reset;
 mod signup;

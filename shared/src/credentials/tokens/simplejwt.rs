@@ -386,6 +386,8 @@ mod tests {
             generation,
             email: String::new(),
             email_verified: false,
+            first_name: String::new(),
+            last_name: String::new(),
             mfa: Default::default(),
         }
     }

@@ -101,7 +101,7 @@ impl DynamoStore {
     /// item becomes a tombstone (no credentials, `deleted_at`, `gen` moved
     /// on), so the id is never handed out again and an import onto it
     /// starts past every generation issued before.
-    pub async fn delete_user(&self, user: &User) -> Result<(), UpdateUserError> {
+    pub(super) async fn remove_user(&self, user: &User) -> Result<(), UpdateUserError> {
         let build = |e| internal("build transaction", e);
         // Nothing of the user stays but the id and the generation: no
         // credential, no second factor.
@@ -111,6 +111,8 @@ impl DynamoStore {
             "is_active",
             "email",
             "email_verified",
+            "first_name",
+            "last_name",
         ]
         .into_iter()
         .chain(super::mfa::ATTRIBUTES)

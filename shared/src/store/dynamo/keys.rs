@@ -108,11 +108,19 @@ impl KeyStore for DynamoStore {
                 .next_generation()
                 .only_if("password = :current")
                 .value(":current", s(old_hash.clone())),
+            KeyUse::ChangeEmail { old } => UserUpdate::of(self, key.user_id)
+                .set("email = :email")
+                .set("email_verified = :verified")
+                .value(":email", s(key.email.clone()))
+                .value(":verified", AttributeValue::Bool(true))
+                .only_if("email = :old")
+                .value(":old", s(old.clone())),
         };
-        let items = vec![
-            TransactWriteItem::builder().delete(delete).build(),
-            user.in_transaction()?,
-        ];
+        let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
+        if let KeyUse::ChangeEmail { old } = then {
+            items.extend(self.move_email(key.user_id, old, &key.email)?);
+        }
+        items.insert(1, user.in_transaction()?);
         let result = self
             .client
             .transact_write_items()

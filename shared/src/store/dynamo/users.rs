@@ -156,6 +156,36 @@ impl DynamoStore {
 }
 
 impl DynamoStore {
+    /// The writing of `email`'s item for user `id`, only if no other user
+    /// holds it, as an item of a transaction.
+    fn claim_email(&self, email: &str, id: u64) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.tables.users)
+            .item("pk", s(email_key(email)))
+            .item("id", n(id))
+            .condition_expression("attribute_not_exists(pk) OR id = :id")
+            .expression_attribute_values(":id", n(id))
+            .build()
+            .map_err(|e| internal("build transaction", e))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// User `id`'s address items moving from `old` to `new` (non-empty),
+    /// as items of a transaction: the new one claimed, the old one (if
+    /// any, and another address) released.
+    pub(super) fn move_email(
+        &self,
+        id: u64,
+        old: &str,
+        new: &str,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut items = vec![self.claim_email(new, id)?];
+        if !old.is_empty() && email_key(old) != email_key(new) {
+            items.push(self.release_email(old, id)?);
+        }
+        Ok(items)
+    }
+
     /// The removal of `email`'s item, only if it is user `id`'s (or gone),
     /// as an item of a transaction.
     pub(super) fn release_email(
@@ -280,6 +310,23 @@ impl UserStore for DynamoStore {
             UserChange::Revoke => update.next_generation(),
             UserChange::DisableMfa => mfa::disabled(update),
             UserChange::UnlockMfa => mfa::unlocked(update),
+            UserChange::Names {
+                first_name,
+                last_name,
+            } => {
+                let names = [("first_name", first_name), ("last_name", last_name)];
+                let mut update = update;
+                for (attribute, name) in names {
+                    update = match name {
+                        None => update,
+                        Some(name) if name.is_empty() => update.remove(attribute),
+                        Some(name) => update
+                            .set(&format!("{attribute} = :{attribute}"))
+                            .value(&format!(":{attribute}"), s(name)),
+                    };
+                }
+                update
+            }
         };
         match update.send_returning(self).await? {
             Some(item) => self.user_from_item(item)?.ok_or(UpdateUserError::NotFound),
@@ -293,6 +340,10 @@ impl UserStore for DynamoStore {
 }
 
 impl UserAdmin for DynamoStore {
+    async fn delete_user(&self, user: &User) -> Result<(), UpdateUserError> {
+        self.remove_user(user).await
+    }
+
     async fn set_email(
         &self,
         user: &User,
@@ -302,8 +353,6 @@ impl UserAdmin for DynamoStore {
         if !email.is_empty() && !valid_email(email) {
             return Err(SetEmailError::Invalid);
         }
-        let build = |e| internal("build transaction", e);
-        let id = n(user.id);
         let update = UserUpdate::of(self, user.id)
             .set("email = :email")
             .set("email_verified = :verified")
@@ -313,21 +362,13 @@ impl UserAdmin for DynamoStore {
             .value(":old", s(user.email.clone()))
             .in_transaction()?;
         let mut items = vec![update];
-        let (new_key, old_key) = (email_key(email), email_key(&user.email));
-        if !email.is_empty() {
-            let put = Put::builder()
-                .table_name(&self.tables.users)
-                .item("pk", s(new_key.clone()))
-                .item("id", id.clone())
-                .condition_expression("attribute_not_exists(pk) OR id = :id")
-                .expression_attribute_values(":id", id.clone())
-                .build()
-                .map_err(build)?;
-            items.push(TransactWriteItem::builder().put(put).build());
-        }
         let mut old_at = None;
-        if !user.email.is_empty() && old_key != new_key {
-            old_at = Some(items.len());
+        if !email.is_empty() {
+            let moved = self.move_email(user.id, &user.email, email)?;
+            old_at = (moved.len() == 2).then_some(2);
+            items.extend(moved);
+        } else if !user.email.is_empty() {
+            old_at = Some(1);
             items.push(self.release_email(&user.email, user.id)?);
         }
         let result = self
@@ -409,6 +450,8 @@ impl UserAdmin for DynamoStore {
                 generation: 0,
                 email: email.to_owned(),
                 email_verified: verified && !email.is_empty(),
+                first_name: String::new(),
+                last_name: String::new(),
                 mfa: Default::default(),
             };
             match self.put_new_user(&user, None).await? {
