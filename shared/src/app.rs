@@ -1,5 +1,6 @@
 //! The state a function builds once per cold start and every request shares.
 
+use crate::credentials::breach::BreachCheck;
 use crate::credentials::device::DeviceCookies;
 use crate::credentials::mfa::Mfa;
 use crate::credentials::session::SessionHasher;
@@ -23,6 +24,8 @@ pub struct App<S> {
     /// Where emails go (`EMAIL_BACKEND`, `MAIL_QUEUE_URL`); the runtime
     /// gives it its SQS client ([`App::with_outbox`]).
     pub mail: Outbox,
+    /// The breached-password check (`PASSWORD_BREACH_CHECK`), if on.
+    pub breach: Option<BreachCheck>,
 }
 
 impl<S> App<S> {
@@ -33,6 +36,7 @@ impl<S> App<S> {
         let mfa = Mfa::new(&keys, &settings.mfa.totp_issuer);
         let devices = DeviceCookies::new(&keys);
         let mail = Outbox::from_settings(&settings.mail, None);
+        let breach = BreachCheck::from_settings(&settings.accounts);
         App {
             settings,
             store,
@@ -41,6 +45,7 @@ impl<S> App<S> {
             mfa,
             devices,
             mail,
+            breach,
         }
     }
 

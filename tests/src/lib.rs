@@ -21,6 +21,7 @@ pub mod lambda;
 pub mod moto;
 pub mod paths;
 pub mod process;
+pub mod pwned;
 pub mod routes;
 pub mod stack;
 pub mod template;

@@ -532,6 +532,14 @@ const DEFAULT_IS_RIGHT_IN_AWS: &[(&str, &str)] = &[
     ),
     ("CORS_PREFLIGHT_MAX_AGE", "one day, as django-cors-headers"),
     (
+        "PASSWORD_BREACH_CHECK_URL",
+        "Have I Been Pwned's range API itself; the tests' local one only locally",
+    ),
+    (
+        "PASSWORD_BREACH_CHECK_TIMEOUT_MS",
+        "one second, pwned-passwords-django's API_TIMEOUT",
+    ),
+    (
         "XHR_OMITS_BASIC_CHALLENGE",
         "the contract's challenge; frontends on allowed origins never get it anyway",
     ),

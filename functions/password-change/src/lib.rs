@@ -17,9 +17,7 @@
 use auth::App;
 use auth::base::audit::{self, Event, Subject};
 use auth::credentials::password::{hash_password, verify_password};
-use auth::credentials::validators::validate;
-use auth::policy::throttle;
-use auth::secrecy::ExposeSecret;
+use auth::policy::{passwords, throttle};
 use auth::store::{Store, UserChange};
 use auth::web::authn::{Caller, renew_credential};
 use auth::web::fields::{FieldError, Invalid, password_fields};
@@ -45,7 +43,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) 
         );
         invalid.add("old_password", vec![FieldError::WrongOldPassword]);
     }
-    let weaknesses = validate(new.expose_secret(), &user.username);
+    let weaknesses = passwords::weaknesses(app, &new, &user.username).await?;
     invalid.add(
         "new_password",
         weaknesses.into_iter().map(FieldError::Weak).collect(),

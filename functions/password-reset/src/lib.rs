@@ -31,8 +31,8 @@ use auth::accounts::{self, charge_reset, id_of, same_hash, secret_hash};
 use auth::base::audit::{self, Event, Subject};
 use auth::base::time::now;
 use auth::credentials::password::hash_password;
-use auth::credentials::validators::validate;
 use auth::mail::Job;
+use auth::policy::passwords;
 use auth::secrecy::ExposeSecret;
 use auth::serde_json::json;
 use auth::store::{AccountKey, KeyUse, MAX_EMAIL_CHARS, Store, valid_email};
@@ -99,7 +99,7 @@ async fn confirm<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {
     if new1.expose_secret() != new2.expose_secret() {
         return Err(one("new_password2", FieldError::PasswordMismatch));
     }
-    let weaknesses = validate(new2.expose_secret(), &user.username);
+    let weaknesses = passwords::weaknesses(app, &new2, &user.username).await?;
     if !weaknesses.is_empty() {
         let mut invalid = Invalid::default();
         invalid.add(

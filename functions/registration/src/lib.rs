@@ -31,9 +31,9 @@ use auth::accounts::{self, charge_signup, secret_hash};
 use auth::base::audit::{self, Event, Subject};
 use auth::base::time::now;
 use auth::credentials::password::hash_password;
-use auth::credentials::validators::validate;
 use auth::lambda_http::http::StatusCode;
 use auth::mail::Job;
+use auth::policy::passwords;
 use auth::secrecy::{ExposeSecret, SecretString};
 use auth::serde_json::json;
 use auth::settings::EmailVerification;
@@ -78,7 +78,10 @@ fn email_errors(email: &str) -> Vec<FieldError> {
 
 /// The four fields, each checked as dj-rest-auth's `RegisterSerializer`
 /// does, every error at once, in field order.
-fn registration_fields(req: &Request<'_>) -> Result<(String, String, SecretString), ApiError> {
+async fn registration_fields<S>(
+    app: &App<S>,
+    req: &Request<'_>,
+) -> Result<(String, String, SecretString), ApiError> {
     let data = req.data();
     let (names, passwords) = together(
         serializer_fields(data, ["username", "email"]),
@@ -93,7 +96,7 @@ fn registration_fields(req: &Request<'_>) -> Result<(String, String, SecretStrin
     };
     invalid.add("username", username_errors);
     invalid.add("email", email_errors(&email));
-    let weaknesses = validate(password1.expose_secret(), &username);
+    let weaknesses = passwords::weaknesses(app, &password1, &username).await?;
     invalid.add(
         "password1",
         weaknesses.into_iter().map(FieldError::Weak).collect(),
@@ -112,7 +115,7 @@ async fn register<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {
     if !accounts.registration_open {
         return Err(ApiError::PermissionDenied);
     }
-    let (username, email, password) = registration_fields(req)?;
+    let (username, email, password) = registration_fields(app, req).await?;
     if let Some(wait) = charge_signup(app, req.client_address()).await? {
         return Err(ApiError::Throttled { wait });
     }

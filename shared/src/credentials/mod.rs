@@ -3,6 +3,7 @@
 //! second factors (TOTP, recovery codes, `mfa_token`s), device cookies;
 //! and Django's `dumpdata` users.
 
+pub mod breach;
 pub mod device;
 pub mod django;
 pub mod mfa;

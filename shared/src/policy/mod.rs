@@ -3,4 +3,5 @@
 
 pub mod csrf;
 pub mod families;
+pub mod passwords;
 pub mod throttle;

@@ -4,8 +4,8 @@
 //! README's settings table is tested against).
 
 use super::values::{
-    Binding, EmailBackend, EmailVerification, ExactOrigins, HeaderNames, LinkTemplate, LoginBy,
-    Origins, SameSite, Seconds, SettingValue, SettingsError, SharedSecret, Spec,
+    Binding, EmailBackend, EmailVerification, ExactOrigins, FailMode, HeaderNames, LinkTemplate,
+    LoginBy, Origins, SameSite, Seconds, SettingValue, SettingsError, SharedSecret, Spec,
 };
 use crate::base::jwt::Alg;
 
@@ -199,6 +199,14 @@ settings! {
         password_reset_confirm_url: LinkTemplate = "PASSWORD_RESET_CONFIRM_URL" ("");
         /// Sign-ups per client address (an IPv6 /64) per THROTTLE_WINDOW.
         signup_address_limit: u64 = "THROTTLE_SIGNUP_ADDRESS_LIMIT" ("10");
+        /// Whether a new password (sign-up, reset, change) is also looked up in Have I Been Pwned's Pwned Passwords, by k-anonymity (only the first 5 hex digits of its SHA-1 leave, with `Add-Padding`); one found there is refused as "This password is too common." (pwned-passwords-django's wording).
+        password_breach_check: bool = "PASSWORD_BREACH_CHECK" ("false");
+        /// The range API the check asks, the 5-digit prefix appended.
+        password_breach_check_url: String = "PASSWORD_BREACH_CHECK_URL" ("https://api.pwnedpasswords.com/range/");
+        /// Milliseconds the check waits for the range API (pwned-passwords-django's API_TIMEOUT, 1 s).
+        password_breach_check_timeout_ms: u64 = "PASSWORD_BREACH_CHECK_TIMEOUT_MS" ("1000");
+        /// When the range API fails or is too slow: `open`, the password is judged by Django's validators alone (and a warning logged); `closed`, the request answers 503.
+        password_breach_check_fail: FailMode = "PASSWORD_BREACH_CHECK_FAIL" ("open");
     }
 
     /// Email, with Django's names.

@@ -69,6 +69,8 @@ pub enum SettingsError {
     BadVerification { name: &'static str, value: String },
     #[error("{name} must be ses or console, got {value:?}")]
     BadEmailBackend { name: &'static str, value: String },
+    #[error("{name} must be open or closed, got {value:?}")]
+    BadFailMode { name: &'static str, value: String },
     #[error("{name} must be an absolute http(s) URL with {placeholders}, got {value:?}")]
     BadLink {
         name: &'static str,
@@ -236,6 +238,29 @@ impl SettingValue for EmailVerification {
             "optional" => Ok(EmailVerification::Optional),
             "none" => Ok(EmailVerification::None),
             _ => Err(SettingsError::BadVerification {
+                name,
+                value: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// What a check that depends on another service does when that service
+/// fails or is too slow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailMode {
+    /// Go on without it.
+    Open,
+    /// Refuse (503).
+    Closed,
+}
+
+impl SettingValue for FailMode {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "open" => Ok(FailMode::Open),
+            "closed" => Ok(FailMode::Closed),
+            _ => Err(SettingsError::BadFailMode {
                 name,
                 value: raw.to_owned(),
             }),

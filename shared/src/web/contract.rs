@@ -506,6 +506,14 @@ impl From<TokenError> for ApiError {
 
 /// Logged here (without secrets): 503 when DynamoDB did not answer, 500
 /// for a corrupt item or a bug.
+impl From<crate::credentials::breach::BreachError> for ApiError {
+    /// The breached-password check failed closed (`PASSWORD_BREACH_CHECK_FAIL=closed`).
+    fn from(err: crate::credentials::breach::BreachError) -> Self {
+        tracing::error!(error = %err, "breached-password check failed");
+        ApiError::Unavailable
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         tracing::error!(error = %err, "store error");

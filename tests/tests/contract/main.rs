@@ -6,6 +6,7 @@ mod accounts;
 mod audit;
 mod authn;
 mod blacklist;
+mod breach;
 mod calls;
 mod common;
 mod concurrency;
