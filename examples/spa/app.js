@@ -443,6 +443,7 @@ async function deleteAccount() {
   const r = await asCaller("delete my account", "DELETE", { password });
   $("delete-password").value = "";
   if (r.status !== 204) return say("delete-status", "fail", ...trouble(r, { password: "delete-password" }));
+  clearInvalid({ password: "delete-password" });
   access = null;
   sessionUser = null;
   showProfile({ first_name: "", last_name: "", email: "" });
