@@ -19,9 +19,11 @@
 #    document log the demo user in);
 # 2. as the demo user (its `login/jwt` token in `jwt-auth`), the
 #    authenticated operations whose success changes nothing: info, logout
-#    (of no session) and the OPTIONS of the lifecycle views. `logout/all`
-#    and `password` are fuzzed anonymously only: their success would end
-#    the demo user's sessions or change its password under other tests.
+#    (of no session), the profile's GET and HEAD, and the OPTIONS of the
+#    lifecycle views and the profile. `logout/all`, `password` and the
+#    profile's PATCH and DELETE are fuzzed anonymously only: their success
+#    would end the demo user's sessions, change its password or address,
+#    or delete it under other tests.
 # tests/openapi/hooks.py lets schemathesis accept the empty bodies the
 # document marks `x-empty-body` and carries junk bodies as UTF-8 (see there).
 #
@@ -107,7 +109,7 @@ echo "fuzz: pass 1, anonymous, every operation"
 run "${seed_args[@]}" || failed=1
 echo "fuzz: pass 2, as $username (jwt-auth), the authenticated operations that change nothing"
 run "${seed_args[@]}" \
-  --include-operation-id-regex '^(info|infoHead|infoOptions|logout|logoutOptions|logoutAllOptions|passwordChangeOptions)$' \
+  --include-operation-id-regex '^(info|infoHead|infoOptions|logout|logoutOptions|logoutAllOptions|passwordChangeOptions|userDetails|userDetailsHead|userOptions)$' \
   --generation-with-security-parameters false \
   -H "jwt-auth: $token" || failed=1
 
