@@ -12,7 +12,9 @@ Reads the prices (tests/cost/prices.toml, the one place they are written)
 and the figures `lambda_emulate` wrote (tests/cost/measurements.json), and
 prints Markdown: per function and memory size the measured latency and the
 Lambda cost, the size chosen and why, the cost per million of each
-operation at the chosen sizes, and the monthly scenario. Writes the chart
+operation at the chosen sizes (the account flows with their emails: the
+mail queue's SQS requests, the mailer's invocation, SES), and the monthly
+scenario. Writes the chart
 (SVG, drawn here: no plotting library). Python 3.11+, standard library only.
 
 How a size is chosen (per function; one size for the four functions that
@@ -67,6 +69,50 @@ OPERATIONS = [
     ("first login of an imported Django user (pbkdf2)", "login:django-pbkdf2", 3, 12,
      "as login, + UpdateItem (the hash upgrade)"),
 ]
+
+# The account functions share PasswordFunctionsMemory with the functions
+# above (template.yaml) but are measured only through their variants (the
+# flows on): they take that group's size.
+SHARED_PASSWORD_SIZE = ["registration", "password-reset"]
+
+# Functions measured only through their variants at their template size,
+# which is fixed in template.yaml: the mailer (512 MB, tests/BENCHMARKS.md
+# section 11; its variants run the account jobs).
+TEMPLATE_SIZES = {"mailer": 512}
+
+# The account flows (issue 22): a request, and for those that send an
+# email the mailer's run of the job it queued. DynamoDB units per side from
+# the code (shared/src/accounts, shared/src/store/dynamo: throttle.rs,
+# users.rs, keys.rs), as above: 1 RRU per strongly consistent read, 1 WRU
+# per write, 2 per item of a transaction. Each emailing operation adds
+# SQS_REQUESTS_PER_JOB requests and one SES email. The mailer's figures
+# are for an address that has an account (for an unknown one the mailer
+# only looks it up: no key written, no email), one message per batch.
+ACCOUNT_OPERATIONS = [
+    # (operation, request case, RRU, WRU, mailer case or None, mailer RRU, mailer WRU, the calls)
+    ("sign-up", "registration:signup", 1, 13, "mailer:confirm", 1, 1,
+     "TransactWriteItems of 1 update (sign-ups per client address), GetItem (username), UpdateItem (the user-id "
+     "counter), TransactWriteItems of 3 puts (id, username and address items), TransactWriteItems of 2 updates "
+     "(the recipient's email limits), SQS SendMessage; the mailer: GetItem (user), PutItem (key), SES SendEmail"),
+    ("verify-email", "registration:verify-email", 2, 4, None, 0, 0,
+     "GetItem (key), GetItem (user), TransactWriteItems of a delete (key) and an update (user)"),
+    ("resend-email or password reset request", "password-reset:request", 0, 4, "mailer:reset", 2, 1,
+     "TransactWriteItems of 2 updates (the recipient's email limits), SQS SendMessage; the mailer: GetItem "
+     "(address item) + GetItem (user), PutItem (key), SES SendEmail"),
+    ("password reset confirm", "password-reset:confirm", 2, 6, None, 0, 0,
+     "TransactWriteItems of 1 update (confirmations per uid and client address), GetItem (user) + GetItem "
+     "(token), TransactWriteItems of a delete (token) and an update (user)"),
+]
+
+# SQS requests per email job, each under 64 KB (one request each): the
+# request's SendMessage, and the ReceiveMessage that hands it to the mailer
+# and the DeleteMessage after it is sent, both made by Lambda's poller for
+# the event source mapping and billed to the account as SQS requests. At
+# low traffic a batch holds one message (one receive and one delete per
+# job); fuller batches share them. The pollers' empty long polls (up to
+# 20 s each) while the queue is idle are a fixed cost per month, not per
+# operation, and not counted here.
+SQS_REQUESTS_PER_JOB = 3
 
 RSS_SHARE = 0.5      # peak RSS at most this share of MemorySize
 COST_SLACK = 1.10    # at most 10 % over the cheapest size
@@ -218,6 +264,47 @@ def operation_costs(prices, cases, chosen_size):
     return rows
 
 
+def account_costs(prices, cases, chosen_size):
+    """The account flows' operations: the request, SQS, the mailer, SES."""
+    rows = []
+    lam, api, ddb = prices["lambda"], prices["http_api"], prices["dynamodb"]
+
+    def side(case_name):
+        case = cases.get(case_name)
+        if not case:
+            return None
+        mb = chosen_size.get(case["function"])
+        fig = case["sizes"].get(str(mb)) if mb else None
+        if not fig or not fig.get("warm_ms"):
+            return None
+        warm = fig["warm_ms"]["p50"]
+        cold = (fig.get("cold_ms") or {}).get("p50")
+        # Not below zero: a cold p50 under the warm p50 is this machine's noise.
+        cold_extra = max(0, lambda_cost(prices, mb, cold) - lambda_cost(prices, mb, warm)) if cold else 0
+        return dict(mb=mb, warm=warm, lam=lambda_cost(prices, mb, warm), cold_extra=cold_extra)
+
+    for name, case_name, rru, wru, mailer_case, m_rru, m_wru, calls in ACCOUNT_OPERATIONS:
+        request = side(case_name)
+        if not request:
+            continue
+        mailer = side(mailer_case) if mailer_case else None
+        if mailer_case and not mailer:
+            continue
+        dynamo = (rru + m_rru) * ddb["read_request_unit"] + (wru + m_wru) * ddb["write_request_unit"]
+        jobs = 1 if mailer else 0
+        sqs = jobs * SQS_REQUESTS_PER_JOB * prices["sqs"]["request"]
+        ses = jobs * prices["ses"]["email"]
+        mailer_lam = mailer["lam"] if mailer else 0
+        total = request["lam"] + api["request"] + dynamo + sqs + mailer_lam + ses
+        cold_extra = request["cold_extra"] + (mailer["cold_extra"] if mailer else 0)
+        rows.append(dict(name=name, case=case_name, mb=request["mb"], warm=request["warm"],
+                         lam=request["lam"], api=api["request"], dynamo=dynamo, rru=rru + m_rru,
+                         wru=wru + m_wru, sqs=sqs, sqs_requests=jobs * SQS_REQUESTS_PER_JOB,
+                         mailer=mailer, mailer_case=mailer_case, mailer_lam=mailer_lam, ses=ses,
+                         total=total, cold_extra=cold_extra, calls=calls))
+    return rows
+
+
 def cognito_monthly(prices, plan, mau):
     cost, below = 0.0, 0
     for up_to, price in prices["cognito"][plan]["tiers"]:
@@ -336,6 +423,12 @@ def main():
         summary.append(f"| {', '.join(group)} | {chosen} MB | {why} |")
         for f in group:
             details += function_table(prices, cases, f, chosen, rows) + [""]
+    # The account functions: their group's size (one template parameter).
+    if PASSWORD_FUNCTIONS[0] in chosen_size:
+        for f in SHARED_PASSWORD_SIZE:
+            chosen_size.setdefault(f, chosen_size[PASSWORD_FUNCTIONS[0]])
+    for f, mb in TEMPLATE_SIZES.items():
+        chosen_size.setdefault(f, mb)
     # Variants (Django hashes, session, rotation) at their function's sizes.
     for name in cases:
         if ":" in name:
@@ -357,6 +450,38 @@ def main():
             f"{per_million(r['cold_extra'])} |"
         )
     out += ["", "DynamoDB calls behind the request units: " + "; ".join(f"{r['name']}: {r['calls']}" for r in rows), ""]
+
+    accounts = account_costs(prices, cases, chosen_size)
+    if accounts:
+        out += [
+            "### The account flows: cost per million operations, with their emails",
+            "",
+            "| operation | MemorySize | warm p50 | Lambda (duration + request) | HTTP API | DynamoDB (RRU/WRU) | "
+            "SQS (requests) | mailer Lambda (MemorySize, warm p50) | SES | total per million | + per million cold starts |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in accounts:
+            m = r["mailer"]
+            mailer = f"{per_million(r['mailer_lam'])} ({m['mb']} MB, {ms(m['warm'])})" if m else "–"
+            out.append(
+                f"| {r['name']} | {r['mb']} MB | {ms(r['warm'])} | {per_million(r['lam'])} | {per_million(r['api'])} | "
+                f"{per_million(r['dynamo'])} ({r['rru']}/{r['wru']}) | {per_million(r['sqs'])} ({r['sqs_requests']}) | "
+                f"{mailer} | {per_million(r['ses'])} | **{per_million(r['total'])}** | {per_million(r['cold_extra'])} |"
+            )
+        out += [
+            "",
+            "Measured cases: " + "; ".join(
+                f"{r['name']}: `{r['case']}`" + (f" and `{r['mailer_case']}`" if r["mailer_case"] else "")
+                for r in accounts
+            ) + ". The calls: " + "; ".join(f"{r['name']}: {r['calls']}" for r in accounts) + ".",
+            "",
+            f"SQS: {SQS_REQUESTS_PER_JOB} requests per email (the request's SendMessage; the ReceiveMessage and "
+            "DeleteMessage of the mailer's event source mapping, whose poller's calls are billed as SQS requests), "
+            "one message per batch; the pollers' empty long polls while the queue is idle are a fixed monthly "
+            "cost, not counted. SES: one email per job, for an address that has an account. A request for an "
+            "unknown address costs the same request and SQS, the mailer's lookup, and no key or email.",
+            "",
+        ]
 
     by_case = {r["case"]: r for r in rows}
     login = by_case.get("token-obtain-pair")

@@ -59,6 +59,62 @@ pub async fn put_settings(moto: &str, tables: &Tables) {
     .await;
 }
 
+/// The stack's mail queue (template.yaml's `MailQueue`: its visibility
+/// timeout and retention; no dead-letter queue) made in the SQS of the
+/// moto server at `moto` as the admin, under the name the deployed
+/// settings' URL gives it (`auth-MailQueue`); its URL there.
+pub async fn make_mail_queue(moto: &str, tables: &Tables) -> String {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let template = crate::template::template();
+    let any = &template.functions[0];
+    let settings = any.deployed_settings(tables);
+    let deployed = (settings.lines())
+        .find_map(|l| l.strip_prefix("MAIL_QUEUE_URL="))
+        .expect("the settings name the mail queue");
+    let name = deployed.rsplit('/').next().unwrap_or(deployed);
+    let property = |p: &str| {
+        let value = &template.root["Resources"]["MailQueue"]["Properties"][p];
+        (value.as_u64().map(|v| v.to_string()))
+            .unwrap_or_else(|| panic!("MailQueue's {p}: {value:?}"))
+    };
+    let config = crate::moto::moto_config(moto).await;
+    aws_sdk_sqs::Client::new(&config)
+        .create_queue()
+        .queue_name(name)
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            property("VisibilityTimeout"),
+        )
+        .attributes(
+            QueueAttributeName::MessageRetentionPeriod,
+            property("MessageRetentionPeriod"),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "CreateQueue {name} on moto: {}",
+                aws_sdk_sqs::error::DisplayErrorContext(e)
+            )
+        })
+        .queue_url
+        .expect("a queue URL")
+}
+
+/// As [`put_settings`], the `MAIL_QUEUE_URL` line naming the queue at
+/// `queue_url` (made with [`make_mail_queue`]): in AWS the stack writes
+/// its queue's URL there.
+pub async fn put_settings_with_queue(moto: &str, tables: &Tables, queue_url: &str) {
+    let any = &crate::template::template().functions[0];
+    let settings: String = (any.deployed_settings(tables).lines())
+        .map(|l| match l.starts_with("MAIL_QUEUE_URL=") {
+            true => format!("MAIL_QUEUE_URL={queue_url}\n"),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    put_parameter(moto, &settings_parameter(), &settings, false).await;
+}
+
 /// The signing key and the settings, as [`put_signing_key`] and
 /// [`put_settings`], and the sender's domain verified in SES
 /// ([`verify_sender`]): what a stack has before its functions start.

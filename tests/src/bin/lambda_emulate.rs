@@ -17,6 +17,14 @@
 //! Django hash — pbkdf2_sha256 at 1,500,000 iterations, Django's argon2id
 //! defaults — the right password, which upgrades the hash) and their
 //! `-wrong` twins (a wrong password: the Django hash is checked, no upgrade).
+//! The account flows (issue 22), with the flows on as an operator turns
+//! them on: `registration:signup` (201, the verification job queued),
+//! `registration:verify-email` (a live key), `password-reset:request` (200,
+//! the reset job queued), `password-reset:confirm` (a live token), and the
+//! mailer running each job: `mailer:confirm`, `mailer:reset`. The stack's
+//! mail queue is a real queue on moto, its URL in the settings parameter
+//! as the stack writes it; a case that queues checks the queue holds one
+//! job per invocation.
 //! Naming cases (or functions: `login` selects `login` and `login:…`) runs
 //! only those. Every invocation gets a fresh user and fresh credentials, so
 //! nothing one invocation does (a password change, logout everywhere, a
@@ -55,15 +63,20 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use auth::App;
+use auth::accounts::{new_secret, secret_hash, uid_of};
+use auth::base::time::now;
 use auth::fixtures::Credentials;
+use auth::mail::Job;
 use auth::settings::Settings;
-use auth::store::{DynamoStore, UserAdmin};
+use auth::store::{AccountKey, DynamoStore, KeyKind, KeyStore, User, UserAdmin};
 use futures::StreamExt;
 use integration_tests::iam;
 use integration_tests::lambda::cgroup::{self, Cgroup};
 use integration_tests::lambda::latency::DelayProxy;
 use integration_tests::lambda::{self, Ended, Launch, Run, percentile};
-use integration_tests::stack::{function_env, own_keys, put_parameters};
+use integration_tests::stack::{
+    function_env, make_mail_queue, own_keys, put_parameters, put_settings_with_queue,
+};
 use integration_tests::{ALICE_PASSWORD, fresh_store, moto_endpoint, password_hash, workspace};
 use serde_json::{Value, json};
 
@@ -80,9 +93,37 @@ struct Case {
     /// Replaces the body's `password` (a wrong one).
     password: Option<&'static str>,
     envs: Vec<(String, String)>,
+    /// What each invocation's event is filled with.
+    fresh: Fresh,
+    /// Whether each invocation puts one job on the mail queue (checked:
+    /// the queue's depth after the case).
+    queues_mail: bool,
     /// Whether the answer should be a 2xx (else a 4xx).
     succeeds: bool,
     about: &'static str,
+}
+
+/// What each invocation gets new, so that nothing one invocation did (a
+/// name taken, an address's email limit used) changes the next.
+#[derive(Clone, Copy)]
+enum Fresh {
+    /// A user (with the case's hash) and their credentials; a body's
+    /// `username` is theirs.
+    User,
+    /// No user: a body's `username` and `email` are new (a sign-up).
+    SignUp,
+    /// A user with an address of their own, a body's `email` (a reset
+    /// asked for an account that exists).
+    UserWithEmail,
+    /// A user with an unverified address, and the SQS event's message the
+    /// mail job a request queued for them (the mailer's side).
+    Job(fn(&User) -> Job),
+    /// A user with an unverified address and a live verification key, the
+    /// body's `key`.
+    VerifyKey,
+    /// A user with an address and a live reset token, the body's `uid` and
+    /// `token`, and a new password that passes the validators.
+    ResetToken,
 }
 
 /// A Django hash of `ALICE_PASSWORD` from the hasher fixtures.
@@ -111,6 +152,8 @@ fn cases() -> Vec<Case> {
         hash: ours.clone(),
         password: None,
         envs: vec![],
+        fresh: Fresh::User,
+        queues_mail: false,
         succeeds: true,
         about,
     };
@@ -184,7 +227,106 @@ fn cases() -> Vec<Case> {
             all.extend([right, wrong]);
         }
     }
+    // The account flows' success cases, with the flows on as an operator
+    // turns them on (template parameters RegistrationOpen, ActivationUrl,
+    // PasswordResetConfirmUrl; the environment overrides the settings
+    // parameter's lines): each request answers and queues one job on the
+    // stack's mail queue, a real queue on moto.
+    let accounts_on = |vars: &[(&str, &str)]| -> Vec<(String, String)> {
+        vars.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let activation = ("ACTIVATION_URL", VERIFY_PAGE);
+    let reset_page = ("PASSWORD_RESET_CONFIRM_URL", RESET_PAGE);
+    if has("registration") {
+        let mut signup = case(
+            "registration:signup",
+            "registration",
+            events.join("registration/signup-ok.json"),
+            "sign-up, a new username and address (REGISTRATION_OPEN, ACTIVATION_URL, mandatory verification): the password hashed, the user written, 201, the verification job queued",
+        );
+        signup.fresh = Fresh::SignUp;
+        signup.queues_mail = true;
+        signup.envs = accounts_on(&[
+            ("REGISTRATION_OPEN", "true"),
+            ("ACCOUNT_EMAIL_VERIFICATION", "mandatory"),
+            activation,
+        ]);
+        all.push(signup);
+    }
+    if has("password-reset") {
+        let mut request = case(
+            "password-reset:request",
+            "password-reset",
+            events.join("password-reset/request-ok.json"),
+            "password/reset for a user's address (PASSWORD_RESET_CONFIRM_URL): the address's email limits charged, 200, the reset job queued",
+        );
+        request.fresh = Fresh::UserWithEmail;
+        request.queues_mail = true;
+        request.envs = accounts_on(&[reset_page]);
+        all.push(request);
+    }
+    if has("registration") {
+        let mut verify = case(
+            "registration:verify-email",
+            "registration",
+            events.join("registration/verify-unknown-key.json"),
+            "registration/verify-email with a live key (the event's key replaced): the key read, used and the address verified in one transaction, 200",
+        );
+        verify.fresh = Fresh::VerifyKey;
+        verify.envs = accounts_on(&[("REGISTRATION_OPEN", "true"), activation]);
+        all.push(verify);
+    }
+    if has("password-reset") {
+        let mut confirm = case(
+            "password-reset:confirm",
+            "password-reset",
+            events.join("password-reset/confirm-off.json"),
+            "password/reset/confirm with a live token (the event's uid, token and passwords replaced): the new password validated and hashed, the token used and the hash written in one transaction, 200",
+        );
+        confirm.fresh = Fresh::ResetToken;
+        confirm.envs = accounts_on(&[reset_page]);
+        all.push(confirm);
+    }
+    if has("mailer") {
+        let mailer = events.join("mailer/ok.json");
+        let mut confirm = case(
+            "mailer:confirm",
+            "mailer",
+            mailer.clone(),
+            "a sign-up's job (one message): the user read, the link's key written, the email rendered and sent through SES",
+        );
+        confirm.fresh = Fresh::Job(|user| Job::Confirm {
+            user_id: user.id,
+            email: user.email.clone(),
+        });
+        confirm.envs = accounts_on(&[activation]);
+        let mut reset = case(
+            "mailer:reset",
+            "mailer",
+            mailer,
+            "a reset request's job (one message): the address's holder looked up, the reset key written, the email rendered and sent through SES",
+        );
+        reset.fresh = Fresh::Job(|user| Job::PasswordReset {
+            email: user.email.clone(),
+        });
+        reset.envs = accounts_on(&[reset_page]);
+        all.extend([confirm, reset]);
+    }
     all
+}
+
+/// The frontend pages the account emails link to (as the contract tests').
+const VERIFY_PAGE: &str = "https://app.example.test/verify-email?key={key}";
+const RESET_PAGE: &str = "https://app.example.test/reset/{uid}/{token}";
+
+/// The new password of a reset confirmation (Django's validators pass it).
+const NEW_PASSWORD: &str = "a long and new passphrase";
+
+/// A new name: a username, or an address's local part.
+fn new_name() -> String {
+    format!("u{}", &uuid::Uuid::new_v4().simple().to_string()[..20])
 }
 
 /// What the fresh users and their credentials are made with.
@@ -204,34 +346,119 @@ impl Fixture {
             .await
     }
 
-    async fn event(&self, case: &Case, template: &str) -> String {
+    /// A new user with `hash` and, if `with_email`, an unverified address
+    /// of their own.
+    async fn user(&self, hash: &str, with_email: bool) -> User {
         // A loaded moto can answer after the SDK's attempt timeout; the
         // retry then finds the name taken (by this very user): take another.
         let mut attempts = 0;
-        let (name, user) = loop {
-            let name = format!("u{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
-            match self.app.store.create_user(&name, &case.hash).await {
-                Ok(user) => break (name, user),
+        loop {
+            let name = new_name();
+            let email = match with_email {
+                true => format!("{name}@example.com"),
+                false => String::new(),
+            };
+            match (self.app.store)
+                .create_user_with_email(&name, hash, &email, false)
+                .await
+            {
+                Ok(user) => break user,
                 Err(e) if attempts < 3 => {
                     attempts += 1;
                     eprintln!("user {name}: {e:?}, another");
                 }
                 Err(e) => panic!("user {name}: {e:?}"),
             }
+        }
+    }
+
+    /// A live key of `kind` for `user`, as the mailer writes it (an hour
+    /// to live); the secret its link carries.
+    async fn key(&self, user: &User, kind: KeyKind) -> String {
+        let secret = new_secret();
+        let (id, hash, mark) = match kind {
+            KeyKind::Confirmation => (
+                AccountKey::confirmation_id(&secret_hash(&secret)),
+                None,
+                None,
+            ),
+            KeyKind::Reset => (
+                AccountKey::reset_id(user.id),
+                Some(secret_hash(&secret)),
+                Some(secret_hash(&user.password)),
+            ),
         };
-        let filled = Credentials::mint(&self.app, &user)
+        (self.app.store)
+            .put_key(&AccountKey {
+                id,
+                kind,
+                user_id: user.id,
+                email: user.email.clone(),
+                secret_hash: hash,
+                password_mark: mark,
+                expires_at: now() + 3600,
+            })
             .await
-            .expect("credentials")
-            .fill(template);
+            .expect("the key written");
+        secret
+    }
+
+    async fn event(&self, case: &Case, template: &str) -> String {
+        let user = match case.fresh {
+            Fresh::SignUp => None,
+            Fresh::User => Some(self.user(&case.hash, false).await),
+            Fresh::UserWithEmail | Fresh::Job(_) | Fresh::VerifyKey | Fresh::ResetToken => {
+                Some(self.user(&case.hash, true).await)
+            }
+        };
+        let mut fields: Vec<(&str, String)> = vec![];
+        match (case.fresh, &user) {
+            (Fresh::VerifyKey, Some(user)) => {
+                fields.push(("key", self.key(user, KeyKind::Confirmation).await));
+            }
+            (Fresh::ResetToken, Some(user)) => {
+                fields.push(("token", self.key(user, KeyKind::Reset).await));
+                fields.push(("uid", uid_of(user.id)));
+                fields.push(("new_password1", NEW_PASSWORD.into()));
+                fields.push(("new_password2", NEW_PASSWORD.into()));
+            }
+            _ => {}
+        }
+        let filled = match &user {
+            Some(user) if Credentials::needed(template) => Credentials::mint(&self.app, user)
+                .await
+                .expect("credentials")
+                .fill(template),
+            _ => template.to_owned(),
+        };
         let mut event: Value = serde_json::from_str(&filled).expect("a JSON event");
+        if let Fresh::Job(job) = case.fresh {
+            // The mailer: the batch's one message is the job.
+            let job = job(user.as_ref().expect("a user for the job"));
+            event["Records"][0]["body"] = json!(job.to_json());
+            return event.to_string();
+        }
         if let Some(Ok(Value::Object(mut body))) =
             event["body"].as_str().map(serde_json::from_str::<Value>)
         {
+            let (name, email) = match &user {
+                Some(user) => (user.username.clone(), user.email.clone()),
+                None => {
+                    let name = new_name();
+                    (name.clone(), format!("{name}@example.com"))
+                }
+            };
             if body.contains_key("username") {
                 body.insert("username".into(), json!(name));
             }
+            if body.contains_key("email") && !email.is_empty() {
+                body.insert("email".into(), json!(email));
+            }
             if let Some(password) = case.password {
                 body.insert("password".into(), json!(password));
+            }
+            for (field, value) in fields {
+                body.insert(field.into(), json!(value));
             }
             event["body"] = json!(Value::Object(body).to_string());
         }
@@ -486,6 +713,30 @@ fn provenance(o: &Options) -> Value {
     })
 }
 
+/// How many messages the queue at `url` holds (none is received: a
+/// poller would take them).
+async fn queue_depth(moto: &str, url: &str) -> u64 {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let config = integration_tests::moto_config(moto).await;
+    let attributes = aws_sdk_sqs::Client::new(&config)
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "GetQueueAttributes on moto: {}",
+                aws_sdk_sqs::error::DisplayErrorContext(e)
+            )
+        })
+        .attributes
+        .unwrap_or_default();
+    (attributes.get(&QueueAttributeName::ApproximateNumberOfMessages))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 fn ms(d: Option<Duration>) -> String {
     d.map_or("-".into(), |d| format!("{:.1}", d.as_secs_f64() * 1000.0))
 }
@@ -559,9 +810,15 @@ async fn main() {
             .chain(own_keys(&function))
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
+        base.push(("AWS_ENDPOINT_URL_SQS".into(), endpoint.clone()));
+        // The stack's mail queue, its URL in the settings as the stack
+        // writes it.
+        let queue = make_mail_queue(moto, store.tables()).await;
         if o.key_from_ssm {
             put_parameters(moto, KEY, store.tables()).await;
+            put_settings_with_queue(moto, store.tables(), &queue).await;
         } else {
+            base.push(("MAIL_QUEUE_URL".into(), queue.clone()));
             integration_tests::stack::verify_sender(moto, None).await;
             base.retain(|(k, _)| k != "SIGNING_KEY_PARAMETER" && k != "SETTINGS_PARAMETER");
             base.push(("SIGNING_KEY".into(), KEY.into()));
@@ -580,6 +837,7 @@ async fn main() {
                 ("THROTTLE_USERNAME_ADDRESS_LIMIT", "1000000"),
                 ("THROTTLE_USERNAME_LIMIT", "1000000"),
                 ("THROTTLE_IP_LIMIT", "1000000"),
+                ("THROTTLE_SIGNUP_ADDRESS_LIMIT", "1000000"),
                 ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
                 ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
                 ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
@@ -589,7 +847,7 @@ async fn main() {
         let fixture = Fixture {
             app: App::new(Settings::with_signing_key(KEY).unwrap(), store),
         };
-        (fixture, base)
+        (fixture, base, queue)
     };
     let meta = provenance(&o);
     println!(
@@ -609,7 +867,7 @@ async fn main() {
 
     let mut results = serde_json::Map::new();
     for case in selected {
-        let (fixture, base) = fresh(case.function.clone()).await;
+        let (fixture, base, queue) = fresh(case.function.clone()).await;
         let envs_for = |size: Size| {
             let mut envs = base.clone();
             envs.extend(case.envs.iter().cloned());
@@ -659,6 +917,15 @@ async fn main() {
             tallies[i].add(&run, group.as_ref(), case.succeeds, true);
         }
 
+        // Every answered invocation's job, on the queue.
+        let invocations: usize = tallies
+            .iter()
+            .map(|t| t.statuses.values().sum::<usize>())
+            .sum();
+        let queued = match case.queues_mail {
+            true => Some(queue_depth(moto, &queue).await),
+            false => None,
+        };
         println!(
             "\n{} — {} ({})",
             case.name,
@@ -723,6 +990,13 @@ async fn main() {
             );
             sizes.insert(slot.label(several), t.json());
         }
+        if let Some(queued) = queued {
+            let note = match queued == invocations as u64 {
+                true => "one each",
+                false => "NOT one each",
+            };
+            println!("  mail jobs queued: {queued} for {invocations} invocations ({note})");
+        }
         results.insert(
             case.name.clone(),
             json!({
@@ -730,6 +1004,7 @@ async fn main() {
                 "about": case.about,
                 "event": case.event.strip_prefix(workspace()).unwrap_or(&case.event).display().to_string(),
                 "expects": if case.succeeds { "2xx" } else { "4xx" },
+                "mail_jobs_queued": queued.map(|q| json!({"queued": q, "invocations": invocations})),
                 "sizes": sizes,
                 "measured": meta,
             }),
