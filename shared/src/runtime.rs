@@ -148,7 +148,7 @@ pub async fn init() -> Result<App<DynamoStore>, Error> {
     let started = std::time::Instant::now();
     return_big_allocations_to_the_os();
     init_logging();
-    let config = crate::base::aws::sdk_config().await;
+    let config = crate::base::aws::lambda_sdk_config().await;
     let config_done = started.elapsed();
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let ssm = aws_sdk_ssm::Client::new(&config);
@@ -175,7 +175,7 @@ pub async fn init_worker() -> Result<
     Error,
 > {
     init_logging();
-    let config = crate::base::aws::sdk_config().await;
+    let config = crate::base::aws::lambda_sdk_config().await;
     let ssm = aws_sdk_ssm::Client::new(&config);
     let source = SettingsSource::read(&ssm, |name: &str| std::env::var(name).ok(), false).await?;
     Ok((config, source))
