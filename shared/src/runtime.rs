@@ -17,7 +17,26 @@ use crate::web::{Authentication, Endpoint, View, serve};
 
 /// A Lambda function serving `view` with `endpoint`: builds the state once
 /// ([`init`]), then answers every invocation through the pipeline.
+///
+/// Inlined into each `main`, where `view` is the function's `static` view:
+/// the compiler reads its `sends_mail` there and keeps one branch, so a
+/// function that sends no mail links no SQS client.
+#[inline(always)]
 pub fn run<A, F>(view: &'static View<A>, endpoint: F) -> Result<(), Error>
+where
+    A: Authentication,
+    F: for<'a> Endpoint<'a, DynamoStore, A::Caller> + Sync,
+{
+    match view.sends_mail {
+        true => serve_with::<A, F, true>(view, endpoint),
+        false => serve_with::<A, F, false>(view, endpoint),
+    }
+}
+
+fn serve_with<A, F, const SENDS_MAIL: bool>(
+    view: &'static View<A>,
+    endpoint: F,
+) -> Result<(), Error>
 where
     A: Authentication,
     F: for<'a> Endpoint<'a, DynamoStore, A::Caller> + Sync,
@@ -26,7 +45,7 @@ where
         .enable_all()
         .build()?
         .block_on(async {
-            let app = init().await?;
+            let app = init::<SENDS_MAIL>().await?;
             let (app, endpoint) = (&app, &endpoint);
             lambda_http::run(service_fn(move |event| async move {
                 Ok::<_, Error>(serve(view, app, event, endpoint).await)
@@ -144,7 +163,11 @@ fn return_big_allocations_to_the_os() {
 /// here, while the parameters are read ([`open_connection`]), so the two
 /// overlap and the first request finds it open (measured in
 /// tests/BENCHMARKS.md §9).
-pub async fn init() -> Result<App<DynamoStore>, Error> {
+///
+/// Only a function whose view sends mail (`SENDS_MAIL`, from its view's
+/// `sends_mail`) gets an SQS client for the mail queue; the others' binaries
+/// leave the client out.
+pub async fn init<const SENDS_MAIL: bool>() -> Result<App<DynamoStore>, Error> {
     let started = std::time::Instant::now();
     return_big_allocations_to_the_os();
     init_logging();
@@ -153,9 +176,14 @@ pub async fn init() -> Result<App<DynamoStore>, Error> {
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let ssm = aws_sdk_ssm::Client::new(&config);
     let app = start(dynamodb, &ssm, |name| std::env::var(name).ok()).await?;
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let outbox = Outbox::from_settings(&app.settings.mail, Some(sqs));
-    let app = app.with_outbox(outbox);
+    let app = match SENDS_MAIL {
+        true => {
+            let sqs = aws_sdk_sqs::Client::new(&config);
+            let outbox = Outbox::from_settings(&app.settings.mail, Some(sqs));
+            app.with_outbox(outbox)
+        }
+        false => app,
+    };
     tracing::info!(
         sdk_config_us = config_done.as_micros() as u64,
         total_us = started.elapsed().as_micros() as u64,

@@ -30,6 +30,9 @@ pub struct Route {
     pub logs_in: bool,
     /// Its OPTIONS metadata.
     pub options: &'static str,
+    /// Whether it puts emails on the mail queue (its function builds an
+    /// SQS client).
+    pub sends_mail: bool,
     invoke: Invoke,
 }
 
@@ -49,6 +52,7 @@ impl Route {
             reads_body: view.reads_body,
             logs_in: view.login_csrf,
             options: view.options,
+            sends_mail: view.sends_mail,
             invoke,
         }
     }

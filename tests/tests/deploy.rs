@@ -237,6 +237,51 @@ fn iam_is_least_privilege() {
     }
 }
 
+/// A function builds its SQS client only when its view says it sends
+/// mail (`runtime::init`): exactly the functions the template lets put
+/// messages on the mail queue, so none is granted a queue it cannot reach
+/// and none sends without its client.
+#[test]
+fn the_functions_that_send_mail_are_those_the_template_lets_queue_it() {
+    let t = integration_tests::template::template();
+    let queue = integration_tests::template::Resource::Logical("MailQueue".into());
+    let mut functions: Vec<(&str, bool)> =
+        ROUTES.iter().map(|r| (r.function, r.sends_mail)).collect();
+    functions.sort();
+    functions.dedup();
+    for (name, _) in &functions {
+        let views: BTreeSet<bool> = ROUTES
+            .iter()
+            .filter(|r| r.function == *name)
+            .map(|r| r.sends_mail)
+            .collect();
+        assert_eq!(views.len(), 1, "{name}: its views disagree on sending mail");
+    }
+    let senders: Vec<&str> = functions
+        .iter()
+        .filter(|(_, s)| *s)
+        .map(|(n, _)| *n)
+        .collect();
+    assert_eq!(
+        senders,
+        [
+            "jwt-login",
+            "login",
+            "password-reset",
+            "registration",
+            "token-obtain-pair",
+            "user"
+        ]
+    );
+    for (name, sends) in functions {
+        assert_eq!(
+            t.function(name).allows("sqs:SendMessage", &queue),
+            sends,
+            "{name}: sends mail {sends}, but the template says otherwise"
+        );
+    }
+}
+
 /// The reverse of the policy check that the contract suite runs on every
 /// request a function sends (`iam::check`: the function, the operation,
 /// the table and the statement to add): every action a function is

@@ -12,6 +12,7 @@ use auth::web::authn::{Caller, Endpoint, tutorial_login};
 use auth::web::{Answer, Optional, Reply, Request, Serves, View};
 
 pub static VIEW: View<Optional> = View::tutorial("jwt-login", Serves::Post, Optional)
+    .sends_mail()
     .logs_in()
     .options(r#"{"name":"Jwt Login","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);
 

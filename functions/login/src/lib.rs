@@ -15,6 +15,7 @@ use auth::web::authn::{Caller, Endpoint, start_session, tutorial_login};
 use auth::web::{Answer, Optional, Reply, Request, Serves, View};
 
 pub static VIEW: View<Optional> = View::tutorial("login", Serves::Post, Optional)
+    .sends_mail()
     .logs_in()
     .options(r#"{"name":"Login","description":"","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);
 

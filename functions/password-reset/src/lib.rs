@@ -41,6 +41,7 @@ use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
 use auth::{ApiError, App};
 
 pub static VIEW: View<Anonymous> = View::tutorial("password-reset", Serves::Post, Anonymous)
+    .sends_mail()
     .options(r#"{"name":"Password Reset","description":"Sends a password reset link to an address, and sets a new password with the link's uid and token.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);
 
 /// The endpoint asked for, by the end of the path.

@@ -47,6 +47,7 @@ use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
 use auth::{ApiError, App};
 
 pub static VIEW: View<Anonymous> = View::tutorial("registration", Serves::Post, Anonymous)
+    .sends_mail()
     .logs_in()
     .options(r#"{"name":"Register","description":"Signs a user up, verifies their address, and sends the verification email again.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);
 

@@ -15,6 +15,7 @@ use auth::web::{Anonymous, Answer, Request, Serves, View};
 use auth::{ApiError, App};
 
 pub static VIEW: View<Anonymous> = View::simple_jwt("token-obtain-pair", Serves::Post)
+    .sends_mail()
     .logs_in()
     .options(r#"{"name":"Token Obtain Pair","description":"Takes a set of user credentials and returns an access and refresh JSON web\ntoken pair to prove the authentication of those credentials.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"],"actions":{"POST":{"username":{"type":"string","required":true,"read_only":false,"label":"Username"},"password":{"type":"string","required":true,"read_only":false,"label":"Password"}}}}"#);
 

@@ -44,6 +44,7 @@ use auth::web::{Answer, Cookies, Reply, Request, Required, SESSION_COOKIE, Serve
 use auth::{ApiError, App};
 
 pub static VIEW: View<Required> = View::tutorial("user", Serves::Resource, Required)
+    .sends_mail()
     .options(r#"{"name":"User Details","description":"Reads and updates the caller's name and address, and deletes their account.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);
 
 /// Django's `first_name` and `last_name`: at most 150 characters.

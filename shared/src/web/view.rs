@@ -101,6 +101,10 @@ pub struct View<A> {
     pub login_csrf: bool,
     /// The body of `OPTIONS` (DRF's view metadata).
     pub options: &'static str,
+    /// Whether the endpoint puts emails on the mail queue: only then does
+    /// its function build an SQS client (`runtime::init`), and only then
+    /// does the template let it `sqs:SendMessage` (tests/deploy.rs).
+    pub sends_mail: bool,
 }
 
 impl<A> View<A> {
@@ -116,6 +120,7 @@ impl<A> View<A> {
             reads_body: matches!(serves, Serves::Post | Serves::Resource),
             login_csrf: false,
             options: "{}",
+            sends_mail: false,
         }
     }
 
@@ -130,6 +135,13 @@ impl<A> View<A> {
     /// (login CSRF).
     pub const fn logs_in(mut self) -> Self {
         self.login_csrf = true;
+        self
+    }
+
+    /// The view puts emails on the mail queue (its function gets an SQS
+    /// client).
+    pub const fn sends_mail(mut self) -> Self {
+        self.sends_mail = true;
         self
     }
 
@@ -152,6 +164,7 @@ impl View<Anonymous> {
             reads_body: matches!(serves, Serves::Post),
             login_csrf: false,
             options: "{}",
+            sends_mail: false,
         }
     }
 }
