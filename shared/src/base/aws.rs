@@ -60,7 +60,7 @@ fn retries() -> RetryConfig {
 /// `AWS_SHARED_CREDENTIALS_FILE` and `AWS_CONFIG_FILE`) are used. The rest
 /// of the standard chain is never asked in Lambda: SSO, web identity
 /// through STS, assumed roles, container and instance roles. Leaving it out
-/// leaves its code out of every function (about 680 KB; see
+/// leaves its code out of every function (about 580 KB on arm64; see
 /// tests/BENCHMARKS.md §14). The standard `AWS_ENDPOINT_URL` and
 /// `AWS_ENDPOINT_URL_<SERVICE>` still name a local server. Timeouts and
 /// retries are [`sdk_config`]'s. `authctl`, which people run with their
@@ -70,26 +70,29 @@ pub async fn lambda_sdk_config() -> SdkConfig {
         Some(_) => None,
         None => profile_keys(&Env::real(), &Fs::real()).await,
     };
-    lambda_sdk_config_from(|name| std::env::var(name).ok(), credentials)
+    lambda_sdk_config_from(std::env::vars().collect(), credentials)
 }
 
-/// [`lambda_sdk_config`] from `lookup` (the environment in a Lambda), with
-/// `credentials` if given, else the environment's keys.
+/// [`lambda_sdk_config`] from the variables `vars` (the environment in a
+/// Lambda), with `credentials` if given, else the environment's keys.
 pub fn lambda_sdk_config_from(
-    lookup: impl Fn(&str) -> Option<String>,
+    vars: Vec<(String, String)>,
     credentials: Option<Credentials>,
 ) -> SdkConfig {
-    let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
+    let get = |name: &str| {
+        vars.iter()
+            .find(|(n, v)| n == name && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    };
     let region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
     let ignore_endpoints =
         get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let endpoints = EndpointsFromEnv(if ignore_endpoints {
-        Vec::new()
-    } else {
-        ENDPOINT_VARIABLES
-            .iter()
-            .filter_map(|&name| Some((name, get(name)?)))
-            .collect()
+    let endpoints = EndpointsFromEnv(match ignore_endpoints {
+        true => Vec::new(),
+        false => vars
+            .into_iter()
+            .filter(|(n, v)| n.starts_with(ENDPOINT_URL) && !v.is_empty())
+            .collect(),
     });
     let credentials = match credentials {
         Some(keys) => SharedCredentialsProvider::new(keys),
@@ -122,19 +125,15 @@ async fn profile_keys(env: &Env, fs: &Fs) -> Option<Credentials> {
     ))
 }
 
-/// The endpoint variables of the services the functions call (the SDK's
-/// service ids, upper-cased), and the one for all of them.
-const ENDPOINT_VARIABLES: &[&str] = &[
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_DYNAMODB",
-    "AWS_ENDPOINT_URL_SSM",
-    "AWS_ENDPOINT_URL_SQS",
-    "AWS_ENDPOINT_URL_SESV2",
-];
+/// The endpoint variable for every service, and the prefix of each
+/// service's own (`AWS_ENDPOINT_URL_DYNAMODB`: the SDK's service id,
+/// upper-cased, spaces as underscores).
+const ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
 
-/// `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, read once.
+/// `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, as the
+/// environment had them when the function started.
 #[derive(Debug)]
-struct EndpointsFromEnv(Vec<(&'static str, String)>);
+struct EndpointsFromEnv(Vec<(String, String)>);
 
 impl LoadServiceConfig for EndpointsFromEnv {
     fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
@@ -151,6 +150,13 @@ impl LoadServiceConfig for EndpointsFromEnv {
 mod tests {
     use super::*;
 
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
     fn key<'a>(service: &'a str) -> ServiceConfigKey<'a> {
         ServiceConfigKey::builder()
             .service_id(service)
@@ -162,12 +168,12 @@ mod tests {
 
     #[test]
     fn a_services_own_endpoint_wins_over_the_shared_one() {
-        let env = |name: &str| match name {
-            "AWS_REGION" => Some("eu-west-1".to_owned()),
-            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:1".to_owned()),
-            "AWS_ENDPOINT_URL_DYNAMODB" => Some("http://127.0.0.1:2".to_owned()),
-            _ => None,
-        };
+        let env = vars(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:2"),
+            ("AWS_ENDPOINT_URL_SQS", ""),
+        ]);
         let config = lambda_sdk_config_from(env, None);
         assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-1"));
         let endpoints = config.service_config().unwrap();
@@ -179,16 +185,19 @@ mod tests {
             endpoints.load_config(key("SSM")).as_deref(),
             Some("http://127.0.0.1:1")
         );
+        assert_eq!(
+            endpoints.load_config(key("SQS")).as_deref(),
+            Some("http://127.0.0.1:1")
+        );
         assert!(config.credentials_provider().is_some());
     }
 
     #[test]
     fn configured_endpoints_can_be_ignored() {
-        let env = |name: &str| match name {
-            "AWS_ENDPOINT_URL_DYNAMODB" => Some("http://127.0.0.1:2".to_owned()),
-            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" => Some("true".to_owned()),
-            _ => None,
-        };
+        let env = vars(&[
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:2"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ]);
         let config = lambda_sdk_config_from(env, None);
         let endpoints = config.service_config().unwrap();
         assert_eq!(endpoints.load_config(key("DynamoDB")), None);
