@@ -134,15 +134,7 @@ async fn sign_up_and_reset_refuse_a_breached_password() {
             .is_none()
     );
 
-    let alice =
-        a.t.app
-            .store
-            .user_by_id(a.t.alice.id)
-            .await
-            .unwrap()
-            .unwrap();
-    use integration_tests::auth::store::UserAdmin;
-    a.t.app.store.set_email(&alice, &email, true).await.unwrap();
+    give_address(&a.t, &email).await;
     let link = a
         .mint(
             Job::PasswordReset { email },

@@ -10,7 +10,7 @@ pub use serde_json::{Value, json};
 
 pub use integration_tests::routes::paths::*;
 
-use integration_tests::auth::store::{TokenStore, UserChange, UserStore};
+use integration_tests::auth::store::{TokenStore, User, UserAdmin, UserChange, UserStore};
 use integration_tests::spawn_app_with;
 
 /// `info`'s answer to alice.
@@ -79,6 +79,17 @@ pub async fn deactivate(t: &TestApp, user_id: u64) {
         .update_user(user_id, UserChange::Active(false))
         .await
         .unwrap();
+}
+
+/// User `id` as the store holds it now.
+pub async fn stored_user(t: &TestApp, id: u64) -> User {
+    t.app.store.user_by_id(id).await.unwrap().unwrap()
+}
+
+/// Gives alice the verified address `email`, behind the API's back.
+pub async fn give_address(t: &TestApp, email: &str) {
+    let alice = stored_user(t, t.alice.id).await;
+    t.app.store.set_email(&alice, email, true).await.unwrap();
 }
 
 /// Sets a user's password behind the API's back, as `authctl` does.

@@ -27,12 +27,6 @@ fn profile(id: u64, email: &str, first: &str, last: &str) -> String {
         .to_string()
 }
 
-/// Gives alice `email`, verified.
-async fn give_address(t: &TestApp, email: &str) {
-    let alice = t.app.store.user_by_id(t.alice.id).await.unwrap().unwrap();
-    t.app.store.set_email(&alice, email, true).await.unwrap();
-}
-
 #[tokio::test]
 async fn the_profile_has_dj_rest_auths_shape_for_every_kind_of_caller() {
     let t = spawn_app().await;
@@ -179,13 +173,7 @@ async fn a_new_address_is_the_users_only_once_its_link_is_followed() {
     r.assert(200, r#"{"detail":"ok"}"#);
     let r = call!(user, a.t, get().bearer(&access));
     r.assert(200, &profile(a.t.alice.id, &new, "", ""));
-    let alice =
-        a.t.app
-            .store
-            .user_by_id(a.t.alice.id)
-            .await
-            .unwrap()
-            .unwrap();
+    let alice = stored_user(&a.t, a.t.alice.id).await;
     assert!(alice.email_verified, "the new address is proved");
     let holder = a.t.app.store.user_by_email(&new).await.unwrap();
     assert_eq!(holder.map(|u| u.id), Some(a.t.alice.id));
@@ -220,13 +208,7 @@ async fn an_address_another_account_holds_answers_alike_and_its_owner_is_told() 
         !sent[0].1.contains("key="),
         "no link that would move bob's address: {sent:?}"
     );
-    let alice =
-        a.t.app
-            .store
-            .user_by_id(a.t.alice.id)
-            .await
-            .unwrap()
-            .unwrap();
+    let alice = stored_user(&a.t, a.t.alice.id).await;
     assert_eq!(alice.email, mine);
 }
 
@@ -243,13 +225,7 @@ async fn a_link_to_an_address_taken_meanwhile_moves_nothing() {
     a.t.app.store.set_email(&bob, &wanted, true).await.unwrap();
     let r = call!(registration, a.t, verify(&key));
     r.assert(404, r#"{"detail":"Not found."}"#);
-    let alice =
-        a.t.app
-            .store
-            .user_by_id(a.t.alice.id)
-            .await
-            .unwrap()
-            .unwrap();
+    let alice = stored_user(&a.t, a.t.alice.id).await;
     assert_eq!(
         (alice.email.as_str(), alice.email_verified),
         (mine.as_str(), true)
@@ -266,13 +242,7 @@ async fn without_links_the_address_changes_at_once_and_a_taken_one_is_a_field_er
     let (_, access) = pair_of_alice(&a.t).await;
     let r = call!(user, a.t, patch(json!({"email": new})).bearer(&access));
     r.assert(200, &profile(a.t.alice.id, &new, "", ""));
-    let alice =
-        a.t.app
-            .store
-            .user_by_id(a.t.alice.id)
-            .await
-            .unwrap()
-            .unwrap();
+    let alice = stored_user(&a.t, a.t.alice.id).await;
     assert!(!alice.email_verified, "not proved");
     let notices = a.links(&old).await;
     assert_eq!(notices.len(), 1, "{notices:?}");
@@ -286,13 +256,7 @@ async fn without_links_the_address_changes_at_once_and_a_taken_one_is_a_field_er
         400,
         r#"{"email":["A user is already registered with this e-mail address."]}"#,
     );
-    let alice =
-        a.t.app
-            .store
-            .user_by_id(a.t.alice.id)
-            .await
-            .unwrap()
-            .unwrap();
+    let alice = stored_user(&a.t, a.t.alice.id).await;
     assert_eq!(alice.email, new);
 }
 

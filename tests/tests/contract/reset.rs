@@ -4,7 +4,7 @@
 //! completed reset ends.
 
 use integration_tests::auth::mail::Job;
-use integration_tests::auth::store::{UserAdmin, UserChange, UserStore};
+use integration_tests::auth::store::{UserChange, UserStore};
 use integration_tests::{ALICE_PASSWORD, password_hash};
 
 use crate::helpers::*;
@@ -19,14 +19,7 @@ const BAD_TOKEN: &str = r#"{"token":["Invalid value"]}"#;
 /// Alice with a verified address.
 async fn alice_with_address(a: &Accounts) -> String {
     let email = unique_address();
-    let alice =
-        a.t.app
-            .store
-            .user_by_id(a.t.alice.id)
-            .await
-            .unwrap()
-            .unwrap();
-    a.t.app.store.set_email(&alice, &email, true).await.unwrap();
+    give_address(&a.t, &email).await;
     email
 }
 
@@ -192,13 +185,7 @@ async fn a_token_dies_with_a_newer_reset_a_login_a_password_change_and_its_timeo
         a.t,
         confirm(&uid, "forged-token", NEW_PASSWORD, NEW_PASSWORD)
     ));
-    let user =
-        a.t.app
-            .store
-            .user_by_id(a.t.alice.id)
-            .await
-            .unwrap()
-            .unwrap();
+    let user = stored_user(&a.t, a.t.alice.id).await;
     assert_eq!(user.password, password_hash("a changed passphrase"));
 }
 
