@@ -206,9 +206,18 @@ pub(crate) async fn mailer_from(from: &str) -> mailer::Mailer {
 
 /// Every email moto's SES sent to `to`: (source, subject, HTML body).
 pub(crate) fn sent_to(to: &str) -> Vec<(String, String, String)> {
-    let data: Value = ureq::get(format!("{}/moto-api/data.json", moto_endpoint()))
-        .call()
-        .expect("moto's data")
+    // moto builds the dump by walking every service's state while other
+    // tests change it, and now and then answers 500 for that: ask again.
+    let url = format!("{}/moto-api/data.json", moto_endpoint());
+    let mut response = (0..5)
+        .find_map(|attempt| {
+            if attempt > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            ureq::get(&url).call().ok()
+        })
+        .expect("moto's data");
+    let data: Value = response
         .body_mut()
         // A dump of every service's state: the whole suite's, by now.
         .with_config()
