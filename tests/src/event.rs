@@ -287,8 +287,11 @@ pub fn token_claims(token: &str) -> Option<Value> {
 #[macro_export]
 macro_rules! call {
     ($function:ident, $app:expr, $req:expr) => {
+        // Boxed: a test awaits many of these, and in a debug build each
+        // would take its whole size in the test's own future, on the test
+        // thread's 2 MiB stack.
         $crate::Resp::from_response(
-            $crate::iam::as_function(
+            ::std::boxed::Box::pin($crate::iam::as_function(
                 ::$function::VIEW.name,
                 $crate::auth::web::serve(
                     &::$function::VIEW,
@@ -296,7 +299,7 @@ macro_rules! call {
                     ($req).build(),
                     ::$function::handler,
                 ),
-            )
+            ))
             .await,
         )
     };

@@ -23,6 +23,7 @@ pub mod paths;
 pub mod process;
 pub mod pwned;
 pub mod routes;
+pub mod softkey;
 pub mod stack;
 pub mod template;
 pub mod totp;

@@ -43,13 +43,16 @@ type Invoke = for<'a> fn(
 
 impl Route {
     fn new<A: Authentication>(path: &'static str, view: &'static View<A>, invoke: Invoke) -> Self {
+        let serves = view.serves_at(path);
         Route {
             path,
             function: view.name,
             family: view.family,
-            serves: view.serves,
+            serves,
             auth: view.auth(),
-            reads_body: view.reads_body,
+            // A path serving only GET reads no body, whatever the function's
+            // other paths do.
+            reads_body: view.reads_body && serves != Serves::Get,
             logs_in: view.login_csrf,
             options: view.options,
             sends_mail: view.sends_mail,
@@ -90,6 +93,7 @@ impl Route {
             Serves::Get => ["POST", "PUT", "DELETE"],
             Serves::Post => ["GET", "PUT", "DELETE"],
             Serves::Resource => ["POST", "PUT", "TRACE"],
+            Serves::Item => ["GET", "POST", "PUT"],
         }
     }
 
@@ -98,6 +102,7 @@ impl Route {
         match self.serves {
             Serves::Get | Serves::Resource => "GET",
             Serves::Post => "POST",
+            Serves::Item => "PATCH",
         }
     }
 
@@ -105,7 +110,7 @@ impl Route {
     pub fn body_method(&self) -> &'static str {
         match self.serves {
             Serves::Get | Serves::Post => "POST",
-            Serves::Resource => "PATCH",
+            Serves::Resource | Serves::Item => "PATCH",
         }
     }
 }
@@ -133,6 +138,13 @@ pub mod paths {
     pub const PASSWORD_RESET: &str = "/api/v1/users/password/reset";
     pub const PASSWORD_RESET_CONFIRM: &str = "/api/v1/users/password/reset/confirm";
     pub const USER: &str = "/api/v1/users/user";
+    pub const PASSKEYS: &str = "/api/v1/users/passkeys";
+    pub const PASSKEY_REGISTER_OPTIONS: &str = "/api/v1/users/passkeys/register/options";
+    pub const PASSKEY_REGISTER: &str = "/api/v1/users/passkeys/register";
+    /// One passkey: `{id}` is its credential id.
+    pub const PASSKEY: &str = "/api/v1/users/passkeys/{id}";
+    pub const LOGIN_PASSKEY_OPTIONS: &str = "/api/v1/users/login/passkey/options";
+    pub const LOGIN_PASSKEY: &str = "/api/v1/users/login/passkey";
     pub const JWKS: &str = "/api/v1/users/.well-known/jwks.json";
     pub const OPENID: &str = "/api/v1/users/.well-known/openid-configuration";
 }
@@ -171,6 +183,12 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!(PASSWORD_RESET => password_reset),
         route!(PASSWORD_RESET_CONFIRM => password_reset),
         route!(USER => user),
+        route!(PASSKEYS => passkeys),
+        route!(PASSKEY_REGISTER_OPTIONS => passkeys),
+        route!(PASSKEY_REGISTER => passkeys),
+        route!(PASSKEY => passkeys),
+        route!(LOGIN_PASSKEY_OPTIONS => login_passkey),
+        route!(LOGIN_PASSKEY => login_passkey),
         route!(JWKS => well_known),
         route!(OPENID => well_known),
     ]

@@ -163,6 +163,7 @@ fn password_functions_are_sized_together() {
         "JwtLoginFunction",
         "LoginFunction",
         "MfaFunction",
+        "PasskeysFunction",
         "PasswordChangeFunction",
         "PasswordResetFunction",
         "RegistrationFunction",
@@ -550,6 +551,10 @@ async fn translated_tables_are_what_create_tables_makes() {
 /// Settings every function reads whose default is right in AWS, so the
 /// template does not pass them; each with the reason.
 const DEFAULT_IS_RIGHT_IN_AWS: &[(&str, &str)] = &[
+    (
+        "MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN",
+        "local development only: deployed origins are https",
+    ),
     (
         "SIGNING_KEYS",
         "local runs only: in AWS the key comes from SIGNING_KEY_PARAMETER",

@@ -37,16 +37,93 @@ async fn session_and_token_flows_over_http() {
     // as its own IAM user (moto enforces the template's actions), and reads
     // the signing key from SSM.
     let port = free_port();
-    let envs = deployed_env(&format!("auth-e2e-{port}"), store.tables()).await;
+    let mut envs = deployed_env(&format!("auth-e2e-{port}"), store.tables()).await;
+    // Passkeys on, for a page at http://localhost:3000 (the template's
+    // MfaSupportedTypes, MfaPasskeyLoginEnabled, WebauthnRpId,
+    // WebauthnAllowedOrigins; plain HTTP for the local page).
+    envs.extend(
+        [
+            ("MFA_SUPPORTED_TYPES", "recovery_codes,totp,webauthn"),
+            ("MFA_PASSKEY_LOGIN_ENABLED", "true"),
+            ("WEBAUTHN_RP_ID", "localhost"),
+            ("WEBAUTHN_ALLOWED_ORIGINS", PASSKEY_PAGE),
+            ("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", "true"),
+        ]
+        .map(|(k, v)| (k, v.to_owned())),
+    );
     let _watch = lambda_watch("e2e", port, &envs, false);
     let http = Http::on_port(port);
 
     tokio::task::spawn_blocking(move || {
         flows(&http);
         totp_login(&http);
+        passkey_login(&http);
     })
     .await
     .expect("flows");
+}
+
+/// The page passkeys are made on.
+const PASSKEY_PAGE: &str = "http://localhost:3000";
+
+/// Passkeys over HTTP: alice adds one with an independent software
+/// authenticator, renames it (`passkeys/{id}`: the router's path
+/// parameter), and logs in with it alone.
+fn passkey_login(http: &Http) {
+    use integration_tests::softkey::SoftKey;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut key = SoftKey::new(PASSKEY_PAGE);
+    let alice = json!({"username":"alice","password":ALICE_PASSWORD});
+    let r = post(http, "/login/simpleJWT", alice);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let bearer = format!("Bearer {}", r.json()["access"].as_str().unwrap());
+    let auth = [("authorization", bearer.as_str())];
+    let with_password = json!({"password": ALICE_PASSWORD});
+    let r = http
+        .send(
+            "POST",
+            "/passkeys/register/options",
+            &auth,
+            Some(&with_password),
+        )
+        .expect("POST passkeys/register/options");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let credential = runtime.block_on(key.create(&r.json())).unwrap();
+    let r = http
+        .send(
+            "POST",
+            "/passkeys/register",
+            &auth,
+            Some(&json!({"credential": credential, "name": "e2e"})),
+        )
+        .expect("POST passkeys/register");
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let r = http
+        .send(
+            "PATCH",
+            &format!("/passkeys/{id}"),
+            &auth,
+            Some(&json!({"name": "renamed"})),
+        )
+        .expect("PATCH passkeys/{id}");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = send(http, "GET", "/passkeys", &auth);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()[0]["name"], "renamed");
+    let r = post(http, "/login/passkey/options", json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let credential = runtime.block_on(key.get(&r.json())).unwrap();
+    let r = post(
+        http,
+        "/login/passkey",
+        json!({"credential": credential, "login": "simpleJWT"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let bearer = format!("Bearer {}", r.json()["access"].as_str().unwrap());
+    info(http, ("authorization", &bearer)).assert(200, r#"{"id":1,"username":"alice"}"#);
 }
 
 /// Two-factor authentication: bob enrols with his access token, and his

@@ -34,6 +34,7 @@ fn methods(serves: Serves) -> &'static [&'static str] {
         Serves::Post => &["post", "options"],
         Serves::Get => &["get", "head", "options"],
         Serves::Resource => &["get", "head", "patch", "delete", "options"],
+        Serves::Item => &["patch", "delete", "options"],
     }
 }
 

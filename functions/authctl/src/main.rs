@@ -7,13 +7,14 @@
 //!
 //! This file parses the command line and dispatches; each command group
 //! is a module: [`tables`], [`users`], [`throttle`], [`import`], [`mfa`],
-//! [`keys`], [`events`].
+//! [`passkeys`], [`keys`], [`events`].
 
 mod events;
 mod failure;
 mod import;
 mod keys;
 mod mfa;
+mod passkeys;
 mod tables;
 mod throttle;
 mod users;
@@ -53,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: mfa::Command,
     },
+    /// A user's passkeys, for support.
+    Passkeys {
+        #[command(subcommand)]
+        command: passkeys::Command,
+    },
     /// Signing keys for ALGORITHM=RS256, ES256 or EdDSA.
     Keys {
         #[command(subcommand)]
@@ -74,6 +80,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Throttle(command) => command.run(&store).await,
         Command::Import(command) => command.run(&store).await,
         Command::Mfa { command } => command.run(&store).await,
+        Command::Passkeys { command } => command.run(&store).await,
         Command::Events(command) => command.run(store).await,
         Command::Keys { .. } => unreachable!("needs no table: handled above"),
     }

@@ -432,6 +432,60 @@ async fn mfa_status_and_disable_for_support() {
     ctl.fails(&["mfa", "unlock", "nobody"], None, 3);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn passkeys_list_and_remove_for_support() {
+    use integration_tests::auth::store::{Added, PasskeyStore, StoredPasskey};
+    let ctl = Ctl::new();
+    ctl.ok(&["create-tables"], None);
+    ctl.ok(&["create-user", "alice", "--password-stdin"], Some("pw"));
+    assert_eq!(
+        ctl.ok(&["passkeys", "list", "alice"], None),
+        "alice: no passkeys\n"
+    );
+    let store = ctl.store().await;
+    let alice = store.user_by_id(1).await.unwrap().unwrap();
+    for (id, name, created) in [
+        ("AAAA", "Laptop", 1_795_694_400),
+        ("BBBB", "Phone", 1_795_694_460),
+    ] {
+        let passkey = StoredPasskey {
+            id: id.into(),
+            name: name.into(),
+            created,
+            last_used: None,
+            backed_up: id == "BBBB",
+            credential: "{\"secret\":\"never shown\"}".into(),
+        };
+        assert_eq!(
+            store.add_passkey(&alice, &passkey).await.unwrap(),
+            Added::Done
+        );
+    }
+    let list = ctl.ok(&["passkeys", "list", "alice"], None);
+    assert_eq!(
+        list,
+        "AAAA\tadded 2026-11-26T12:00:00Z\tlast used never\tdevice-bound\tLaptop\n\
+         BBBB\tadded 2026-11-26T12:01:00Z\tlast used never\tbacked up\tPhone\n"
+    );
+    ctl.fails(&["passkeys", "remove", "alice", "CCCC"], None, 1);
+    assert_eq!(
+        ctl.ok(&["passkeys", "remove", "alice", "AAAA"], None),
+        "alice: 1 passkey(s) removed\n"
+    );
+    assert_eq!(store.passkey_owner("AAAA").await.unwrap(), None);
+    assert_eq!(store.passkey_owner("BBBB").await.unwrap(), Some(1));
+    assert_eq!(
+        ctl.ok(&["passkeys", "remove", "alice"], None),
+        "alice: 1 passkey(s) removed\n"
+    );
+    assert_eq!(store.passkey_owner("BBBB").await.unwrap(), None);
+    assert_eq!(
+        ctl.ok(&["passkeys", "list", "alice"], None),
+        "alice: no passkeys\n"
+    );
+    ctl.fails(&["passkeys", "list", "nobody"], None, 3);
+}
+
 #[test]
 fn every_command_has_help() {
     let ctl = Ctl::new();
@@ -450,6 +504,7 @@ fn every_command_has_help() {
         "hash-costs",
         "fill-events",
         "mfa",
+        "passkeys",
     ] {
         let out = ctl.ok(&[cmd, "--help"], None);
         assert!(out.contains("Usage: authctl"), "{cmd}: {out}");

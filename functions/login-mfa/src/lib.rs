@@ -20,17 +20,26 @@
 //! forgets the failures. A code's time step, and a recovery code, is
 //! accepted once; the token is used once, in the same write. A foreign
 //! `Origin` is 403 (login CSRF).
+//!
+//! With passkeys on (`MFA_SUPPORTED_TYPES` lists `webauthn`), `{"mfa_token",
+//! "credential"}` instead: an `AuthenticationResponseJSON` on a
+//! `login/passkey/options` challenge by one of the token's user's
+//! passkeys, checked as `login/passkey` checks it, charged and locked as
+//! a code; 400 `{"credential":["Invalid credential."]}` when refused.
 
 use auth::base::audit::{self, Event, Subject};
 use auth::base::time::now;
 use auth::credentials::mfa::{Code, Endpoint};
 use auth::policy::throttle;
 use auth::serde_json::json;
+use auth::store::User;
 use auth::store::{AfterProof, Redeemed, Store};
+use auth::web::Field;
 use auth::web::authn::{pair_reply, start_session};
-use auth::web::fields::serializer_fields;
+use auth::web::fields::{Invalid, credential_field, mapping, serializer_fields};
+use auth::web::passkeys::{invalid_credential, prove, relying_party};
 use auth::web::second_factor::{charge, invalid_code, parse_code, proof, reseal_if_old};
-use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
+use auth::web::{Anonymous, Answer, Cookies, Reply, Request, Serves, View};
 use auth::{ApiError, App};
 
 pub static VIEW: View<Anonymous> = View::simple_jwt("login-mfa", Serves::Post)
@@ -40,6 +49,14 @@ pub static VIEW: View<Anonymous> = View::simple_jwt("login-mfa", Serves::Post)
 /// Checks the code against the token's user and answers as the endpoint
 /// the password was given to.
 pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer {
+    let data = req.data();
+    let passkey = app.settings.mfa.supported_types.webauthn
+        && !matches!(data.field("credential"), Field::Missing)
+        && matches!(data.field("code"), Field::Missing);
+    if passkey {
+        // Boxed: the code path's future stays as small as it was.
+        return Box::pin(with_passkey(app, req)).await;
+    }
     let [token, code] = serializer_fields(req.data(), ["mfa_token", "code"])?;
     let now = now();
     let claims = app
@@ -88,12 +105,114 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
         }
     };
     audit::emit(Event::LoginSucceeded, subject, factor);
-    Ok(match claims.end {
-        Endpoint::Login => Reply::ok(&json!({ "message": "success" }))
-            .with_cookies(start_session(app, req, &user).await?),
-        Endpoint::JwtLogin => {
-            Reply::tokens(&json!({ "token": app.tokens.tutorial_for(&user, now) }))
+    let session = match claims.end {
+        Endpoint::Login => Some(start_session(app, req, &user).await?),
+        _ => None,
+    };
+    Ok(answer(app, req, &user, claims.end, session, now))
+}
+
+/// The answer of the endpoint the password was given to (`session`: the
+/// session a login with `Endpoint::Login` started).
+fn answer<S>(
+    app: &App<S>,
+    req: &Request<'_>,
+    user: &User,
+    end: Endpoint,
+    session: Option<Cookies>,
+    now: i64,
+) -> Reply {
+    match (end, session) {
+        (Endpoint::Login, Some(cookies)) => {
+            Reply::ok(&json!({ "message": "success" })).with_cookies(cookies)
         }
-        Endpoint::ObtainPair => pair_reply(app, req, &user, now),
+        (Endpoint::JwtLogin, _) => {
+            Reply::tokens(&json!({ "token": app.tokens.tutorial_for(user, now) }))
+        }
+        _ => pair_reply(app, req, user, now),
+    }
+}
+
+/// A new session, if the login asked for one.
+async fn session<S: Store>(
+    app: &App<S>,
+    req: &Request<'_>,
+    user: &User,
+    end: Endpoint,
+) -> Result<Option<Cookies>, ApiError> {
+    Ok(match end {
+        Endpoint::Login => Some(start_session(app, req, user).await?),
+        _ => None,
     })
+}
+
+/// The second step with a passkey: `{"mfa_token","credential"}`, an
+/// assertion on a `login/passkey/options` challenge by one of the token's
+/// user's passkeys (with user verification). Charged and locked as a code
+/// is; the token is used, and the passkey's use written, in one
+/// transaction.
+async fn with_passkey<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {
+    let data = req.data();
+    mapping(data)?;
+    let token = serializer_fields(data, ["mfa_token"]).map(|[t]| t);
+    let credential = credential_field(data, "credential");
+    let mut invalid = Invalid::default();
+    if let Err(e) = &token {
+        invalid.0.extend(e.0.clone());
+    }
+    if let Err(errors) = &credential {
+        invalid.add("credential", errors.clone());
+    }
+    let (Ok(token), Ok(credential)) = (token, credential) else {
+        return Err(ApiError::Invalid(invalid));
+    };
+    let rp = relying_party(app, req)?;
+    let now = now();
+    let claims = app
+        .mfa
+        .read_token(&token, now)
+        .ok_or(ApiError::MfaTokenInvalid)?;
+    let attempt = throttle::begin(app, &claims.usr, &req.throttle_client(&app.settings)).await?;
+    let user = app
+        .store
+        .user_by_id(claims.uid)
+        .await?
+        .filter(|u| u.is_active && u.generation == claims.generation && u.mfa.is_on())
+        .ok_or(ApiError::MfaTokenInvalid)?;
+    let token = Some((claims.jti.as_str(), claims.exp));
+    let attempt_at_code = charge(app, &user, token, now).await?;
+    let subject = Subject::Username(&claims.usr);
+    let proven = match prove(app, req, &rp, &credential, Some(user.id)).await {
+        Ok(p) => p,
+        Err(ApiError::Invalid(_)) => {
+            attempt_at_code.failed(subject, "login");
+            return Err(invalid_credential());
+        }
+        Err(e) => return Err(e),
+    };
+    let nothing = &AfterProof::Nothing;
+    match (app.store)
+        .redeem(user.id, user.generation, &proven.proof, token, nothing)
+        .await?
+    {
+        Redeemed::Done => {}
+        Redeemed::TokenRefused => return Err(ApiError::MfaTokenInvalid),
+        Redeemed::CodeRefused => {
+            attempt_at_code.failed(subject, "login");
+            return Err(invalid_credential());
+        }
+    }
+    attempt_at_code.succeeded();
+    throttle::succeeded(app, proven.attempt).await?;
+    throttle::succeeded(app, attempt).await?;
+    req.logged_in(app, &user.username);
+    reseal_if_old(app, &user).await;
+    audit::emit(Event::PasskeyLogin, Subject::UserId(user.id), &proven.id);
+    audit::emit(
+        Event::LoginSucceeded,
+        Subject::Username(&user.username),
+        "passkey",
+    );
+    let session = session(app, req, &user, claims.end).await?;
+    Ok(answer(app, req, &user, claims.end, session, now))
 }

@@ -70,11 +70,20 @@ pub enum Event {
     EmailChanged,
     /// A user deleted their account (`user` DELETE).
     AccountDeleted,
+    /// A user added a passkey (`reason`: its credential id).
+    PasskeyAdded,
+    /// A passkey was removed (`reason`: its credential id).
+    PasskeyRemoved,
+    /// A login was completed with a passkey (`reason`: its credential id).
+    PasskeyLogin,
+    /// A passkey's signature counter went backwards (a cloned
+    /// authenticator): the login was refused (`reason`: its credential id).
+    PasskeyCounterRegressed,
 }
 
 impl Event {
     /// Every kind, for tests and docs.
-    pub const ALL: [Event; 22] = [
+    pub const ALL: [Event; 26] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -97,6 +106,10 @@ impl Event {
         Event::PasswordResetDone,
         Event::EmailChanged,
         Event::AccountDeleted,
+        Event::PasskeyAdded,
+        Event::PasskeyRemoved,
+        Event::PasskeyLogin,
+        Event::PasskeyCounterRegressed,
     ];
 
     /// The name in the log line (`fields.event`).
@@ -124,6 +137,10 @@ impl Event {
             Event::PasswordResetDone => "password_reset_done",
             Event::EmailChanged => "email_changed",
             Event::AccountDeleted => "account_deleted",
+            Event::PasskeyAdded => "passkey_added",
+            Event::PasskeyRemoved => "passkey_removed",
+            Event::PasskeyLogin => "passkey_login",
+            Event::PasskeyCounterRegressed => "passkey_counter_regressed",
         }
     }
 
@@ -138,6 +155,7 @@ impl Event {
                 | Event::UnknownKid
                 | Event::MfaCodeFailed
                 | Event::MfaLocked
+                | Event::PasskeyCounterRegressed
         )
     }
 }

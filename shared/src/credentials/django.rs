@@ -110,6 +110,7 @@ fn record(index: usize, item: &Value) -> Record {
         first_name: name("first_name"),
         last_name: name("last_name"),
         mfa: Default::default(),
+        passkeys: Vec::new(),
     }))
 }
 

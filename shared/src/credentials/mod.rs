@@ -7,6 +7,7 @@ pub mod breach;
 pub mod device;
 pub mod django;
 pub mod mfa;
+pub mod passkeys;
 pub mod password;
 pub mod session;
 pub mod tokens;

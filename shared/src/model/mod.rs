@@ -5,6 +5,7 @@
 pub mod counter;
 pub mod key;
 pub mod mfa;
+pub mod passkey;
 pub mod session;
 pub mod token;
 pub mod user;

@@ -33,6 +33,10 @@ pub struct User {
     /// Two-factor state (attributes of the user's item, read with it).
     #[serde(skip)]
     pub mfa: MfaState,
+    /// Their passkeys (attributes of the user's item, read with it), in
+    /// the order they were added.
+    #[serde(skip)]
+    pub passkeys: Vec<crate::model::passkey::StoredPasskey>,
 }
 
 /// A user's two-factor state: `totp_pending`, `totp`, `totp_step` and
@@ -54,6 +58,13 @@ pub struct MfaState {
     /// Until when the second step is refused (`mfa_locked_until`), set
     /// with the failure that locks it.
     pub locked_until: Option<i64>,
+}
+
+impl User {
+    /// Their passkey whose credential id is `id`, if any.
+    pub fn passkey(&self, id: &str) -> Option<&crate::model::passkey::StoredPasskey> {
+        self.passkeys.iter().find(|p| p.id == id)
+    }
 }
 
 impl MfaState {

@@ -5,7 +5,7 @@
 
 use super::values::{
     Binding, EmailBackend, EmailVerification, ExactOrigins, FailMode, HeaderNames, LinkTemplate,
-    LoginBy, Origins, SameSite, Seconds, SettingValue, SettingsError, SharedSecret, Spec,
+    LoginBy, MfaTypes, Origins, SameSite, Seconds, SettingValue, SettingsError, SharedSecret, Spec,
 };
 use crate::base::jwt::Alg;
 
@@ -171,6 +171,20 @@ settings! {
         totp_issuer: String = "MFA_TOTP_ISSUER" ("auth");
         /// Consecutive wrong second-factor codes (across every `mfa_token` and address) before `login/mfa` refuses the user for 60 s, doubling with each further failure up to a day; at 100, until `authctl mfa unlock`. Only a completed login resets the count.
         totp_max_failures: u64 = "MFA_TOTP_MAX_FAILURES" ("10");
+        /// The second factors offered, comma-separated: `recovery_codes`, `totp`, `webauthn` (passkeys: `passkeys/…` and a passkey on `login/mfa`; without it those answer 404). TOTP and recovery codes are offered whatever it lists.
+        supported_types: MfaTypes = "MFA_SUPPORTED_TYPES" ("recovery_codes,totp");
+        /// With `webauthn`: a passkey alone logs in (`login/passkey`, user verification required, a complete multi-factor login); off: 404.
+        passkey_login_enabled: bool = "MFA_PASSKEY_LOGIN_ENABLED" ("false");
+        /// With `webauthn` and REGISTRATION_OPEN: an account may be created with a passkey instead of a password.
+        passkey_signup_enabled: bool = "MFA_PASSKEY_SIGNUP_ENABLED" ("false");
+        /// Origins of `http://` (not only `https://`) may run WebAuthn ceremonies (local development on `http://localhost`).
+        webauthn_allow_insecure_origin: bool = "MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN" ("false");
+        /// The WebAuthn relying party id (a domain: `example.com`, `localhost` locally); empty: the API's own host.
+        webauthn_rp_id: Option<String> = "WEBAUTHN_RP_ID" ("");
+        /// The relying party's name authenticators show; empty: MFA_TOTP_ISSUER.
+        webauthn_rp_name: Option<String> = "WEBAUTHN_RP_NAME" ("");
+        /// The exact origins WebAuthn ceremonies may come from, comma-separated (each on the RP id or a subdomain of it); empty: CORS_ALLOWED_ORIGINS plus the API's own origin.
+        webauthn_allowed_origins: ExactOrigins = "WEBAUTHN_ALLOWED_ORIGINS" ("");
     }
 
     /// The per-client front (CloudFront with AWS WAF rate-based rules per address, `template.yaml`'s `Front`).

@@ -87,6 +87,8 @@ pub enum SettingsError {
         "{name} entry {value:?} must be an exact origin: scheme://host[:port], no path, no wildcard"
     )]
     NotAnOrigin { name: &'static str, value: String },
+    #[error("{name} lists {value:?}: the types are recovery_codes, totp and webauthn")]
+    BadMfaType { name: &'static str, value: String },
     #[error("{name} must be Lax, Strict, None or false, got {value:?}")]
     BadSameSite { name: &'static str, value: String },
     #[error("{name} is None, which browsers accept only with Secure: set {secure}=true")]
@@ -265,6 +267,41 @@ impl SettingValue for FailMode {
                 value: raw.to_owned(),
             }),
         }
+    }
+}
+
+/// The second factors offered (django-allauth's `MFA_SUPPORTED_TYPES`,
+/// comma-separated here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MfaTypes {
+    pub recovery_codes: bool,
+    pub totp: bool,
+    /// Passkeys: `passkeys/…`, and `login/mfa` with a `credential`.
+    pub webauthn: bool,
+}
+
+impl SettingValue for MfaTypes {
+    fn parse(name: &'static str, raw: &str) -> Result<Self, SettingsError> {
+        let mut types = MfaTypes {
+            recovery_codes: false,
+            totp: false,
+            webauthn: false,
+        };
+        for t in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let flag = match t {
+                "recovery_codes" => &mut types.recovery_codes,
+                "totp" => &mut types.totp,
+                "webauthn" => &mut types.webauthn,
+                _ => {
+                    return Err(SettingsError::BadMfaType {
+                        name,
+                        value: t.to_owned(),
+                    });
+                }
+            };
+            *flag = true;
+        }
+        Ok(types)
     }
 }
 
@@ -526,5 +563,18 @@ impl SettingValue for ExactOrigins {
             })
             .collect::<Result<_, _>>()
             .map(ExactOrigins)
+    }
+}
+
+#[cfg(test)]
+mod mfa_types_tests {
+    use super::*;
+
+    #[test]
+    fn mfa_types_are_django_allauths_names_comma_separated() {
+        let t = MfaTypes::parse("MFA_SUPPORTED_TYPES", " totp, webauthn ,").unwrap();
+        assert!(t.totp && t.webauthn && !t.recovery_codes);
+        let e = MfaTypes::parse("MFA_SUPPORTED_TYPES", "totp,sms").unwrap_err();
+        assert!(e.to_string().contains("\"sms\""), "{e}");
     }
 }

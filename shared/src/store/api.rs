@@ -8,6 +8,7 @@ use thiserror::Error;
 use crate::model::counter::Counter;
 use crate::model::key::{AccountKey, KeyUse};
 use crate::model::mfa::{AfterProof, Charged, Proof, Redeemed};
+use crate::model::passkey::{Added, Ceremony, CeremonyKind, StoredPasskey};
 use crate::model::session::Session;
 use crate::model::token::{Revocation, Rotation, TokenState};
 use crate::model::user::{HashCosts, User, UserChange};
@@ -336,12 +337,93 @@ pub trait KeyStore: Send + Sync {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
+/// Passkeys (on their user's item, with a `credential#<id>` item naming
+/// the user) and the state of WebAuthn ceremonies (in the throttle table,
+/// until taken or expired). Every change is one conditional write.
+pub trait PasskeyStore: Send + Sync {
+    /// Adds `passkey` to `user`, only if the user is live at generation
+    /// `user.generation` and holds fewer than `MAX_PASSKEYS`, and claims
+    /// its credential id for them, only if no one holds it: one
+    /// transaction.
+    fn add_passkey(
+        &self,
+        user: &User,
+        passkey: &StoredPasskey,
+    ) -> impl Future<Output = Result<Added, StoreError>> + Send;
+
+    /// Renames user `user_id`'s passkey `id`; false if they have none.
+    fn rename_passkey(
+        &self,
+        user_id: u64,
+        id: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Removes user `user_id`'s passkey `id` and its credential item in
+    /// one transaction; false if they have none.
+    fn remove_passkey(
+        &self,
+        user_id: u64,
+        id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Who holds the passkey with credential id `id`, if anyone.
+    fn passkey_owner(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+
+    /// Records a login with user `user_id`'s passkey `id`: its credential
+    /// (counter, flags) becomes `credential`, `last_used` `now`, and
+    /// `backed_up` as given, only if its credential is still `previous`
+    /// (the one the assertion was checked against); false if not written.
+    fn use_passkey(
+        &self,
+        user_id: u64,
+        id: &str,
+        previous: &str,
+        credential: &str,
+        backed_up: bool,
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Stores a new ceremony's state, until `ceremony.expires_at`.
+    fn put_ceremony(
+        &self,
+        ceremony: &Ceremony,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Takes the live ceremony of `kind` whose challenge is `challenge`:
+    /// deleted and returned in one conditional write, so of two takers one
+    /// gets it and a used or expired challenge gets `None`.
+    fn take_ceremony(
+        &self,
+        challenge: &str,
+        kind: CeremonyKind,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<Ceremony>, StoreError>> + Send;
+}
+
 /// Everything the functions use; both stores implement it.
 pub trait Store:
-    UserStore + UserAdmin + SessionStore + TokenStore + ThrottleStore + MfaStore + KeyStore
+    UserStore
+    + UserAdmin
+    + SessionStore
+    + TokenStore
+    + ThrottleStore
+    + MfaStore
+    + KeyStore
+    + PasskeyStore
 {
 }
 impl<T> Store for T where
-    T: UserStore + UserAdmin + SessionStore + TokenStore + ThrottleStore + MfaStore + KeyStore
+    T: UserStore
+        + UserAdmin
+        + SessionStore
+        + TokenStore
+        + ThrottleStore
+        + MfaStore
+        + KeyStore
+        + PasskeyStore
 {
 }

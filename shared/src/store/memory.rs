@@ -7,13 +7,14 @@ use crate::base::time::now;
 use crate::model::counter::Counter;
 use crate::model::key::{AccountKey, KeyUse};
 use crate::model::mfa::{AfterProof, Charged, MFA_TOKEN_ATTEMPTS, Proof, Redeemed};
+use crate::model::passkey::{Added, Ceremony, CeremonyKind, MAX_PASSKEYS, StoredPasskey};
 use crate::model::session::{Session, stored_session_key};
 use crate::model::token::{Revocation, Rotation, TokenState};
 use crate::model::user::{HashCosts, MfaState, User, UserChange, email_identity, valid_email};
 use crate::settings::LoginBy;
 use crate::store::api::{
-    CreateUserError, KeyStore, MfaStore, SessionStore, SetEmailError, StoreError, ThrottleStore,
-    TokenStore, UpdateUserError, UserAdmin, UserStore,
+    CreateUserError, KeyStore, MfaStore, PasskeyStore, SessionStore, SetEmailError, StoreError,
+    ThrottleStore, TokenStore, UpdateUserError, UserAdmin, UserStore,
 };
 
 #[derive(Default)]
@@ -39,6 +40,10 @@ struct State {
     hash_costs: HashCosts,
     /// Email links' keys by item id.
     keys: HashMap<String, AccountKey>,
+    /// Passkey credential id → its user's id.
+    credentials: HashMap<String, u64>,
+    /// WebAuthn ceremonies by challenge.
+    ceremonies: HashMap<String, Ceremony>,
 }
 
 impl State {
@@ -162,6 +167,9 @@ impl UserAdmin for MemoryStore {
         if !gone.email.is_empty() {
             state.emails.remove(&email_identity(&gone.email));
         }
+        for passkey in &gone.passkeys {
+            state.credentials.remove(&passkey.id);
+        }
         Ok(())
     }
 
@@ -233,6 +241,7 @@ impl UserAdmin for MemoryStore {
             first_name: String::new(),
             last_name: String::new(),
             mfa: Default::default(),
+            passkeys: Vec::new(),
         };
         state.usernames.insert(user.username.clone(), user.id);
         if !email.is_empty() {
@@ -529,6 +538,9 @@ impl MfaStore for MemoryStore {
             && match proof {
                 Proof::Step(step) => user.mfa.step.is_none_or(|last| last < *step),
                 Proof::Recovery(hash) => user.mfa.recovery.contains(hash),
+                Proof::Passkey { id, previous, .. } => {
+                    user.passkey(id).is_some_and(|p| &p.credential == previous)
+                }
             };
         if !accepted {
             return Ok(Redeemed::CodeRefused);
@@ -536,6 +548,19 @@ impl MfaStore for MemoryStore {
         match proof {
             Proof::Step(step) => user.mfa.step = Some(*step),
             Proof::Recovery(hash) => user.mfa.recovery.retain(|h| h != hash),
+            Proof::Passkey {
+                id,
+                credential,
+                backed_up,
+                at,
+                ..
+            } => {
+                if let Some(p) = user.passkeys.iter_mut().find(|p| &p.id == id) {
+                    p.credential = credential.clone();
+                    p.backed_up = *backed_up;
+                    p.last_used = Some(*at);
+                }
+            }
         }
         match then {
             AfterProof::Nothing => {}
@@ -667,5 +692,91 @@ impl KeyStore for MemoryStore {
         state.keys.remove(&key.id);
         state.users.insert(user.id, user);
         Ok(true)
+    }
+}
+
+impl PasskeyStore for MemoryStore {
+    async fn add_passkey(&self, user: &User, passkey: &StoredPasskey) -> Result<Added, StoreError> {
+        let mut state = self.state();
+        if state.credentials.contains_key(&passkey.id) {
+            return Ok(Added::Taken);
+        }
+        let Some(stored) = state
+            .users
+            .get_mut(&user.id)
+            .filter(|u| u.generation == user.generation)
+        else {
+            return Ok(Added::UserChanged);
+        };
+        if stored.passkeys.len() >= MAX_PASSKEYS {
+            return Ok(Added::Full);
+        }
+        stored.passkeys.push(passkey.clone());
+        state.credentials.insert(passkey.id.clone(), user.id);
+        Ok(Added::Done)
+    }
+
+    async fn rename_passkey(&self, user_id: u64, id: &str, name: &str) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let found = (state.users.get_mut(&user_id))
+            .and_then(|u| u.passkeys.iter_mut().find(|p| p.id == id));
+        Ok(found.map(|p| p.name = name.to_owned()).is_some())
+    }
+
+    async fn remove_passkey(&self, user_id: u64, id: &str) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(user) = state.users.get_mut(&user_id) else {
+            return Ok(false);
+        };
+        let before = user.passkeys.len();
+        user.passkeys.retain(|p| p.id != id);
+        if user.passkeys.len() == before {
+            return Ok(false);
+        }
+        state.credentials.remove(id);
+        Ok(true)
+    }
+
+    async fn passkey_owner(&self, id: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.state().credentials.get(id).copied())
+    }
+
+    async fn use_passkey(
+        &self,
+        user_id: u64,
+        id: &str,
+        previous: &str,
+        credential: &str,
+        backed_up: bool,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let found = (state.users.get_mut(&user_id))
+            .and_then(|u| u.passkeys.iter_mut().find(|p| p.id == id))
+            .filter(|p| p.credential == previous);
+        Ok(found
+            .map(|p| {
+                p.credential = credential.to_owned();
+                p.last_used = Some(now);
+                p.backed_up = backed_up;
+            })
+            .is_some())
+    }
+
+    async fn put_ceremony(&self, ceremony: &Ceremony) -> Result<(), StoreError> {
+        (self.state().ceremonies).insert(ceremony.challenge.clone(), ceremony.clone());
+        Ok(())
+    }
+
+    async fn take_ceremony(
+        &self,
+        challenge: &str,
+        kind: CeremonyKind,
+        now: i64,
+    ) -> Result<Option<Ceremony>, StoreError> {
+        let mut state = self.state();
+        let live =
+            (state.ceremonies.get(challenge)).is_some_and(|c| c.kind == kind && c.expires_at > now);
+        Ok(live.then(|| state.ceremonies.remove(challenge)).flatten())
     }
 }

@@ -452,6 +452,11 @@ impl fmt::Display for FieldError {
                 write!(f, "Ensure this field has no more than {max} characters.")
             }
             FieldError::InvalidValue => f.write_str("Invalid value"),
+            FieldError::InvalidCredential => f.write_str("Invalid credential."),
+            FieldError::InvalidChoice(value) => write!(f, "\"{value}\" is not a valid choice."),
+            FieldError::TooManyPasskeys(max) => {
+                write!(f, "You cannot have more than {max} passkeys.")
+            }
         }
     }
 }

@@ -53,6 +53,13 @@ pub enum FieldError {
     TooLong(usize),
     /// reset: a `uid` or `token` that is not a live one (dj-rest-auth's).
     InvalidValue,
+    /// passkeys: a WebAuthn credential that did not verify, or whose
+    /// ceremony is unknown, used or expired.
+    InvalidCredential,
+    /// A value that is not one of the field's choices (as given).
+    InvalidChoice(String),
+    /// passkeys: the user holds as many as they may.
+    TooManyPasskeys(usize),
 }
 
 /// DRF's `ValidationError` with a dict: each field's errors, in field order.
@@ -169,6 +176,33 @@ pub fn optional_field(
         Ok(value) if value.chars().count() > max => Err(vec![FieldError::TooLong(max)]),
         Ok(value) => Ok(Some(value)),
     }
+}
+
+/// A WebAuthn credential field (`credential.toJSON()`): a JSON object, or
+/// in a form its JSON text.
+pub fn credential_field(data: &Data, name: &str) -> Result<Value, Vec<FieldError>> {
+    let value = match data.field(name) {
+        Field::Missing => return Err(vec![FieldError::Required]),
+        Field::Json(Value::Null) => return Err(vec![FieldError::Null]),
+        Field::Json(v) => v.clone(),
+        Field::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+    };
+    match value {
+        Value::Object(_) => Ok(value),
+        _ => Err(vec![FieldError::InvalidCredential]),
+    }
+}
+
+/// A choice field (DRF's `ChoiceField`): the value, if one of `choices`.
+pub fn choice_field(
+    data: &Data,
+    name: &str,
+    choices: &[&'static str],
+) -> Result<&'static str, Vec<FieldError>> {
+    let value = char_field(data.field(name), false).map_err(|e| vec![e])?;
+    (choices.iter().find(|c| **c == value))
+        .copied()
+        .ok_or_else(|| vec![FieldError::InvalidChoice(value)])
 }
 
 /// Two sets of fields of one body (e.g. [`serializer_fields`] and

@@ -11,6 +11,7 @@ pub mod body;
 pub mod contract;
 pub mod cors;
 pub mod fields;
+pub mod passkeys;
 pub mod pipeline;
 pub mod render;
 pub mod reply;

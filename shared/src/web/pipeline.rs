@@ -65,13 +65,14 @@ where
         address = req.client_address()
     );
     let mut cors = Cors::of(&req, &app.settings);
+    let serves = view.serves_at(req.path());
     let mut cookies = Cookies::default();
     let mut logged = None;
     let outcome = async {
         front?;
         req.admit()?;
         // Browsers send preflights without credentials.
-        if let Some(reply) = cors.preflight(&req, view.serves, &app.settings) {
+        if let Some(reply) = cors.preflight(&req, serves, &app.settings) {
             return Ok(reply);
         }
         if view.login_csrf && !req.is_safe_method() {
@@ -83,7 +84,7 @@ where
         };
         logged = found.as_ref().map(|c| (c.via, c.user.id));
         let caller = A::admit(found)?;
-        if req.call(view.serves)? == Call::Options {
+        if req.call(serves)? == Call::Options {
             return Ok(Reply::options(view.options));
         }
         if view.reads_body && !req.is_safe_method() {

@@ -69,7 +69,7 @@ pub(crate) fn render<A>(
     }
     builder = builder
         .header(header::VARY, vary)
-        .header(header::ALLOW, view.serves.allow())
+        .header(header::ALLOW, view.serves_at(req.path()).allow())
         .header("X-Frame-Options", "DENY")
         .header("X-Content-Type-Options", "nosniff")
         .header("Referrer-Policy", "same-origin")

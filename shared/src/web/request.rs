@@ -24,6 +24,8 @@ pub enum Serves {
     /// One resource: GET (and HEAD) reads it, PATCH changes it, DELETE
     /// removes it (DRF's `RetrieveUpdateDestroyAPIView` without PUT).
     Resource,
+    /// One item of a collection: PATCH changes it, DELETE removes it.
+    Item,
 }
 
 impl Serves {
@@ -33,6 +35,7 @@ impl Serves {
             Serves::Post => "POST, OPTIONS",
             Serves::Get => "GET, HEAD, OPTIONS",
             Serves::Resource => "GET, PATCH, DELETE, HEAD, OPTIONS",
+            Serves::Item => "PATCH, DELETE, OPTIONS",
         }
     }
 
@@ -42,6 +45,7 @@ impl Serves {
             Serves::Post => method == "POST",
             Serves::Get => matches!(method, "GET" | "HEAD"),
             Serves::Resource => matches!(method, "GET" | "HEAD" | "PATCH" | "DELETE"),
+            Serves::Item => matches!(method, "PATCH" | "DELETE"),
         }
     }
 }
@@ -276,6 +280,13 @@ impl<'r> Request<'r> {
                 .next()
                 .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
         })
+    }
+
+    /// The API's own origin, `scheme://host`, as the client addressed it.
+    pub fn own_origin(&self) -> Option<String> {
+        let host = self.header("host")?;
+        let scheme = if self.is_secure() { "https" } else { "http" };
+        Some(format!("{scheme}://{}", host.trim()))
     }
 
     pub fn body(&self) -> &'r [u8] {

@@ -88,7 +88,12 @@ pub struct View<A> {
     /// The function's name (logs, the route table).
     pub name: &'static str,
     pub family: Family,
+    /// What it serves at every path but those [`View::paths`] names.
     pub serves: Serves,
+    /// A function serving several paths with different methods: each
+    /// path's end (segments; `{…}` stands for any one segment) and what
+    /// is served there, the first match winning.
+    pub paths: &'static [(&'static str, Serves)],
     /// Whether and how the caller is authenticated: [`Required`],
     /// [`Optional`] or [`Anonymous`].
     pub caller: A,
@@ -117,11 +122,18 @@ impl<A> View<A> {
             family: Family::Tutorial,
             serves,
             caller,
-            reads_body: matches!(serves, Serves::Post | Serves::Resource),
+            reads_body: matches!(serves, Serves::Post | Serves::Resource | Serves::Item),
+            paths: &[],
             login_csrf: false,
             options: "{}",
             sends_mail: false,
         }
+    }
+
+    /// What it serves at each path, where that differs from `serves`.
+    pub const fn at(mut self, paths: &'static [(&'static str, Serves)]) -> Self {
+        self.paths = paths;
+        self
     }
 
     /// The view never reads its body (Django's `logout`): whatever the body
@@ -162,6 +174,7 @@ impl View<Anonymous> {
             serves,
             caller: Anonymous,
             reads_body: matches!(serves, Serves::Post),
+            paths: &[],
             login_csrf: false,
             options: "{}",
             sends_mail: false,
@@ -172,6 +185,22 @@ impl View<Anonymous> {
 impl<A: Authentication> View<A> {
     pub fn auth(&self) -> Auth {
         A::AUTH
+    }
+}
+
+impl<A> View<A> {
+    /// What it serves at `path`.
+    pub fn serves_at(&self, path: &str) -> Serves {
+        let matches = |end: &str| {
+            let (mut want, mut have) = (end.rsplit('/'), path.trim_end_matches('/').rsplit('/'));
+            want.all(|w| {
+                have.next()
+                    .is_some_and(|h| h == w || (w.starts_with('{') && !h.is_empty()))
+            })
+        };
+        (self.paths.iter())
+            .find(|(end, _)| matches(end))
+            .map_or(self.serves, |(_, serves)| *serves)
     }
 }
 
@@ -191,4 +220,30 @@ where
     Fut: Future<Output = Result<Reply, ApiError>> + Send + 'a,
 {
     type Future = Fut;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static PASSKEYS: View<Required> = View::tutorial("passkeys", Serves::Post, Required).at(&[
+        ("passkeys", Serves::Get),
+        ("passkeys/register", Serves::Post),
+        ("passkeys/{id}", Serves::Item),
+    ]);
+
+    #[test]
+    fn each_path_serves_what_the_view_names_for_it_the_first_match_winning() {
+        let at = |path| PASSKEYS.serves_at(path);
+        assert_eq!(at("/api/v1/users/passkeys"), Serves::Get);
+        assert_eq!(at("/api/v1/users/passkeys/"), Serves::Get);
+        assert_eq!(at("/api/v1/users/passkeys/register"), Serves::Post);
+        assert_eq!(at("/api/v1/users/passkeys/AbC-_9"), Serves::Item);
+        // Unnamed paths: the view's own.
+        assert_eq!(at("/api/v1/users/passkeys/register/options"), Serves::Post);
+        assert_eq!(at("/api/v1/users/other"), Serves::Post);
+        assert_eq!(at("/api/v1/users/passkeys//"), Serves::Get);
+        let plain = View::tutorial("user", Serves::Resource, Required);
+        assert_eq!(plain.serves_at("/anything"), Serves::Resource);
+    }
 }

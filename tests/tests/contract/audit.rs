@@ -448,10 +448,11 @@ async fn every_security_event_is_one_json_line_and_holds_no_secret() {
     ]);
 
     seen.extend(ACCOUNT_EVENTS);
+    seen.extend(PASSKEY_EVENTS);
     assert_eq!(
         seen,
         Event::ALL,
-        "every kind, once (the accounts' in the next test)"
+        "every kind, once (the accounts' and the passkeys' in the next tests)"
     );
     for secret in &trail.secrets {
         assert!(
@@ -579,6 +580,84 @@ async fn account_events_are_audited_without_their_links() {
             invoke("user", t, from(delete, c)),
             Event::AccountDeleted,
             "user",
+            c,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    for secret in &trail.secrets {
+        assert!(
+            !trail.all.contains(secret.as_str()),
+            "a secret in the log: {secret}"
+        );
+    }
+}
+
+/// The passkeys' events (`passkey_events_are_audited`).
+const PASSKEY_EVENTS: [Event; 4] = [
+    Event::PasskeyAdded,
+    Event::PasskeyRemoved,
+    Event::PasskeyLogin,
+    Event::PasskeyCounterRegressed,
+];
+
+#[tokio::test]
+async fn passkey_events_are_audited() {
+    use crate::passkeys::{ORIGIN, creation_options, login_with, passkey_app, request_options};
+    use integration_tests::softkey::SoftKey;
+    let t = &passkey_app().await;
+    let mut trail = Trail::new(t).await;
+    let c = "192.0.2.78";
+    let (_, access) = pair_of_alice(t).await;
+    trail.secrets.push(access.clone());
+    let mut key = SoftKey::new(ORIGIN);
+    let options = creation_options(t, &access, ALICE_PASSWORD).await;
+    let credential = key.create(&options).await.unwrap();
+    let add = Req::post(PASSKEY_REGISTER)
+        .bearer(&access)
+        .json(&json!({ "credential": credential }));
+    let (r, line) = trail
+        .expect(
+            invoke("passkeys", t, from(add, c)),
+            Event::PasskeyAdded,
+            "passkeys",
+            c,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(line["fields"]["reason"], json!(id), "{line}");
+    assert_eq!(line["fields"]["user_id"], json!(t.alice.id), "{line}");
+
+    key.set_counter(Some(10));
+    let credential = key.get(&request_options(t).await).await.unwrap();
+    let login = login_with(&credential, "session");
+    let (r, lines) = trail.run(invoke("login-passkey", t, from(login, c))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let names: Vec<_> = lines.iter().map(|l| l["fields"]["event"].clone()).collect();
+    assert_eq!(names, [json!("passkey_login"), json!("login_succeeded")]);
+
+    key.set_counter(Some(2));
+    let credential = key.get(&request_options(t).await).await.unwrap();
+    let login = login_with(&credential, "session");
+    let (r, line) = trail
+        .expect(
+            invoke("login-passkey", t, from(login, c)),
+            Event::PasskeyCounterRegressed,
+            "login-passkey",
+            c,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(line["level"], json!("WARN"), "{line}");
+
+    let remove = Req::new("DELETE", &PASSKEY.replace("{id}", &id))
+        .bearer(&access)
+        .json(&json!({ "password": ALICE_PASSWORD }));
+    let (r, _) = trail
+        .expect(
+            invoke("passkeys", t, from(remove, c)),
+            Event::PasskeyRemoved,
+            "passkeys",
             c,
         )
         .await;

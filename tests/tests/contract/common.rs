@@ -198,6 +198,8 @@ async fn options_describes_each_view() {
         ("registration", "Register"),
         ("password-reset", "Password Reset"),
         ("user", "User Details"),
+        ("passkeys", "Passkeys"),
+        ("login-passkey", "Login Passkey"),
     ];
     assert_covers_every_route(names.iter().map(|(f, _)| *f));
     for (function, name) in names {

@@ -28,6 +28,10 @@ const EXPECTED: &[(&str, u16)] = &[
     ("login-mfa/forged-token.json", 401),
     ("login-mfa/missing-field.json", 400),
     ("login-mfa/wrong-method.json", 405),
+    ("login-passkey/invalid-credential.json", 400),
+    ("login-passkey/off.json", 404),
+    ("login-passkey/options.json", 200),
+    ("login-passkey/wrong-method.json", 405),
     ("login/already-logged-in-missing-csrf.json", 403),
     ("login/bad-password.json", 403),
     ("login/body-too-large.json", 413),
@@ -52,6 +56,14 @@ const EXPECTED: &[(&str, u16)] = &[
     ("mfa/totp-ok.json", 200),
     ("mfa/totp-wrong-password.json", 400),
     ("mfa/unauthenticated.json", 401),
+    ("passkeys/list.json", 200),
+    ("passkeys/off.json", 404),
+    ("passkeys/register-invalid-credential.json", 400),
+    ("passkeys/register-options-wrong-password.json", 400),
+    ("passkeys/register-options.json", 200),
+    ("passkeys/rename-unknown.json", 404),
+    ("passkeys/unauthenticated.json", 401),
+    ("passkeys/wrong-method.json", 405),
     ("password-change/ok.json", 200),
     ("password-reset/confirm-off.json", 404),
     ("password-reset/off.json", 404),
@@ -94,6 +106,18 @@ const EXPECTED: &[(&str, u16)] = &[
     ("well-known/wrong-method.json", 405),
 ];
 
+/// The events that run with passkeys on (`crate::passkeys::PASSKEYS_ON`);
+/// the others find them off.
+const WITH_PASSKEYS: &[&str] = &[
+    "login-passkey/invalid-credential.json",
+    "login-passkey/options.json",
+    "passkeys/list.json",
+    "passkeys/register-invalid-credential.json",
+    "passkeys/register-options-wrong-password.json",
+    "passkeys/register-options.json",
+    "passkeys/rename-unknown.json",
+];
+
 /// The events that run with the account flows on (sign-up open, both
 /// links' pages set) and a mail queue (`crate::signup::Accounts`): the
 /// success cases of sign-up and of a reset request, each answered and its
@@ -132,7 +156,7 @@ fn event_files() -> BTreeSet<String> {
 fn every_event_file_has_an_expected_status_and_a_function() {
     let listed: BTreeSet<String> = EXPECTED.iter().map(|(f, _)| f.to_string()).collect();
     assert_eq!(event_files(), listed, "events/ and EXPECTED differ");
-    for file in WITH_ACCOUNTS {
+    for file in WITH_ACCOUNTS.iter().chain(WITH_PASSKEYS) {
         assert!(listed.contains(*file), "{file} is not in EXPECTED");
     }
     // every function has events, and every event a function
@@ -146,10 +170,10 @@ fn every_event_file_has_an_expected_status_and_a_function() {
 #[tokio::test]
 async fn every_event_gets_the_status_its_name_promises() {
     use integration_tests::auth::store::UserStore;
-    let mut current: Option<(&str, bool, TestApp)> = None;
+    let mut current: Option<(&str, (bool, bool), TestApp)> = None;
     for (file, status) in EXPECTED {
         let function = file.split('/').next().unwrap();
-        let accounts = WITH_ACCOUNTS.contains(file);
+        let accounts = (WITH_ACCOUNTS.contains(file), WITH_PASSKEYS.contains(file));
         // Each function's events get fresh tables (logout-all and password
         // changes end earlier credentials), and the account flows' success
         // cases an app with the flows on.
@@ -158,8 +182,9 @@ async fn every_event_gets_the_status_its_name_promises() {
             .is_none_or(|(f, a, _)| (*f, *a) != (function, accounts))
         {
             let t = match accounts {
-                true => crate::signup::Accounts::new(&[]).await.t,
-                false => spawn_app().await,
+                (true, _) => crate::signup::Accounts::new(&[]).await.t,
+                (_, true) => crate::passkeys::passkey_app().await,
+                _ => spawn_app().await,
             };
             current = Some((function, accounts, t));
         }

@@ -22,6 +22,11 @@ use crate::helpers::*;
 /// The Lambda timeout in template.yaml.
 const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The account flows and passkeys on: every endpoint reaches the store.
+fn everything_on() -> Vec<(&'static str, &'static str)> {
+    [ACCOUNTS_ON, crate::passkeys::PASSKEYS_ON].concat()
+}
+
 async fn app_at(endpoint: &str, vars: &[(&str, &str)]) -> TestApp {
     let calls = Calls::default();
     let store = DynamoStore::new(
@@ -39,6 +44,7 @@ async fn app_at(endpoint: &str, vars: &[(&str, &str)]) -> TestApp {
         first_name: String::new(),
         last_name: String::new(),
         mfa: Default::default(),
+        passkeys: Vec::new(),
     };
     TestApp {
         app: App::new(settings(vars), store),
@@ -92,6 +98,11 @@ fn requests(t: &TestApp) -> Vec<(&'static str, Req)> {
         ("token-obtain-pair", Req::post(OBTAIN).json(&creds)),
         ("info", Req::get(INFO).bearer(&pair.access)),
         ("user", Req::get(USER).bearer(&pair.access)),
+        ("passkeys", Req::get(PASSKEYS).bearer(&pair.access)),
+        (
+            "login-passkey",
+            Req::post(LOGIN_PASSKEY_OPTIONS).json(&json!({})),
+        ),
         ("logout", Req::post(LOGOUT).bearer(&pair.access)),
         ("logout-all", Req::post(LOGOUT_ALL).bearer(&pair.access)),
         (
@@ -147,20 +158,20 @@ async fn every_endpoint_is_503(t: &TestApp, fault: &str) {
 
 #[tokio::test]
 async fn an_unreachable_store_is_503_everywhere() {
-    let t = app_at(&dead_endpoint(), ACCOUNTS_ON).await;
+    let t = app_at(&dead_endpoint(), &everything_on()).await;
     every_endpoint_is_503(&t, "connection refused").await;
 }
 
 #[tokio::test]
 async fn a_store_that_never_answers_is_503_within_the_timeout() {
-    let t = app_at(&black_hole().await, ACCOUNTS_ON).await;
+    let t = app_at(&black_hole().await, &everything_on()).await;
     every_endpoint_is_503(&t, "no answer").await;
 }
 
 #[tokio::test]
 async fn a_throttling_store_is_503_after_bounded_retries() {
     let proxy = FaultProxy::start(&moto_endpoint(), Arc::new(|_, _, _| Fault::Throttle)).await;
-    let t = app_at(&proxy.endpoint, ACCOUNTS_ON).await;
+    let t = app_at(&proxy.endpoint, &everything_on()).await;
     every_endpoint_is_503(&t, "throttling").await;
     // Bounded: each endpoint stops at its first failed call (at most two
     // calls in flight, for the throttle's counters), each tried at most

@@ -343,7 +343,7 @@ pub async fn set_on_user(t: &TestApp, id: u64, attributes: &[(&str, i64)]) {
 /// a route that takes no password.
 pub fn with_password(route: &Route, username: &str, password: &str, from: &str) -> Option<Req> {
     let req = match (
-        route.logs_in && route.path != LOGIN_MFA && route.function != "registration",
+        route.logs_in && !["login-mfa", "registration", "login-passkey"].contains(&route.function),
         route.authenticates(),
     ) {
         (true, _) => credentials(route.path, username, password),

@@ -29,6 +29,7 @@ mod logout;
 mod mail;
 mod mfa;
 mod obtain;
+mod passkeys;
 mod profile;
 mod refresh;
 mod reset;

@@ -389,6 +389,7 @@ mod tests {
             first_name: String::new(),
             last_name: String::new(),
             mfa: Default::default(),
+            passkeys: Vec::new(),
         }
     }
 

@@ -116,11 +116,26 @@ impl DynamoStore {
         ]
         .into_iter()
         .chain(super::mfa::ATTRIBUTES)
-        .fold(UserUpdate::of(self, user.id), UserUpdate::remove)
-        .set("deleted_at = :now")
-        .value(":now", n(crate::base::time::now()))
-        .next_generation()
-        .in_transaction()?;
+        .chain([super::passkeys::PASSKEY_COUNT])
+        .fold(UserUpdate::of(self, user.id), UserUpdate::remove);
+        // Its passkeys, and the items naming it as their holder.
+        let mut released = Vec::new();
+        let mut by_id = by_id;
+        for (i, passkey) in user.passkeys.iter().enumerate() {
+            let name = format!("#passkey{i}");
+            by_id = by_id
+                .remove(&name)
+                .name(&name, &super::passkeys::passkey_attribute(&passkey.id));
+            released.push(self.release_credential(&passkey.id, user.id)?);
+        }
+        // A passkey added since the user was read would outlive them.
+        let by_id = by_id
+            .only_if("attribute_not_exists(passkey_count) OR passkey_count = :count")
+            .value(":count", n(user.passkeys.len()))
+            .set("deleted_at = :now")
+            .value(":now", n(crate::base::time::now()))
+            .next_generation()
+            .in_transaction()?;
         let by_name = Delete::builder()
             .table_name(&self.tables.users)
             .key("pk", s(username_key(&user.username)))
@@ -132,6 +147,7 @@ impl DynamoStore {
         if !user.email.is_empty() {
             items.push(self.release_email(&user.email, user.id)?);
         }
+        items.extend(released);
         let result = self
             .client
             .transact_write_items()

@@ -21,10 +21,19 @@
 //!   `totp_pending` (an enrolment's sealed secret), `totp` (the sealed
 //!   secret once on), `totp_step` (the last time step accepted) and
 //!   `recovery` (a map whose keys are the unused recovery codes' hashes).
+//!
+//!   A user with passkeys has, on `id#<n>`, one `passkey#<credential id>`
+//!   map each (`name`, `created`, `last_used`, `backed_up`, `credential`:
+//!   webauthn-rs's `Passkey` as JSON) and `passkey_count`; and for each a
+//!   `credential#<credential id>` item (`id`) in the users table, written
+//!   with it on the condition that it does not exist: a credential id
+//!   belongs to one user.
 //! * throttle, partition key `counter_key` (S): `hits`, `expires_at` (TTL) —
 //!   password attempts per username or client address per window; and
 //!   `mfa#<jti>` items: an `mfa_token`'s wrong codes (`hits`) and its use
-//!   (`used`), until the token expires.
+//!   (`used`), until the token expires; `webauthn#<challenge>` items: a
+//!   WebAuthn ceremony's state (`kind`, `user_id`, `state`), until taken
+//!   or expired.
 //!
 //! Every read is strongly consistent. Items past `expires_at` count as absent.
 
@@ -32,6 +41,7 @@ mod admin;
 mod client;
 mod keys;
 mod mfa;
+mod passkeys;
 mod sessions;
 mod tables;
 mod throttle;

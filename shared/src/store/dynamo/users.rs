@@ -77,9 +77,11 @@ impl DynamoStore {
             return Ok(None);
         }
         let mfa = mfa::state_from_item(&item);
+        let passkeys = super::passkeys::passkeys_from_item(&item);
         let mut user: User = serde_dynamo::from_item(item)
             .map_err(|e| self.corrupt(&self.tables.users, e.to_string()))?;
         user.mfa = mfa;
+        user.passkeys = passkeys;
         Ok(Some(user))
     }
 
@@ -453,6 +455,7 @@ impl UserAdmin for DynamoStore {
                 first_name: String::new(),
                 last_name: String::new(),
                 mfa: Default::default(),
+                passkeys: Vec::new(),
             };
             match self.put_new_user(&user, None).await? {
                 Ok(()) => return Ok(user),

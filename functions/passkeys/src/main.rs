@@ -1,0 +1,4 @@
+//! The `passkeys` Lambda: its endpoints on the shared runtime.
+fn main() -> Result<(), auth::lambda_http::Error> {
+    auth::runtime::run(&passkeys::VIEW, passkeys::handler)
+}

@@ -1,0 +1,156 @@
+//! Passkeys in the request flow: the relying party a request speaks to,
+//! beginning a ceremony (its state kept server-side, found again by its
+//! challenge), and checking a login's assertion into the user it proves.
+//!
+//! A login's assertion is checked in this order, each refusal the same
+//! 400 `{"credential":["Invalid credential."]}` (nothing tells a known
+//! credential from an unknown one): the attempt is charged to the
+//! throttle (per client address, and per credential id), the ceremony is
+//! taken (a used, expired or unknown challenge refuses it: every
+//! assertion is good once), the credential's holder is read, its user
+//! handle must name that holder, and webauthn-rs checks signature,
+//! origin, RP id, user verification and counter. Writing the use (the
+//! new counter, only if the stored credential is still the one checked)
+//! is the caller's: alone (`login/passkey`) or with the `mfa_token`
+//! (`login/mfa`).
+
+use serde_json::Value;
+
+use crate::app::App;
+use crate::base::audit::{self, Event, Subject};
+use crate::base::time::now;
+use crate::credentials::passkeys::{Assertion, Begun, PasskeyError, RelyingParty, challenge_of};
+use crate::model::passkey::{CEREMONY_SECONDS, Ceremony, CeremonyKind};
+use crate::policy::throttle::{self, Attempt};
+use crate::store::{Proof, Store, User};
+use crate::web::contract::ApiError;
+use crate::web::fields::{FieldError, Invalid};
+use crate::web::reply::Reply;
+use crate::web::request::Request;
+
+/// 400 `{"credential":["Invalid credential."]}`.
+pub fn invalid_credential() -> ApiError {
+    ApiError::Invalid(Invalid(vec![(
+        "credential",
+        vec![FieldError::InvalidCredential],
+    )]))
+}
+
+/// The relying party of this request; 404 while passkeys are off
+/// (`MFA_SUPPORTED_TYPES` without `webauthn`) or no configured origin can
+/// use the RP id.
+pub fn relying_party<S>(app: &App<S>, req: &Request<'_>) -> Result<RelyingParty, ApiError> {
+    if !app.settings.mfa.supported_types.webauthn {
+        return Err(ApiError::NotFound);
+    }
+    RelyingParty::new(&app.settings, req.own_origin().as_deref()).ok_or_else(|| {
+        tracing::error!("passkeys are on, but no allowed origin is on WEBAUTHN_RP_ID");
+        ApiError::NotFound
+    })
+}
+
+/// Stores `begun`'s state as a ceremony of `kind` (for `user_id`) and
+/// answers its options (`Cache-Control: no-store`).
+pub async fn begin<S: Store>(
+    app: &App<S>,
+    begun: Result<Begun, PasskeyError>,
+    kind: CeremonyKind,
+    user_id: Option<u64>,
+) -> Result<Reply, ApiError> {
+    let begun = begun.map_err(|e| {
+        tracing::error!(error = %e, "beginning a WebAuthn ceremony");
+        ApiError::Internal
+    })?;
+    let ceremony = Ceremony {
+        challenge: begun.challenge,
+        kind,
+        user_id,
+        state: begun.state,
+        expires_at: now() + CEREMONY_SECONDS,
+    };
+    app.store.put_ceremony(&ceremony).await?;
+    Ok(Reply::tokens(&begun.options))
+}
+
+/// The ceremony of `kind` a credential answers, taken (once); 400 if it is
+/// unknown, used or expired.
+pub async fn take<S: Store>(
+    app: &App<S>,
+    credential: &Value,
+    kind: CeremonyKind,
+) -> Result<Ceremony, ApiError> {
+    let challenge = challenge_of(credential).ok_or_else(invalid_credential)?;
+    (app.store.take_ceremony(&challenge, kind, now()).await?).ok_or_else(invalid_credential)
+}
+
+/// A login's assertion, checked but not yet written.
+pub struct Proven {
+    pub user: User,
+    /// The credential id.
+    pub id: String,
+    /// Its use, to write (alone, or with an `mfa_token`).
+    pub proof: Proof,
+    /// The throttle attempt, to release once the login is complete.
+    pub attempt: Attempt,
+}
+
+/// Checks `credential` (an `AuthenticationResponseJSON`) as a login by
+/// passkey, of user `expect` if given (the second step of their login).
+pub async fn prove<S: Store>(
+    app: &App<S>,
+    req: &Request<'_>,
+    rp: &RelyingParty,
+    credential: &Value,
+    expect: Option<u64>,
+) -> Result<Proven, ApiError> {
+    let assertion = Assertion::parse(credential).map_err(|_| invalid_credential())?;
+    let name = format!("passkey:{}", assertion.id);
+    let attempt = throttle::begin(app, &name, &req.throttle_client(&app.settings)).await?;
+    let ceremony = take(app, credential, CeremonyKind::Login).await?;
+    let failed = |reason: &str| {
+        audit::emit(Event::LoginFailed, Subject::Nobody, reason);
+        invalid_credential()
+    };
+    let Some(owner) = app.store.passkey_owner(&assertion.id).await? else {
+        return Err(failed("unknown_passkey"));
+    };
+    if assertion.user_id != Some(owner) || expect.is_some_and(|e| e != owner) {
+        return Err(failed("passkey_of_another_user"));
+    }
+    let user = app.store.user_by_id(owner).await?.filter(|u| u.is_active);
+    let Some((user, stored)) = user.and_then(|u| {
+        let stored = u.passkey(&assertion.id)?.clone();
+        Some((u, stored))
+    }) else {
+        return Err(failed("unknown_passkey"));
+    };
+    let subject = Subject::UserId(user.id);
+    let verified = match rp.finish_login(&assertion, &ceremony.state, &stored) {
+        Ok(v) => v,
+        Err(PasskeyError::CounterRegressed) => {
+            audit::emit(Event::PasskeyCounterRegressed, subject, &assertion.id);
+            return Err(invalid_credential());
+        }
+        Err(PasskeyError::Internal(e)) => {
+            tracing::error!(error = %e, "a stored passkey or ceremony does not read");
+            return Err(ApiError::Internal);
+        }
+        Err(_) => {
+            audit::emit(Event::LoginFailed, subject, "passkey_refused");
+            return Err(invalid_credential());
+        }
+    };
+    let proof = Proof::Passkey {
+        id: assertion.id.clone(),
+        previous: stored.credential,
+        credential: verified.credential,
+        backed_up: verified.backed_up,
+        at: now(),
+    };
+    Ok(Proven {
+        user,
+        id: assertion.id,
+        proof,
+        attempt,
+    })
+}
