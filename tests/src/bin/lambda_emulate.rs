@@ -314,6 +314,20 @@ fn cases() -> Vec<Case> {
         reset.envs = accounts_on(&[reset_page]);
         all.extend([confirm, reset]);
     }
+    // The passkey functions' sample events (the list, a login's options)
+    // with passkeys on, as the template's MfaSupportedTypes,
+    // MfaPasskeyLoginEnabled and WebauthnRpId turn them on.
+    for c in all.iter_mut() {
+        if ["passkeys", "login-passkey"].contains(&c.function.as_str()) {
+            c.envs = accounts_on(&[
+                ("MFA_SUPPORTED_TYPES", "recovery_codes,totp,webauthn"),
+                ("MFA_PASSKEY_LOGIN_ENABLED", "true"),
+                ("WEBAUTHN_RP_ID", "example.test"),
+                ("WEBAUTHN_ALLOWED_ORIGINS", "https://app.example.test"),
+            ]);
+            c.about = "its sample event, passkeys on";
+        }
+    }
     all
 }
 
