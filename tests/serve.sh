@@ -7,7 +7,8 @@
 #   - enforces IAM as deployed: each function signs as an IAM user whose
 #     policy is its statements in template.yaml (tests/src/bin/stack_iam.rs),
 #     and reads the signing key from the SSM SecureString the template
-#     names; authctl runs as `admin` (`source .tools/stack/env` for yours),
+#     names; authctl runs as `admin` (`source .tools/stack/env` for yours;
+#     on another PORT, .tools/stack-<port>/env),
 #   - creates the tables and the settings parameter (on moto: from
 #     template.yaml, through its CloudFormation) and seeds alice / bob;
 #     a setting in the environment overrides the parameter's line,
@@ -20,7 +21,13 @@
 #     lets it call the API: unless set (an empty value turns them off),
 #     CORS_ALLOWED_ORIGINS=http://localhost:3000,http://127.0.0.1:3000 and
 #     JWT_AUTH_REFRESH_COOKIE=refresh; and, over plain http,
-#     SESSION_COOKIE_SECURE=false (the template's default is true).
+#     SESSION_COOKIE_SECURE=false (the template's default is true),
+#   - turns passkeys on for that page (the template's default is off):
+#     unless set, MFA_SUPPORTED_TYPES=recovery_codes,totp,webauthn,
+#     MFA_PASSKEY_LOGIN_ENABLED=true, WEBAUTHN_RP_ID=localhost and, for
+#     its http://localhost origin, MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN=true
+#     (WEBAUTHN_ALLOWED_ORIGINS empty: CORS_ALLOWED_ORIGINS on localhost,
+#     and the API's own origin).
 # Ctrl-C stops everything it started.
 # Env: PORT (default 9000), SPA_PORT (default 3000), MOTO_PORT (default 8000),
 #      SIGNING_KEYS or SIGNING_KEY (default: a dev key kept in .tools/; put
@@ -50,6 +57,21 @@ verify_page="http://localhost:$spa_port/?${spa_api}verify="'{key}'
 reset_page="http://localhost:$spa_port/?${spa_api}"'uid={uid}&token={token}'
 export ACTIVATION_URL="${ACTIVATION_URL-$verify_page}"
 export PASSWORD_RESET_CONFIRM_URL="${PASSWORD_RESET_CONFIRM_URL-$reset_page}"
+# Passkeys on: the demo page adds them, lists and removes them, and logs
+# in with them. The RP id is localhost, so the page's http://localhost
+# origin is the one allowed (127.0.0.1 is no RP id); plain http needs the
+# insecure-origin switch, for local development only. Only when unset:
+# `MFA_SUPPORTED_TYPES=recovery_codes,totp` turns passkeys off.
+export MFA_SUPPORTED_TYPES="${MFA_SUPPORTED_TYPES-recovery_codes,totp,webauthn}"
+export MFA_PASSKEY_LOGIN_ENABLED="${MFA_PASSKEY_LOGIN_ENABLED-true}"
+export WEBAUTHN_RP_ID="${WEBAUTHN_RP_ID-localhost}"
+export MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN="${MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN-true}"
+# The stack's files: on another PORT, their own (.tools/stack-<port>/,
+# .tools/moto-<port>.log, …), so that two stacks side by side (a browser
+# test next to a developer's) do not overwrite each other's credentials.
+tag=""
+[ "$port" = 9000 ] || tag="-$port"
+stack_dir=".tools/stack$tag"
 pids=()
 cleanup() {
   trap - EXIT INT TERM
@@ -80,11 +102,11 @@ echo "serve: building the functions and authctl (first time: a few minutes)"
 cargo build --quiet --workspace --bins
 
 # moto, applying one write at a time: atomic, as DynamoDB applies each write.
-python3 tests/moto_server.py -H 127.0.0.1 -p "$moto_port" > .tools/moto.log 2>&1 &
+python3 tests/moto_server.py -H 127.0.0.1 -p "$moto_port" > ".tools/moto$tag.log" 2>&1 &
 pids+=("$!")
 moto="http://127.0.0.1:$moto_port"
 for _ in $(seq 100); do port_busy "$moto_port" && break; sleep 0.1; done
-port_busy "$moto_port" || { echo "serve: moto did not start, see .tools/moto.log" >&2; exit 1; }
+port_busy "$moto_port" || { echo "serve: moto did not start, see .tools/moto$tag.log" >&2; exit 1; }
 if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
   export AWS_ENDPOINT_URL_DYNAMODB="$moto"
   echo "serve: moto (DynamoDB, SSM, IAM) on $moto (in memory: state ends with this command)"
@@ -95,9 +117,9 @@ export AWS_ENDPOINT_URL_SSM="$moto"
 
 # IAM users from template.yaml, the key in SSM, enforcement on; from here
 # on every request to moto is signed by one of its users.
-./target/debug/stack_iam --moto "$moto" --out .tools/stack
+./target/debug/stack_iam --moto "$moto" --out "$stack_dir"
 # shellcheck disable=SC1091
-source .tools/stack/env
+source "$stack_dir/env"
 
 # The tables and the settings parameter: on moto, the template's own, made
 # by moto's CloudFormation from template.yaml after the SAM transform
@@ -111,8 +133,8 @@ if [ "$AWS_ENDPOINT_URL_DYNAMODB" = "$moto" ] && [ -z "${USERS_TABLE:-}" ]; then
 fi
 ./target/debug/authctl create-tables
 # authctl in another terminal: `source .tools/stack/env` (the admin, the
-# endpoints, the tables).
-cat >> .tools/stack/env <<ENV
+# endpoints, the tables; .tools/stack-<port>/env on another PORT).
+cat >> "$stack_dir/env" <<ENV
 export AWS_REGION=$AWS_REGION AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_SSM=$moto
 export USERS_TABLE=${USERS_TABLE:-auth-users} SESSIONS_TABLE=${SESSIONS_TABLE:-auth-sessions}
 export BLACKLIST_TABLE=${BLACKLIST_TABLE:-auth-blacklist} THROTTLE_TABLE=${THROTTLE_TABLE:-auth-throttle}
@@ -137,7 +159,7 @@ if port_busy "$spa_port"; then
   echo "serve: 127.0.0.1:$spa_port is taken: not serving the demo page (set SPA_PORT to use another port)." >&2
   page=""
 else
-  python3 -m http.server --bind 127.0.0.1 "$spa_port" --directory examples/spa > .tools/spa.log 2>&1 &
+  python3 -m http.server --bind 127.0.0.1 "$spa_port" --directory examples/spa > ".tools/spa$tag.log" 2>&1 &
   pids+=("$!")
 fi
 
@@ -147,15 +169,17 @@ serve: the API is at http://127.0.0.1:$port/api/v1/users/ (Ctrl-C stops everythi
   curl -i -X POST 127.0.0.1:$port/api/v1/users/login -H 'Content-Type: application/json' \\
        -d '{"username":"alice","password":"correct horse battery staple"}'
 serve: CORS_ALLOWED_ORIGINS=$CORS_ALLOWED_ORIGINS JWT_AUTH_REFRESH_COOKIE=$JWT_AUTH_REFRESH_COOKIE
+serve: MFA_SUPPORTED_TYPES=$MFA_SUPPORTED_TYPES MFA_PASSKEY_LOGIN_ENABLED=$MFA_PASSKEY_LOGIN_ENABLED WEBAUTHN_RP_ID=$WEBAUTHN_RP_ID
+serve: authctl in another terminal: source $stack_dir/env
 BANNER
 [ -z "$page" ] || echo "serve: the demo frontend (examples/spa/) is at $page"
 echo
 # The functions as deployed: no key and no credentials of ours in their
 # environment; each reads the key from SSM (SIGNING_KEY_PARAMETER) and signs
 # as its own IAM user (the AWS_PROFILE of its package's
-# [package.metadata.lambda.env], from .tools/stack/credentials).
+# [package.metadata.lambda.env], from .tools/stack/credentials, or .tools/stack-<port>/).
 env -u SIGNING_KEY -u SIGNING_KEYS -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
-  SIGNING_KEY_PARAMETER="$(cat .tools/stack/key-parameter)" \
+  SIGNING_KEY_PARAMETER="$(cat "$stack_dir/key-parameter")" \
   AWS_ENDPOINT_URL_SESV2="$moto" AWS_ENDPOINT_URL_SQS="$moto" \
   cargo lambda watch -A 127.0.0.1 -P "$port" --disable-cors &
 pids+=("$!")

@@ -1,5 +1,6 @@
 // The demo frontend: the session flow and the JWT flow of the tutorial's
-// frontend, against the API on another origin. Every request is logged with
+// frontend, against the API on another origin, and what the API adds (two
+// factors, passkeys, self-service accounts). Every request is logged with
 // its status and JSON body.
 "use strict";
 
@@ -403,8 +404,9 @@ async function confirmReset() {
 
 // A call as whoever this page is logged in as: the access token if it has
 // one, else the session cookie (with the CSRF header, as `call` adds).
-const asCaller = (label, method, body) =>
-  access ? withAccess(label, method, "/user", body) : call(label, method, "/user", { body });
+const asCallerAt = (label, method, path, body) =>
+  access ? withAccess(label, method, path, body) : call(label, method, path, { body });
+const asCaller = (label, method, body) => asCallerAt(label, method, "/user", body);
 
 const PROFILE_INPUTS = { first_name: "profile-first-name", last_name: "profile-last-name", email: "profile-email" };
 
@@ -468,6 +470,204 @@ function landing() {
   return null;
 }
 
+// --- passkeys (WebAuthn) ---------------------------------------------------
+
+// The API speaks WebAuthn's JSON forms; the browser turns them into its
+// objects and back: PublicKeyCredential.parseCreationOptionsFromJSON /
+// parseRequestOptionsFromJSON, navigator.credentials.create / get, and
+// credential.toJSON(). Nothing else: no library, no base64 by hand.
+const canPasskey = () =>
+  window.isSecureContext &&
+  typeof window.PublicKeyCredential === "function" &&
+  typeof PublicKeyCredential.parseCreationOptionsFromJSON === "function" &&
+  typeof PublicKeyCredential.parseRequestOptionsFromJSON === "function" &&
+  !!navigator.credentials;
+
+const NO_WEBAUTHN = [
+  "This browser cannot use passkeys on this page.",
+  "Passkeys need WebAuthn with its JSON helpers (a recent Chrome, Edge, Firefox or Safari) " +
+    "and a secure page (https, or http://localhost).",
+];
+
+// Why the browser's side of a ceremony (create or get) failed, in words.
+function ceremonyTrouble(err) {
+  const name = err && err.name;
+  if (name === "NotAllowedError") {
+    return ["No passkey was used: the prompt was cancelled or timed out, " +
+      "your authenticator did not verify you, or it holds no passkey for this site."];
+  }
+  if (name === "InvalidStateError") return ["This authenticator already holds one of your passkeys."];
+  if (name === "SecurityError") {
+    return ["The browser refused: this page's address is not on the passkeys' site " +
+      "(the API's WEBAUTHN_RP_ID). Open the page at http://localhost, not 127.0.0.1."];
+  }
+  if (name === "NotSupportedError") return ["This authenticator cannot make the kind of passkey asked for."];
+  return [`The browser refused: ${err}`];
+}
+
+// A passkey login of either flow: the options (the same for everyone),
+// the browser's assertion, then `login/passkey` with `login` naming the
+// login it completes, "session" or "simpleJWT" (the JWT flow's: the
+// access token in the body, the refresh token in its cookie). A passkey
+// is both factors: no code follows. No username is typed, so "who am I"
+// tells whom it logged in.
+async function passkeyLogin(flow) {
+  const login = flow === "session" ? "session" : "simpleJWT";
+  const label = flow === "session" ? "session" : "JWT";
+  $("unverified").hidden = true;
+  if (!canPasskey()) return say("login-status", "fail", ...NO_WEBAUTHN);
+  say("login-status", "busy", "Choose a passkey in your browser's prompt…");
+  const o = await call("passkey login options", "POST", "/login/passkey/options", { body: {} });
+  if (o.status === 404) return say("login-status", "fail", "Log in refused: passkeys are off on this API.");
+  if (o.status !== 200) return say("login-status", "fail", "Log in refused:", ...trouble(o));
+  let credential;
+  try {
+    const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(o.data.publicKey);
+    credential = await navigator.credentials.get({ publicKey });
+  } catch (err) {
+    log("passkey (the browser)", "-", String(err));
+    return say("login-status", "fail", ...ceremonyTrouble(err));
+  }
+  const body = { credential: credential.toJSON(), login };
+  const r = await call(`passkey login (${label})`, "POST", "/login/passkey", { body });
+  if (flow === "jwt") access = r.status === 200 ? r.data.access : null;
+  if (r.status === 400 && r.data && r.data.credential) {
+    return say("login-status", "fail", "Log in refused: the API did not accept this passkey.",
+      "It may have been removed from its account, or your authenticator did not verify you " +
+      "(PIN, fingerprint or face).");
+  }
+  if (r.status === 404) return say("login-status", "fail", "Log in refused: logging in with a passkey is off on this API.");
+  if (r.status !== 200) return loginOutcome(r, label, "");
+  waiting = null;
+  let username = "you";
+  if (flow === "session") {
+    const me = await call("who am I (session)", "GET", "/login/jwt/info");
+    if (me.status === 200) username = sessionUser = me.data.username;
+  } else {
+    const me = await withAccess("who am I (Bearer)", "GET", "/login/jwt/info");
+    if (me && me.status === 200) username = me.data.username;
+  }
+  loginOutcome(r, `${label}, with a passkey`, username);
+}
+
+const PASSKEY_ADD_INPUTS = { password: "passkey-password", name: "passkey-name" };
+
+// A new passkey: the password again (re-authentication), the browser makes
+// the credential, the API checks and keeps it.
+async function addPasskey() {
+  if (!canPasskey()) return say("passkey-add-status", "fail", ...NO_WEBAUTHN);
+  const password = $("passkey-password").value;
+  say("passkey-add-status", "busy", "Checking your password…");
+  const o = await asCallerAt("passkey options", "POST", "/passkeys/register/options", { password });
+  $("passkey-password").value = "";
+  if (!o) return say("passkey-add-status", "fail", "Log in first (session or JWT).");
+  if (o.status === 404) return say("passkey-add-status", "fail", "Passkeys are off on this API.");
+  if (o.status !== 200) return say("passkey-add-status", "fail", ...trouble(o, PASSKEY_ADD_INPUTS));
+  clearInvalid(PASSKEY_ADD_INPUTS);
+  say("passkey-add-status", "busy", "Create the passkey in your browser's prompt…");
+  let credential;
+  try {
+    const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(o.data.publicKey);
+    credential = await navigator.credentials.create({ publicKey });
+  } catch (err) {
+    log("passkey (the browser)", "-", String(err));
+    return say("passkey-add-status", "fail", ...ceremonyTrouble(err));
+  }
+  const body = { credential: credential.toJSON(), name: $("passkey-name").value };
+  const r = await asCallerAt("add a passkey", "POST", "/passkeys/register", body);
+  if (!r) return say("passkey-add-status", "fail", "Log in first (session or JWT).");
+  if (r.status !== 201) return say("passkey-add-status", "fail", ...trouble(r, PASSKEY_ADD_INPUTS));
+  $("passkey-name").value = "";
+  say("passkey-add-status", "ok", `Passkey \u201c${r.data.name}\u201d added: it logs you in without a password.`);
+  await listPasskeys();
+}
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "never");
+
+// The caller's passkeys, each with a Remove button that asks for the
+// password first.
+async function listPasskeys() {
+  const r = await asCallerAt("my passkeys", "GET", "/passkeys");
+  const list = $("passkey-list");
+  if (!r || r.status !== 200) {
+    list.replaceChildren();
+    $("passkeys-empty").hidden = true;
+    if (!r) return say("passkeys-status", "fail", "Log in first (session or JWT).");
+    if (r.status === 404) return say("passkeys-status", "fail", "Passkeys are off on this API.");
+    return say("passkeys-status", "fail", ...trouble(r));
+  }
+  $("passkeys-status").replaceChildren();
+  $("passkeys-status").className = "status";
+  $("passkeys-empty").hidden = r.data.length > 0;
+  list.replaceChildren(...r.data.map(passkeyItem));
+}
+
+function passkeyItem(passkey, i) {
+  const item = document.createElement("li");
+  item.dataset.id = passkey.id;
+  const name = Object.assign(document.createElement("strong"), { className: "passkey-name", textContent: passkey.name });
+  const about = document.createElement("span");
+  about.textContent = ` \u2014 added ${when(passkey.created)}, last used ${when(passkey.last_used)}` +
+    (passkey.backed_up ? ", synced" : "");
+  const remove = Object.assign(document.createElement("button"), {
+    type: "button",
+    className: "passkey-remove",
+    textContent: "Remove",
+  });
+  remove.setAttribute("aria-label", `Remove ${passkey.name}`);
+  remove.setAttribute("aria-expanded", "false");
+  remove.setAttribute("aria-controls", `passkey-remove-form-${i}`);
+
+  // Removing asks for the password again: a form, shown by Remove.
+  const form = Object.assign(document.createElement("form"), {
+    id: `passkey-remove-form-${i}`,
+    className: "passkey-remove-form",
+    noValidate: true,
+    hidden: true,
+  });
+  const label = document.createElement("label");
+  const password = Object.assign(document.createElement("input"), {
+    id: `passkey-remove-password-${i}`,
+    type: "password",
+    autocomplete: "current-password",
+  });
+  label.append(`password to remove \u201c${passkey.name}\u201d `, password);
+  const confirm = Object.assign(document.createElement("button"), { className: "passkey-remove-confirm", textContent: "Remove for good" });
+  const cancel = Object.assign(document.createElement("button"), { type: "button", textContent: "Cancel" });
+  form.append(label, confirm, cancel);
+
+  const toggle = (open) => {
+    form.hidden = !open;
+    remove.setAttribute("aria-expanded", String(open));
+    password.value = "";
+    password.removeAttribute("aria-invalid");
+    (open ? password : remove).focus();
+  };
+  remove.addEventListener("click", () => toggle(form.hidden));
+  cancel.addEventListener("click", () => toggle(false));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run("passkey-remove", () => removePasskey(passkey, password), [confirm, cancel]);
+  });
+  item.append(name, about, " ", remove, form);
+  return item;
+}
+
+async function removePasskey(passkey, password) {
+  const path = `/passkeys/${encodeURIComponent(passkey.id)}`;
+  say("passkeys-status", "busy", "Removing…");
+  const r = await asCallerAt("remove a passkey", "DELETE", path, { password: password.value });
+  password.value = "";
+  if (!r) return say("passkeys-status", "fail", "Log in first (session or JWT).");
+  if (r.status !== 204) {
+    say("passkeys-status", "fail", ...trouble(r, { password: password.id }));
+    return password.focus();
+  }
+  await listPasskeys();
+  say("passkeys-status", "ok", `Passkey \u201c${passkey.name}\u201d removed: it no longer logs you in.`);
+  $("passkeys-load").focus();
+}
+
 // --- the page ------------------------------------------------------------
 
 function log(what, status, data) {
@@ -500,7 +700,9 @@ const actions = {
   "session-login": sessionLogin,
   "session-whoami": sessionWhoami,
   "session-logout": sessionLogout,
+  "session-passkey": () => passkeyLogin("session"),
   "jwt-login": jwtLogin,
+  "jwt-passkey": () => passkeyLogin("jwt"),
   "jwt-whoami": jwtWhoami,
   "jwt-refresh": () => refresh("asked for"),
   "jwt-logout": jwtLogout,
@@ -508,6 +710,7 @@ const actions = {
   "mfa-enrol": enrol,
   "mfa-confirm": confirmTotp,
   "profile-load": loadProfile,
+  "passkeys-load": listPasskeys,
 };
 // Each form, submitted (its button, or Enter in a field), runs its action;
 // the page checks nothing itself (`novalidate`): the API's errors show.
@@ -521,6 +724,7 @@ const forms = {
   "reset-form": confirmReset,
   "profile-form": saveProfile,
   "delete-form": deleteAccount,
+  "passkey-add-form": addPasskey,
 };
 let done = 0;
 async function run(id, action, buttons = []) {
@@ -548,6 +752,7 @@ $("signup-again").addEventListener("click", signUpAgain);
 $("verify-login").addEventListener("click", goToLogin);
 $("reset-login").addEventListener("click", goToLogin);
 $("clear").addEventListener("click", () => $("log").replaceChildren());
+$("passkeys-unsupported").hidden = canPasskey();
 showState();
 setInterval(showState, 1000);
 const landed = landing();

@@ -10,6 +10,17 @@ Checks, one step each, with a screenshot per step in ARTIFACTS:
     refresh token is dead afterwards;
   - at every step, document.cookie shows neither sessionid nor the refresh
     cookie (both are in the browser, HttpOnly);
+  - passkeys (tests/serve.sh turns them on, RP id localhost), with a CDP
+    virtual authenticator (internal, resident keys, user verification):
+    log in with the password, a wrong password adds no passkey, a passkey
+    is added (options, the browser's credential, its toJSON() posted) and
+    listed; after logout it logs in in session mode (who am I works) and
+    in JWT mode (who am I with Bearer works, the list shows its last use);
+    it is removed (a wrong password refused first) and, logged out, no
+    longer logs in (the page says the API refused it); a new passkey makes
+    no assertion while the authenticator does not verify the user (the
+    page says no passkey was used, nothing is posted), and logs in once it
+    does; a browser without WebAuthn is told so, and sends nothing;
   - a page on an origin that is not allowed can read no API response;
   - a cross-site form cannot log the browser in (login CSRF);
   - self-service accounts (tests/serve.sh turns sign-up on, and its emails'
@@ -110,6 +121,8 @@ def warm_up():
         "/registration/resend-email",
         "/password/reset",
         "/password/reset/confirm",
+        "/passkeys",
+        "/login/passkey/options",
     ]
     for path in paths:
         deadline = time.monotonic() + 600
@@ -250,14 +263,15 @@ class Browser:
                 check(held["value"] not in visible, f"document.cookie shows {name}'s value")
                 self.httponly_seen.add(name)
 
-    def click(self, button):
-        """Clicks a button of the demo page and waits for its action to
-        finish; returns the log entries it added, oldest first, each
-        {"what", "status", "body"} (body parsed as JSON where it is)."""
+    def click(self, button, selector=None):
+        """Clicks a button of the demo page (its id, or a `selector`) and
+        waits for its action to finish; returns the log entries it added,
+        oldest first, each {"what", "status", "body"} (body parsed as JSON
+        where it is)."""
         page = self.page
         done = int(page.evaluate("document.body.dataset.done || 0"))
         before = page.locator("#log > li").count()
-        page.click(f"#{button}")
+        page.click(selector or f"#{button}")
         try:
             page.wait_for_function(
                 f"Number(document.body.dataset.done || 0) > {done}", timeout=ACTION_TIMEOUT_MS
@@ -313,6 +327,15 @@ def expect(entries, *wanted):
             f"log entries {got}, expected {wanted}; bodies {[e['body'] for e in entries]}",
         )
     return entries[-1]["body"]
+
+
+def expect_refreshed(entries, *wanted):
+    """As expect, after any refresh the page made first because the short
+    access token's exp had passed."""
+    while entries and "refresh (the access token's exp has passed)" in entries[0]["what"]:
+        check(entries[0]["status"] == "200", f"the refresh failed: {entries[0]}")
+        entries = entries[1:]
+    return expect(entries, *wanted)
 
 
 # --- the steps ---------------------------------------------------------------
@@ -450,6 +473,228 @@ def jwt_flow(steps, b):
         body = expect(b.click("jwt-refresh"), ("refresh (asked for)", 401))
         check(body.get("detail") == "Token is blacklisted", body)
         b.context.clear_cookies(name=REFRESH_COOKIE)
+
+
+def b64_bytes(text):
+    """base64 or base64url, padded or not."""
+    return base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_").rstrip("=") + "==")
+
+
+def passkeys_flow(steps, b):
+    """Passkeys through the page, with Chromium's virtual authenticator (CDP
+    WebAuthn domain) standing in for the user's; alice ends logged out."""
+    page = b.page
+    cdp = b.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+    }
+    authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})[
+        "authenticatorId"
+    ]
+
+    def held():
+        got = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
+        return got["credentials"]
+
+    def add(name):
+        """Adds a passkey by the page's form; the API's answer (the passkey)."""
+        page.fill("#passkey-name", name)
+        page.fill("#passkey-password", PASSWORD)
+        entries = b.click("passkey-add")
+        expect_refreshed(
+            entries, ("passkey options", 200), ("add a passkey", 201), ("my passkeys", 200)
+        )
+        return entries[-2]["body"]
+
+    def login_by_passkey(flow):
+        button, label, who = {
+            "session": ("session-passkey", "session", "who am I (session)"),
+            "jwt": ("jwt-passkey", "JWT", "who am I (Bearer)"),
+        }[flow]
+        entries = b.click(button)
+        body = expect(
+            entries,
+            ("passkey login options", 200),
+            (f"passkey login ({label})", 200),
+            (who, 200),
+        )
+        check(body == ALICE, body)
+        posted = b.sent("POST", "/login/passkey")[-1].post_data_json
+        check(set(posted) == {"credential", "login"}, f"the page posted {sorted(posted)}")
+        check(posted["login"] == {"session": "session", "jwt": "simpleJWT"}[flow], posted)
+        status = b.text("#login-status")
+        check(status == f"Logged in as alice ({label}, with a passkey).", status)
+        return entries[1]["body"], posted["credential"]
+
+    with steps.step("passkeys: log in with the password; a wrong password adds none", page):
+        page.goto(PAGE)
+        check(urllib.parse.urlsplit(page.url).hostname == "localhost",
+              f"the page is at {page.url}: passkeys need the localhost RP id")
+        check(not b.visible("#passkeys-unsupported"), "the page says it cannot use passkeys")
+        expect(b.click("session-login"), ("session login", 200))
+        page.fill("#passkey-name", "Wrong")
+        page.fill("#passkey-password", "not the password")
+        body = expect(b.click("passkey-add"), ("passkey options", 400))
+        check(body == {"password": ["Wrong password."]}, body)
+        status = b.text("#passkey-add-status")
+        check("password: Wrong password." in status, status)
+        check(page.get_attribute("#passkey-password", "aria-invalid") == "true", "not invalid")
+        check(page.input_value("#passkey-password") == "", "the password stays in the form")
+        check(held() == [], f"the authenticator made a credential: {held()}")
+
+    with steps.step("passkeys: add a passkey", page):
+        passkey = add("  Laptop ")
+        check(set(passkey) == {"id", "name", "created", "last_used", "backed_up"}, passkey)
+        check(passkey["name"] == "Laptop" and passkey["last_used"] is None, passkey)
+        sent = b.sent("POST", "/passkeys/register")[-1]
+        posted = sent.post_data_json
+        check(posted["name"] == "  Laptop ", f"the page posted the name {posted['name']!r}")
+        check(posted["credential"]["type"] == "public-key", posted["credential"])
+        check(posted["credential"]["id"] == passkey["id"], "another credential id was kept")
+        check({"clientDataJSON", "attestationObject"} <= set(posted["credential"]["response"]),
+              "not a RegistrationResponseJSON (credential.toJSON())")
+        check(sent.headers.get("x-csrftoken") == b.cookie("csrftoken")["value"],
+              "the session's POST without the CSRF header")
+        creds = held()
+        check(len(creds) == 1 and creds[0]["isResidentCredential"], creds)
+        check(creds[0]["rpId"] == "localhost", creds)
+        check(b64_bytes(creds[0]["credentialId"]) == b64_bytes(passkey["id"]),
+              "the authenticator holds another credential")
+        status = b.text("#passkey-add-status")
+        check(status.startswith("Passkey \u201cLaptop\u201d added"), status)
+        check(page.input_value("#passkey-password") == "", "the password stays in the form")
+
+    with steps.step("passkeys: it shows in the list", page):
+        body = expect(b.click("passkeys-load"), ("my passkeys", 200))
+        check(body == [passkey], body)
+        items = page.locator("#passkey-list > li")
+        check(items.count() == 1, f"{items.count()} passkeys listed")
+        text = items.first.inner_text()
+        check("Laptop" in text and "last used never" in text, text)
+        check(items.first.get_attribute("data-id") == passkey["id"], "another id listed")
+        check(not b.visible("#passkeys-empty"), "'No passkeys yet' with one")
+
+    with steps.step("passkeys: log out, log in with the passkey (session)", page):
+        expect(b.click("session-logout"), ("session logout", 200))
+        check(b.cookie("sessionid") is None, "sessionid still there after logout")
+        body, credential = login_by_passkey("session")
+        check(body == {"message": "success"}, body)
+        check(credential["id"] == passkey["id"], "another credential was used")
+        check({"clientDataJSON", "authenticatorData", "signature", "userHandle"}
+              <= set(credential["response"]), "not an AuthenticationResponseJSON")
+        check(b.cookie("sessionid"), "no sessionid cookie after the passkey login")
+        check(b.text("#session") == "logged in as alice", b.text("#session"))
+        body = expect(b.click("session-whoami"), ("who am I (session)", 200))
+        check(body == ALICE, body)
+
+    with steps.step("passkeys: log out, log in with the passkey (JWT)", page):
+        expect(b.click("session-logout"), ("session logout", 200))
+        body, _ = login_by_passkey("jwt")
+        check(set(body) == {"access"}, f"answered {body}: refresh belongs in the cookie")
+        check(str(claims(body["access"])["user_id"]) == str(ALICE["id"]), claims(body["access"]))
+        check(b.cookie(REFRESH_COOKIE), "no refresh cookie after the passkey login")
+        check(b.cookie("sessionid") is None, "the JWT login made a session")
+        body = expect_refreshed(b.click("jwt-whoami"), ("who am I (Bearer)", 200))
+        check(body == ALICE, body)
+        sent = b.sent("GET", "/login/jwt/info")[-1].headers.get("authorization", "")
+        check(sent.startswith("Bearer "), f"sent {sent!r}")
+        body = expect_refreshed(b.click("passkeys-load"), ("my passkeys", 200))
+        check(len(body) == 1 and body[0]["last_used"], f"no last use listed: {body}")
+
+    with steps.step("passkeys: remove the passkey (asks for the password)", page):
+        item = page.locator(f"#passkey-list > li[data-id='{passkey['id']}']")
+        item.locator("button.passkey-remove").click()
+        check(item.locator("form.passkey-remove-form").is_visible(), "no password asked for")
+        field = item.locator("input[type=password]")
+        field_id = field.get_attribute("id")
+        check(page.evaluate("document.activeElement.id") == field_id, "the password has no focus")
+        field.fill("not the password")
+        confirm = f"#{field_id.replace('password', 'form')} button.passkey-remove-confirm"
+        body = expect_refreshed(b.click("passkey-remove", confirm), ("remove a passkey", 400))
+        check(body == {"password": ["Wrong password."]}, body)
+        check("password: Wrong password." in b.text("#passkeys-status"), b.text("#passkeys-status"))
+        check(page.get_attribute(f"#{field_id}", "aria-invalid") == "true", "not invalid")
+        field.fill(PASSWORD)
+        body = expect_refreshed(
+            b.click("passkey-remove", confirm), ("remove a passkey", 204), ("my passkeys", 200)
+        )
+        check(body == [], body)
+        sent = b.sent("DELETE", f"/passkeys/{passkey['id']}")[-1]
+        check(sent.post_data_json == {"password": PASSWORD}, "the page sent another body")
+        check(sent.headers.get("authorization", "").startswith("Bearer "), "not as the token")
+        check(page.locator("#passkey-list > li").count() == 0, "the passkey is still listed")
+        check(b.visible("#passkeys-empty"), "no 'No passkeys yet'")
+        status = b.text("#passkeys-status")
+        check(status == "Passkey \u201cLaptop\u201d removed: it no longer logs you in.", status)
+
+    with steps.step("passkeys: log out; the removed passkey no longer logs in", page):
+        expect(b.click("jwt-logout"), ("log out (blacklist)", 200))
+        check(len(held()) == 1, "the authenticator lost the passkey: the test proves nothing")
+        body = expect(
+            b.click("session-passkey"),
+            ("passkey login options", 200),
+            ("passkey login (session)", 400),
+        )
+        check(body == {"credential": ["Invalid credential."]}, body)
+        check(b.cookie("sessionid") is None, "a removed passkey logged in")
+        status = b.text("#login-status")
+        check(status.startswith("Log in refused: the API did not accept this passkey."), status)
+
+    with steps.step("passkeys: a passkey is refused while the user is unverified", page):
+        cdp.send("WebAuthn.clearCredentials", {"authenticatorId": authenticator})
+        expect(b.click("session-login"), ("session login", 200))
+        phone = add("Phone")
+        check(phone["name"] == "Phone", phone)
+        expect(b.click("session-logout"), ("session logout", 200))
+        cdp.send(
+            "WebAuthn.setUserVerified", {"authenticatorId": authenticator, "isUserVerified": False}
+        )
+        # UV is required: Chromium's authenticator, failing to verify the
+        # user, makes no assertion (NotAllowedError), so none reaches the
+        # API (whose own refusal of an assertion without the UV flag is
+        # the contract tests'). The page says no passkey was used.
+        before = len(b.sent("POST", "/login/passkey"))
+        body = expect(
+            b.click("session-passkey"),
+            ("passkey login options", 200),
+            ("passkey (the browser)", "-"),
+        )
+        check(body.startswith("NotAllowedError"), body)
+        check(len(b.sent("POST", "/login/passkey")) == before, "an unverified assertion was sent")
+        check(b.cookie("sessionid") is None, "an unverified passkey logged in")
+        status = b.text("#login-status")
+        check(status.startswith("No passkey was used:") and "did not verify you" in status,
+              status)
+        # The same passkey, verified: the refusal was the verification's.
+        cdp.send(
+            "WebAuthn.setUserVerified", {"authenticatorId": authenticator, "isUserVerified": True}
+        )
+        login_by_passkey("session")
+        expect(b.click("session-logout"), ("session logout", 200))
+
+    other = b.context.new_page()
+    try:
+        with steps.step("passkeys: a browser without WebAuthn is told so", other):
+            other.add_init_script("delete window.PublicKeyCredential")
+            sent = []
+            other.on("request", lambda r: sent.append(r.url))
+            other.goto(PAGE)
+            check(other.is_visible("#passkeys-unsupported"), "no notice without WebAuthn")
+            done = int(other.evaluate("document.body.dataset.done || 0"))
+            other.click("#session-passkey")
+            other.wait_for_function(f"Number(document.body.dataset.done) > {done}")
+            status = other.inner_text("#login-status")
+            check(status.startswith("This browser cannot use passkeys on this page."), status)
+            check(not [u for u in sent if u.startswith(API)], f"the page called the API: {sent}")
+    finally:
+        other.close()
+    cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
+    cdp.detach()
 
 
 def foreign_origin(steps, b):
@@ -819,6 +1064,7 @@ def main():
                     b.httponly_seen == {"sessionid", REFRESH_COOKIE},
                     f"only saw {b.httponly_seen} in the browser",
                 )
+                passkeys_flow(steps, b)
                 foreign_origin(steps, b)
                 accounts_flow(steps, b)
             finally:
