@@ -24,7 +24,7 @@ use auth::base::audit::{self, Event, Subject};
 use auth::base::time::now;
 use auth::policy::throttle;
 use auth::serde_json::json;
-use auth::store::{AccountKey, CeremonyKind, Proof, Store};
+use auth::store::{AccountKey, CeremonyKind, Store};
 use auth::web::authn::{pair_reply, start_session};
 use auth::web::fields::{Invalid, choice_field, credential_field, mapping};
 use auth::web::passkeys::{begin, invalid_credential, prove, relying_party};
@@ -65,20 +65,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
     if accounts::must_verify(app, user) {
         return Err(ApiError::EmailNotVerified);
     }
-    let Proof::Passkey {
-        previous,
-        credential,
-        backed_up,
-        at,
-        ..
-    } = &proven.proof
-    else {
-        return Err(ApiError::Internal);
-    };
-    let used = app
-        .store
-        .use_passkey(user.id, &proven.id, previous, credential, *backed_up, *at)
-        .await?;
+    let used = app.store.use_passkey(user.id, &proven.used).await?;
     if !used {
         // Used or removed since it was read: this assertion is not the one.
         return Err(invalid_credential());
@@ -90,7 +77,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
     throttle::succeeded(app, proven.attempt).await?;
     req.logged_in(app, &user.username);
     let subject = Subject::UserId(user.id);
-    audit::emit(Event::PasskeyLogin, subject, &proven.id);
+    audit::emit(Event::PasskeyLogin, subject, &proven.used.id);
     audit::emit(
         Event::LoginSucceeded,
         Subject::Username(&user.username),

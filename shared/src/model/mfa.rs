@@ -70,16 +70,9 @@ pub enum Proof {
     Step(u64),
     /// A recovery code with this stored hash: only if it is still there.
     Recovery(String),
-    /// An assertion of the user's passkey `id` verified against its stored
-    /// credential `previous`: only if that is still the one stored, which
-    /// becomes `credential` (counter and flags moved on), used `at`.
-    Passkey {
-        id: String,
-        previous: String,
-        credential: String,
-        backed_up: bool,
-        at: i64,
-    },
+    /// An assertion of one of the user's passkeys, checked: its use is
+    /// written only if the passkey is still as it was checked.
+    Passkey(crate::model::passkey::PasskeyUse),
 }
 
 impl std::fmt::Debug for Proof {
@@ -87,7 +80,7 @@ impl std::fmt::Debug for Proof {
         match self {
             Proof::Step(s) => write!(f, "Step({s})"),
             Proof::Recovery(_) => f.write_str("Recovery(..)"),
-            Proof::Passkey { at, .. } => write!(f, "Passkey(at {at})"),
+            Proof::Passkey(used) => write!(f, "Passkey(at {})", used.at),
         }
     }
 }

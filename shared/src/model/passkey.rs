@@ -92,6 +92,33 @@ impl std::fmt::Debug for Ceremony {
     }
 }
 
+/// A login with a passkey, checked, to be written: the passkey `id`'s
+/// stored credential `previous` (the one the assertion was checked
+/// against) becomes `credential` (counter and flags moved on), used `at`,
+/// only if it is still `previous`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasskeyUse {
+    pub id: String,
+    pub previous: String,
+    pub credential: String,
+    pub backed_up: bool,
+    pub at: i64,
+}
+
+impl PasskeyUse {
+    /// Applies it to `passkey` if that is the one it was checked against
+    /// (the in-memory store's write); whether it did.
+    pub fn apply(&self, passkey: &mut StoredPasskey) -> bool {
+        let matches = passkey.id == self.id && passkey.credential == self.previous;
+        if matches {
+            passkey.credential = self.credential.clone();
+            passkey.backed_up = self.backed_up;
+            passkey.last_used = Some(self.at);
+        }
+        matches
+    }
+}
+
 /// How adding a passkey went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Added {

@@ -8,7 +8,7 @@ use thiserror::Error;
 use crate::model::counter::Counter;
 use crate::model::key::{AccountKey, KeyUse};
 use crate::model::mfa::{AfterProof, Charged, Proof, Redeemed};
-use crate::model::passkey::{Added, Ceremony, CeremonyKind, StoredPasskey};
+use crate::model::passkey::{Added, Ceremony, CeremonyKind, PasskeyUse, StoredPasskey};
 use crate::model::session::Session;
 use crate::model::token::{Revocation, Rotation, TokenState};
 use crate::model::user::{HashCosts, User, UserChange};
@@ -373,18 +373,13 @@ pub trait PasskeyStore: Send + Sync {
         id: &str,
     ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
 
-    /// Records a login with user `user_id`'s passkey `id`: its credential
-    /// (counter, flags) becomes `credential`, `last_used` `now`, and
-    /// `backed_up` as given, only if its credential is still `previous`
-    /// (the one the assertion was checked against); false if not written.
+    /// Records a login with one of user `user_id`'s passkeys, only if the
+    /// passkey is still as it was checked (`PasskeyUse`); false if not
+    /// written.
     fn use_passkey(
         &self,
         user_id: u64,
-        id: &str,
-        previous: &str,
-        credential: &str,
-        backed_up: bool,
-        now: i64,
+        used: &PasskeyUse,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Stores a new ceremony's state, until `ceremony.expires_at`.

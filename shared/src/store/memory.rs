@@ -7,7 +7,9 @@ use crate::base::time::now;
 use crate::model::counter::Counter;
 use crate::model::key::{AccountKey, KeyUse};
 use crate::model::mfa::{AfterProof, Charged, MFA_TOKEN_ATTEMPTS, Proof, Redeemed};
-use crate::model::passkey::{Added, Ceremony, CeremonyKind, MAX_PASSKEYS, StoredPasskey};
+use crate::model::passkey::{
+    Added, Ceremony, CeremonyKind, MAX_PASSKEYS, PasskeyUse, StoredPasskey,
+};
 use crate::model::session::{Session, stored_session_key};
 use crate::model::token::{Revocation, Rotation, TokenState};
 use crate::model::user::{HashCosts, MfaState, User, UserChange, email_identity, valid_email};
@@ -538,8 +540,8 @@ impl MfaStore for MemoryStore {
             && match proof {
                 Proof::Step(step) => user.mfa.step.is_none_or(|last| last < *step),
                 Proof::Recovery(hash) => user.mfa.recovery.contains(hash),
-                Proof::Passkey { id, previous, .. } => {
-                    user.passkey(id).is_some_and(|p| &p.credential == previous)
+                Proof::Passkey(used) => {
+                    (user.passkey(&used.id)).is_some_and(|p| p.credential == used.previous)
                 }
             };
         if !accepted {
@@ -548,18 +550,8 @@ impl MfaStore for MemoryStore {
         match proof {
             Proof::Step(step) => user.mfa.step = Some(*step),
             Proof::Recovery(hash) => user.mfa.recovery.retain(|h| h != hash),
-            Proof::Passkey {
-                id,
-                credential,
-                backed_up,
-                at,
-                ..
-            } => {
-                if let Some(p) = user.passkeys.iter_mut().find(|p| &p.id == id) {
-                    p.credential = credential.clone();
-                    p.backed_up = *backed_up;
-                    p.last_used = Some(*at);
-                }
+            Proof::Passkey(used) => {
+                user.passkeys.iter_mut().any(|p| used.apply(p));
             }
         }
         match then {
@@ -741,26 +733,10 @@ impl PasskeyStore for MemoryStore {
         Ok(self.state().credentials.get(id).copied())
     }
 
-    async fn use_passkey(
-        &self,
-        user_id: u64,
-        id: &str,
-        previous: &str,
-        credential: &str,
-        backed_up: bool,
-        now: i64,
-    ) -> Result<bool, StoreError> {
+    async fn use_passkey(&self, user_id: u64, used: &PasskeyUse) -> Result<bool, StoreError> {
         let mut state = self.state();
-        let found = (state.users.get_mut(&user_id))
-            .and_then(|u| u.passkeys.iter_mut().find(|p| p.id == id))
-            .filter(|p| p.credential == previous);
-        Ok(found
-            .map(|p| {
-                p.credential = credential.to_owned();
-                p.last_used = Some(now);
-                p.backed_up = backed_up;
-            })
-            .is_some())
+        let passkeys = state.users.get_mut(&user_id).map(|u| &mut u.passkeys);
+        Ok(passkeys.is_some_and(|all| all.iter_mut().any(|p| used.apply(p))))
     }
 
     async fn put_ceremony(&self, ceremony: &Ceremony) -> Result<(), StoreError> {

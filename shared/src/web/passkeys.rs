@@ -20,9 +20,9 @@ use crate::app::App;
 use crate::base::audit::{self, Event, Subject};
 use crate::base::time::now;
 use crate::credentials::passkeys::{Assertion, Begun, PasskeyError, RelyingParty, challenge_of};
-use crate::model::passkey::{CEREMONY_SECONDS, Ceremony, CeremonyKind};
+use crate::model::passkey::{CEREMONY_SECONDS, Ceremony, CeremonyKind, PasskeyUse};
 use crate::policy::throttle::{self, Attempt};
-use crate::store::{Proof, Store, User};
+use crate::store::{Store, User};
 use crate::web::contract::ApiError;
 use crate::web::fields::{FieldError, Invalid};
 use crate::web::reply::Reply;
@@ -86,10 +86,9 @@ pub async fn take<S: Store>(
 /// A login's assertion, checked but not yet written.
 pub struct Proven {
     pub user: User,
-    /// The credential id.
-    pub id: String,
-    /// Its use, to write (alone, or with an `mfa_token`).
-    pub proof: Proof,
+    /// The passkey's use (its id, the new counter), to write: alone, or
+    /// with an `mfa_token` as a [`Proof`](crate::store::Proof).
+    pub used: PasskeyUse,
     /// The throttle attempt, to release once the login is complete.
     pub attempt: Attempt,
 }
@@ -140,8 +139,8 @@ pub async fn prove<S: Store>(
             return Err(invalid_credential());
         }
     };
-    let proof = Proof::Passkey {
-        id: assertion.id.clone(),
+    let used = PasskeyUse {
+        id: assertion.id,
         previous: stored.credential,
         credential: verified.credential,
         backed_up: verified.backed_up,
@@ -149,8 +148,7 @@ pub async fn prove<S: Store>(
     };
     Ok(Proven {
         user,
-        id: assertion.id,
-        proof,
+        used,
         attempt,
     })
 }

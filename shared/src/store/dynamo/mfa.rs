@@ -79,34 +79,21 @@ fn redeeming(update: UserUpdate, generation: u64, proof: &Proof, then: &AfterPro
         Proof::Recovery(hash) => update
             .only_if("attribute_exists(recovery.#code)")
             .name("#code", hash),
-        Proof::Passkey {
-            id,
-            previous,
-            credential,
-            backed_up,
-            at,
-        } => update
-            .only_if("#passkey.credential = :previous")
-            .name("#passkey", &super::passkeys::passkey_attribute(id))
-            .value(":previous", s(previous))
-            .value(":credential", s(credential))
-            .value(":backed_up", AttributeValue::Bool(*backed_up))
-            .value(":used", n(at)),
+        // Checked and written in one: a passkey's use is recorded whatever
+        // follows.
+        Proof::Passkey(used) => super::passkeys::using_passkey(update, used),
     };
     // Consumed, unless what follows removes or replaces it anyway.
     let consumed = |update: UserUpdate| match proof {
         Proof::Step(_) => update.set("totp_step = :step"),
         Proof::Recovery(_) => update.remove("recovery.#code"),
-        Proof::Passkey { .. } => update
-            .set("#passkey.credential = :credential")
-            .set("#passkey.last_used = :used")
-            .set("#passkey.backed_up = :backed_up"),
+        Proof::Passkey(_) => update,
     };
     match then {
         AfterProof::Nothing => consumed(update),
         AfterProof::ReplaceRecovery(hashes) => {
             let update = match proof {
-                Proof::Step(_) | Proof::Passkey { .. } => consumed(update),
+                Proof::Step(_) | Proof::Passkey(_) => consumed(update),
                 Proof::Recovery(_) => update,
             };
             update

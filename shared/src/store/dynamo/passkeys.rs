@@ -3,13 +3,15 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 
 use super::client::{
     DynamoStore, Item, TTL_ATTRIBUTE, cancelled_by_condition, internal, n, number, s, unavailable,
 };
 use super::update::UserUpdate;
-use crate::model::passkey::{Added, Ceremony, CeremonyKind, MAX_PASSKEYS, StoredPasskey};
+use crate::model::passkey::{
+    Added, Ceremony, CeremonyKind, MAX_PASSKEYS, PasskeyUse, StoredPasskey,
+};
 use crate::model::user::User;
 use crate::store::api::{PasskeyStore, StoreError, UserStore};
 
@@ -69,6 +71,21 @@ fn passkey_map(p: &StoredPasskey) -> AttributeValue {
     AttributeValue::M(m)
 }
 
+/// `update` writing the passkey's use (its credential, `last_used`,
+/// `backed_up`), only if the passkey is still as it was checked.
+pub(super) fn using_passkey(update: UserUpdate, used: &PasskeyUse) -> UserUpdate {
+    update
+        .set("#passkey.credential = :credential")
+        .set("#passkey.last_used = :used")
+        .set("#passkey.backed_up = :backed_up")
+        .name("#passkey", &passkey_attribute(&used.id))
+        .value(":credential", s(used.credential.clone()))
+        .value(":used", n(used.at))
+        .value(":backed_up", AttributeValue::Bool(used.backed_up))
+        .only_if("#passkey.credential = :previous")
+        .value(":previous", s(used.previous.clone()))
+}
+
 impl DynamoStore {
     /// The deletion of credential `id`'s item, only if it is user
     /// `user_id`'s (or gone), as an item of a transaction.
@@ -77,14 +94,7 @@ impl DynamoStore {
         id: &str,
         user_id: u64,
     ) -> Result<TransactWriteItem, StoreError> {
-        let delete = Delete::builder()
-            .table_name(&self.tables.users)
-            .key("pk", s(credential_key(id)))
-            .condition_expression("attribute_not_exists(pk) OR id = :id")
-            .expression_attribute_values(":id", n(user_id))
-            .build()
-            .map_err(|e| internal("build transaction", e))?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
+        self.release_pointer(credential_key(id), user_id)
     }
 
     fn ceremony_from(&self, item: &Item) -> Result<Ceremony, StoreError> {
@@ -205,25 +215,8 @@ impl PasskeyStore for DynamoStore {
             .and_then(|v| u64::try_from(v).ok()))
     }
 
-    async fn use_passkey(
-        &self,
-        user_id: u64,
-        id: &str,
-        previous: &str,
-        credential: &str,
-        backed_up: bool,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        UserUpdate::of(self, user_id)
-            .set("#passkey.credential = :credential")
-            .set("#passkey.last_used = :now")
-            .set("#passkey.backed_up = :backed_up")
-            .name("#passkey", &passkey_attribute(id))
-            .value(":credential", s(credential))
-            .value(":now", n(now))
-            .value(":backed_up", AttributeValue::Bool(backed_up))
-            .only_if("#passkey.credential = :previous")
-            .value(":previous", s(previous))
+    async fn use_passkey(&self, user_id: u64, used: &PasskeyUse) -> Result<bool, StoreError> {
+        using_passkey(UserUpdate::of(self, user_id), used)
             .send(self)
             .await
     }

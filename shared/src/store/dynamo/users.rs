@@ -195,9 +195,20 @@ impl DynamoStore {
         email: &str,
         id: u64,
     ) -> Result<TransactWriteItem, StoreError> {
+        self.release_pointer(email_key(email), id)
+    }
+
+    /// The removal of the users-table item `pk` naming its holder (an
+    /// address's, a passkey's credential id's), only if it names user `id`
+    /// (or is gone), as an item of a transaction.
+    pub(super) fn release_pointer(
+        &self,
+        pk: String,
+        id: u64,
+    ) -> Result<TransactWriteItem, StoreError> {
         let delete = Delete::builder()
             .table_name(&self.tables.users)
-            .key("pk", s(email_key(email)))
+            .key("pk", s(pk))
             .condition_expression("attribute_not_exists(pk) OR id = :id")
             .expression_attribute_values(":id", n(id))
             .build()
