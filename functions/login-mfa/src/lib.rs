@@ -29,16 +29,17 @@
 
 use auth::base::audit::{self, Event, Subject};
 use auth::base::time::now;
-use auth::credentials::mfa::{Code, Endpoint};
-use auth::policy::throttle;
+use auth::credentials::mfa::{Code, Endpoint, MfaClaims};
+use auth::policy::throttle::{self, Attempt};
 use auth::serde_json::json;
-use auth::store::User;
-use auth::store::{AfterProof, Redeemed, Store};
+use auth::store::{AfterProof, Proof, Redeemed, Store, User};
 use auth::web::Field;
 use auth::web::authn::{pair_reply, start_session};
 use auth::web::fields::{Invalid, credential_field, mapping, serializer_fields};
 use auth::web::passkeys::{invalid_credential, prove, relying_party};
-use auth::web::second_factor::{charge, invalid_code, parse_code, proof, reseal_if_old};
+use auth::web::second_factor::{
+    CodeAttempt, charge, invalid_code, parse_code, proof, reseal_if_old,
+};
 use auth::web::{Anonymous, Answer, Cookies, Reply, Request, Serves, View};
 use auth::{ApiError, App};
 
@@ -64,16 +65,8 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
         .read_token(&token, now)
         .ok_or(ApiError::MfaTokenInvalid)?;
     let code = parse_code(&code)?;
-    let attempt = throttle::begin(app, &claims.usr, &req.throttle_client(&app.settings)).await?;
-    let user = app
-        .store
-        .user_by_id(claims.uid)
-        .await?
-        .filter(|u| u.is_active && u.generation == claims.generation && u.mfa.is_on())
-        .ok_or(ApiError::MfaTokenInvalid)?;
+    let (attempt, user, attempt_at_code) = second_step(app, req, &claims, now).await?;
     let token = Some((claims.jti.as_str(), claims.exp));
-    // The token's state and the user's lock, before any code is compared.
-    let attempt_at_code = charge(app, &user, token, now).await?;
     let redeemed = match proof(app, &user, &code, now) {
         Some(p) => {
             let nothing = &AfterProof::Nothing;
@@ -110,6 +103,30 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
         _ => None,
     };
     Ok(answer(app, req, &user, claims.end, session, now))
+}
+
+/// What every second step does before its proof is looked at: the
+/// password throttle (of the token's username and the client address),
+/// the token's user (live, TOTP on, at the token's generation), and the
+/// attempt charged to the token and to the user's failures (their lock
+/// answering 429).
+async fn second_step<S: Store>(
+    app: &App<S>,
+    req: &Request<'_>,
+    claims: &MfaClaims,
+    now: i64,
+) -> Result<(Attempt, User, CodeAttempt), ApiError> {
+    let attempt = throttle::begin(app, &claims.usr, &req.throttle_client(&app.settings)).await?;
+    let user = app
+        .store
+        .user_by_id(claims.uid)
+        .await?
+        .filter(|u| u.is_active && u.generation == claims.generation && u.mfa.is_on())
+        .ok_or(ApiError::MfaTokenInvalid)?;
+    let token = Some((claims.jti.as_str(), claims.exp));
+    // The token's state and the user's lock, before any proof is compared.
+    let attempt_at_code = charge(app, &user, token, now).await?;
+    Ok((attempt, user, attempt_at_code))
 }
 
 /// The answer of the endpoint the password was given to (`session`: the
@@ -172,15 +189,8 @@ async fn with_passkey<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {
         .mfa
         .read_token(&token, now)
         .ok_or(ApiError::MfaTokenInvalid)?;
-    let attempt = throttle::begin(app, &claims.usr, &req.throttle_client(&app.settings)).await?;
-    let user = app
-        .store
-        .user_by_id(claims.uid)
-        .await?
-        .filter(|u| u.is_active && u.generation == claims.generation && u.mfa.is_on())
-        .ok_or(ApiError::MfaTokenInvalid)?;
+    let (attempt, user, attempt_at_code) = second_step(app, req, &claims, now).await?;
     let token = Some((claims.jti.as_str(), claims.exp));
-    let attempt_at_code = charge(app, &user, token, now).await?;
     let subject = Subject::Username(&claims.usr);
     let proven = match prove(app, req, &rp, &credential, Some(user.id)).await {
         Ok(p) => p,
@@ -192,7 +202,13 @@ async fn with_passkey<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {
     };
     let nothing = &AfterProof::Nothing;
     match (app.store)
-        .redeem(user.id, user.generation, &proven.proof, token, nothing)
+        .redeem(
+            user.id,
+            user.generation,
+            &Proof::Passkey(proven.used.clone()),
+            token,
+            nothing,
+        )
         .await?
     {
         Redeemed::Done => {}
@@ -207,7 +223,11 @@ async fn with_passkey<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {
     throttle::succeeded(app, attempt).await?;
     req.logged_in(app, &user.username);
     reseal_if_old(app, &user).await;
-    audit::emit(Event::PasskeyLogin, Subject::UserId(user.id), &proven.id);
+    audit::emit(
+        Event::PasskeyLogin,
+        Subject::UserId(user.id),
+        &proven.used.id,
+    );
     audit::emit(
         Event::LoginSucceeded,
         Subject::Username(&user.username),
