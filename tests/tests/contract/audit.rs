@@ -80,6 +80,16 @@ impl Trail {
         }
     }
 
+    /// No credential a request carried or got back is anywhere in the log.
+    fn assert_no_secret(&self) {
+        for secret in &self.secrets {
+            assert!(
+                !self.all.contains(secret.as_str()),
+                "a secret in the log: {secret}"
+            );
+        }
+    }
+
     /// Runs `request`, logging as a function does; its audit lines.
     async fn run(&mut self, request: impl Future<Output = Resp>) -> (Resp, Vec<Value>) {
         let r = request.with_subscriber(self.logs.clone()).await;
@@ -454,12 +464,7 @@ async fn every_security_event_is_one_json_line_and_holds_no_secret() {
         Event::ALL,
         "every kind, once (the accounts' and the passkeys' in the next tests)"
     );
-    for secret in &trail.secrets {
-        assert!(
-            !trail.all.contains(secret.as_str()),
-            "a secret in the log: {secret}"
-        );
-    }
+    trail.assert_no_secret();
 }
 
 /// The account flows' events (`account_events_are_audited_without_their_links`).
@@ -584,12 +589,7 @@ async fn account_events_are_audited_without_their_links() {
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
-    for secret in &trail.secrets {
-        assert!(
-            !trail.all.contains(secret.as_str()),
-            "a secret in the log: {secret}"
-        );
-    }
+    trail.assert_no_secret();
 }
 
 /// The passkeys' events (`passkey_events_are_audited`).
@@ -662,10 +662,5 @@ async fn passkey_events_are_audited() {
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
-    for secret in &trail.secrets {
-        assert!(
-            !trail.all.contains(secret.as_str()),
-            "a secret in the log: {secret}"
-        );
-    }
+    trail.assert_no_secret();
 }
