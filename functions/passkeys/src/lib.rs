@@ -3,11 +3,14 @@
 //! unsafe methods; 401 otherwise). Off (404) unless `MFA_SUPPORTED_TYPES`
 //! lists `webauthn`.
 //!
-//! * `register/options` POST `{"password"}` → 200 `{"publicKey":
-//!   PublicKeyCredentialCreationOptionsJSON}`: the password is
-//!   re-authentication (400 `{"password":["Wrong password."]}`, charged to
-//!   the password throttle), so a stolen session or token alone cannot add
-//!   an attacker's passkey. The options ask for a discoverable credential
+//! * `register/options` POST `{"password"}` or `{"credential":
+//!   AuthenticationResponseJSON}` → 200 `{"publicKey":
+//!   PublicKeyCredentialCreationOptionsJSON}`: the password, or an
+//!   assertion by one of the caller's passkeys (options from
+//!   `login/passkey/options`), is re-authentication (400
+//!   `{"password":["Wrong password."]}` or `{"credential":["Invalid
+//!   credential."]}`, charged to the throttle), so a stolen session or
+//!   token alone cannot add an attacker's passkey. The options ask for a discoverable credential
 //!   with user verification, exclude the caller's passkeys, and live 300 s.
 //! * `register` POST `{"credential": RegistrationResponseJSON, "name"}` →
 //!   201 the passkey: the ceremony (found by the challenge the credential
@@ -17,8 +20,8 @@
 //!   at most 10 passkeys per user. Audit `passkey_added`.
 //! * GET → 200 `[{"id","name","created","last_used","backed_up"}, …]`,
 //!   oldest first.
-//! * `{id}` PATCH `{"name"}` → 200 the passkey; DELETE `{"password"}` →
-//!   204 (re-authentication as above; audit `passkey_removed`); 404 for
+//! * `{id}` PATCH `{"name"}` → 200 the passkey; DELETE `{"password"}` or
+//!   `{"credential"}` → 204 (re-authentication as above; audit `passkey_removed`); 404 for
 //!   an id that is not one of the caller's.
 //!
 //! A passkey's `name` is trimmed, at most 150 characters; blank or absent
@@ -26,16 +29,13 @@
 
 use auth::base::audit::{self, Event, Subject};
 use auth::base::time::{iso8601, now};
+use auth::credentials::passkeys::{PasskeyError, RelyingParty};
 use auth::lambda_http::http::StatusCode;
-use auth::secrecy::ExposeSecret;
 use auth::serde_json::{Value, json};
 use auth::store::{Added, CeremonyKind, MAX_PASSKEYS, Store, StoredPasskey};
 use auth::web::authn::Caller;
-use auth::web::fields::{
-    FieldError, Invalid, credential_field, mapping, optional_field, password_fields,
-};
-use auth::web::passkeys::{begin, invalid_credential, relying_party, take};
-use auth::web::second_factor::reauthenticate;
+use auth::web::fields::{FieldError, Invalid, credential_field, mapping, optional_field};
+use auth::web::passkeys::{begin, invalid_credential, reauthenticate, relying_party, take};
 use auth::web::{Answer, Reply, Request, Required, Serves, View};
 use auth::{ApiError, App};
 
@@ -59,9 +59,8 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) 
     let path = req.path().trim_end_matches('/');
     match (req.method(), path.rsplit_once("/passkeys")) {
         ("POST", Some((_, "/register/options"))) => {
-            let [password] = password_fields(req.data(), ["password"])?;
             let user = &caller.user;
-            reauthenticate(app, req, user, password.expose_secret().to_owned()).await?;
+            reauthenticate(app, req, &rp, user).await?;
             let begun = rp.start_registration(user);
             begin(app, begun, CeremonyKind::Register, Some(user.id)).await
         }
@@ -74,7 +73,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) 
             match caller.user.passkey(id) {
                 None => Err(ApiError::NotFound),
                 Some(passkey) if method == "PATCH" => rename(app, req, &caller, passkey).await,
-                Some(passkey) => remove(app, req, &caller, passkey).await,
+                Some(passkey) => remove(app, req, &rp, &caller, passkey).await,
             }
         }
         _ => Err(ApiError::NotFound),
@@ -101,7 +100,7 @@ fn name_field(req: &Request<'_>) -> Result<Option<String>, Vec<FieldError>> {
 async fn register<S: Store>(
     app: &App<S>,
     req: &Request<'_>,
-    rp: &auth::credentials::passkeys::RelyingParty,
+    rp: &RelyingParty,
     caller: Caller,
 ) -> Answer {
     mapping(req.data())?;
@@ -124,7 +123,7 @@ async fn register<S: Store>(
     }
     let registered = match rp.finish_registration(&credential, &ceremony.state) {
         Ok(r) => r,
-        Err(auth::credentials::passkeys::PasskeyError::Internal(e)) => {
+        Err(PasskeyError::Internal(e)) => {
             auth::tracing::error!(error = %e, "a stored ceremony does not read");
             return Err(ApiError::Internal);
         }
@@ -193,12 +192,12 @@ async fn rename<S: Store>(
 async fn remove<S: Store>(
     app: &App<S>,
     req: &Request<'_>,
+    rp: &RelyingParty,
     caller: &Caller,
     passkey: &StoredPasskey,
 ) -> Answer {
-    let [password] = password_fields(req.data(), ["password"])?;
     let user = &caller.user;
-    reauthenticate(app, req, user, password.expose_secret().to_owned()).await?;
+    reauthenticate(app, req, rp, user).await?;
     if !app.store.remove_passkey(user.id, &passkey.id).await? {
         return Err(ApiError::NotFound);
     }

@@ -23,10 +23,12 @@ use crate::credentials::passkeys::{Assertion, Begun, PasskeyError, RelyingParty,
 use crate::model::passkey::{CEREMONY_SECONDS, Ceremony, CeremonyKind, PasskeyUse};
 use crate::policy::throttle::{self, Attempt};
 use crate::store::{Store, User};
+use crate::web::body::Field;
 use crate::web::contract::ApiError;
-use crate::web::fields::{FieldError, Invalid};
+use crate::web::fields::{FieldError, Invalid, credential_field, password_fields};
 use crate::web::reply::Reply;
 use crate::web::request::Request;
+use crate::web::second_factor;
 
 /// 400 `{"credential":["Invalid credential."]}`.
 pub fn invalid_credential() -> ApiError {
@@ -151,4 +153,37 @@ pub async fn prove<S: Store>(
         used,
         attempt,
     })
+}
+
+/// Re-authentication before `user`'s passkeys change, by either factor the
+/// user may hold: the body's `password` ([`second_factor::reauthenticate`]),
+/// or, when the body has a `credential`, a fresh assertion by one of the
+/// user's own passkeys (on a ceremony from `login/passkey/options`),
+/// checked and written as a login's is. A passkey-only account (signed up
+/// with a passkey, no password) re-authenticates the second way. 400
+/// `{"password":["Wrong password."]}` or `{"credential":["Invalid
+/// credential."]}` when it fails.
+pub async fn reauthenticate<S: Store>(
+    app: &App<S>,
+    req: &Request<'_>,
+    rp: &RelyingParty,
+    user: &User,
+) -> Result<(), ApiError> {
+    let data = req.data();
+    if matches!(data.field("credential"), Field::Missing) {
+        let [password] = password_fields(data, ["password"])?;
+        let password = secrecy::ExposeSecret::expose_secret(&password).to_owned();
+        return second_factor::reauthenticate(app, req, user, password).await;
+    }
+    let credential = credential_field(data, "credential").map_err(|errors| {
+        let mut invalid = Invalid::default();
+        invalid.add("credential", errors);
+        ApiError::Invalid(invalid)
+    })?;
+    let proven = prove(app, req, rp, &credential, Some(user.id)).await?;
+    if !app.store.use_passkey(user.id, &proven.used).await? {
+        return Err(invalid_credential());
+    }
+    throttle::succeeded(app, proven.attempt).await?;
+    Ok(())
 }

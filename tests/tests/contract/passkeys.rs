@@ -635,3 +635,79 @@ async fn failed_assertions_are_throttled_per_credential_and_address() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+#[tokio::test]
+async fn a_passkey_of_ones_own_re_authenticates_and_no_one_elses() {
+    let (t, mut alices, access) = alice_with_passkey().await;
+    // A second passkey, added with the first instead of the password.
+    let credential = assertion(&t, &mut alices).await;
+    let r = call!(
+        passkeys,
+        t,
+        Req::post(PASSKEY_REGISTER_OPTIONS)
+            .bearer(&access)
+            .json(&json!({ "credential": credential }))
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut phone = SoftKey::new(ORIGIN);
+    let created = phone.create(&r.json()).await.unwrap();
+    let r = call!(
+        passkeys,
+        t,
+        Req::post(PASSKEY_REGISTER)
+            .bearer(&access)
+            .json(&json!({ "credential": created, "name": "Phone" }))
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let phones_id = r.json()["id"].as_str().unwrap().to_owned();
+    // The same assertion again: used.
+    let r = call!(
+        passkeys,
+        t,
+        Req::post(PASSKEY_REGISTER_OPTIONS)
+            .bearer(&access)
+            .json(&json!({ "credential": credential }))
+    );
+    r.assert(400, INVALID);
+    // bob's passkey does not re-authenticate alice, nor does garbage.
+    let bobs_access = access_of(&t, "bob", BOB_PASSWORD).await;
+    let mut bobs = SoftKey::new(ORIGIN);
+    register(&t, &mut bobs, &bobs_access, BOB_PASSWORD).await;
+    let one = PASSKEY.replace("{id}", &phones_id);
+    let bobs_assertion = assertion(&t, &mut bobs).await;
+    for body in [
+        json!({ "credential": bobs_assertion }),
+        json!({ "credential": "nope" }),
+        json!({ "credential": {} }),
+    ] {
+        let r = call!(
+            passkeys,
+            t,
+            Req::new("DELETE", &one).bearer(&access).json(&body)
+        );
+        r.assert(400, INVALID);
+    }
+    let r = call!(
+        passkeys,
+        t,
+        Req::new("DELETE", &one)
+            .bearer(&access)
+            .json(&json!({ "credential": null }))
+    );
+    r.assert(400, r#"{"credential":["This field may not be null."]}"#);
+    let listed = call!(passkeys, t, Req::get(PASSKEYS).bearer(&access)).json();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    // The phone removes itself.
+    let credential = assertion(&t, &mut phone).await;
+    let r = call!(
+        passkeys,
+        t,
+        Req::new("DELETE", &one)
+            .bearer(&access)
+            .json(&json!({ "credential": credential }))
+    );
+    r.assert(204, "");
+    let listed = call!(passkeys, t, Req::get(PASSKEYS).bearer(&access)).json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(listed[0]["last_used"].is_string(), "the use is written");
+}
