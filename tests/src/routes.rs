@@ -135,6 +135,8 @@ pub mod paths {
     pub const REGISTRATION: &str = "/api/v1/users/registration";
     pub const VERIFY_EMAIL: &str = "/api/v1/users/registration/verify-email";
     pub const RESEND_EMAIL: &str = "/api/v1/users/registration/resend-email";
+    pub const SIGNUP_PASSKEY_OPTIONS: &str = "/api/v1/users/registration/passkey/options";
+    pub const SIGNUP_PASSKEY: &str = "/api/v1/users/registration/passkey";
     pub const PASSWORD_RESET: &str = "/api/v1/users/password/reset";
     pub const PASSWORD_RESET_CONFIRM: &str = "/api/v1/users/password/reset/confirm";
     pub const USER: &str = "/api/v1/users/user";
@@ -180,6 +182,8 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!(REGISTRATION => registration),
         route!(VERIFY_EMAIL => registration),
         route!(RESEND_EMAIL => registration),
+        route!(SIGNUP_PASSKEY_OPTIONS => registration_passkey),
+        route!(SIGNUP_PASSKEY => registration_passkey),
         route!(PASSWORD_RESET => password_reset),
         route!(PASSWORD_RESET_CONFIRM => password_reset),
         route!(USER => user),

@@ -270,6 +270,7 @@ fn the_functions_that_send_mail_are_those_the_template_lets_queue_it() {
             "login",
             "password-reset",
             "registration",
+            "registration-passkey",
             "token-obtain-pair",
             "user"
         ]

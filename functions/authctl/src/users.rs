@@ -75,6 +75,10 @@ impl Command {
                     Err(CreateUserError::UsernameTaken) => return Err(Failure::Taken(username)),
                     Err(CreateUserError::EmailTaken) => return Err(Failure::EmailTaken(email)),
                     Err(CreateUserError::Store(e)) => return Err(e.into()),
+                    // Only a user created holding a passkey can clash on one.
+                    Err(e @ CreateUserError::CredentialTaken) => {
+                        return Err(auth::store::StoreError::Internal(e.to_string()).into());
+                    }
                 }
             }
             Command::SetPassword { username, .. } => {

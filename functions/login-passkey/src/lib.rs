@@ -42,7 +42,7 @@ const LOGINS: [&str; 3] = ["session", "jwt", "simpleJWT"];
 pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer {
     let rp = relying_party(app, req)?;
     if req.path().trim_end_matches('/').ends_with("/options") {
-        return begin(app, rp.start_login(), CeremonyKind::Login, None).await;
+        return begin(app, rp.start_login(), CeremonyKind::Login, None, None).await;
     }
     if !app.settings.mfa.passkey_login_enabled {
         return Err(ApiError::NotFound);

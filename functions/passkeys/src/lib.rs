@@ -28,14 +28,17 @@
 //! at registration, it is "Passkey".
 
 use auth::base::audit::{self, Event, Subject};
-use auth::base::time::{iso8601, now};
-use auth::credentials::passkeys::{PasskeyError, RelyingParty};
+use auth::base::time::iso8601;
+use auth::credentials::passkeys::RelyingParty;
 use auth::lambda_http::http::StatusCode;
 use auth::serde_json::{Value, json};
-use auth::store::{Added, CeremonyKind, MAX_PASSKEYS, Store, StoredPasskey};
+use auth::store::{Added, CeremonyKind, DEFAULT_PASSKEY_NAME, MAX_PASSKEYS, Store, StoredPasskey};
 use auth::web::authn::Caller;
-use auth::web::fields::{FieldError, Invalid, credential_field, mapping, optional_field};
-use auth::web::passkeys::{begin, invalid_credential, reauthenticate, relying_party, take};
+use auth::web::fields::{FieldError, Invalid, mapping};
+use auth::web::passkeys::{
+    begin, invalid_credential, name_field, passkey_fields, reauthenticate, registered,
+    relying_party, take,
+};
 use auth::web::{Answer, Reply, Request, Required, Serves, View};
 use auth::{ApiError, App};
 
@@ -48,11 +51,6 @@ pub static VIEW: View<Required> = View::tutorial("passkeys", Serves::Post, Requi
     ])
     .options(r#"{"name":"Passkeys","description":"The caller's passkeys: registration, list, rename and removal.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);
 
-/// The longest name a passkey may have (Django's `CharField` of 150).
-const MAX_NAME_CHARS: usize = auth::model::passkey::MAX_PASSKEY_NAME_CHARS;
-/// A passkey's name when none is given.
-const DEFAULT_NAME: &str = "Passkey";
-
 /// The endpoint asked for, by the path and method.
 pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) -> Answer {
     let rp = relying_party(app, req)?;
@@ -62,7 +60,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) 
             let user = &caller.user;
             reauthenticate(app, req, &rp, user).await?;
             let begun = rp.start_registration(user);
-            begin(app, begun, CeremonyKind::Register, Some(user.id)).await
+            begin(app, begun, CeremonyKind::Register, Some(user.id), None).await
         }
         ("POST", _) => register(app, req, &rp, caller).await,
         ("GET" | "HEAD", _) => Ok(Reply::ok(&Value::Array(
@@ -91,11 +89,6 @@ fn shown(p: &StoredPasskey) -> Value {
     })
 }
 
-/// The body's `name`: trimmed, blank allowed (the default name).
-fn name_field(req: &Request<'_>) -> Result<Option<String>, Vec<FieldError>> {
-    optional_field(req.data(), "name", true, MAX_NAME_CHARS)
-}
-
 /// Finishes a registration the caller began.
 async fn register<S: Store>(
     app: &App<S>,
@@ -103,42 +96,13 @@ async fn register<S: Store>(
     rp: &RelyingParty,
     caller: Caller,
 ) -> Answer {
-    mapping(req.data())?;
-    let credential = credential_field(req.data(), "credential");
-    let name = name_field(req);
-    let mut invalid = Invalid::default();
-    if let Err(errors) = &credential {
-        invalid.add("credential", errors.clone());
-    }
-    if let Err(errors) = &name {
-        invalid.add("name", errors.clone());
-    }
-    let (Ok(credential), Ok(name)) = (credential, name) else {
-        return Err(ApiError::Invalid(invalid));
-    };
+    let (credential, name) = passkey_fields(req)?;
     let user = &caller.user;
     let ceremony = take(app, &credential, CeremonyKind::Register).await?;
     if ceremony.user_id != Some(user.id) {
         return Err(invalid_credential());
     }
-    let registered = match rp.finish_registration(&credential, &ceremony.state) {
-        Ok(r) => r,
-        Err(PasskeyError::Internal(e)) => {
-            auth::tracing::error!(error = %e, "a stored ceremony does not read");
-            return Err(ApiError::Internal);
-        }
-        Err(_) => return Err(invalid_credential()),
-    };
-    let passkey = StoredPasskey {
-        id: registered.id,
-        name: name
-            .filter(|n| !n.is_empty())
-            .unwrap_or(DEFAULT_NAME.to_owned()),
-        created: now(),
-        last_used: None,
-        backed_up: registered.backed_up,
-        credential: registered.credential,
-    };
+    let passkey = registered(rp, &credential, &ceremony, name)?;
     match app.store.add_passkey(user, &passkey).await? {
         Added::Done => {}
         Added::Taken => return Err(invalid_credential()),
@@ -170,7 +134,7 @@ async fn rename<S: Store>(
         return Ok(Reply::ok(&shown(passkey)));
     };
     let name = if name.is_empty() {
-        DEFAULT_NAME.to_owned()
+        DEFAULT_PASSKEY_NAME.to_owned()
     } else {
         name
     };

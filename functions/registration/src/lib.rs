@@ -31,18 +31,13 @@ use auth::accounts::{self, charge_signup, secret_hash};
 use auth::base::audit::{self, Event, Subject};
 use auth::base::time::now;
 use auth::credentials::password::hash_password;
-use auth::lambda_http::http::StatusCode;
 use auth::mail::Job;
 use auth::policy::passwords;
 use auth::secrecy::{ExposeSecret, SecretString};
 use auth::serde_json::json;
-use auth::settings::EmailVerification;
-use auth::store::{
-    AccountKey, CreateUserError, KeyUse, MAX_EMAIL_CHARS, MAX_USERNAME_CHARS, Store, valid_email,
-    valid_username,
-};
-use auth::web::authn::pair_reply;
+use auth::store::{AccountKey, KeyUse, Store};
 use auth::web::fields::{FieldError, Invalid, password_fields, serializer_fields, together};
+use auth::web::signup::{email_errors, signed_up, username_errors};
 use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
 use auth::{ApiError, App};
 
@@ -63,20 +58,6 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
     }
 }
 
-/// `{"detail": detail}` with `status`.
-fn detail(status: StatusCode, detail: &str) -> Reply {
-    Reply::json(status, &json!({ "detail": detail }))
-}
-
-/// DRF's `EmailField`: an address, at most 254 characters.
-fn email_errors(email: &str) -> Vec<FieldError> {
-    match (email.chars().count() > MAX_EMAIL_CHARS, valid_email(email)) {
-        (true, _) => vec![FieldError::TooLong(MAX_EMAIL_CHARS)],
-        (false, false) => vec![FieldError::InvalidEmail],
-        (false, true) => vec![],
-    }
-}
-
 /// The four fields, each checked as dj-rest-auth's `RegisterSerializer`
 /// does, every error at once, in field order.
 async fn registration_fields<S>(
@@ -90,12 +71,7 @@ async fn registration_fields<S>(
     )?;
     let ([username, email], [password1, password2]) = (names, passwords);
     let mut invalid = Invalid::default();
-    let username_errors = match username.chars().count() > MAX_USERNAME_CHARS {
-        true => vec![FieldError::TooLong(MAX_USERNAME_CHARS)],
-        false if !valid_username(&username) => vec![FieldError::InvalidUsername],
-        false => vec![],
-    };
-    invalid.add("username", username_errors);
+    invalid.add("username", username_errors(&username));
     invalid.add("email", email_errors(&email));
     let weaknesses = passwords::weaknesses(app, &password1, &username).await?;
     invalid.add(
@@ -112,8 +88,7 @@ async fn registration_fields<S>(
 }
 
 async fn register<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {
-    let accounts = &app.settings.accounts;
-    if !accounts.registration_open {
+    if !app.settings.accounts.registration_open {
         return Err(ApiError::PermissionDenied);
     }
     let (username, email, password) = registration_fields(app, req).await?;
@@ -121,47 +96,11 @@ async fn register<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {
         return Err(ApiError::Throttled { wait });
     }
     let hash = hash_password(password).await?;
-    let verification = accounts.email_verification;
-    let sent = || detail(StatusCode::CREATED, "Verification e-mail sent.");
-    match app
+    let created = app
         .store
         .create_user_with_email(&username, &hash, &email, false)
-        .await
-    {
-        Ok(user) => {
-            audit::emit(Event::Signup, Subject::UserId(user.id), "password");
-            if verification == EmailVerification::None {
-                let mut reply = pair_reply(app, req, &user, now());
-                reply.status = StatusCode::CREATED;
-                return Ok(reply);
-            }
-            let job = Job::Confirm {
-                user_id: user.id,
-                email: user.email.clone(),
-            };
-            accounts::send(app, job).await?;
-            Ok(sent())
-        }
-        Err(CreateUserError::UsernameTaken) => {
-            let mut invalid = Invalid::default();
-            invalid.add("username", vec![FieldError::UsernameTaken]);
-            Err(invalid.into())
-        }
-        // allauth with enumeration prevention: the answer a new address
-        // gets, and the address's owner is told.
-        Err(CreateUserError::EmailTaken)
-            if accounts.prevent_enumeration && verification != EmailVerification::None =>
-        {
-            accounts::send(app, Job::AccountExists { email }).await?;
-            Ok(sent())
-        }
-        Err(CreateUserError::EmailTaken) => {
-            let mut invalid = Invalid::default();
-            invalid.add("email", vec![FieldError::EmailTaken]);
-            Err(invalid.into())
-        }
-        Err(CreateUserError::Store(e)) => Err(e.into()),
-    }
+        .await;
+    signed_up(app, req, created, email, "password").await
 }
 
 async fn verify_email<S: Store>(app: &App<S>, req: &Request<'_>) -> Answer {

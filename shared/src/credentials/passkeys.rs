@@ -187,17 +187,31 @@ impl RelyingParty {
     /// Options to create a passkey for `user`: a discoverable credential
     /// with user verification, none of their passkeys again.
     pub fn start_registration(&self, user: &User) -> Result<Begun, PasskeyError> {
-        let exclude = user
-            .passkeys
+        self.start_registration_of(user.id, &user.username, &user.passkeys)
+    }
+
+    /// Begins the registration of the first passkey of an account not yet
+    /// created: user `id` (reserved), named `username`.
+    pub fn start_signup(&self, id: u64, username: &str) -> Result<Begun, PasskeyError> {
+        self.start_registration_of(id, username, &[])
+    }
+
+    fn start_registration_of(
+        &self,
+        id: u64,
+        username: &str,
+        passkeys: &[StoredPasskey],
+    ) -> Result<Begun, PasskeyError> {
+        let exclude = passkeys
             .iter()
             .filter_map(|p| URL_SAFE_NO_PAD.decode(&p.id).ok())
             .collect::<Vec<_>>();
         let (mut options, state) = self
             .webauthn
             .start_passkey_registration(
-                user_handle(user.id),
-                &user.username,
-                &user.username,
+                user_handle(id),
+                username,
+                username,
                 (!exclude.is_empty()).then_some(exclude),
             )
             .map_err(internal)?;

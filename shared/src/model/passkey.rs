@@ -14,6 +14,9 @@ pub const CEREMONY_SECONDS: i64 = 300;
 /// Longest name a passkey may be given (characters).
 pub const MAX_PASSKEY_NAME_CHARS: usize = 150;
 
+/// A passkey's name when none is given.
+pub const DEFAULT_PASSKEY_NAME: &str = "Passkey";
+
 /// One of a user's passkeys.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredPasskey {
@@ -49,6 +52,9 @@ pub enum CeremonyKind {
     Register,
     /// `login/passkey/options` → `login/passkey` or `login/mfa`.
     Login,
+    /// `registration/passkey/options` → `registration/passkey` (a new
+    /// account's, its id reserved, its username and address held).
+    Signup,
 }
 
 impl CeremonyKind {
@@ -56,6 +62,7 @@ impl CeremonyKind {
         match self {
             CeremonyKind::Register => "register",
             CeremonyKind::Login => "login",
+            CeremonyKind::Signup => "signup",
         }
     }
 }
@@ -68,11 +75,20 @@ pub struct Ceremony {
     /// `clientDataJSON` names it by.
     pub challenge: String,
     pub kind: CeremonyKind,
-    /// Whose registration it is (`Register` only).
+    /// Whose registration it is (`Register`; `Signup`: the id reserved).
     pub user_id: Option<u64>,
+    /// The account a `Signup` creates.
+    pub applicant: Option<Applicant>,
     /// webauthn-rs's state as JSON.
     pub state: String,
     pub expires_at: i64,
+}
+
+/// The account a passkey sign-up asked for, held with its ceremony.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Applicant {
+    pub username: String,
+    pub email: String,
 }
 
 impl Ceremony {

@@ -175,6 +175,8 @@ settings! {
         supported_types: MfaTypes = "MFA_SUPPORTED_TYPES" ("recovery_codes,totp");
         /// With `webauthn`: a passkey alone logs in (`login/passkey`, user verification required, a complete multi-factor login); off: 404.
         passkey_login_enabled: bool = "MFA_PASSKEY_LOGIN_ENABLED" ("false");
+        /// With `webauthn` and REGISTRATION_OPEN: an account may be created with a passkey instead of a password (`registration/passkey/…`); off: 404.
+        passkey_signup_enabled: bool = "MFA_PASSKEY_SIGNUP_ENABLED" ("false");
         /// Origins of `http://` (not only `https://`) may run WebAuthn ceremonies (local development on `http://localhost`).
         webauthn_allow_insecure_origin: bool = "MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN" ("false");
         /// The WebAuthn relying party id (a domain: `example.com`, `localhost` locally); empty: the API's own host.

@@ -35,6 +35,9 @@ pub enum CreateUserError {
     UsernameTaken,
     #[error("another user has that address")]
     EmailTaken,
+    /// A user created holding a passkey: another user holds its credential.
+    #[error("another user has that passkey")]
+    CredentialTaken,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -350,6 +353,20 @@ pub trait PasskeyStore: Send + Sync {
         user: &User,
         passkey: &StoredPasskey,
     ) -> impl Future<Output = Result<Added, StoreError>> + Send;
+
+    /// A new user id, handed out once (a passkey sign-up names the account
+    /// in its ceremony before the account exists; an id not used is
+    /// skipped, as an aborted insert skips a sequence value).
+    fn reserve_user_id(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Creates `user` (its id from `reserve_user_id`) holding `passkey`,
+    /// its only credential, in one transaction: the id, the username, the
+    /// address (case-insensitively) and the credential id must be free.
+    fn create_user_with_passkey(
+        &self,
+        user: &User,
+        passkey: &StoredPasskey,
+    ) -> impl Future<Output = Result<(), CreateUserError>> + Send;
 
     /// Renames user `user_id`'s passkey `id`; false if they have none.
     fn rename_passkey(

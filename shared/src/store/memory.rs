@@ -708,6 +708,43 @@ impl PasskeyStore for MemoryStore {
         Ok(Added::Done)
     }
 
+    async fn reserve_user_id(&self) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        state.last_id += 1;
+        Ok(state.last_id)
+    }
+
+    async fn create_user_with_passkey(
+        &self,
+        user: &User,
+        passkey: &StoredPasskey,
+    ) -> Result<(), CreateUserError> {
+        let mut state = self.state();
+        let identity = email_identity(&user.email);
+        if state.usernames.contains_key(&user.username) {
+            return Err(CreateUserError::UsernameTaken);
+        }
+        if !user.email.is_empty() && state.emails.contains_key(&identity) {
+            return Err(CreateUserError::EmailTaken);
+        }
+        if state.credentials.contains_key(&passkey.id) {
+            return Err(CreateUserError::CredentialTaken);
+        }
+        if state.users.contains_key(&user.id) {
+            let taken = format!("reserved user id {} is taken", user.id);
+            return Err(StoreError::Internal(taken).into());
+        }
+        let mut user = user.clone();
+        user.passkeys = vec![passkey.clone()];
+        state.usernames.insert(user.username.clone(), user.id);
+        if !user.email.is_empty() {
+            state.emails.insert(identity, user.id);
+        }
+        state.credentials.insert(passkey.id.clone(), user.id);
+        state.users.insert(user.id, user);
+        Ok(())
+    }
+
     async fn rename_passkey(&self, user_id: u64, id: &str, name: &str) -> Result<bool, StoreError> {
         let mut state = self.state();
         let found = (state.users.get_mut(&user_id))

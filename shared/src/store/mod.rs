@@ -19,7 +19,8 @@ pub use crate::model::counter::Counter;
 pub use crate::model::key::{AccountKey, KeyKind, KeyUse};
 pub use crate::model::mfa::{AfterProof, Charged, Proof, Redeemed, SecondStep};
 pub use crate::model::passkey::{
-    Added, Ceremony, CeremonyKind, MAX_PASSKEYS, PasskeyUse, StoredPasskey,
+    Added, Applicant, Ceremony, CeremonyKind, DEFAULT_PASSKEY_NAME, MAX_PASSKEYS, PasskeyUse,
+    StoredPasskey,
 };
 pub use crate::model::session::{Session, stored_session_key, valid_session_key};
 pub use crate::model::token::{Revocation, Rotation, TokenState};

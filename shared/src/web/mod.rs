@@ -2,7 +2,8 @@
 //! once ([`request`]), what an endpoint answers ([`reply`]), body fields
 //! ([`fields`]), the contract's words for every refusal ([`contract`]),
 //! CORS ([`cors`]), the second factor in the login flow
-//! ([`second_factor`]), who is calling ([`authn`]), what a view declares
+//! ([`second_factor`]), passkeys' ceremonies ([`passkeys`]), sign-up's
+//! shared half ([`signup`]), who is calling ([`authn`]), what a view declares
 //! ([`view`]), the render step ([`render`]) and the one pipeline
 //! ([`pipeline`]).
 
@@ -17,6 +18,7 @@ pub mod render;
 pub mod reply;
 pub mod request;
 pub mod second_factor;
+pub mod signup;
 pub mod view;
 
 pub use pipeline::serve;

@@ -20,12 +20,15 @@ use crate::app::App;
 use crate::base::audit::{self, Event, Subject};
 use crate::base::time::now;
 use crate::credentials::passkeys::{Assertion, Begun, PasskeyError, RelyingParty, challenge_of};
-use crate::model::passkey::{CEREMONY_SECONDS, Ceremony, CeremonyKind, PasskeyUse};
+use crate::model::passkey::{
+    Applicant, CEREMONY_SECONDS, Ceremony, CeremonyKind, DEFAULT_PASSKEY_NAME,
+    MAX_PASSKEY_NAME_CHARS, PasskeyUse, StoredPasskey,
+};
 use crate::policy::throttle::{self, Attempt};
 use crate::store::{Store, User};
 use crate::web::body::Field;
 use crate::web::contract::ApiError;
-use crate::web::fields::{FieldError, Invalid, credential_field, password_fields};
+use crate::web::fields::{FieldError, Invalid, credential_field, optional_field, password_fields};
 use crate::web::reply::Reply;
 use crate::web::request::Request;
 use crate::web::second_factor;
@@ -51,13 +54,15 @@ pub fn relying_party<S>(app: &App<S>, req: &Request<'_>) -> Result<RelyingParty,
     })
 }
 
-/// Stores `begun`'s state as a ceremony of `kind` (for `user_id`) and
+/// Stores `begun`'s state as a ceremony of `kind` (for `user_id`, and a
+/// sign-up's `applicant`) and
 /// answers its options (`Cache-Control: no-store`).
 pub async fn begin<S: Store>(
     app: &App<S>,
     begun: Result<Begun, PasskeyError>,
     kind: CeremonyKind,
     user_id: Option<u64>,
+    applicant: Option<Applicant>,
 ) -> Result<Reply, ApiError> {
     let begun = begun.map_err(|e| {
         tracing::error!(error = %e, "beginning a WebAuthn ceremony");
@@ -67,6 +72,7 @@ pub async fn begin<S: Store>(
         challenge: begun.challenge,
         kind,
         user_id,
+        applicant,
         state: begun.state,
         expires_at: now() + CEREMONY_SECONDS,
     };
@@ -83,6 +89,58 @@ pub async fn take<S: Store>(
 ) -> Result<Ceremony, ApiError> {
     let challenge = challenge_of(credential).ok_or_else(invalid_credential)?;
     (app.store.take_ceremony(&challenge, kind, now()).await?).ok_or_else(invalid_credential)
+}
+
+/// The body's `name` for a passkey: trimmed, at most 150 characters;
+/// `Some("")` when blank, `None` when absent.
+pub fn name_field(req: &Request<'_>) -> Result<Option<String>, Vec<FieldError>> {
+    optional_field(req.data(), "name", true, MAX_PASSKEY_NAME_CHARS)
+}
+
+/// The body's `credential` (a `RegistrationResponseJSON`) and `name`,
+/// every error at once.
+pub fn passkey_fields(req: &Request<'_>) -> Result<(Value, Option<String>), ApiError> {
+    crate::web::fields::mapping(req.data())?;
+    let credential = credential_field(req.data(), "credential");
+    let name = name_field(req);
+    let mut invalid = Invalid::default();
+    if let Err(errors) = &credential {
+        invalid.add("credential", errors.clone());
+    }
+    if let Err(errors) = &name {
+        invalid.add("name", errors.clone());
+    }
+    match (credential, name) {
+        (Ok(credential), Ok(name)) => Ok((credential, name)),
+        _ => Err(ApiError::Invalid(invalid)),
+    }
+}
+
+/// The passkey a registration's `credential` creates, checked by
+/// webauthn-rs against its `ceremony`, named `name` ("Passkey" if blank
+/// or absent); 400 [`invalid_credential`] when a check fails.
+pub fn registered(
+    rp: &RelyingParty,
+    credential: &Value,
+    ceremony: &Ceremony,
+    name: Option<String>,
+) -> Result<StoredPasskey, ApiError> {
+    let registered = match rp.finish_registration(credential, &ceremony.state) {
+        Ok(r) => r,
+        Err(PasskeyError::Internal(e)) => {
+            tracing::error!(error = %e, "a stored ceremony does not read");
+            return Err(ApiError::Internal);
+        }
+        Err(_) => return Err(invalid_credential()),
+    };
+    Ok(StoredPasskey {
+        id: registered.id,
+        name: (name.filter(|n| !n.is_empty())).unwrap_or(DEFAULT_PASSKEY_NAME.to_owned()),
+        created: now(),
+        last_used: None,
+        backed_up: registered.backed_up,
+        credential: registered.credential,
+    })
 }
 
 /// A login's assertion, checked but not yet written.

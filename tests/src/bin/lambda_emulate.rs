@@ -314,9 +314,10 @@ fn cases() -> Vec<Case> {
         reset.envs = accounts_on(&[reset_page]);
         all.extend([confirm, reset]);
     }
-    // The passkey functions' sample events (the list, a login's options)
-    // with passkeys on, as the template's MfaSupportedTypes,
-    // MfaPasskeyLoginEnabled and WebauthnRpId turn them on.
+    // The passkey functions' sample events (the list, a login's options, a
+    // sign-up's options) with passkeys on, as the template's
+    // MfaSupportedTypes, MfaPasskeyLoginEnabled, MfaPasskeySignupEnabled
+    // and WebauthnRpId turn them on.
     for c in all.iter_mut() {
         if ["passkeys", "login-passkey"].contains(&c.function.as_str()) {
             c.envs = accounts_on(&[
@@ -326,6 +327,18 @@ fn cases() -> Vec<Case> {
                 ("WEBAUTHN_ALLOWED_ORIGINS", "https://app.example.test"),
             ]);
             c.about = "its sample event, passkeys on";
+        }
+        if c.function == "registration-passkey" {
+            c.envs = accounts_on(&[
+                ("REGISTRATION_OPEN", "true"),
+                activation,
+                ("MFA_SUPPORTED_TYPES", "recovery_codes,totp,webauthn"),
+                ("MFA_PASSKEY_SIGNUP_ENABLED", "true"),
+                ("WEBAUTHN_RP_ID", "example.test"),
+                ("WEBAUTHN_ALLOWED_ORIGINS", "https://app.example.test"),
+            ]);
+            c.fresh = Fresh::SignUp;
+            c.about = "its sample event (a sign-up's options: the username read, the sign-up charged, an id reserved, the ceremony stored), passkey sign-up on";
         }
     }
     all

@@ -664,3 +664,43 @@ async fn passkey_events_are_audited() {
     assert_eq!(r.status, 204, "{}", r.body);
     trail.assert_no_secret();
 }
+
+#[tokio::test]
+async fn a_passkey_sign_up_is_audited_as_a_sign_up_and_a_passkey_added() {
+    use crate::mail::unique_address;
+    use crate::passkey_signup::signup_app;
+    use crate::passkeys::ORIGIN;
+    use integration_tests::softkey::SoftKey;
+    let a = signup_app(&[]).await;
+    let t = &a.t;
+    let mut trail = Trail::new(t).await;
+    let c = "192.0.2.79";
+    let email = unique_address();
+    let ask = Req::post(SIGNUP_PASSKEY_OPTIONS).json(&json!({"username": "keyed", "email": email}));
+    let r = invoke("registration-passkey", t, from(ask, c)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let credential = SoftKey::new(ORIGIN).create(&r.json()).await.unwrap();
+    let finish = Req::post(SIGNUP_PASSKEY).json(&json!({ "credential": credential }));
+    let (r, lines) = trail
+        .run(invoke("registration-passkey", t, from(finish, c)))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let names: Vec<_> = lines.iter().map(|l| l["fields"]["event"].clone()).collect();
+    assert_eq!(names, [json!("signup"), json!("passkey_added")]);
+    assert_eq!(
+        lines[0]["fields"]["reason"],
+        json!("passkey"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[1]["fields"]["reason"], credential["id"],
+        "{}",
+        lines[1]
+    );
+    assert_eq!(
+        lines[0]["fields"]["user_id"], lines[1]["fields"]["user_id"],
+        "one user"
+    );
+    trail.assert_no_secret();
+}

@@ -200,6 +200,7 @@ async fn options_describes_each_view() {
         ("user", "User Details"),
         ("passkeys", "Passkeys"),
         ("login-passkey", "Login Passkey"),
+        ("registration-passkey", "Register Passkey"),
     ];
     assert_covers_every_route(names.iter().map(|(f, _)| *f));
     for (function, name) in names {

@@ -76,6 +76,10 @@ const EXPECTED: &[(&str, u16)] = &[
     ("registration/verify-missing-field.json", 400),
     ("registration/verify-unknown-key.json", 404),
     ("registration/wrong-method.json", 405),
+    ("registration-passkey/invalid-credential.json", 400),
+    ("registration-passkey/off.json", 404),
+    ("registration-passkey/ok.json", 200),
+    ("registration-passkey/wrong-method.json", 405),
     ("token-blacklist/access-token.json", 401),
     ("token-blacklist/garbage.json", 401),
     ("token-blacklist/missing-field.json", 400),
@@ -107,7 +111,8 @@ const EXPECTED: &[(&str, u16)] = &[
 ];
 
 /// The events that run with passkeys on (`crate::passkeys::PASSKEYS_ON`);
-/// the others find them off.
+/// the others find them off. Those also in [`WITH_ACCOUNTS`] run with
+/// sign-up by passkey on as well.
 const WITH_PASSKEYS: &[&str] = &[
     "login-passkey/invalid-credential.json",
     "login-passkey/ok.json",
@@ -116,6 +121,8 @@ const WITH_PASSKEYS: &[&str] = &[
     "passkeys/register-options-wrong-password.json",
     "passkeys/register-options.json",
     "passkeys/rename-unknown.json",
+    "registration-passkey/invalid-credential.json",
+    "registration-passkey/ok.json",
 ];
 
 /// The events that run with the account flows on (sign-up open, both
@@ -125,6 +132,8 @@ const WITH_PASSKEYS: &[&str] = &[
 /// off).
 const WITH_ACCOUNTS: &[&str] = &[
     "password-reset/request-ok.json",
+    "registration-passkey/invalid-credential.json",
+    "registration-passkey/ok.json",
     "registration/signup-ok.json",
 ];
 
@@ -182,6 +191,7 @@ async fn every_event_gets_the_status_its_name_promises() {
             .is_none_or(|(f, a, _)| (*f, *a) != (function, accounts))
         {
             let t = match accounts {
+                (true, true) => crate::passkey_signup::signup_app(&[]).await.t,
                 (true, _) => crate::signup::Accounts::new(&[]).await.t,
                 (_, true) => crate::passkeys::passkey_app().await,
                 _ => spawn_app().await,

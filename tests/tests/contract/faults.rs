@@ -24,7 +24,8 @@ const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The account flows and passkeys on: every endpoint reaches the store.
 fn everything_on() -> Vec<(&'static str, &'static str)> {
-    [ACCOUNTS_ON, crate::passkeys::PASSKEYS_ON].concat()
+    let signup = &[("MFA_PASSKEY_SIGNUP_ENABLED", "true")][..];
+    [ACCOUNTS_ON, crate::passkeys::PASSKEYS_ON, signup].concat()
 }
 
 async fn app_at(endpoint: &str, vars: &[(&str, &str)]) -> TestApp {
@@ -89,6 +90,11 @@ fn requests(t: &TestApp) -> Vec<(&'static str, Req)> {
                 "username": "newcomer", "email": "newcomer@example.com",
                 "password1": "a long new passphrase", "password2": "a long new passphrase",
             })),
+        ),
+        (
+            "registration-passkey",
+            Req::post(SIGNUP_PASSKEY_OPTIONS)
+                .json(&json!({"username": "newcomer", "email": "newcomer@example.com"})),
         ),
         (
             "password-reset",

@@ -343,7 +343,14 @@ pub async fn set_on_user(t: &TestApp, id: u64, attributes: &[(&str, i64)]) {
 /// a route that takes no password.
 pub fn with_password(route: &Route, username: &str, password: &str, from: &str) -> Option<Req> {
     let req = match (
-        route.logs_in && !["login-mfa", "registration", "login-passkey"].contains(&route.function),
+        route.logs_in
+            && ![
+                "login-mfa",
+                "registration",
+                "login-passkey",
+                "registration-passkey",
+            ]
+            .contains(&route.function),
         route.authenticates(),
     ) {
         (true, _) => credentials(route.path, username, password),

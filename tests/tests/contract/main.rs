@@ -29,6 +29,7 @@ mod logout;
 mod mail;
 mod mfa;
 mod obtain;
+mod passkey_signup;
 mod passkeys;
 mod profile;
 mod refresh;

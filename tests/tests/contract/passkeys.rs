@@ -90,7 +90,7 @@ pub fn login_with(credential: &Value, login: &str) -> Req {
     Req::post(LOGIN_PASSKEY).json(&json!({ "credential": credential, "login": login }))
 }
 
-const INVALID: &str = r#"{"credential":["Invalid credential."]}"#;
+pub const INVALID: &str = r#"{"credential":["Invalid credential."]}"#;
 
 /// alice with a passkey: the app, her key, her access token.
 pub async fn alice_with_passkey() -> (TestApp, SoftKey, String) {

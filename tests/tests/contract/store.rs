@@ -726,6 +726,94 @@ on_both_stores! {
     memory_blacklist, dynamo_blacklist => blacklist;
     memory_mfa, dynamo_mfa => mfa;
     memory_addresses, dynamo_addresses => addresses;
+    memory_passkey_users, dynamo_passkey_users => passkey_users;
+}
+
+/// A user created holding a passkey (a passkey sign-up): its id reserved
+/// first and never handed out again; the username, the address and the
+/// credential id each refused when taken, and then nothing is written.
+async fn passkey_users<S: Store + UserAdmin>(store: &S) {
+    use integration_tests::auth::store::{StoredPasskey, User};
+    let alice = (store.create_user_with_email("alice", "x", "alice@example.com", true))
+        .await
+        .unwrap();
+    let id = store.reserve_user_id().await.unwrap();
+    assert!(id > alice.id);
+    let next = store.create_user("between", "x").await.unwrap();
+    assert!(next.id > id, "a reserved id is not handed out again");
+    let passkey = |id: &str| StoredPasskey {
+        id: id.into(),
+        name: "Passkey".into(),
+        created: now(),
+        last_used: None,
+        backed_up: false,
+        credential: "{}".into(),
+    };
+    let user = |username: &str, email: &str, key: &str| User {
+        id,
+        username: username.into(),
+        password: "!unusable".into(),
+        is_active: true,
+        generation: 0,
+        email: email.into(),
+        email_verified: false,
+        first_name: String::new(),
+        last_name: String::new(),
+        mfa: Default::default(),
+        passkeys: vec![passkey(key)],
+    };
+    let alices_key = passkey("alices-key");
+    assert!(matches!(
+        store.add_passkey(&alice, &alices_key).await.unwrap(),
+        integration_tests::auth::store::Added::Done
+    ));
+    for (new, want) in [
+        (user("alice", "new@example.com", "k1"), "username"),
+        (user("carol", "ALICE@example.com", "k1"), "email"),
+        (
+            user("carol", "carol@example.com", "alices-key"),
+            "credential",
+        ),
+    ] {
+        let got = store.create_user_with_passkey(&new, &new.passkeys[0]).await;
+        let clash = match got {
+            Err(CreateUserError::UsernameTaken) => "username",
+            Err(CreateUserError::EmailTaken) => "email",
+            Err(CreateUserError::CredentialTaken) => "credential",
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(clash, want);
+        assert_eq!(store.user_by_id(id).await.unwrap(), None, "{want}");
+        assert_eq!(store.passkey_owner("k1").await.unwrap(), None, "{want}");
+    }
+    let carol = user("carol", "carol@example.com", "k1");
+    store
+        .create_user_with_passkey(&carol, &carol.passkeys[0])
+        .await
+        .unwrap();
+    let stored = store.user_by_username("carol").await.unwrap().unwrap();
+    assert_eq!(stored.id, id);
+    assert_eq!(stored.passkeys, carol.passkeys);
+    assert_eq!(store.passkey_owner("k1").await.unwrap(), Some(id));
+    assert_eq!(
+        store
+            .user_by_email("CAROL@example.com")
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(id)
+    );
+    // The user can hold more, up to the cap, counted from one.
+    for n in 2..=integration_tests::auth::store::MAX_PASSKEYS {
+        let more = passkey(&format!("k{n}"));
+        let added = store.add_passkey(&stored, &more).await.unwrap();
+        assert!(
+            matches!(added, integration_tests::auth::store::Added::Done),
+            "{n}"
+        );
+    }
+    let over = store.add_passkey(&stored, &passkey("k11")).await.unwrap();
+    assert!(matches!(over, integration_tests::auth::store::Added::Full));
 }
 
 /// Session keys are credentials: the table holds their SHA-256 only, so a

@@ -248,3 +248,25 @@ fn verify_django_bcrypt(password: &SecretString, bcrypt: &str) -> Option<bool> {
     let prehashed = SecretString::from(hex::encode(digest));
     bcrypt::verify(prehashed.expose_secret(), bcrypt).ok()
 }
+
+/// A new unusable password (Django's `make_password(None)`: `!` and 40
+/// random letters and digits): the stored value of an account without a
+/// password, which no password matches, and which still differs from every
+/// other (so a password change or reset still moves it on).
+pub fn unusable_password() -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    format!("!{}", crate::base::random::random_string(40, CHARS))
+}
+
+#[cfg(test)]
+mod unusable_tests {
+    use super::*;
+
+    #[test]
+    fn an_unusable_password_is_djangos_and_each_is_new() {
+        let (a, b) = (unusable_password(), unusable_password());
+        assert_eq!(hash_format(&a), "unusable");
+        assert!(a.starts_with('!') && a.len() == 41, "{a}");
+        assert_ne!(a, b);
+    }
+}

@@ -40,6 +40,6 @@ mod formats;
 mod hashing;
 mod params;
 
-pub use formats::{hash_format, importable, verification_memory_kib};
+pub use formats::{hash_format, importable, unusable_password, verification_memory_kib};
 pub use hashing::*;
 pub use params::*;

@@ -206,7 +206,7 @@ impl DynamoStore {
         };
         match self.put_new_user(user, None).await? {
             Ok(()) => return Ok(Ok(Imported::Created)),
-            Err(Clash::Username | Clash::Email) => {}
+            Err(Clash::Username | Clash::Email | Clash::Credential) => {}
             // A deleted user's id: the new user starts at the tombstone's
             // generation, so nothing issued to the deleted one works.
             Err(Clash::Id) => {

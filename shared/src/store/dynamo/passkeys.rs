@@ -10,10 +10,10 @@ use super::client::{
 };
 use super::update::UserUpdate;
 use crate::model::passkey::{
-    Added, Ceremony, CeremonyKind, MAX_PASSKEYS, PasskeyUse, StoredPasskey,
+    Added, Applicant, Ceremony, CeremonyKind, MAX_PASSKEYS, PasskeyUse, StoredPasskey,
 };
 use crate::model::user::User;
-use crate::store::api::{PasskeyStore, StoreError, UserStore};
+use crate::store::api::{CreateUserError, PasskeyStore, StoreError, UserStore};
 
 /// The prefix of a passkey's attribute on its user's item.
 const PASSKEY_PREFIX: &str = "passkey#";
@@ -58,7 +58,7 @@ pub(super) fn passkeys_from_item(item: &Item) -> Vec<StoredPasskey> {
     found
 }
 
-fn passkey_map(p: &StoredPasskey) -> AttributeValue {
+pub(super) fn passkey_map(p: &StoredPasskey) -> AttributeValue {
     let mut m = HashMap::from([
         ("name".to_owned(), s(p.name.clone())),
         ("created".to_owned(), n(p.created)),
@@ -108,7 +108,12 @@ impl DynamoStore {
         let kind = match text("kind").as_deref() {
             Some("register") => CeremonyKind::Register,
             Some("login") => CeremonyKind::Login,
+            Some("signup") => CeremonyKind::Signup,
             _ => return Err(corrupt("kind")),
+        };
+        let applicant = match (text("username"), text("email")) {
+            (Some(username), Some(email)) => Some(Applicant { username, email }),
+            _ => None,
         };
         Ok(Ceremony {
             challenge: key
@@ -117,6 +122,7 @@ impl DynamoStore {
                 .to_owned(),
             kind,
             user_id: number(item, "user_id").and_then(|v| u64::try_from(v).ok()),
+            applicant,
             state: text("state").ok_or_else(|| corrupt("state"))?,
             expires_at: number(item, TTL_ATTRIBUTE).ok_or_else(|| corrupt("expires_at"))?,
         })
@@ -124,6 +130,18 @@ impl DynamoStore {
 }
 
 impl PasskeyStore for DynamoStore {
+    async fn reserve_user_id(&self) -> Result<u64, StoreError> {
+        self.next_user_id().await
+    }
+
+    async fn create_user_with_passkey(
+        &self,
+        user: &User,
+        passkey: &StoredPasskey,
+    ) -> Result<(), CreateUserError> {
+        self.put_new_passkey_user(user, passkey).await
+    }
+
     async fn add_passkey(&self, user: &User, passkey: &StoredPasskey) -> Result<Added, StoreError> {
         let update = UserUpdate::of(self, user.id)
             .set("#passkey = :passkey")
@@ -233,6 +251,10 @@ impl PasskeyStore for DynamoStore {
             .condition_expression("attribute_not_exists(counter_key)");
         if let Some(id) = ceremony.user_id {
             put = put.item("user_id", n(id));
+        }
+        if let Some(applicant) = &ceremony.applicant {
+            put = (put.item("username", s(applicant.username.clone())))
+                .item("email", s(applicant.email.clone()));
         }
         put.send().await.map_err(|e| unavailable("PutItem", e))?;
         Ok(())

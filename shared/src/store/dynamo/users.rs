@@ -10,8 +10,10 @@ use super::client::{
     DynamoStore, Item, cancelled_by_condition, id_key, internal, n, number, s, unavailable,
 };
 use super::mfa;
+use super::passkeys::{PASSKEY_COUNT, credential_key, passkey_attribute, passkey_map};
 use super::update::UserUpdate;
 use crate::base::time::now;
+use crate::model::passkey::StoredPasskey;
 use crate::model::user::{
     HashCosts, User, UserChange, email_identity, valid_email, valid_username,
 };
@@ -54,7 +56,7 @@ pub(crate) fn hash_costs_from_item(item: &Item) -> HashCosts {
 }
 
 impl DynamoStore {
-    async fn next_user_id(&self) -> Result<u64, StoreError> {
+    pub(super) async fn next_user_id(&self) -> Result<u64, StoreError> {
         let counter = ("pk", USER_COUNTER);
         self.increment(&self.tables.users, counter, "value", &[])
             .await
@@ -95,10 +97,26 @@ impl DynamoStore {
         user: &User,
         over_tombstone: Option<u64>,
     ) -> Result<Result<(), Clash>, StoreError> {
+        self.put_new_user_holding(user, over_tombstone, None).await
+    }
+
+    /// [`put_new_user`](Self::put_new_user), the user holding `passkey`
+    /// (its attribute on the user's item, and its `credential#` item
+    /// claimed in the same transaction).
+    pub(super) async fn put_new_user_holding(
+        &self,
+        user: &User,
+        over_tombstone: Option<u64>,
+        passkey: Option<&StoredPasskey>,
+    ) -> Result<Result<(), Clash>, StoreError> {
         let mut user_item: Item =
             serde_dynamo::to_item(user).map_err(|e| internal("serialize user", e))?;
         user_item.insert("pk".into(), s(id_key(user.id)));
         user_item.insert("created_at".into(), n(now()));
+        if let Some(p) = passkey {
+            user_item.insert(passkey_attribute(&p.id), passkey_map(p));
+            user_item.insert(PASSKEY_COUNT.into(), n(1));
+        }
         // An address only ever goes with its own item.
         if user.email.is_empty() {
             user_item.remove("email");
@@ -138,6 +156,14 @@ impl DynamoStore {
         if !user.email.is_empty() {
             items.push(put(address, "attribute_not_exists(pk)", None)?);
         }
+        let claim_at = items.len();
+        if let Some(p) = passkey {
+            let claim: Item = HashMap::from([
+                ("pk".to_owned(), s(credential_key(&p.id))),
+                ("id".to_owned(), n(user.id)),
+            ]);
+            items.push(put(claim, "attribute_not_exists(pk)", None)?);
+        }
         let result = self
             .client
             .transact_write_items()
@@ -150,7 +176,12 @@ impl DynamoStore {
             // The username first: a taken name is the answer whatever the
             // id or address (Django shows a taken username).
             Err(e) if cancelled_by_condition(&e, 1) => Ok(Err(Clash::Username)),
-            Err(e) if cancelled_by_condition(&e, 2) => Ok(Err(Clash::Email)),
+            Err(e) if !user.email.is_empty() && cancelled_by_condition(&e, 2) => {
+                Ok(Err(Clash::Email))
+            }
+            Err(e) if passkey.is_some() && cancelled_by_condition(&e, claim_at) => {
+                Ok(Err(Clash::Credential))
+            }
             Err(e) if cancelled_by_condition(&e, 0) => Ok(Err(Clash::Id)),
             Err(e) => Err(unavailable("TransactWriteItems", e)),
         }
@@ -158,6 +189,27 @@ impl DynamoStore {
 }
 
 impl DynamoStore {
+    /// Creates `user` (its id reserved) holding `passkey`, in one
+    /// transaction: the id, username, address and credential id must all
+    /// be free.
+    pub(super) async fn put_new_passkey_user(
+        &self,
+        user: &User,
+        passkey: &StoredPasskey,
+    ) -> Result<(), CreateUserError> {
+        match self.put_new_user_holding(user, None, Some(passkey)).await? {
+            Ok(()) => Ok(()),
+            Err(Clash::Username) => Err(CreateUserError::UsernameTaken),
+            Err(Clash::Email) => Err(CreateUserError::EmailTaken),
+            Err(Clash::Credential) => Err(CreateUserError::CredentialTaken),
+            // The counter handed the id out twice (a restore, an import):
+            // the ceremony named this id, so it cannot take another.
+            Err(Clash::Id) => {
+                Err(StoreError::Internal(format!("reserved user id {} is taken", user.id)).into())
+            }
+        }
+    }
+
     /// The writing of `email`'s item for user `id`, only if no other user
     /// holds it, as an item of a transaction.
     fn claim_email(&self, email: &str, id: u64) -> Result<TransactWriteItem, StoreError> {
@@ -223,6 +275,8 @@ pub(super) enum Clash {
     Id,
     Username,
     Email,
+    /// The passkey's credential id (a user created holding one).
+    Credential,
 }
 
 impl UserStore for DynamoStore {
@@ -472,6 +526,8 @@ impl UserAdmin for DynamoStore {
                 Ok(()) => return Ok(user),
                 Err(Clash::Username) => return Err(CreateUserError::UsernameTaken),
                 Err(Clash::Email) => return Err(CreateUserError::EmailTaken),
+                // No passkey, so no credential item to clash on.
+                Err(Clash::Credential) => return Err(CreateUserError::CredentialTaken),
                 Err(Clash::Id) => continue,
             }
         }
