@@ -68,6 +68,15 @@ OPERATIONS = [
     ("info by session", "info:session", 2, 0, "GetItem (session), GetItem (user)"),
     ("first login of an imported Django user (pbkdf2)", "login:django-pbkdf2", 3, 12,
      "as login, + UpdateItem (the hash upgrade)"),
+    # Passkeys (issue 23): the steps the harness can replay. A ceremony's
+    # finish needs a fresh signature per invocation, which a fixed event
+    # cannot carry (tests/BENCHMARKS.md section 16 gives its units).
+    ("passkey options (a login, or the second step)", "login-passkey", 0, 1,
+     "PutItem (the ceremony's state)"),
+    ("passkey list", "passkeys", 2, 0, "BatchGetItem (user, family)"),
+    ("passkey sign-up options", "registration-passkey", 1, 4,
+     "TransactWriteItems of 1 update (sign-ups per client address) with GetItem (username) at once, "
+     "UpdateItem (the user-id counter), PutItem (the ceremony's state)"),
 ]
 
 # The account functions share PasswordFunctionsMemory with the functions

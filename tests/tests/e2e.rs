@@ -48,6 +48,13 @@ async fn session_and_token_flows_over_http() {
             ("WEBAUTHN_RP_ID", "localhost"),
             ("WEBAUTHN_ALLOWED_ORIGINS", PASSKEY_PAGE),
             ("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", "true"),
+            // Sign-up with a passkey, the new user logged in at once (no
+            // verification email: the console backend, which sends none).
+            ("MFA_PASSKEY_SIGNUP_ENABLED", "true"),
+            ("REGISTRATION_OPEN", "true"),
+            ("ACTIVATION_URL", "http://localhost:3000/verify?key={key}"),
+            ("ACCOUNT_EMAIL_VERIFICATION", "none"),
+            ("EMAIL_BACKEND", "console"),
         ]
         .map(|(k, v)| (k, v.to_owned())),
     );
@@ -58,6 +65,7 @@ async fn session_and_token_flows_over_http() {
         flows(&http);
         totp_login(&http);
         passkey_login(&http);
+        passkey_signup(&http);
     })
     .await
     .expect("flows");
@@ -124,6 +132,41 @@ fn passkey_login(http: &Http) {
     assert_eq!(r.status, 200, "{}", r.body);
     let bearer = format!("Bearer {}", r.json()["access"].as_str().unwrap());
     info(http, ("authorization", &bearer)).assert(200, r#"{"id":1,"username":"alice"}"#);
+}
+
+/// Sign-up with a passkey over HTTP (`registration-passkey`, through the
+/// router): carol's account is created holding it, and she logs in with it
+/// alone.
+fn passkey_signup(http: &Http) {
+    use integration_tests::softkey::SoftKey;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut key = SoftKey::new(PASSKEY_PAGE);
+    let carol = json!({"username": "carol", "email": "carol@example.com"});
+    let r = post(http, "/registration/passkey/options", carol);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let credential = runtime.block_on(key.create(&r.json())).unwrap();
+    let r = post(
+        http,
+        "/registration/passkey",
+        json!({"credential": credential, "name": "e2e"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.json()["access"].is_string(), "{}", r.body);
+    let r = post(http, "/login/passkey/options", json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let credential = runtime.block_on(key.get(&r.json())).unwrap();
+    let r = post(
+        http,
+        "/login/passkey",
+        json!({"credential": credential, "login": "simpleJWT"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let bearer = format!("Bearer {}", r.json()["access"].as_str().unwrap());
+    let r = info(http, ("authorization", &bearer));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains(r#""username":"carol""#), "{}", r.body);
 }
 
 /// Two-factor authentication: bob enrols with his access token, and his
