@@ -24,8 +24,10 @@
 #     SESSION_COOKIE_SECURE=false (the template's default is true),
 #   - turns passkeys on for that page (the template's default is off):
 #     unless set, MFA_SUPPORTED_TYPES=recovery_codes,totp,webauthn,
-#     MFA_PASSKEY_LOGIN_ENABLED=true, WEBAUTHN_RP_ID=localhost and, for
-#     its http://localhost origin, MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN=true
+#     MFA_PASSKEY_LOGIN_ENABLED=true, MFA_PASSKEY_SIGNUP_ENABLED=true
+#     (sign-up with a passkey instead of a password, while sign-up is
+#     open), WEBAUTHN_RP_ID=localhost and, for its http://localhost
+#     origin, MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN=true
 #     (WEBAUTHN_ALLOWED_ORIGINS empty: CORS_ALLOWED_ORIGINS on localhost,
 #     and the API's own origin).
 # Ctrl-C stops everything it started.
@@ -57,13 +59,17 @@ verify_page="http://localhost:$spa_port/?${spa_api}verify="'{key}'
 reset_page="http://localhost:$spa_port/?${spa_api}"'uid={uid}&token={token}'
 export ACTIVATION_URL="${ACTIVATION_URL-$verify_page}"
 export PASSWORD_RESET_CONFIRM_URL="${PASSWORD_RESET_CONFIRM_URL-$reset_page}"
-# Passkeys on: the demo page adds them, lists and removes them, and logs
-# in with them. The RP id is localhost, so the page's http://localhost
+# Passkeys on: the demo page adds them, lists and removes them, logs in
+# with them, and signs up with one instead of a password (that also needs
+# sign-up open, REGISTRATION_OPEN above, and verifies the address by the
+# same email). The RP id is localhost, so the page's http://localhost
 # origin is the one allowed (127.0.0.1 is no RP id); plain http needs the
 # insecure-origin switch, for local development only. Only when unset:
-# `MFA_SUPPORTED_TYPES=recovery_codes,totp` turns passkeys off.
+# `MFA_SUPPORTED_TYPES=recovery_codes,totp` turns passkeys off (sign-up
+# with one too), `MFA_PASSKEY_SIGNUP_ENABLED=false` only that sign-up.
 export MFA_SUPPORTED_TYPES="${MFA_SUPPORTED_TYPES-recovery_codes,totp,webauthn}"
 export MFA_PASSKEY_LOGIN_ENABLED="${MFA_PASSKEY_LOGIN_ENABLED-true}"
+export MFA_PASSKEY_SIGNUP_ENABLED="${MFA_PASSKEY_SIGNUP_ENABLED-true}"
 export WEBAUTHN_RP_ID="${WEBAUTHN_RP_ID-localhost}"
 export MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN="${MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN-true}"
 # The stack's files: on another PORT, their own (.tools/stack-<port>/,
@@ -169,7 +175,7 @@ serve: the API is at http://127.0.0.1:$port/api/v1/users/ (Ctrl-C stops everythi
   curl -i -X POST 127.0.0.1:$port/api/v1/users/login -H 'Content-Type: application/json' \\
        -d '{"username":"alice","password":"correct horse battery staple"}'
 serve: CORS_ALLOWED_ORIGINS=$CORS_ALLOWED_ORIGINS JWT_AUTH_REFRESH_COOKIE=$JWT_AUTH_REFRESH_COOKIE
-serve: MFA_SUPPORTED_TYPES=$MFA_SUPPORTED_TYPES MFA_PASSKEY_LOGIN_ENABLED=$MFA_PASSKEY_LOGIN_ENABLED WEBAUTHN_RP_ID=$WEBAUTHN_RP_ID
+serve: MFA_SUPPORTED_TYPES=$MFA_SUPPORTED_TYPES MFA_PASSKEY_LOGIN_ENABLED=$MFA_PASSKEY_LOGIN_ENABLED MFA_PASSKEY_SIGNUP_ENABLED=$MFA_PASSKEY_SIGNUP_ENABLED WEBAUTHN_RP_ID=$WEBAUTHN_RP_ID
 serve: authctl in another terminal: source $stack_dir/env
 BANNER
 [ -z "$page" ] || echo "serve: the demo frontend (examples/spa/) is at $page"

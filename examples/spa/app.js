@@ -337,7 +337,8 @@ async function verifyEmail() {
   say("verify-status", "busy", "Verifying your e-mail address…");
   const r = await call("verify e-mail", "POST", "/registration/verify-email", { body: { key: verifyKey } });
   if (r.status === 200) {
-    say("verify-status", "ok", "Your e-mail address is verified.", "You can log in now with your username and password.");
+    say("verify-status", "ok", "Your e-mail address is verified.",
+      "You can log in now: with your username and password, or with your passkey if you signed up with one.");
     $("verify-login").hidden = false;
   } else if (r.status === 404) {
     say("verify-status", "fail", "This verification link is not valid: it was already used, it has expired, or it was not copied whole.",
@@ -582,6 +583,54 @@ async function addPasskey() {
   await listPasskeys();
 }
 
+const PASSKEY_SIGNUP_INPUTS = {
+  username: "passkey-signup-username",
+  email: "passkey-signup-email",
+  name: "passkey-signup-name",
+};
+
+// A new account with a passkey instead of a password: the API checks the
+// username and the address (options), the browser makes the passkey, the
+// API checks it and creates the account holding it. It answers as "Sign
+// up" does: a verification email (or, with ACCOUNT_EMAIL_VERIFICATION=none,
+// the new user's tokens); then the passkey logs in.
+async function passkeySignUp() {
+  if (!canPasskey()) return say("passkey-signup-status", "fail", ...NO_WEBAUTHN);
+  const applicant = { username: $("passkey-signup-username").value, email: $("passkey-signup-email").value };
+  say("passkey-signup-status", "busy", "Signing up…");
+  const o = await call("passkey sign-up options", "POST", "/registration/passkey/options", { body: applicant });
+  if (o.status === 404) return say("passkey-signup-status", "fail", "Signing up with a passkey is off on this API.");
+  if (o.status !== 200) return say("passkey-signup-status", "fail", ...trouble(o, PASSKEY_SIGNUP_INPUTS));
+  clearInvalid(PASSKEY_SIGNUP_INPUTS);
+  say("passkey-signup-status", "busy", "Create the passkey in your browser's prompt…");
+  let credential;
+  try {
+    const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(o.data.publicKey);
+    credential = await navigator.credentials.create({ publicKey });
+  } catch (err) {
+    log("passkey (the browser)", "-", String(err));
+    return say("passkey-signup-status", "fail", ...ceremonyTrouble(err));
+  }
+  const body = { credential: credential.toJSON(), name: $("passkey-signup-name").value };
+  const r = await call("sign up with a passkey", "POST", "/registration/passkey", { body });
+  if (r.status === 400 && r.data && r.data.credential) {
+    return say("passkey-signup-status", "fail", "Sign-up refused: the API did not accept this passkey.",
+      "Your authenticator may not have verified you (PIN, fingerprint or face), " +
+      "or more than five minutes went by: sign up again.");
+  }
+  if (r.status !== 201) return say("passkey-signup-status", "fail", ...trouble(r, PASSKEY_SIGNUP_INPUTS));
+  clearInvalid(PASSKEY_SIGNUP_INPUTS);
+  $("passkey-signup-name").value = "";
+  if (r.data && r.data.access) {
+    // ACCOUNT_EMAIL_VERIFICATION=none: no email, the new user is logged in.
+    access = r.data.access;
+    return say("passkey-signup-status", "ok", `Signed up and logged in as ${applicant.username.trim()} (JWT).`);
+  }
+  signedUpEmail = applicant.email.trim();
+  say("passkey-signup-status", "ok", `Check your email: we sent a link to ${signedUpEmail}.`,
+    "Open it to verify your address, then log in with your passkey (\u201cLog in with a passkey\u201d above).");
+}
+
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "never");
 
 // The caller's passkeys, each with a Remove button that asks for the
@@ -725,6 +774,7 @@ const forms = {
   "profile-form": saveProfile,
   "delete-form": deleteAccount,
   "passkey-add-form": addPasskey,
+  "passkey-signup-form": passkeySignUp,
 };
 let done = 0;
 async function run(id, action, buttons = []) {

@@ -21,6 +21,14 @@ Checks, one step each, with a screenshot per step in ARTIFACTS:
     no assertion while the authenticator does not verify the user (the
     page says no passkey was used, nothing is posted), and logs in once it
     does; a browser without WebAuthn is told so, and sends nothing;
+  - sign-up with a passkey (tests/serve.sh turns it on), on a fresh virtual
+    authenticator: a taken username is refused before any passkey is
+    made; a new user signs up (options, the browser's credential, its
+    toJSON() posted with a name) and is asked to check their email; their
+    passkey login before verifying is refused with the resend notice; the
+    verification email's link (read from moto's SES) verifies the address;
+    the passkey then logs in as the new user (who am I, their passkey
+    listed as used, their account shown);
   - a page on an origin that is not allowed can read no API response;
   - a cross-site form cannot log the browser in (login CSRF);
   - self-service accounts (tests/serve.sh turns sign-up on, and its emails'
@@ -123,6 +131,7 @@ def warm_up():
         "/password/reset/confirm",
         "/passkeys",
         "/login/passkey/options",
+        "/registration/passkey/options",
     ]
     for path in paths:
         deadline = time.monotonic() + 600
@@ -480,22 +489,26 @@ def b64_bytes(text):
     return base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_").rstrip("=") + "==")
 
 
+# Chromium's virtual authenticator (CDP WebAuthn domain), standing in for
+# the user's: a platform one, with resident keys, that verifies the user.
+VIRTUAL_AUTHENTICATOR = {
+    "protocol": "ctap2",
+    "transport": "internal",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+}
+
+
 def passkeys_flow(steps, b):
     """Passkeys through the page, with Chromium's virtual authenticator (CDP
     WebAuthn domain) standing in for the user's; alice ends logged out."""
     page = b.page
     cdp = b.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
-    options = {
-        "protocol": "ctap2",
-        "transport": "internal",
-        "hasResidentKey": True,
-        "hasUserVerification": True,
-        "isUserVerified": True,
-    }
-    authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})[
-        "authenticatorId"
-    ]
+    authenticator = cdp.send(
+        "WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_AUTHENTICATOR}
+    )["authenticatorId"]
 
     def held():
         got = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
@@ -693,6 +706,139 @@ def passkeys_flow(steps, b):
             check(not [u for u in sent if u.startswith(API)], f"the page called the API: {sent}")
     finally:
         other.close()
+    cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
+    cdp.detach()
+
+
+def passkey_signup_flow(steps, b):
+    """Sign-up with a passkey through the page, on a fresh virtual
+    authenticator: the new user verifies their address by the emailed link,
+    as the password sign-up's user does (accounts_flow), and logs in with
+    the passkey alone; they end logged out."""
+    page = b.page
+    run = f"{int(time.time())}{secrets.token_hex(2)}"
+    user = f"pk{run}"
+    email = f"{user}@example.com"
+    cdp = b.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    authenticator = cdp.send(
+        "WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_AUTHENTICATOR}
+    )["authenticatorId"]
+
+    def held():
+        got = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
+        return got["credentials"]
+
+    def sign_up(username):
+        page.fill("#passkey-signup-username", username)
+        page.fill("#passkey-signup-email", email)
+        return b.click("passkey-signup")
+
+    with steps.step("passkey sign-up: a taken username is refused before any passkey", page):
+        page.goto(PAGE)
+        check(not b.visible("#passkeys-unsupported"), "the page says it cannot use passkeys")
+        page.fill("#passkey-signup-name", "Laptop")
+        body = expect(sign_up("alice"), ("passkey sign-up options", 400))
+        check(body == {"username": ["A user with that username already exists."]}, body)
+        status = b.text("#passkey-signup-status")
+        check("username: A user with that username already exists." in status, status)
+        for field, invalid in [("username", "true"), ("email", None), ("name", None)]:
+            got = page.get_attribute(f"#passkey-signup-{field}", "aria-invalid")
+            check(got == invalid, f"#passkey-signup-{field} aria-invalid={got!r}")
+        check(held() == [], f"the authenticator made a credential: {held()}")
+        check(b.sent("POST", "/registration/passkey") == [], "a credential was posted")
+
+    with steps.step("passkey sign-up: sign up with a passkey, check your email", page):
+        check(sent_emails(email) == [], f"{email} had emails already")
+        entries = sign_up(user)
+        body = expect(
+            entries, ("passkey sign-up options", 200), ("sign up with a passkey", 201)
+        )
+        check(body == {"detail": "Verification e-mail sent."}, body)
+        options = entries[0]["body"]["publicKey"]
+        check(options["user"]["name"] == user, f"the passkey is for {options['user']}")
+        check(options["authenticatorSelection"]["userVerification"] == "required", options)
+        sent = b.sent("POST", "/registration/passkey/options")[-1]
+        check(sent.post_data_json == {"username": user, "email": email},
+              f"the page sent {sent.post_data_json}")
+        sent = b.sent("POST", "/registration/passkey")[-1]
+        posted = sent.post_data_json
+        check(set(posted) == {"credential", "name"}, f"the page posted {sorted(posted)}")
+        check(posted["name"] == "Laptop", f"the page posted the name {posted['name']!r}")
+        check(posted["credential"]["type"] == "public-key", posted["credential"])
+        check({"clientDataJSON", "attestationObject"} <= set(posted["credential"]["response"]),
+              "not a RegistrationResponseJSON (credential.toJSON())")
+        check(sent.headers.get("x-csrftoken") == b.cookie("csrftoken")["value"],
+              "an anonymous POST without the CSRF header")
+        origin = urllib.parse.urlsplit(PAGE)
+        check(sent.all_headers().get("origin") == f"{origin.scheme}://{origin.netloc}",
+              f"Origin: {sent.all_headers().get('origin')}")
+        creds = held()
+        check(len(creds) == 1 and creds[0]["isResidentCredential"], creds)
+        check(creds[0]["rpId"] == "localhost", creds)
+        check(b64_bytes(creds[0]["credentialId"]) == b64_bytes(posted["credential"]["id"]),
+              "the authenticator holds another credential")
+        check(b64_bytes(creds[0]["userHandle"]) == b64_bytes(options["user"]["id"]),
+              "the passkey holds another user handle")
+        status = b.text("#passkey-signup-status")
+        check(status.startswith(f"Check your email: we sent a link to {email}."), status)
+        check("Log in with a passkey" in status, status)
+        check(page.input_value("#passkey-signup-name") == "", "the name stays in the form")
+        check(page.get_attribute("#passkey-signup-username", "aria-invalid") is None,
+              "still invalid")
+
+    with steps.step("passkey sign-up: a passkey login before verifying shows the notice", page):
+        body = expect(
+            b.click("session-passkey"),
+            ("passkey login options", 200),
+            ("passkey login (session)", 403),
+        )
+        check(body == {"detail": "E-mail is not verified.", "code": "email_not_verified"}, body)
+        check(b.cookie("sessionid") is None, "an unverified address logged in")
+        check(b.visible("#unverified"), "no notice for the unverified address")
+        check(page.input_value("#resend-email") == email, "the resend form lacks the address")
+
+    with steps.step("passkey sign-up: the verification email's link verifies the address", page):
+        link = email_link(email, "Please confirm your e-mail address", 0)
+        key = link_params(link, ["verify"])["verify"]
+        body = expect(b.open_link(link), ("verify e-mail", 200))
+        check(body == {"detail": "ok"}, body)
+        posted = b.sent("POST", "/registration/verify-email")[-1]
+        check(posted.post_data_json == {"key": key}, "the page posted another key")
+        status = b.text("#verify-status")
+        check(status.startswith("Your e-mail address is verified.") and "passkey" in status,
+              status)
+        check_secret_gone(b, key)
+
+    with steps.step("passkey sign-up: the passkey logs in as the new user", page):
+        entries = b.click("session-passkey")
+        body = expect(
+            entries,
+            ("passkey login options", 200),
+            ("passkey login (session)", 200),
+            ("who am I (session)", 200),
+        )
+        check(body.get("username") == user and body.get("id") not in (None, 1, 2), body)
+        user_id = body["id"]
+        check(entries[1]["body"] == {"message": "success"}, entries[1]["body"])
+        credential = b.sent("POST", "/login/passkey")[-1].post_data_json["credential"]
+        check(b64_bytes(credential["id"]) == b64_bytes(held()[0]["credentialId"]),
+              "another credential was used")
+        check(b.cookie("sessionid"), "no sessionid cookie after the passkey login")
+        status = b.text("#login-status")
+        check(status == f"Logged in as {user} (session, with a passkey).", status)
+        check(not b.visible("#unverified"), "the unverified notice outlived the login")
+        check(b.text("#session") == f"logged in as {user}", b.text("#session"))
+        body = expect(b.click("passkeys-load"), ("my passkeys", 200))
+        check(len(body) == 1 and body[0]["name"] == "Laptop" and body[0]["last_used"],
+              f"the new user's passkeys: {body}")
+        body = expect(b.click("profile-load"), ("my account", 200))
+        check(body.get("username") == user and body.get("email") == email, body)
+        status = b.text("#profile-status")
+        check(status == f"Logged in as {user} (user {user_id}).", status)
+
+    expect(b.click("session-logout"), ("session logout", 200))
+    check(b.cookie("sessionid") is None, "sessionid still there after logout")
     cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
     cdp.detach()
 
@@ -1065,6 +1211,7 @@ def main():
                     f"only saw {b.httponly_seen} in the browser",
                 )
                 passkeys_flow(steps, b)
+                passkey_signup_flow(steps, b)
                 foreign_origin(steps, b)
                 accounts_flow(steps, b)
             finally:
