@@ -20,7 +20,9 @@
 //! * DELETE `{"password"}` → 204: the account is gone. The password is
 //!   re-authentication (400 `{"password":["Wrong password."]}`, charged
 //!   to the password throttle), so a stolen session or token alone cannot
-//!   delete it. One transaction removes the username and address items and
+//!   delete it. With passkeys on, `{"credential"}` (an assertion by one of
+//!   the caller's passkeys, on `login/passkey/options`' options) does
+//!   instead: how an account without a password deletes itself. One transaction removes the username and address items and
 //!   leaves a tombstone holding only the id and a generation moved on: no
 //!   credential, second factor, address or name stays, the id is never
 //!   given again, and every session and token of the user is refused from
@@ -30,7 +32,6 @@ use auth::accounts;
 use auth::base::audit::{self, Event, Subject};
 use auth::lambda_http::http::StatusCode;
 use auth::mail::Job;
-use auth::secrecy::ExposeSecret;
 use auth::serde_json::{Value, json};
 use auth::settings::EmailVerification;
 use auth::store::{
@@ -38,8 +39,8 @@ use auth::store::{
     email_identity, valid_email, valid_session_key,
 };
 use auth::web::authn::{Caller, Via};
-use auth::web::fields::{FieldError, Invalid, mapping, optional_field, password_fields};
-use auth::web::second_factor::reauthenticate;
+use auth::web::fields::{FieldError, Invalid, mapping, optional_field};
+use auth::web::passkeys::reauthenticate_by_either;
 use auth::web::{Answer, Cookies, Reply, Request, Required, SESSION_COOKIE, Serves, View};
 use auth::{ApiError, App};
 
@@ -187,9 +188,8 @@ async fn change_email<S: Store>(app: &App<S>, user: User, email: String) -> Answ
 }
 
 async fn delete<S: Store>(app: &App<S>, req: &Request<'_>, caller: Caller) -> Answer {
-    let [password] = password_fields(req.data(), ["password"])?;
     let user = &caller.user;
-    reauthenticate(app, req, user, password.expose_secret().to_owned()).await?;
+    reauthenticate_by_either(app, req, user).await?;
     match app.store.delete_user(user).await {
         Ok(()) => {}
         Err(UpdateUserError::NotFound) => return Err(ApiError::NotAuthenticated),

@@ -213,6 +213,27 @@ pub async fn prove<S: Store>(
     })
 }
 
+/// Re-authentication where passkeys may be off: with passkeys on and a
+/// `credential` in the body, by one of `user`'s passkeys ([`reauthenticate`]);
+/// otherwise by the body's `password`, exactly as without passkeys
+/// ([`second_factor::reauthenticate`]). So an account with no password
+/// (signed up with a passkey) can still confirm what needs it.
+pub async fn reauthenticate_by_either<S: Store>(
+    app: &App<S>,
+    req: &Request<'_>,
+    user: &User,
+) -> Result<(), ApiError> {
+    let passkey = app.settings.mfa.supported_types.webauthn
+        && !matches!(req.data().field("credential"), Field::Missing);
+    if passkey {
+        let rp = relying_party(app, req)?;
+        return reauthenticate(app, req, &rp, user).await;
+    }
+    let [password] = password_fields(req.data(), ["password"])?;
+    let password = secrecy::ExposeSecret::expose_secret(&password).to_owned();
+    second_factor::reauthenticate(app, req, user, password).await
+}
+
 /// Re-authentication before `user`'s passkeys change, by either factor the
 /// user may hold: the body's `password` ([`second_factor::reauthenticate`]),
 /// or, when the body has a `credential`, a fresh assertion by one of the

@@ -292,3 +292,73 @@ async fn a_sign_up_ceremony_is_good_once_and_for_nothing_else() {
     let r = call!(registration_passkey, t, finish(&login));
     r.assert(400, INVALID);
 }
+
+#[tokio::test]
+async fn a_passkey_account_deletes_itself_with_its_passkey_and_no_one_elses() {
+    let a = signup_app(&[("ACCOUNT_EMAIL_VERIFICATION", "none")]).await;
+    let t = &a.t;
+    let options = signup_options(t, "leaving", &unique_address()).await;
+    let mut key = SoftKey::new(ORIGIN);
+    let credential = key.create(&options).await.unwrap();
+    let r = call!(registration_passkey, t, finish(&credential));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let access = r.json()["access"].as_str().unwrap().to_owned();
+    // Not with alice's passkey, nor with a password it does not have.
+    let (_, alices_access) = pair_of(t, "alice", integration_tests::ALICE_PASSWORD).await;
+    let mut alices = SoftKey::new(ORIGIN);
+    crate::passkeys::register(
+        t,
+        &mut alices,
+        &alices_access,
+        integration_tests::ALICE_PASSWORD,
+    )
+    .await;
+    let foreign = assertion(t, &mut alices).await;
+    let r = call!(
+        user,
+        t,
+        Req::new("DELETE", USER)
+            .bearer(&access)
+            .json(&json!({ "credential": foreign }))
+    );
+    r.assert(400, INVALID);
+    let r = call!(
+        user,
+        t,
+        Req::new("DELETE", USER)
+            .bearer(&access)
+            .json(&json!({ "password": "!" }))
+    );
+    r.assert(400, r#"{"password":["Wrong password."]}"#);
+    let own = assertion(t, &mut key).await;
+    let r = call!(
+        user,
+        t,
+        Req::new("DELETE", USER)
+            .bearer(&access)
+            .json(&json!({ "credential": own }))
+    );
+    r.assert(204, "");
+    assert!(
+        t.app
+            .store
+            .user_by_username("leaving")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let id = credential["id"].as_str().unwrap();
+    assert_eq!(t.app.store.passkey_owner(id).await.unwrap(), None);
+
+    // Passkeys off: a `credential` is no password, as before.
+    let t = integration_tests::spawn_app().await;
+    let (_, access) = pair_of(&t, "alice", integration_tests::ALICE_PASSWORD).await;
+    let r = call!(
+        user,
+        t,
+        Req::new("DELETE", USER)
+            .bearer(&access)
+            .json(&json!({ "credential": {} }))
+    );
+    r.assert(400, r#"{"password":["This field is required."]}"#);
+}
