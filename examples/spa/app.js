@@ -551,18 +551,63 @@ async function passkeyLogin(flow) {
   loginOutcome(r, `${label}, with a passkey`, username);
 }
 
+// Adding or removing a passkey asks who is there again (re-authentication):
+// the password typed, or, with the password left empty, one of the caller's
+// own passkeys. That is how an account made by "Sign up with a passkey" (it
+// has no password) confirms. The passkey's way: the login's options (the
+// same for everyone), the browser's assertion, and the body
+// {"credential": credential.toJSON()} instead of {"password"}. Returns that
+// body, or null once `status` says why there is none.
+async function reauthentication(password, status) {
+  if (password) return { password };
+  if (!canPasskey()) {
+    say(status, "fail", "Type your password: this browser cannot confirm with a passkey.");
+    return null;
+  }
+  say(status, "busy", "No password: confirm with your passkey in your browser's prompt…");
+  const o = await call("confirm with a passkey (options)", "POST", "/login/passkey/options", { body: {} });
+  if (o.status === 404) {
+    say(status, "fail", "Confirming with a passkey is off on this API: type your password.");
+    return null;
+  }
+  if (o.status !== 200) {
+    say(status, "fail", ...trouble(o));
+    return null;
+  }
+  try {
+    const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(o.data.publicKey);
+    const credential = await navigator.credentials.get({ publicKey });
+    return { credential: credential.toJSON() };
+  } catch (err) {
+    log("passkey (the browser)", "-", String(err));
+    say(status, "fail", ...ceremonyTrouble(err));
+    return null;
+  }
+}
+
+// The API refused the passkey that was to confirm a change.
+const refusedConfirmation = (r) => r.status === 400 && r.data && r.data.credential;
+const CONFIRMATION_REFUSED = [
+  "The API did not accept the passkey you confirmed with.",
+  "Confirm with one of this account's own passkeys, or type your password.",
+];
+
 const PASSKEY_ADD_INPUTS = { password: "passkey-password", name: "passkey-name" };
 
-// A new passkey: the password again (re-authentication), the browser makes
-// the credential, the API checks and keeps it.
+// A new passkey: the password again, or an existing passkey
+// (re-authentication), the browser makes the credential, the API checks
+// and keeps it.
 async function addPasskey() {
   if (!canPasskey()) return say("passkey-add-status", "fail", ...NO_WEBAUTHN);
   const password = $("passkey-password").value;
-  say("passkey-add-status", "busy", "Checking your password…");
-  const o = await asCallerAt("passkey options", "POST", "/passkeys/register/options", { password });
   $("passkey-password").value = "";
+  if (password) say("passkey-add-status", "busy", "Checking your password…");
+  const proof = await reauthentication(password, "passkey-add-status");
+  if (!proof) return;
+  const o = await asCallerAt("passkey options", "POST", "/passkeys/register/options", proof);
   if (!o) return say("passkey-add-status", "fail", "Log in first (session or JWT).");
   if (o.status === 404) return say("passkey-add-status", "fail", "Passkeys are off on this API.");
+  if (refusedConfirmation(o)) return say("passkey-add-status", "fail", ...CONFIRMATION_REFUSED);
   if (o.status !== 200) return say("passkey-add-status", "fail", ...trouble(o, PASSKEY_ADD_INPUTS));
   clearInvalid(PASSKEY_ADD_INPUTS);
   say("passkey-add-status", "busy", "Create the passkey in your browser's prompt…");
@@ -634,7 +679,7 @@ async function passkeySignUp() {
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "never");
 
 // The caller's passkeys, each with a Remove button that asks for the
-// password first.
+// password (or, left empty, a passkey) first.
 async function listPasskeys() {
   const r = await asCallerAt("my passkeys", "GET", "/passkeys");
   const list = $("passkey-list");
@@ -667,7 +712,8 @@ function passkeyItem(passkey, i) {
   remove.setAttribute("aria-expanded", "false");
   remove.setAttribute("aria-controls", `passkey-remove-form-${i}`);
 
-  // Removing asks for the password again: a form, shown by Remove.
+  // Removing asks for the password again (or, left empty, a passkey): a
+  // form, shown by Remove.
   const form = Object.assign(document.createElement("form"), {
     id: `passkey-remove-form-${i}`,
     className: "passkey-remove-form",
@@ -680,10 +726,16 @@ function passkeyItem(passkey, i) {
     type: "password",
     autocomplete: "current-password",
   });
+  const hint = Object.assign(document.createElement("p"), {
+    id: `passkey-remove-hint-${i}`,
+    className: "hint",
+    textContent: "No password (signed up with a passkey)? Leave it empty to confirm with your passkey.",
+  });
+  password.setAttribute("aria-describedby", hint.id);
   label.append(`password to remove \u201c${passkey.name}\u201d `, password);
   const confirm = Object.assign(document.createElement("button"), { className: "passkey-remove-confirm", textContent: "Remove for good" });
   const cancel = Object.assign(document.createElement("button"), { type: "button", textContent: "Cancel" });
-  form.append(label, confirm, cancel);
+  form.append(label, confirm, cancel, hint);
 
   const toggle = (open) => {
     form.hidden = !open;
@@ -704,10 +756,17 @@ function passkeyItem(passkey, i) {
 
 async function removePasskey(passkey, password) {
   const path = `/passkeys/${encodeURIComponent(passkey.id)}`;
-  say("passkeys-status", "busy", "Removing…");
-  const r = await asCallerAt("remove a passkey", "DELETE", path, { password: password.value });
+  const typed = password.value;
   password.value = "";
+  const proof = await reauthentication(typed, "passkeys-status");
+  if (!proof) return password.focus();
+  say("passkeys-status", "busy", "Removing…");
+  const r = await asCallerAt("remove a passkey", "DELETE", path, proof);
   if (!r) return say("passkeys-status", "fail", "Log in first (session or JWT).");
+  if (refusedConfirmation(r)) {
+    say("passkeys-status", "fail", ...CONFIRMATION_REFUSED);
+    return password.focus();
+  }
   if (r.status !== 204) {
     say("passkeys-status", "fail", ...trouble(r, { password: password.id }));
     return password.focus();

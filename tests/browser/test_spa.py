@@ -28,7 +28,9 @@ Checks, one step each, with a screenshot per step in ARTIFACTS:
     passkey login before verifying is refused with the resend notice; the
     verification email's link (read from moto's SES) verifies the address;
     the passkey then logs in as the new user (who am I, their passkey
-    listed as used, their account shown);
+    listed as used, their account shown); with the password field left
+    empty, their passkey (an assertion, in place of the password they do
+    not have) confirms adding a second passkey, then removing one;
   - a page on an origin that is not allowed can read no API response;
   - a cross-site form cannot log the browser in (login CSRF);
   - self-service accounts (tests/serve.sh turns sign-up on, and its emails'
@@ -725,8 +727,10 @@ def passkey_signup_flow(steps, b):
         "WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_AUTHENTICATOR}
     )["authenticatorId"]
 
-    def held():
-        got = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
+    authenticators = [authenticator]
+
+    def held(which=authenticator):
+        got = cdp.send("WebAuthn.getCredentials", {"authenticatorId": which})
         return got["credentials"]
 
     def sign_up(username):
@@ -837,9 +841,97 @@ def passkey_signup_flow(steps, b):
         status = b.text("#profile-status")
         check(status == f"Logged in as {user} (user {user_id}).", status)
 
+    with steps.step("passkey sign-up: with no password, the passkey confirms adding a second one", page):
+        check(b.visible("#passkey-password-hint"), "no hint to leave the password empty")
+        first = held()[0]
+        # The new passkey's options exclude the user's passkeys, and an
+        # authenticator keeps one discoverable credential per site and user:
+        # the second is made on another device. Here the first passkey moves
+        # off this authenticator once it has confirmed (when the page asks
+        # for those options) and, the second made, onto a security key.
+        options_url = API + USERS + "/passkeys/register/options"
+        moved = []
+
+        def move_first(route):
+            if route.request.method == "POST" and not moved:
+                # As it is now: its signature counter moved with the assertion.
+                moved.extend(held())
+                cdp.send("WebAuthn.removeCredential", {
+                    "authenticatorId": authenticator, "credentialId": first["credentialId"]})
+            route.continue_()
+
+        page.route(options_url, move_first)
+        try:
+            page.fill("#passkey-name", "Phone")
+            page.fill("#passkey-password", "")
+            entries = b.click("passkey-add")
+        finally:
+            page.unroute(options_url, move_first)
+            if moved:
+                key = {**VIRTUAL_AUTHENTICATOR, "transport": "usb"}  # a security key
+                authenticators.append(cdp.send(
+                    "WebAuthn.addVirtualAuthenticator", {"options": key}
+                )["authenticatorId"])
+                cdp.send("WebAuthn.addCredential",
+                         {"authenticatorId": authenticators[-1], "credential": moved[0]})
+        body = expect(
+            entries,
+            ("confirm with a passkey (options)", 200),
+            ("passkey options", 200),
+            ("add a passkey", 201),
+            ("my passkeys", 200),
+        )
+        check(sorted(p["name"] for p in body) == ["Laptop", "Phone"], f"the passkeys: {body}")
+        excluded = entries[1]["body"]["publicKey"].get("excludeCredentials", [])
+        check([b64_bytes(c["id"]) for c in excluded] == [b64_bytes(first["credentialId"])],
+              f"the options exclude {excluded}")
+        check(b.sent("POST", "/login/passkey/options")[-1].post_data_json == {},
+              "the page posted a body to login/passkey/options")
+        posted = b.sent("POST", "/passkeys/register/options")[-1].post_data_json
+        check(set(posted) == {"credential"}, f"the page posted {sorted(posted)}")
+        check(b64_bytes(posted["credential"]["id"]) == b64_bytes(first["credentialId"]),
+              "another credential confirmed")
+        check({"authenticatorData", "signature"} <= set(posted["credential"]["response"]),
+              "not an AuthenticationResponseJSON (credential.toJSON())")
+        check(len(moved) == 1 and moved[0]["credentialId"] == first["credentialId"], moved)
+        creds = held() + held(authenticators[-1])
+        check(len(creds) == 2 and all(c["isResidentCredential"] for c in creds), creds)
+        items = page.locator("#passkey-list > li")
+        check(items.count() == 2, f"{items.count()} passkeys listed")
+        status = b.text("#passkey-add-status")
+        check(status.startswith("Passkey \u201cPhone\u201d added"), status)
+        passkeys = body
+
+    with steps.step("passkey sign-up: with no password, the passkey confirms removing one", page):
+        laptop = next(p for p in passkeys if p["name"] == "Laptop")
+        item = page.locator(f"#passkey-list > li[data-id='{laptop['id']}']")
+        item.locator("button.passkey-remove").click()
+        form = item.locator("form.passkey-remove-form")
+        check(form.is_visible(), "no password asked for")
+        check("Leave it empty to confirm with your passkey" in form.inner_text(),
+              "no hint to leave the password empty")
+        form.locator("input[type=password]").fill("")
+        form_id = form.get_attribute("id")
+        body = expect(
+            b.click("passkey-remove", f"#{form_id} button.passkey-remove-confirm"),
+            ("confirm with a passkey (options)", 200),
+            ("remove a passkey", 204),
+            ("my passkeys", 200),
+        )
+        check([p["name"] for p in body] == ["Phone"], f"the passkeys left: {body}")
+        sent = b.sent("DELETE", f"/passkeys/{laptop['id']}")[-1]
+        check(set(sent.post_data_json) == {"credential"}, "the page sent another body")
+        used = b64_bytes(sent.post_data_json["credential"]["id"])
+        creds = held() + held(authenticators[-1])
+        check(used in {b64_bytes(c["credentialId"]) for c in creds}, "an unknown credential")
+        check(page.locator("#passkey-list > li").count() == 1, "the passkey is still listed")
+        status = b.text("#passkeys-status")
+        check(status == "Passkey \u201cLaptop\u201d removed: it no longer logs you in.", status)
+
     expect(b.click("session-logout"), ("session logout", 200))
     check(b.cookie("sessionid") is None, "sessionid still there after logout")
-    cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
+    for which in authenticators:
+        cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": which})
     cdp.detach()
 
 
