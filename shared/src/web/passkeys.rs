@@ -214,8 +214,8 @@ pub async fn prove<S: Store>(
 }
 
 /// Re-authentication where passkeys may be off: with passkeys on and a
-/// `credential` in the body, by one of `user`'s passkeys ([`reauthenticate`]);
-/// otherwise by the body's `password`, exactly as without passkeys
+/// `credential` in the body, by one of `user`'s passkeys; otherwise by the
+/// body's `password`, exactly as without passkeys
 /// ([`second_factor::reauthenticate`]). So an account with no password
 /// (signed up with a passkey) can still confirm what needs it.
 pub async fn reauthenticate_by_either<S: Store>(
@@ -223,15 +223,11 @@ pub async fn reauthenticate_by_either<S: Store>(
     req: &Request<'_>,
     user: &User,
 ) -> Result<(), ApiError> {
-    let passkey = app.settings.mfa.supported_types.webauthn
-        && !matches!(req.data().field("credential"), Field::Missing);
-    if passkey {
+    if app.settings.mfa.supported_types.webauthn && has_credential(req) {
         let rp = relying_party(app, req)?;
-        return reauthenticate(app, req, &rp, user).await;
+        return by_passkey(app, req, &rp, user).await;
     }
-    let [password] = password_fields(req.data(), ["password"])?;
-    let password = secrecy::ExposeSecret::expose_secret(&password).to_owned();
-    second_factor::reauthenticate(app, req, user, password).await
+    by_password(app, req, user).await
 }
 
 /// Re-authentication before `user`'s passkeys change, by either factor the
@@ -248,13 +244,37 @@ pub async fn reauthenticate<S: Store>(
     rp: &RelyingParty,
     user: &User,
 ) -> Result<(), ApiError> {
-    let data = req.data();
-    if matches!(data.field("credential"), Field::Missing) {
-        let [password] = password_fields(data, ["password"])?;
-        let password = secrecy::ExposeSecret::expose_secret(&password).to_owned();
-        return second_factor::reauthenticate(app, req, user, password).await;
+    match has_credential(req) {
+        true => by_passkey(app, req, rp, user).await,
+        false => by_password(app, req, user).await,
     }
-    let credential = credential_field(data, "credential").map_err(|errors| {
+}
+
+/// Whether the body offers a passkey (`credential`) rather than a password.
+fn has_credential(req: &Request<'_>) -> bool {
+    !matches!(req.data().field("credential"), Field::Missing)
+}
+
+/// Re-authentication by the body's `password`.
+async fn by_password<S: Store>(
+    app: &App<S>,
+    req: &Request<'_>,
+    user: &User,
+) -> Result<(), ApiError> {
+    let [password] = password_fields(req.data(), ["password"])?;
+    let password = secrecy::ExposeSecret::expose_secret(&password).to_owned();
+    second_factor::reauthenticate(app, req, user, password).await
+}
+
+/// Re-authentication by the body's `credential`: an assertion by one of
+/// `user`'s passkeys, checked, charged and written as a login's.
+async fn by_passkey<S: Store>(
+    app: &App<S>,
+    req: &Request<'_>,
+    rp: &RelyingParty,
+    user: &User,
+) -> Result<(), ApiError> {
+    let credential = credential_field(req.data(), "credential").map_err(|errors| {
         let mut invalid = Invalid::default();
         invalid.add("credential", errors);
         ApiError::Invalid(invalid)
