@@ -87,6 +87,23 @@ pub(super) fn using_passkey(update: UserUpdate, used: &PasskeyUse) -> UserUpdate
 }
 
 impl DynamoStore {
+    /// The writing of credential `id`'s item naming user `user_id`, only if
+    /// no one holds it, as an item of a transaction.
+    pub(super) fn claim_credential(
+        &self,
+        id: &str,
+        user_id: u64,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let claim = Put::builder()
+            .table_name(&self.tables.users)
+            .item("pk", s(credential_key(id)))
+            .item("id", n(user_id))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| internal("build transaction", e))?;
+        Ok(TransactWriteItem::builder().put(claim).build())
+    }
+
     /// The deletion of credential `id`'s item, only if it is user
     /// `user_id`'s (or gone), as an item of a transaction.
     pub(super) fn release_credential(
@@ -156,14 +173,7 @@ impl PasskeyStore for DynamoStore {
             .value(":cap", n(MAX_PASSKEYS))
             .only_if("attribute_not_exists(#passkey)")
             .in_transaction()?;
-        let claim = Put::builder()
-            .table_name(&self.tables.users)
-            .item("pk", s(credential_key(&passkey.id)))
-            .item("id", n(user.id))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(|e| internal("build transaction", e))?;
-        let items = vec![update, TransactWriteItem::builder().put(claim).build()];
+        let items = vec![update, self.claim_credential(&passkey.id, user.id)?];
         let result = self
             .client
             .transact_write_items()

@@ -10,7 +10,7 @@ use super::client::{
     DynamoStore, Item, cancelled_by_condition, id_key, internal, n, number, s, unavailable,
 };
 use super::mfa;
-use super::passkeys::{PASSKEY_COUNT, credential_key, passkey_attribute, passkey_map};
+use super::passkeys::{PASSKEY_COUNT, passkey_attribute, passkey_map};
 use super::update::UserUpdate;
 use crate::base::time::now;
 use crate::model::passkey::StoredPasskey;
@@ -158,11 +158,7 @@ impl DynamoStore {
         }
         let claim_at = items.len();
         if let Some(p) = passkey {
-            let claim: Item = HashMap::from([
-                ("pk".to_owned(), s(credential_key(&p.id))),
-                ("id".to_owned(), n(user.id)),
-            ]);
-            items.push(put(claim, "attribute_not_exists(pk)", None)?);
+            items.push(self.claim_credential(&p.id, user.id)?);
         }
         let result = self
             .client
