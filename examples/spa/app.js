@@ -506,6 +506,23 @@ function ceremonyTrouble(err) {
   return [`The browser refused: ${err}`];
 }
 
+// The browser's half of a ceremony: `publicKey` as the API sent it, made
+// into the browser's objects, and the credential back as JSON
+// (credential.toJSON()). `how` is "create" (a new passkey) or "get" (an
+// assertion). Null once `status` says why there is none.
+async function browserCredential(how, publicKey, status) {
+  try {
+    const credential = how === "create"
+      ? await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(publicKey) })
+      : await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(publicKey) });
+    return credential.toJSON();
+  } catch (err) {
+    log("passkey (the browser)", "-", String(err));
+    say(status, "fail", ...ceremonyTrouble(err));
+    return null;
+  }
+}
+
 // A passkey login of either flow: the options (the same for everyone),
 // the browser's assertion, then `login/passkey` with `login` naming the
 // login it completes, "session" or "simpleJWT" (the JWT flow's: the
@@ -521,15 +538,9 @@ async function passkeyLogin(flow) {
   const o = await call("passkey login options", "POST", "/login/passkey/options", { body: {} });
   if (o.status === 404) return say("login-status", "fail", "Log in refused: passkeys are off on this API.");
   if (o.status !== 200) return say("login-status", "fail", "Log in refused:", ...trouble(o));
-  let credential;
-  try {
-    const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(o.data.publicKey);
-    credential = await navigator.credentials.get({ publicKey });
-  } catch (err) {
-    log("passkey (the browser)", "-", String(err));
-    return say("login-status", "fail", ...ceremonyTrouble(err));
-  }
-  const body = { credential: credential.toJSON(), login };
+  const credential = await browserCredential("get", o.data.publicKey, "login-status");
+  if (!credential) return;
+  const body = { credential, login };
   const r = await call(`passkey login (${label})`, "POST", "/login/passkey", { body });
   if (flow === "jwt") access = r.status === 200 ? r.data.access : null;
   if (r.status === 400 && r.data && r.data.credential) {
@@ -574,15 +585,8 @@ async function reauthentication(password, status) {
     say(status, "fail", ...trouble(o));
     return null;
   }
-  try {
-    const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(o.data.publicKey);
-    const credential = await navigator.credentials.get({ publicKey });
-    return { credential: credential.toJSON() };
-  } catch (err) {
-    log("passkey (the browser)", "-", String(err));
-    say(status, "fail", ...ceremonyTrouble(err));
-    return null;
-  }
+  const credential = await browserCredential("get", o.data.publicKey, status);
+  return credential && { credential };
 }
 
 // The API refused the passkey that was to confirm a change.
@@ -611,15 +615,9 @@ async function addPasskey() {
   if (o.status !== 200) return say("passkey-add-status", "fail", ...trouble(o, PASSKEY_ADD_INPUTS));
   clearInvalid(PASSKEY_ADD_INPUTS);
   say("passkey-add-status", "busy", "Create the passkey in your browser's prompt…");
-  let credential;
-  try {
-    const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(o.data.publicKey);
-    credential = await navigator.credentials.create({ publicKey });
-  } catch (err) {
-    log("passkey (the browser)", "-", String(err));
-    return say("passkey-add-status", "fail", ...ceremonyTrouble(err));
-  }
-  const body = { credential: credential.toJSON(), name: $("passkey-name").value };
+  const credential = await browserCredential("create", o.data.publicKey, "passkey-add-status");
+  if (!credential) return;
+  const body = { credential, name: $("passkey-name").value };
   const r = await asCallerAt("add a passkey", "POST", "/passkeys/register", body);
   if (!r) return say("passkey-add-status", "fail", "Log in first (session or JWT).");
   if (r.status !== 201) return say("passkey-add-status", "fail", ...trouble(r, PASSKEY_ADD_INPUTS));
@@ -648,15 +646,9 @@ async function passkeySignUp() {
   if (o.status !== 200) return say("passkey-signup-status", "fail", ...trouble(o, PASSKEY_SIGNUP_INPUTS));
   clearInvalid(PASSKEY_SIGNUP_INPUTS);
   say("passkey-signup-status", "busy", "Create the passkey in your browser's prompt…");
-  let credential;
-  try {
-    const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(o.data.publicKey);
-    credential = await navigator.credentials.create({ publicKey });
-  } catch (err) {
-    log("passkey (the browser)", "-", String(err));
-    return say("passkey-signup-status", "fail", ...ceremonyTrouble(err));
-  }
-  const body = { credential: credential.toJSON(), name: $("passkey-signup-name").value };
+  const credential = await browserCredential("create", o.data.publicKey, "passkey-signup-status");
+  if (!credential) return;
+  const body = { credential, name: $("passkey-signup-name").value };
   const r = await call("sign up with a passkey", "POST", "/registration/passkey", { body });
   if (r.status === 400 && r.data && r.data.credential) {
     return say("passkey-signup-status", "fail", "Sign-up refused: the API did not accept this passkey.",
