@@ -121,6 +121,17 @@ fn passkey_login(http: &Http) {
     let r = send(http, "GET", "/passkeys", &auth);
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()[0]["name"], "renamed");
+    let bearer = passkey_bearer(http, &runtime, &mut key);
+    info(http, ("authorization", &bearer)).assert(200, r#"{"id":1,"username":"alice"}"#);
+}
+
+/// A login with `key`'s passkey alone (`login/passkey`, simpleJWT): the
+/// `Authorization` header of its access token.
+fn passkey_bearer(
+    http: &Http,
+    runtime: &tokio::runtime::Runtime,
+    key: &mut integration_tests::softkey::SoftKey,
+) -> String {
     let r = post(http, "/login/passkey/options", json!({}));
     assert_eq!(r.status, 200, "{}", r.body);
     let credential = runtime.block_on(key.get(&r.json())).unwrap();
@@ -130,8 +141,7 @@ fn passkey_login(http: &Http) {
         json!({"credential": credential, "login": "simpleJWT"}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    let bearer = format!("Bearer {}", r.json()["access"].as_str().unwrap());
-    info(http, ("authorization", &bearer)).assert(200, r#"{"id":1,"username":"alice"}"#);
+    format!("Bearer {}", r.json()["access"].as_str().unwrap())
 }
 
 /// Sign-up with a passkey over HTTP (`registration-passkey`, through the
@@ -154,16 +164,7 @@ fn passkey_signup(http: &Http) {
     );
     assert_eq!(r.status, 201, "{}", r.body);
     assert!(r.json()["access"].is_string(), "{}", r.body);
-    let r = post(http, "/login/passkey/options", json!({}));
-    assert_eq!(r.status, 200, "{}", r.body);
-    let credential = runtime.block_on(key.get(&r.json())).unwrap();
-    let r = post(
-        http,
-        "/login/passkey",
-        json!({"credential": credential, "login": "simpleJWT"}),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    let bearer = format!("Bearer {}", r.json()["access"].as_str().unwrap());
+    let bearer = passkey_bearer(http, &runtime, &mut key);
     let r = info(http, ("authorization", &bearer));
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains(r#""username":"carol""#), "{}", r.body);
