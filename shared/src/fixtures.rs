@@ -39,6 +39,7 @@ impl Credentials {
             user_id: user.id,
             auth_hash: app.sessions.hash(user.id, user.generation),
             expires_at: app.settings.sessions.session_cookie_age.after(now),
+            amr: vec!["pwd".into()],
         };
         if !app.store.create_session(&session, None).await? {
             return Err(StoreError::Internal("session key collision".into()));

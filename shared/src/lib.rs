@@ -28,6 +28,7 @@ pub mod web;
 pub use app::App;
 pub use aws_config;
 pub use aws_sdk_dynamodb;
+pub use form_urlencoded;
 pub use futures_util::future::join;
 pub use lambda_http;
 pub use secrecy;

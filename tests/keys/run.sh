@@ -4,7 +4,11 @@
 #      and ACCESS_TOKEN_SCOPE set (TEST_ALGORITHM; tests/src/lib.rs);
 #   2. the local stack signing with a fresh key of that algorithm, verified
 #      by PyJWT's PyJWKClient, simplejwt's TokenBackend and API Gateway's
-#      JWT authorizer rules (tests/keys/verify.py).
+#      JWT authorizer rules (tests/keys/verify.py);
+#   3. on that stack, with the OAuth provider on, a confidential client
+#      registered by `authctl clients add` and driven by Python's Authlib:
+#      client_credentials, introspection, revocation
+#      (tests/oauth/authlib_client.py).
 # Ports: moto 8300, API 9300 (SPA_PORT 3300), so a running tests/serve.sh
 # is left alone. Stops everything it started. KEYS_STACK_ONLY=1 skips
 # the contract suites.
@@ -39,6 +43,7 @@ for alg in RS256 ES256; do
   base=http://127.0.0.1:9300
   # serve.sh puts the key into SSM; the functions read it there.
   ALGORITHM=$alg SIGNING_KEYS="$key" ISSUER="$base/api/v1/users" AUDIENCE=example-services \
+    OAUTH_ENABLED=true \
     ACCESS_TOKEN_SCOPE=auth/access MOTO_PORT=8300 \
     CORS_ALLOWED_ORIGINS= JWT_AUTH_REFRESH_COOKIE= \
     PORT=9300 SPA_PORT=3300 setsid bash tests/serve.sh > target/keys-serve.log 2>&1 &
@@ -49,5 +54,12 @@ for alg in RS256 ES256; do
   done
   python3 tests/keys/verify.py --base "$base" --alg "$alg" --audience example-services \
     --scope auth/access || { tail -n 40 target/keys-serve.log >&2; exit 1; }
+  echo "keys: the OAuth provider with $alg, used by Authlib"
+  client="$(source .tools/stack-9300/env && ./target/debug/authctl clients add "Reports ($alg)" \
+    --grant client_credentials --scope "reports:read reports:write")"
+  python3 tests/oauth/authlib_client.py --base "$base" --scope "reports:read" \
+    --client-id "$(sed -n 's/^client_id=//p' <<< "$client")" \
+    --client-secret "$(sed -n 's/^client_secret=//p' <<< "$client")" \
+    || { tail -n 40 target/keys-serve.log >&2; exit 1; }
   stop
 done

@@ -18,6 +18,8 @@ pub struct Req {
     cookies: Vec<String>,
     body: Option<Vec<u8>>,
     source_ip: String,
+    /// The raw query string (`rawQueryString`), already encoded.
+    query: String,
 }
 
 impl Req {
@@ -29,7 +31,18 @@ impl Req {
             cookies: Vec::new(),
             body: None,
             source_ip: "127.0.0.1".into(),
+            query: String::new(),
         }
+    }
+
+    /// The query string: `pairs`, form-urlencoded, in order.
+    pub fn query(mut self, pairs: &[(&str, &str)]) -> Self {
+        self.query = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self
     }
 
     pub fn post(path: &str) -> Self {
@@ -131,7 +144,7 @@ impl Req {
             "version": "2.0",
             "routeKey": "$default",
             "rawPath": self.path,
-            "rawQueryString": "",
+            "rawQueryString": self.query,
             "headers": headers,
             "requestContext": {
                 "accountId": "123456789012",
@@ -278,6 +291,15 @@ pub fn token_claims(token: &str) -> Option<Value> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// A JWT's header, decoded (no signature check).
+pub fn token_header(token: &str) -> Option<Value> {
+    let header = token.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
         .ok()?;
     serde_json::from_slice(&bytes).ok()
 }

@@ -147,8 +147,13 @@ pub mod paths {
     pub const PASSKEY: &str = "/api/v1/users/passkeys/{id}";
     pub const LOGIN_PASSKEY_OPTIONS: &str = "/api/v1/users/login/passkey/options";
     pub const LOGIN_PASSKEY: &str = "/api/v1/users/login/passkey";
+    pub const OAUTH_AUTHORIZE: &str = "/api/v1/users/oauth/authorize";
+    pub const OAUTH_TOKEN: &str = "/api/v1/users/oauth/token";
+    pub const OAUTH_REVOKE: &str = "/api/v1/users/oauth/revoke";
+    pub const OAUTH_INTROSPECT: &str = "/api/v1/users/oauth/introspect";
     pub const JWKS: &str = "/api/v1/users/.well-known/jwks.json";
     pub const OPENID: &str = "/api/v1/users/.well-known/openid-configuration";
+    pub const OAUTH_METADATA: &str = "/api/v1/users/.well-known/oauth-authorization-server";
 }
 
 use paths::*;
@@ -193,7 +198,12 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!(PASSKEY => passkeys),
         route!(LOGIN_PASSKEY_OPTIONS => login_passkey),
         route!(LOGIN_PASSKEY => login_passkey),
+        route!(OAUTH_AUTHORIZE => oauth_authorize),
+        route!(OAUTH_TOKEN => oauth_token),
+        route!(OAUTH_REVOKE => oauth_tokens),
+        route!(OAUTH_INTROSPECT => oauth_tokens),
         route!(JWKS => well_known),
         route!(OPENID => well_known),
+        route!(OAUTH_METADATA => well_known),
     ]
 });

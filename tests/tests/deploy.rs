@@ -936,11 +936,21 @@ fn the_per_client_front_is_wired_to_the_api() {
     );
     let table: BTreeSet<String> = ROUTES.iter().map(|r| r.path.to_owned()).collect();
     assert!(paths.is_subset(&table), "{paths:?}");
-    assert!(
-        scope.iter().any(|s| s["ByteMatchStatement"]["FieldToMatch"]
-            == json!({"SingleHeader": {"Name": "authorization"}})
-            && s["ByteMatchStatement"]["SearchString"] == "basic "),
-        "Basic credentials on any route"
+    // Basic credentials on any route but the OAuth provider's, whose
+    // clients authenticate with Basic and a random secret.
+    let basic = scope
+        .iter()
+        .find_map(|s| s["AndStatement"]["Statements"].as_array())
+        .expect("Basic credentials, but not on oauth/");
+    assert_eq!(
+        basic[0]["ByteMatchStatement"]["FieldToMatch"],
+        json!({"SingleHeader": {"Name": "authorization"}})
+    );
+    assert_eq!(basic[0]["ByteMatchStatement"]["SearchString"], "basic ");
+    let not = &basic[1]["NotStatement"]["Statement"]["ByteMatchStatement"];
+    assert_eq!(
+        (&not["PositionalConstraint"], &not["SearchString"]),
+        (&json!("STARTS_WITH"), &json!("/api/v1/users/oauth/"))
     );
 
     // Attached to the distribution, whose one origin is the HTTP API.

@@ -110,7 +110,7 @@ fn every_response_carries_the_views_allow_and_vary() {
     for (route, method, op) in operations(&doc) {
         let vary: &[&str] = match route.family {
             Family::Tutorial => &["Accept, Cookie", "Accept, Cookie, Origin"],
-            Family::SimpleJwt => &[
+            Family::SimpleJwt | Family::OAuth => &[
                 "Accept",
                 "Accept, Origin",
                 "Accept, Cookie",

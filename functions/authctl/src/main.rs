@@ -7,8 +7,9 @@
 //!
 //! This file parses the command line and dispatches; each command group
 //! is a module: [`tables`], [`users`], [`throttle`], [`import`], [`mfa`],
-//! [`passkeys`], [`keys`], [`events`].
+//! [`passkeys`], [`clients`], [`keys`], [`events`].
 
+mod clients;
 mod events;
 mod failure;
 mod import;
@@ -59,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: passkeys::Command,
     },
+    /// The OAuth provider's clients (OAUTH_ENABLED).
+    Clients {
+        #[command(subcommand)]
+        command: clients::Command,
+    },
     /// Signing keys for ALGORITHM=RS256, ES256 or EdDSA.
     Keys {
         #[command(subcommand)]
@@ -81,6 +87,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Import(command) => command.run(&store).await,
         Command::Mfa { command } => command.run(&store).await,
         Command::Passkeys { command } => command.run(&store).await,
+        Command::Clients { command } => command.run(&store).await,
         Command::Events(command) => command.run(store).await,
         Command::Keys { .. } => unreachable!("needs no table: handled above"),
     }

@@ -186,6 +186,7 @@ async fn users_from_creation_to_deletion() {
             user_id: 2,
             auth_hash: "h".into(),
             expires_at: now() + 100,
+            amr: vec![],
         };
         store.create_session(&s, None).await.unwrap();
     }
@@ -486,6 +487,116 @@ async fn passkeys_list_and_remove_for_support() {
     ctl.fails(&["passkeys", "list", "nobody"], None, 3);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn oauth_clients_from_registration_to_removal() {
+    use integration_tests::auth::credentials::oauth::secret_hash;
+    use integration_tests::auth::model::client::Grant;
+    use integration_tests::auth::secrecy::SecretString;
+    use integration_tests::auth::store::ClientStore;
+    let ctl = Ctl::new();
+    ctl.ok(&["create-tables"], None);
+    let field = |out: &str, name: &str| -> String {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} in {out:?}"))
+            .to_owned()
+    };
+    let out = ctl.ok(
+        &[
+            "clients",
+            "add",
+            "Grafana",
+            "--redirect-uri",
+            "https://grafana.example.com/login/generic_oauth",
+            "--scope",
+            "openid profile",
+        ],
+        None,
+    );
+    let (id, secret) = (field(&out, "client_id"), field(&out, "client_secret"));
+    let store = ctl.store().await;
+    let stored = store.oauth_client(&id).await.unwrap().unwrap();
+    // Stored hashed, never as shown.
+    let secret = SecretString::from(secret);
+    assert_eq!(stored.secret_hash, Some(secret_hash(&secret)));
+    assert_eq!(
+        (
+            stored.grants.as_slice(),
+            stored.scopes.join(" "),
+            stored.first_party
+        ),
+        (
+            [Grant::AuthorizationCode, Grant::RefreshToken].as_slice(),
+            "openid profile".to_owned(),
+            false
+        )
+    );
+    let out = ctl.ok(
+        &[
+            "clients",
+            "add",
+            "Mobile app",
+            "--public",
+            "--first-party",
+            "--redirect-uri",
+            "com.example.app:/cb",
+        ],
+        None,
+    );
+    let public = field(&out, "client_id");
+    assert!(!out.contains("client_secret"));
+    let list = ctl.ok(&["clients", "list"], None);
+    assert_eq!(list.lines().count(), 2, "{list}");
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with(&format!("{public}\tpublic\tfirst-party\t")))
+    );
+    assert!(list.contains("\tconfidential\tthird-party\tauthorization_code,refresh_token\topenid profile\thttps://grafana.example.com/login/generic_oauth\t"));
+    // A new secret replaces the old one at once.
+    let rotated = SecretString::from(field(
+        &ctl.ok(&["clients", "rotate-secret", &id], None),
+        "client_secret",
+    ));
+    let stored = store.oauth_client(&id).await.unwrap().unwrap();
+    assert_eq!(stored.secret_hash, Some(secret_hash(&rotated)));
+    ctl.fails(&["clients", "rotate-secret", &public], None, 1);
+    // Refused registrations.
+    for args in [
+        &[
+            "clients",
+            "add",
+            "x",
+            "--redirect-uri",
+            "http://evil.example.com/cb",
+        ][..],
+        &["clients", "add", "x"][..],
+        &[
+            "clients",
+            "add",
+            "x",
+            "--public",
+            "--grant",
+            "client_credentials",
+        ][..],
+        &["clients", "add", "x", "--grant", "password"][..],
+        &[
+            "clients",
+            "add",
+            "x",
+            "--redirect-uri",
+            "https://a.example.com/#f",
+        ][..],
+    ] {
+        ctl.fails(args, None, 1);
+    }
+    assert_eq!(
+        ctl.ok(&["clients", "remove", &id], None),
+        format!("{id}: removed\n")
+    );
+    assert!(store.oauth_client(&id).await.unwrap().is_none());
+    ctl.fails(&["clients", "remove", &id], None, 1);
+}
+
 #[test]
 fn every_command_has_help() {
     let ctl = Ctl::new();
@@ -505,6 +616,7 @@ fn every_command_has_help() {
         "fill-events",
         "mfa",
         "passkeys",
+        "clients",
     ] {
         let out = ctl.ok(&[cmd, "--help"], None);
         assert!(out.contains("Usage: authctl"), "{cmd}: {out}");

@@ -34,7 +34,7 @@ use auth::policy::throttle::{self, Attempt};
 use auth::serde_json::json;
 use auth::store::{AfterProof, Proof, Redeemed, Store, User};
 use auth::web::Field;
-use auth::web::authn::{pair_reply, start_session};
+use auth::web::authn::{amr, pair_reply, start_session};
 use auth::web::fields::{Invalid, credential_field, mapping, serializer_fields};
 use auth::web::passkeys::{invalid_credential, prove, relying_party};
 use auth::web::second_factor::{
@@ -99,7 +99,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
     };
     audit::emit(Event::LoginSucceeded, subject, factor);
     let session = match claims.end {
-        Endpoint::Login => Some(start_session(app, req, &user).await?),
+        Endpoint::Login => Some(start_session(app, req, &user, amr::PASSWORD_AND_CODE).await?),
         _ => None,
     };
     Ok(answer(app, req, &user, claims.end, session, now))
@@ -158,7 +158,7 @@ async fn session<S: Store>(
     end: Endpoint,
 ) -> Result<Option<Cookies>, ApiError> {
     Ok(match end {
-        Endpoint::Login => Some(start_session(app, req, user).await?),
+        Endpoint::Login => Some(start_session(app, req, user, amr::PASSWORD_AND_PASSKEY).await?),
         _ => None,
     })
 }

@@ -25,7 +25,7 @@ use auth::base::time::now;
 use auth::policy::throttle;
 use auth::serde_json::json;
 use auth::store::{AccountKey, CeremonyKind, Store};
-use auth::web::authn::{pair_reply, start_session};
+use auth::web::authn::{amr, pair_reply, start_session};
 use auth::web::fields::{Invalid, choice_field, credential_field, mapping};
 use auth::web::passkeys::{begin, invalid_credential, prove, relying_party};
 use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
@@ -85,7 +85,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
     );
     Ok(match login {
         "session" => Reply::ok(&json!({ "message": "success" }))
-            .with_cookies(start_session(app, req, user).await?),
+            .with_cookies(start_session(app, req, user, amr::PASSKEY).await?),
         "jwt" => Reply::tokens(&json!({ "token": app.tokens.tutorial_for(user, now) })),
         _ => pair_reply(app, req, user, now),
     })

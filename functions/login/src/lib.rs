@@ -11,7 +11,7 @@
 use auth::App;
 use auth::serde_json::json;
 use auth::store::Store;
-use auth::web::authn::{Caller, Endpoint, start_session, tutorial_login};
+use auth::web::authn::{Caller, Endpoint, amr, start_session, tutorial_login};
 use auth::web::{Answer, Optional, Reply, Request, Serves, View};
 
 pub static VIEW: View<Optional> = View::tutorial("login", Serves::Post, Optional)
@@ -22,6 +22,6 @@ pub static VIEW: View<Optional> = View::tutorial("login", Serves::Post, Optional
 /// A new session for whoever the body's credentials name.
 pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: Option<Caller>) -> Answer {
     let user = tutorial_login(app, req, Endpoint::Login).await?;
-    let cookies = start_session(app, req, &user).await?;
+    let cookies = start_session(app, req, &user, amr::PASSWORD).await?;
     Ok(Reply::ok(&json!({ "message": "success" })).with_cookies(cookies))
 }

@@ -79,11 +79,22 @@ pub enum Event {
     /// A passkey's signature counter went backwards (a cloned
     /// authenticator): the login was refused (`reason`: its credential id).
     PasskeyCounterRegressed,
+    /// An OAuth client failed to authenticate at the token, revocation or
+    /// introspection endpoint (a wrong secret, or an unknown client).
+    OAuthClientFailed,
+    /// The OAuth provider issued tokens (`reason`: the grant type).
+    OAuthTokenIssued,
+    /// An authorization code was presented again: every token issued
+    /// from it is revoked (RFC 6749 §4.1.2).
+    OAuthCodeReused,
+    /// A client revoked a token (`reason`: `access` or `refresh`, a
+    /// refresh token's whole family).
+    OAuthTokenRevoked,
 }
 
 impl Event {
     /// Every kind, for tests and docs.
-    pub const ALL: [Event; 26] = [
+    pub const ALL: [Event; 30] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -110,6 +121,10 @@ impl Event {
         Event::PasskeyRemoved,
         Event::PasskeyLogin,
         Event::PasskeyCounterRegressed,
+        Event::OAuthClientFailed,
+        Event::OAuthTokenIssued,
+        Event::OAuthCodeReused,
+        Event::OAuthTokenRevoked,
     ];
 
     /// The name in the log line (`fields.event`).
@@ -141,6 +156,10 @@ impl Event {
             Event::PasskeyRemoved => "passkey_removed",
             Event::PasskeyLogin => "passkey_login",
             Event::PasskeyCounterRegressed => "passkey_counter_regressed",
+            Event::OAuthClientFailed => "oauth_client_failed",
+            Event::OAuthTokenIssued => "oauth_token_issued",
+            Event::OAuthCodeReused => "oauth_code_reused",
+            Event::OAuthTokenRevoked => "oauth_token_revoked",
         }
     }
 
@@ -156,6 +175,8 @@ impl Event {
                 | Event::MfaCodeFailed
                 | Event::MfaLocked
                 | Event::PasskeyCounterRegressed
+                | Event::OAuthClientFailed
+                | Event::OAuthCodeReused
         )
     }
 }
@@ -168,6 +189,9 @@ pub enum Subject<'a> {
     Username(&'a str),
     /// A known user.
     UserId(u64),
+    /// An OAuth client, by its `client_id` (as given: at most 100
+    /// characters are logged).
+    Client(&'a str),
     /// Nobody known (a token naming an unknown key, a CSRF failure).
     Nobody,
 }
@@ -189,6 +213,9 @@ pub fn emit(event: Event, subject: Subject<'_>, reason: &str) {
             line!(event.is_warning(), username = truncated(username, 150))
         }
         Subject::UserId(user_id) => line!(event.is_warning(), user_id),
+        Subject::Client(client_id) => {
+            line!(event.is_warning(), client_id = truncated(client_id, 100))
+        }
         Subject::Nobody => line!(event.is_warning(), subject = "none"),
     }
 }

@@ -11,6 +11,11 @@ pub struct Session {
     pub auth_hash: String,
     /// Epoch seconds; the table's TTL attribute.
     pub expires_at: i64,
+    /// How the user logged in (RFC 8176's `amr` values: `pwd`, `otp`,
+    /// `hwk`, `user`), for the OAuth provider's id_tokens; empty in
+    /// sessions made before it was recorded (read as `pwd`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 impl std::fmt::Debug for Session {

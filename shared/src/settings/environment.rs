@@ -7,7 +7,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::table::{
     AccountSettings, CorsSettings, CsrfSettings, FrontSettings, MFA_FAILURES_CAP, MailSettings,
-    MfaSettings, RefreshCookieSettings, SessionSettings, Tables, ThrottleSettings, TokenSettings,
+    MfaSettings, OAuthSettings, RefreshCookieSettings, SessionSettings, Tables, ThrottleSettings,
+    TokenSettings,
 };
 use super::values::{MIN_SIGNING_KEY_BYTES, SameSite, SettingsError};
 use crate::base::jwt::{Alg, JwtBackend, pem_blocks};
@@ -31,6 +32,7 @@ pub struct Settings {
     pub front: FrontSettings,
     pub accounts: AccountSettings,
     pub mail: MailSettings,
+    pub oauth: OAuthSettings,
     pub tables: Tables,
 }
 
@@ -57,6 +59,7 @@ impl Settings {
             front: FrontSettings::from_lookup(&lookup)?,
             accounts: AccountSettings::from_lookup(&lookup)?,
             mail: MailSettings::from_lookup(&lookup)?,
+            oauth: OAuthSettings::from_lookup(&lookup)?,
             tables: Tables::from_lookup(&lookup)?,
         };
         settings.check_cookies()?;
@@ -71,6 +74,18 @@ impl Settings {
             .check("PASSWORD_RESET_CONFIRM_URL", &["{uid}", "{token}"])?;
         if accounts.registration_open && accounts.activation_url.0.is_none() {
             return Err(SettingsError::Needs("REGISTRATION_OPEN", "ACTIVATION_URL"));
+        }
+        if settings.oauth.enabled {
+            // Clients verify the provider's tokens with its published keys.
+            if !settings.tokens.algorithm.is_asymmetric() {
+                return Err(SettingsError::Needs(
+                    "OAUTH_ENABLED",
+                    "ALGORITHM RS256, ES256 or EdDSA",
+                ));
+            }
+            if settings.tokens.issuer.is_none() {
+                return Err(SettingsError::Needs("OAUTH_ENABLED", "ISSUER"));
+            }
         }
         let max_failures = settings.mfa.totp_max_failures;
         if max_failures > MFA_FAILURES_CAP {
@@ -377,6 +392,29 @@ mod tests {
                 "{name}={value} accepted"
             );
         }
+    }
+
+    #[test]
+    fn the_oauth_provider_needs_published_keys_and_an_issuer() {
+        let pem = include_str!("../../tests/fixtures/keys/ec.pem");
+        let on = ("OAUTH_ENABLED", "true");
+        assert_eq!(
+            settings(&[("SIGNING_KEY", KEY), on]).unwrap_err(),
+            SettingsError::Needs("OAUTH_ENABLED", "ALGORITHM RS256, ES256 or EdDSA")
+        );
+        let es256 = [("SIGNING_KEY", pem), ("ALGORITHM", "ES256"), on];
+        assert_eq!(
+            settings(&es256).unwrap_err(),
+            SettingsError::Needs("OAUTH_ENABLED", "ISSUER")
+        );
+        let issuer = ("ISSUER", "https://auth.example.com/api/v1/users");
+        assert!(
+            settings(&[es256[0], es256[1], on, issuer])
+                .unwrap()
+                .oauth
+                .enabled
+        );
+        assert!(!settings(&[("SIGNING_KEY", KEY)]).unwrap().oauth.enabled);
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::future::Future;
 
 use thiserror::Error;
 
+use crate::model::client::OAuthClient;
+use crate::model::code::{AuthorizationCode, Redemption};
 use crate::model::counter::Counter;
 use crate::model::key::{AccountKey, KeyUse};
 use crate::model::mfa::{AfterProof, Charged, Proof, Redeemed};
@@ -416,6 +418,53 @@ pub trait PasskeyStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<Ceremony>, StoreError>> + Send;
 }
 
+/// OAuth clients (`client#<id>` items in the users table).
+pub trait ClientStore: Send + Sync {
+    /// The client `client_id`, if registered.
+    fn oauth_client(
+        &self,
+        client_id: &str,
+    ) -> impl Future<Output = Result<Option<OAuthClient>, StoreError>> + Send;
+
+    /// Registers `client`; false (and nothing written) if its id is taken.
+    fn add_client(
+        &self,
+        client: &OAuthClient,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Replaces a confidential client's secret hash; false if there is no
+    /// such confidential client.
+    fn set_client_secret(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Removes the client; false if there was none.
+    fn remove_client(
+        &self,
+        client_id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Every registered client (an operator's listing: a scan).
+    fn clients(&self) -> impl Future<Output = Result<Vec<OAuthClient>, StoreError>> + Send;
+
+    /// Stores a new authorization code (never overwriting one).
+    fn put_code(
+        &self,
+        code: &AuthorizationCode,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Redeems the code item `id`: marked used by one conditional write if
+    /// live and unused ([`Redemption::Fresh`]); a used one is
+    /// [`Redemption::Reused`]; of two redeemers one gets it fresh.
+    fn redeem_code(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Redemption, StoreError>> + Send;
+}
+
 /// Everything the functions use; both stores implement it.
 pub trait Store:
     UserStore
@@ -426,6 +475,7 @@ pub trait Store:
     + MfaStore
     + KeyStore
     + PasskeyStore
+    + ClientStore
 {
 }
 impl<T> Store for T where
@@ -437,5 +487,6 @@ impl<T> Store for T where
         + MfaStore
         + KeyStore
         + PasskeyStore
+        + ClientStore
 {
 }

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::base::time::now;
+use crate::model::client::OAuthClient;
+use crate::model::code::{AuthorizationCode, Redemption};
 use crate::model::counter::Counter;
 use crate::model::key::{AccountKey, KeyUse};
 use crate::model::mfa::{AfterProof, Charged, MFA_TOKEN_ATTEMPTS, Proof, Redeemed};
@@ -15,8 +17,8 @@ use crate::model::token::{Revocation, Rotation, TokenState};
 use crate::model::user::{HashCosts, MfaState, User, UserChange, email_identity, valid_email};
 use crate::settings::LoginBy;
 use crate::store::api::{
-    CreateUserError, KeyStore, MfaStore, PasskeyStore, SessionStore, SetEmailError, StoreError,
-    ThrottleStore, TokenStore, UpdateUserError, UserAdmin, UserStore,
+    ClientStore, CreateUserError, KeyStore, MfaStore, PasskeyStore, SessionStore, SetEmailError,
+    StoreError, ThrottleStore, TokenStore, UpdateUserError, UserAdmin, UserStore,
 };
 
 #[derive(Default)]
@@ -46,6 +48,10 @@ struct State {
     credentials: HashMap<String, u64>,
     /// WebAuthn ceremonies by challenge.
     ceremonies: HashMap<String, Ceremony>,
+    /// OAuth clients by id.
+    clients: HashMap<String, OAuthClient>,
+    /// Authorization codes by item id, and whether used.
+    codes: HashMap<String, (AuthorizationCode, bool)>,
 }
 
 impl State {
@@ -635,6 +641,69 @@ impl MfaStore for MemoryStore {
             entry.0 += 1;
         }
         Ok(Charged::Done)
+    }
+}
+
+impl ClientStore for MemoryStore {
+    async fn oauth_client(&self, client_id: &str) -> Result<Option<OAuthClient>, StoreError> {
+        Ok(self.state().clients.get(client_id).cloned())
+    }
+
+    async fn add_client(&self, client: &OAuthClient) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        if state.clients.contains_key(&client.client_id) {
+            return Ok(false);
+        }
+        state
+            .clients
+            .insert(client.client_id.clone(), client.clone());
+        Ok(true)
+    }
+
+    async fn set_client_secret(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+    ) -> Result<bool, StoreError> {
+        match self.state().clients.get_mut(client_id) {
+            Some(client) if client.is_confidential() => {
+                client.secret_hash = Some(secret_hash.to_owned());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn remove_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        Ok(self.state().clients.remove(client_id).is_some())
+    }
+
+    async fn clients(&self) -> Result<Vec<OAuthClient>, StoreError> {
+        let mut all: Vec<OAuthClient> = self.state().clients.values().cloned().collect();
+        all.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        Ok(all)
+    }
+
+    async fn put_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if state.codes.contains_key(&code.id) {
+            return Err(StoreError::Internal("an authorization code clash".into()));
+        }
+        state.codes.insert(code.id.clone(), (code.clone(), false));
+        Ok(())
+    }
+
+    async fn redeem_code(&self, id: &str, now: i64) -> Result<Redemption, StoreError> {
+        let mut state = self.state();
+        Ok(match state.codes.get_mut(id) {
+            Some((code, _)) if code.expires_at <= now => Redemption::Unknown,
+            Some((code, true)) => Redemption::Reused(code.clone()),
+            Some((code, used)) => {
+                *used = true;
+                Redemption::Fresh(code.clone())
+            }
+            None => Redemption::Unknown,
+        })
     }
 }
 

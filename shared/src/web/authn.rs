@@ -58,6 +58,18 @@ impl Via {
 pub struct Caller {
     pub user: User,
     pub via: Via,
+    /// With a session: when and how its user logged in (the OAuth
+    /// provider's `auth_time` and `amr`).
+    pub login: Option<Login>,
+}
+
+/// When and how a session's user logged in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    /// Epoch seconds: the session's creation (sessions are not extended).
+    pub auth_time: i64,
+    /// RFC 8176 values; a session from before they were recorded: `pwd`.
+    pub amr: Vec<String>,
 }
 
 /// Python's `bytes.split()`: on runs of ASCII whitespace.
@@ -213,13 +225,27 @@ async fn upgrade_hash<S: UserStore>(app: &App<S>, user: &User, password: SecretS
     }
 }
 
+/// How a login proved who the user is (RFC 8176 `amr` values), as its
+/// session remembers.
+pub mod amr {
+    /// A password.
+    pub const PASSWORD: &[&str] = &["pwd"];
+    /// A password, then a TOTP or recovery code.
+    pub const PASSWORD_AND_CODE: &[&str] = &["pwd", "otp"];
+    /// A password, then a passkey.
+    pub const PASSWORD_AND_PASSKEY: &[&str] = &["pwd", "hwk", "user"];
+    /// A passkey alone, with user verification.
+    pub const PASSKEY: &[&str] = &["hwk", "user"];
+}
+
 /// Django's `login()`: a new session (never the key the client sent; that
 /// session is deleted in the same write) and a new CSRF secret; the
-/// cookies for the response.
+/// cookies for the response. `amr`: how the user proved who they are.
 pub async fn start_session<S: SessionStore>(
     app: &App<S>,
     req: &Request<'_>,
     user: &User,
+    amr: &[&str],
 ) -> Result<Cookies, ApiError> {
     let age = app.settings.sessions.session_cookie_age;
     let replaces = req.cookie(SESSION_COOKIE);
@@ -230,6 +256,7 @@ pub async fn start_session<S: SessionStore>(
             user_id: user.id,
             auth_hash: app.sessions.hash(user.id, user.generation),
             expires_at: age.after(now()),
+            amr: amr.iter().map(|m| m.to_string()).collect(),
         };
         if app.store.create_session(&session, replaces).await? {
             return Ok(Cookies::session(
@@ -319,7 +346,8 @@ pub async fn renew_credential_with<S: SessionStore>(
     let now = now();
     let mut cookies = Cookies::default();
     match via {
-        Via::Session => cookies = start_session(app, req, user).await?,
+        // The caller just gave their password.
+        Via::Session => cookies = start_session(app, req, user, amr::PASSWORD).await?,
         Via::Bearer => (body, cookies) = pair_fields(app, req, user, now, body),
         Via::JwtAuth => {
             body.insert("token".into(), app.tokens.tutorial_for(user, now).into());
@@ -376,6 +404,7 @@ async fn basic<S: UserAdmin + ThrottleStore + KeyStore>(
     let password = SecretString::from(password);
     match check::<S, false>(app, req, &username, password, end).await? {
         Some(user) => Ok(Caller {
+            login: None,
             user,
             via: Via::Basic,
         }),
@@ -418,6 +447,19 @@ pub fn decode_basic(encoded: &[u8]) -> Option<(String, String)> {
     Some((user.to_owned(), pass.to_owned()))
 }
 
+/// The browser's session alone (the OAuth provider's authorization
+/// endpoint, where no other credential counts): its caller, if the
+/// `sessionid` cookie names a live session of an active user at their
+/// current generation; a dead session is flushed (and its cookie deleted
+/// in `cookies`), as the authentication chain does.
+pub async fn browser_session<S: UserStore + SessionStore>(
+    app: &App<S>,
+    req: &Request<'_>,
+    cookies: &mut Cookies,
+) -> Result<Option<Caller>, ApiError> {
+    session(app, req, cookies).await
+}
+
 async fn session<S: UserStore + SessionStore>(
     app: &App<S>,
     req: &Request<'_>,
@@ -456,8 +498,20 @@ async fn session<S: UserStore + SessionStore>(
     if !req.is_safe_method() {
         enforce_csrf(app, req)?;
     }
+    let login = Login {
+        auth_time: app
+            .settings
+            .sessions
+            .session_cookie_age
+            .before(session.expires_at),
+        amr: match session.amr.is_empty() {
+            true => amr::PASSWORD.iter().map(|m| m.to_string()).collect(),
+            false => session.amr,
+        },
+    };
     Ok(Some(Caller {
         user,
+        login: Some(login),
         via: Via::Session,
     }))
 }
@@ -562,9 +616,11 @@ async fn bearer<S: UserStore + TokenStore>(
         Some(UserIdClaim::NoSuchUser) => return Err(Refused(BearerError::UserNotFound)),
         Some(UserIdClaim::Id(id)) => id,
     };
-    // The user and the token's refresh family, in one round trip.
-    let state = app.store.token_state(Some(id), None, token.fam()).await?;
-    if state.family_revoked {
+    // The user and the token's refresh family (and, for a token issued to
+    // an OAuth client, its blacklist entry: RFC 7009), in one round trip.
+    let listed = token.claims.contains_key("client_id").then(|| token.jti());
+    let state = app.store.token_state(Some(id), listed, token.fam()).await?;
+    if state.family_revoked || state.revoked.is_some() {
         return Err(Refused(BearerError::NotValid(TokenError::Blacklisted)));
     }
     let user = state.user.ok_or(Refused(BearerError::UserNotFound))?;
@@ -576,6 +632,7 @@ async fn bearer<S: UserStore + TokenStore>(
         return Err(Refused(BearerError::NotValid(TokenError::Blacklisted)));
     }
     Ok(Caller {
+        login: None,
         user,
         via: Via::Bearer,
     })
@@ -604,6 +661,7 @@ async fn jwt_auth<S: UserStore>(
         return Err(ApiError::JwtAuth(TutorialTokenError::InvalidToken));
     }
     Ok(Some(Caller {
+        login: None,
         user,
         via: Via::JwtAuth,
     }))

@@ -106,6 +106,10 @@ pub enum ApiError {
     /// off (DRF's `NotFound`).
     NotFound,
 
+    // -- The OAuth provider -----------------------------------------------
+    /// 400 or 401: RFC 6749 §5.2's `{"error","error_description"}`.
+    OAuth(OAuthError),
+
     // -- Limits and failures ----------------------------------------------
     /// 429 with `Retry-After`: password attempts over a limit, or a
     /// locked second step.
@@ -117,6 +121,101 @@ pub enum ApiError {
     Unavailable,
     /// 500: a bug or corrupt data (logged where it happened).
     Internal,
+}
+
+/// Why the OAuth provider refused a request, in RFC 6749 §5.2's terms
+/// (and RFC 7009's, RFC 7662's): the `error` code and a description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthError {
+    /// A parameter missing, repeated, unsupported or malformed.
+    InvalidRequest(&'static str),
+    /// 401: an unknown client, a wrong secret, or no or several ways of
+    /// authenticating.
+    InvalidClient,
+    /// A code or refresh token that is invalid, expired, revoked, used, or
+    /// another client's.
+    InvalidGrant(&'static str),
+    /// A grant, or a token, the client may not use.
+    UnauthorizedClient(&'static str),
+    UnsupportedGrantType,
+    /// A scope the client may not be granted, or not a scope.
+    InvalidScope,
+    /// The authorization endpoint: a `response_type` other than `code`.
+    UnsupportedResponseType,
+    /// The authorization endpoint: the user must log in first
+    /// (`prompt=none`, or no login page to send them to).
+    LoginRequired,
+    /// The authorization endpoint: the user must consent first.
+    ConsentRequired,
+    /// The authorization endpoint: the user declined.
+    AccessDenied,
+}
+
+impl OAuthError {
+    /// Its `error` code.
+    pub fn code(self) -> &'static str {
+        match self {
+            OAuthError::InvalidRequest(_) => "invalid_request",
+            OAuthError::InvalidClient => "invalid_client",
+            OAuthError::InvalidGrant(_) => "invalid_grant",
+            OAuthError::UnauthorizedClient(_) => "unauthorized_client",
+            OAuthError::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthError::InvalidScope => "invalid_scope",
+            OAuthError::UnsupportedResponseType => "unsupported_response_type",
+            OAuthError::LoginRequired => "login_required",
+            OAuthError::ConsentRequired => "consent_required",
+            OAuthError::AccessDenied => "access_denied",
+        }
+    }
+
+    /// Its `error_description`.
+    pub fn description(self) -> &'static str {
+        match self {
+            OAuthError::InvalidRequest(why)
+            | OAuthError::InvalidGrant(why)
+            | OAuthError::UnauthorizedClient(why) => why,
+            OAuthError::InvalidClient => "Client authentication failed.",
+            OAuthError::UnsupportedGrantType => "The grant type is not supported.",
+            OAuthError::InvalidScope => "The requested scope is invalid or not allowed.",
+            OAuthError::UnsupportedResponseType => "Only the code response type is supported.",
+            OAuthError::LoginRequired => "The user must log in.",
+            OAuthError::ConsentRequired => "The user must consent to this client.",
+            OAuthError::AccessDenied => "The user denied the request.",
+        }
+    }
+}
+
+/// The OAuth provider's descriptions of its refusals.
+pub mod oauth_words {
+    pub const NOT_A_FORM: &str = "The request must be application/x-www-form-urlencoded.";
+    pub const REPEATED: &str = "A parameter was given more than once.";
+    pub const NO_GRANT_TYPE: &str = "The grant_type parameter is required.";
+    pub const NO_TOKEN: &str = "The token parameter is required.";
+    pub const GRANT_NOT_ALLOWED: &str = "The client may not use this grant type.";
+    pub const NOT_YOUR_TOKEN: &str = "The token was not issued to this client.";
+    pub const CONFIDENTIAL_ONLY: &str = "Only confidential clients may introspect tokens.";
+    pub const NO_CLIENT_ID: &str = "The client_id parameter is required.";
+    pub const UNKNOWN_CLIENT: &str = "The client is unknown.";
+    pub const NO_REDIRECT_URI: &str = "The redirect_uri parameter is required.";
+    pub const REDIRECT_URI_MISMATCH: &str = "The redirect_uri is not registered for this client.";
+    pub const NO_CODE_CHALLENGE: &str =
+        "PKCE is required: code_challenge and code_challenge_method=S256.";
+    pub const S256_ONLY: &str = "The code_challenge_method must be S256.";
+    pub const BAD_CODE_CHALLENGE: &str = "The code_challenge is not a BASE64URL SHA-256.";
+    pub const BAD_PROMPT: &str = "The prompt parameter is not supported.";
+    pub const BAD_MAX_AGE: &str = "The max_age parameter must be a whole number of seconds.";
+    pub const TOO_LONG: &str = "A parameter is too long.";
+    pub const NO_CODE: &str = "The code parameter is required.";
+    pub const NO_CODE_VERIFIER: &str = "The code_verifier parameter is required.";
+    pub const BAD_CODE: &str = "The authorization code is invalid, expired or used.";
+    pub const CODE_MISMATCH: &str = "The authorization code was not issued for this request.";
+    pub const BAD_CODE_VERIFIER: &str = "The code_verifier does not match the code_challenge.";
+}
+
+impl From<OAuthError> for ApiError {
+    fn from(e: OAuthError) -> Self {
+        ApiError::OAuth(e)
+    }
 }
 
 /// Why `Authorization: Basic` was refused (DRF's `BasicAuthentication`).
@@ -266,6 +365,19 @@ impl ApiError {
                 "You do not have permission to perform this action.",
             ),
             ApiError::NotFound => detail(S::NOT_FOUND, "Not found."),
+
+            // RFC 6749 §5.2; like a token response, never stored.
+            ApiError::OAuth(e) => {
+                let status = match e {
+                    OAuthError::InvalidClient => S::UNAUTHORIZED,
+                    _ => S::BAD_REQUEST,
+                };
+                let body = json!({"error": e.code(), "error_description": e.description()});
+                Reply {
+                    cache: Cache::NoStore,
+                    ..Reply::json(status, &body)
+                }
+            }
 
             ApiError::Throttled { wait } => {
                 let unit = if wait == 1 { "second" } else { "seconds" };

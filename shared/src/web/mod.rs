@@ -1,7 +1,8 @@
 //! The HTTP side every endpoint shares, bottom-up: the request parsed
 //! once ([`request`]), what an endpoint answers ([`reply`]), body fields
 //! ([`fields`]), the contract's words for every refusal ([`contract`]),
-//! CORS ([`cors`]), the second factor in the login flow
+//! CORS ([`cors`]), the OAuth provider's parameters and client
+//! authentication ([`oauth`]), the second factor in the login flow
 //! ([`second_factor`]), passkeys' ceremonies ([`passkeys`]), sign-up's
 //! shared half ([`signup`]), who is calling ([`authn`]), what a view declares
 //! ([`view`]), the render step ([`render`]) and the one pipeline
@@ -12,6 +13,7 @@ pub mod body;
 pub mod contract;
 pub mod cors;
 pub mod fields;
+pub mod oauth;
 pub mod passkeys;
 pub mod pipeline;
 pub mod render;

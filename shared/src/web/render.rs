@@ -60,8 +60,8 @@ pub(crate) fn render<A>(
     let mut vary = match view.family {
         Family::Tutorial => "Accept, Cookie",
         // Django adds Cookie to Vary whenever it sets one.
-        Family::SimpleJwt if !set_cookies.is_empty() => "Accept, Cookie",
-        Family::SimpleJwt => "Accept",
+        Family::SimpleJwt | Family::OAuth if !set_cookies.is_empty() => "Accept, Cookie",
+        Family::SimpleJwt | Family::OAuth => "Accept",
     }
     .to_owned();
     if cors.enabled(settings) {
@@ -93,10 +93,14 @@ pub(crate) fn render<A>(
             Family::Tutorial if cors.handles_401_itself(req, settings) => None,
             Family::Tutorial => Some(r#"Basic realm="api""#),
             Family::SimpleJwt => Some(r#"Bearer realm="api""#),
+            Family::OAuth => Some(r#"Basic realm="oauth""#),
         };
         if let Some(challenge) = challenge {
             builder = builder.header(header::WWW_AUTHENTICATE, challenge);
         }
+    }
+    if let Some(location) = &reply.location {
+        builder = builder.header(header::LOCATION, location);
     }
     if let Some(seconds) = reply.retry_after {
         builder = builder.header(header::RETRY_AFTER, seconds);

@@ -26,6 +26,8 @@ pub struct Reply {
     pub cookies: Cookies,
     /// What caches may do with it.
     pub cache: Cache,
+    /// A redirect's `Location`.
+    pub location: Option<String>,
 }
 
 /// A reply's `Cache-Control`.
@@ -47,6 +49,7 @@ impl Reply {
             retry_after: None,
             cookies: Cookies::default(),
             cache: Cache::Unsaid,
+            location: None,
         }
     }
 
@@ -77,6 +80,16 @@ impl Reply {
             retry_after: None,
             cookies: Cookies::default(),
             cache: Cache::Unsaid,
+            location: None,
+        }
+    }
+
+    /// 302 to `url`, never stored by a cache (it may carry a code).
+    pub fn redirect(url: String) -> Self {
+        Reply {
+            cache: Cache::NoStore,
+            location: Some(url),
+            ..Self::empty(StatusCode::FOUND)
         }
     }
 

@@ -289,6 +289,14 @@ impl<'r> Request<'r> {
         Some(format!("{scheme}://{}", host.trim()))
     }
 
+    /// The query string's pairs, in order (repeats kept).
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        let query = self.event.uri().query().unwrap_or_default();
+        form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
     pub fn body(&self) -> &'r [u8] {
         self.event.body().as_ref()
     }

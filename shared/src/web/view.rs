@@ -24,6 +24,10 @@ pub enum Family {
     /// `login/simpleJWT…`: no caller authentication (`WWW-Authenticate:
     /// Bearer`, `Vary: Accept`).
     SimpleJwt,
+    /// `oauth/…`, the OAuth provider: no caller authentication (the
+    /// endpoint authenticates the client itself), `Vary: Accept`, and a 401
+    /// (`invalid_client`) challenges `Basic` (RFC 6749 §5.2).
+    OAuth,
 }
 
 /// Whether a view authenticates its caller, as a value (for tests and docs).
@@ -178,6 +182,17 @@ impl View<Anonymous> {
             login_csrf: false,
             options: "{}",
             sends_mail: false,
+        }
+    }
+}
+
+impl View<Anonymous> {
+    /// An OAuth provider's endpoint (`oauth/…`): it authenticates the
+    /// client itself. A POST endpoint reads its body.
+    pub const fn oauth(name: &'static str, serves: Serves) -> Self {
+        View {
+            family: Family::OAuth,
+            ..View::simple_jwt(name, serves)
         }
     }
 }

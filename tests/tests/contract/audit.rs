@@ -63,7 +63,12 @@ impl Trail {
         let logs = Dispatch::new(json_logs(LevelFilter::TRACE, move || writer.clone()));
         async {
             for event in Event::ALL {
-                for subject in [Subject::Username("-"), Subject::UserId(0), Subject::Nobody] {
+                for subject in [
+                    Subject::Username("-"),
+                    Subject::UserId(0),
+                    Subject::Client("-"),
+                    Subject::Nobody,
+                ] {
                     emit(event, subject, "callsite registration");
                 }
             }
@@ -96,7 +101,7 @@ impl Trail {
         let written = String::from_utf8(std::mem::take(&mut *self.sink.0.lock().unwrap())).unwrap();
         self.all.push_str(&written);
         let body: Value = serde_json::from_str(&r.body).unwrap_or_default();
-        for name in ["access", "refresh", "token"] {
+        for name in ["access", "refresh", "token", "access_token", "id_token"] {
             if let Some(token) = body[name].as_str() {
                 self.secrets.push(token.to_owned());
             }
@@ -459,6 +464,7 @@ async fn every_security_event_is_one_json_line_and_holds_no_secret() {
 
     seen.extend(ACCOUNT_EVENTS);
     seen.extend(PASSKEY_EVENTS);
+    seen.extend(OAUTH_EVENTS);
     assert_eq!(
         seen,
         Event::ALL,
@@ -589,6 +595,100 @@ async fn account_events_are_audited_without_their_links() {
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
+    trail.assert_no_secret();
+}
+
+/// The OAuth provider's events (`oauth_events_are_audited_without_secrets`).
+const OAUTH_EVENTS: [Event; 4] = [
+    Event::OAuthClientFailed,
+    Event::OAuthTokenIssued,
+    Event::OAuthCodeReused,
+    Event::OAuthTokenRevoked,
+];
+
+#[tokio::test]
+async fn oauth_events_are_audited_without_secrets() {
+    use integration_tests::auth::model::client::Grant;
+    let t = &integration_tests::spawn_app_with(crate::oauth::OAUTH_ON).await;
+    let client = crate::oauth::register(t, true, &[Grant::ClientCredentials], &["read"]).await;
+    let mut trail = Trail::new(t).await;
+    let secret = client.secret.clone().unwrap();
+    trail.secrets.push(secret.clone());
+    let c = "192.0.2.80";
+    let grant = Req::post(OAUTH_TOKEN).form(&[("grant_type", "client_credentials")]);
+    let (r, line) = trail
+        .expect(
+            invoke(
+                "oauth-token",
+                t,
+                from(grant.clone().basic(&client.id, &secret), c),
+            ),
+            Event::OAuthTokenIssued,
+            "oauth-token",
+            c,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(line["fields"]["client_id"], json!(client.id), "{line}");
+    assert_eq!(
+        line["fields"]["reason"],
+        json!("client_credentials"),
+        "{line}"
+    );
+    let token = r.json()["access_token"].as_str().unwrap().to_owned();
+    let (r, line) = trail
+        .expect(
+            invoke(
+                "oauth-token",
+                t,
+                from(grant.basic(&client.id, "a wrong secret"), c),
+            ),
+            Event::OAuthClientFailed,
+            "oauth-token",
+            c,
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(
+        (&line["level"], &line["fields"]["reason"]),
+        (&json!("WARN"), &json!("wrong_secret"))
+    );
+    trail.secrets.push("a wrong secret".into());
+    let revoke = Req::post(OAUTH_REVOKE)
+        .form(&[("token", &token)])
+        .basic(&client.id, &secret);
+    let (r, line) = trail
+        .expect(
+            invoke("oauth-tokens", t, from(revoke, c)),
+            Event::OAuthTokenRevoked,
+            "oauth-tokens",
+            c,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(line["fields"]["reason"], json!("access"), "{line}");
+    // A code redeemed twice: its tokens' family revoked, and a warning.
+    let spa = crate::oauth_code::spa(t, true).await;
+    let (session, _) = session_of_alice(t).await;
+    trail.secrets.push(session.clone());
+    let code = crate::oauth_code::code_for(t, &spa, &session).await;
+    trail.secrets.push(code.clone());
+    let redeem = || crate::oauth_code::exchange(&spa, &code, crate::oauth_code::VERIFIER);
+    let (r, _) = trail.run(invoke("oauth-token", t, from(redeem(), c))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (r, line) = trail
+        .expect(
+            invoke("oauth-token", t, from(redeem(), c)),
+            Event::OAuthCodeReused,
+            "oauth-token",
+            c,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(
+        (&line["level"], &line["fields"]["client_id"]),
+        (&json!("WARN"), &json!(spa))
+    );
     trail.assert_no_secret();
 }
 

@@ -302,6 +302,7 @@ async fn dead_sessions_count_as_absent_and_their_cookie_is_deleted() {
                 user_id: 1,
                 auth_hash: t.app.sessions.hash(t.alice.id, t.alice.generation),
                 expires_at: now() - 1,
+                amr: vec![],
             },
             None,
         )

@@ -163,6 +163,7 @@ async fn every_response_carries_the_security_and_vary_headers() {
             let (vary, challenge) = match route.family {
                 Family::Tutorial => ("Accept, Cookie", r#"Basic realm="api""#),
                 Family::SimpleJwt => ("Accept", r#"Bearer realm="api""#),
+                Family::OAuth => ("Accept", r#"Basic realm="oauth""#),
             };
             assert_eq!(r.header("vary"), Some(vary), "{} {}", route.path, r.status);
             assert!(r.header("allow").is_some());
@@ -201,6 +202,9 @@ async fn options_describes_each_view() {
         ("passkeys", "Passkeys"),
         ("login-passkey", "Login Passkey"),
         ("registration-passkey", "Register Passkey"),
+        ("oauth-authorize", "OAuth Authorize"),
+        ("oauth-token", "OAuth Token"),
+        ("oauth-tokens", "OAuth Tokens"),
     ];
     assert_covers_every_route(names.iter().map(|(f, _)| *f));
     for (function, name) in names {

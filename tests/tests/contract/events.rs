@@ -56,6 +56,17 @@ const EXPECTED: &[(&str, u16)] = &[
     ("mfa/totp-ok.json", 200),
     ("mfa/totp-wrong-password.json", 400),
     ("mfa/unauthenticated.json", 401),
+    ("oauth-authorize/off.json", 404),
+    ("oauth-authorize/unknown-client.json", 400),
+    ("oauth-authorize/wrong-method.json", 405),
+    ("oauth-token/off.json", 404),
+    ("oauth-token/unknown-client.json", 401),
+    ("oauth-token/unsupported-grant.json", 400),
+    ("oauth-token/wrong-method.json", 405),
+    ("oauth-tokens/introspect-unknown-client.json", 401),
+    ("oauth-tokens/off.json", 404),
+    ("oauth-tokens/revoke-unknown-client.json", 401),
+    ("oauth-tokens/wrong-method.json", 405),
     ("passkeys/off.json", 404),
     ("passkeys/ok.json", 200),
     ("passkeys/register-invalid-credential.json", 400),
@@ -137,6 +148,15 @@ const WITH_ACCOUNTS: &[&str] = &[
     "registration/signup-ok.json",
 ];
 
+/// The events that run with the OAuth provider on (`crate::oauth::OAUTH_ON`).
+const WITH_OAUTH: &[&str] = &[
+    "oauth-authorize/unknown-client.json",
+    "oauth-token/unknown-client.json",
+    "oauth-token/unsupported-grant.json",
+    "oauth-tokens/introspect-unknown-client.json",
+    "oauth-tokens/revoke-unknown-client.json",
+];
+
 fn event_files() -> BTreeSet<String> {
     let root = workspace().join("events");
     let mut files = BTreeSet::new();
@@ -165,7 +185,7 @@ fn event_files() -> BTreeSet<String> {
 fn every_event_file_has_an_expected_status_and_a_function() {
     let listed: BTreeSet<String> = EXPECTED.iter().map(|(f, _)| f.to_string()).collect();
     assert_eq!(event_files(), listed, "events/ and EXPECTED differ");
-    for file in WITH_ACCOUNTS.iter().chain(WITH_PASSKEYS) {
+    for file in WITH_ACCOUNTS.iter().chain(WITH_PASSKEYS).chain(WITH_OAUTH) {
         assert!(listed.contains(*file), "{file} is not in EXPECTED");
     }
     // every function has events, and every event a function
@@ -179,10 +199,14 @@ fn every_event_file_has_an_expected_status_and_a_function() {
 #[tokio::test]
 async fn every_event_gets_the_status_its_name_promises() {
     use integration_tests::auth::store::UserStore;
-    let mut current: Option<(&str, (bool, bool), TestApp)> = None;
+    let mut current: Option<(&str, (bool, bool, bool), TestApp)> = None;
     for (file, status) in EXPECTED {
         let function = file.split('/').next().unwrap();
-        let accounts = (WITH_ACCOUNTS.contains(file), WITH_PASSKEYS.contains(file));
+        let accounts = (
+            WITH_ACCOUNTS.contains(file),
+            WITH_PASSKEYS.contains(file),
+            WITH_OAUTH.contains(file),
+        );
         // Each function's events get fresh tables (logout-all and password
         // changes end earlier credentials), and the account flows' success
         // cases an app with the flows on.
@@ -191,9 +215,10 @@ async fn every_event_gets_the_status_its_name_promises() {
             .is_none_or(|(f, a, _)| (*f, *a) != (function, accounts))
         {
             let t = match accounts {
-                (true, true) => crate::passkey_signup::signup_app(&[]).await.t,
-                (true, _) => crate::signup::Accounts::new(&[]).await.t,
-                (_, true) => crate::passkeys::passkey_app().await,
+                (_, _, true) => integration_tests::spawn_app_with(crate::oauth::OAUTH_ON).await,
+                (true, true, _) => crate::passkey_signup::signup_app(&[]).await.t,
+                (true, _, _) => crate::signup::Accounts::new(&[]).await.t,
+                (_, true, _) => crate::passkeys::passkey_app().await,
                 _ => spawn_app().await,
             };
             current = Some((function, accounts, t));

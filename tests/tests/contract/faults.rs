@@ -22,10 +22,12 @@ use crate::helpers::*;
 /// The Lambda timeout in template.yaml.
 const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The account flows and passkeys on: every endpoint reaches the store.
+/// The account flows, passkeys and the OAuth provider on: every endpoint
+/// reaches the store.
 fn everything_on() -> Vec<(&'static str, &'static str)> {
     let signup = &[("MFA_PASSKEY_SIGNUP_ENABLED", "true")][..];
-    [ACCOUNTS_ON, crate::passkeys::PASSKEYS_ON, signup].concat()
+    let oauth = crate::oauth::OAUTH_ON;
+    [ACCOUNTS_ON, crate::passkeys::PASSKEYS_ON, signup, oauth].concat()
 }
 
 async fn app_at(endpoint: &str, vars: &[(&str, &str)]) -> TestApp {
@@ -128,6 +130,22 @@ fn requests(t: &TestApp) -> Vec<(&'static str, Req)> {
         (
             "token-blacklist",
             Req::post(BLACKLIST).json(&json!({"refresh": pair.refresh})),
+        ),
+        (
+            "oauth-authorize",
+            Req::get(OAUTH_AUTHORIZE).query(&[("client_id", "some-client")]),
+        ),
+        (
+            "oauth-token",
+            Req::post(OAUTH_TOKEN).form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "some-client"),
+            ]),
+        ),
+        (
+            "oauth-tokens",
+            Req::post(OAUTH_INTROSPECT)
+                .form(&[("token", &pair.access), ("client_id", "some-client")]),
         ),
     ]
 }

@@ -28,6 +28,8 @@ mod login;
 mod logout;
 mod mail;
 mod mfa;
+mod oauth;
+mod oauth_code;
 mod obtain;
 mod passkey_signup;
 mod passkeys;

@@ -339,6 +339,7 @@ fn session(key: &str, expires_at: i64) -> Session {
         user_id: 1,
         auth_hash: "h".into(),
         expires_at,
+        amr: vec!["pwd".into()],
     }
 }
 

@@ -140,6 +140,80 @@ impl Tokens {
         }
     }
 
+    /// An OAuth access token for a client acting on its own behalf
+    /// (`client_credentials`), in the RFC 9068 profile: typed `at+jwt`,
+    /// `sub` and `client_id` the client, `scope` what it was granted, `aud`
+    /// the configured audience (else the issuer), and simplejwt's
+    /// `token_type` so that this service's own checks take it as an access
+    /// token. No `user_id`: it names no user. Its lifetime is
+    /// `ACCESS_TOKEN_LIFETIME`'s, returned as `expires_in`.
+    pub fn client_access_token(&self, client_id: &str, scope: &str, now: i64) -> (String, i64) {
+        let s = &self.settings;
+        let issuer = s.issuer.as_deref().unwrap_or_default();
+        let claims = ClientToken {
+            token_type: TokenType::Access.as_str(),
+            exp: s.access_token_lifetime.after(now),
+            iat: now,
+            jti: new_jti(),
+            sub: client_id,
+            client_id,
+            scope,
+            aud: s.audience.as_deref().unwrap_or(issuer),
+            iss: issuer,
+        };
+        (
+            self.jwt.sign_typed(&claims, "at+jwt"),
+            s.access_token_lifetime.get(),
+        )
+    }
+
+    /// The tokens of an authorization-code grant for `user`: an access
+    /// token in the RFC 9068 profile that is also one of this service's
+    /// own (simplejwt's claims with `fam` and `gen`, so logout everywhere,
+    /// a password change and the family's revocation end it; then `sub`,
+    /// `client_id`, `scope`, `aud` and `iss`), and with `openid` in the
+    /// scope an OpenID Connect id_token (Core §2: `iss`, `sub`, `aud` the
+    /// client, `exp`, `iat`, `auth_time`, `nonce`, `amr`). Both live
+    /// `ACCESS_TOKEN_LIFETIME`.
+    pub fn oauth_tokens(&self, user: &User, grant: &OAuthGrant<'_>, now: i64) -> OAuthTokens {
+        let s = &self.settings;
+        let issuer = s.issuer.as_deref().unwrap_or_default();
+        let exp = s.access_token_lifetime.after(now);
+        let sub = user.id.to_string();
+        let access = UserAccessToken {
+            token_type: TokenType::Access.as_str(),
+            exp,
+            iat: now,
+            jti: new_jti(),
+            user_id: &sub,
+            fam: grant.fam,
+            generation: user.generation,
+            sub: &sub,
+            client_id: grant.client_id,
+            scope: grant.scope,
+            aud: s.audience.as_deref().unwrap_or(issuer),
+            iss: issuer,
+        };
+        let openid = grant.scope.split(' ').any(|scope| scope == "openid");
+        let id_token = openid.then(|| {
+            self.jwt.sign(&IdToken {
+                iss: issuer,
+                sub: &sub,
+                aud: grant.client_id,
+                exp,
+                iat: now,
+                auth_time: grant.auth_time,
+                nonce: grant.nonce,
+                amr: grant.amr,
+            })
+        });
+        OAuthTokens {
+            access: self.jwt.sign_typed(&access, "at+jwt"),
+            id_token,
+            expires_in: s.access_token_lifetime.get(),
+        }
+    }
+
     /// A `login/jwt` token for `user`.
     pub fn tutorial_for(&self, user: &User, now: i64) -> String {
         self.jwt.sign(&TutorialClaims {
@@ -355,6 +429,70 @@ struct NewToken<'a> {
     aud: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     iss: Option<&'a str>,
+}
+
+/// What an authorization-code grant issues tokens for.
+pub struct OAuthGrant<'a> {
+    pub client_id: &'a str,
+    pub scope: &'a str,
+    /// The family its tokens carry (chosen with the code).
+    pub fam: &'a str,
+    pub auth_time: i64,
+    pub nonce: Option<&'a str>,
+    pub amr: &'a [String],
+}
+
+/// An authorization-code grant's tokens.
+pub struct OAuthTokens {
+    pub access: String,
+    pub id_token: Option<String>,
+    pub expires_in: i64,
+}
+
+/// A user's access token issued to an OAuth client (RFC 9068 §2.2).
+#[derive(Serialize)]
+struct UserAccessToken<'a> {
+    token_type: &'static str,
+    exp: i64,
+    iat: i64,
+    jti: String,
+    user_id: &'a str,
+    fam: &'a str,
+    #[serde(rename = "gen")]
+    generation: u64,
+    sub: &'a str,
+    client_id: &'a str,
+    scope: &'a str,
+    aud: &'a str,
+    iss: &'a str,
+}
+
+/// OpenID Connect Core §2's ID Token.
+#[derive(Serialize)]
+struct IdToken<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    exp: i64,
+    iat: i64,
+    auth_time: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+    amr: &'a [String],
+}
+
+/// An access token a client holds for itself (RFC 9068 §2.2).
+#[derive(Serialize)]
+struct ClientToken<'a> {
+    token_type: &'static str,
+    exp: i64,
+    iat: i64,
+    jti: String,
+    sub: &'a str,
+    client_id: &'a str,
+    scope: &'a str,
+    aud: &'a str,
+    iss: &'a str,
 }
 
 // ---------------------------------------------------------------------------

@@ -71,12 +71,14 @@ impl ValidToken {
 
     /// Whether the tables revoke this refresh token: blacklisted, rotated,
     /// What the tables say about this token, in one round trip: its user,
-    /// its family and, for a refresh token, its blacklist entry (access
-    /// tokens are never blacklisted one by one).
+    /// its family and, for a refresh token or a token issued to an OAuth
+    /// client (which may revoke it, RFC 7009), its blacklist entry (this
+    /// service's own access tokens are never blacklisted one by one).
     pub async fn state_in<S: TokenStore>(&self, store: &S) -> Result<TokenState, StoreError> {
         let refresh = self.token_type() == Some(TokenType::Refresh.as_str());
+        let listed = refresh || self.claims.contains_key("client_id");
         store
-            .token_state(self.lookup_id(), refresh.then(|| self.jti()), self.fam())
+            .token_state(self.lookup_id(), listed.then(|| self.jti()), self.fam())
             .await
     }
 

@@ -28,6 +28,10 @@
 //!   `credential#<credential id>` item (`id`) in the users table, written
 //!   with it on the condition that it does not exist: a credential id
 //!   belongs to one user.
+//!
+//!   OAuth clients are `client#<id>` items in the users table (the client
+//!   as serde writes it; a confidential client's secret only as its
+//!   SHA-256), registered by a conditional put.
 //! * throttle, partition key `counter_key` (S): `hits`, `expires_at` (TTL) —
 //!   password attempts per username or client address per window; and
 //!   `mfa#<jti>` items: an `mfa_token`'s wrong codes (`hits`) and its use
@@ -39,6 +43,7 @@
 
 mod admin;
 mod client;
+mod clients;
 mod keys;
 mod mfa;
 mod passkeys;

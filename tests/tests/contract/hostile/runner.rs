@@ -205,6 +205,7 @@ pub(super) async fn check(t: &TestApp, case: &Case, route: &Route, event: Value)
         let challenge = match route.family {
             Family::Tutorial => r#"Basic realm="api""#,
             Family::SimpleJwt => r#"Bearer realm="api""#,
+            Family::OAuth => r#"Basic realm="oauth""#,
         };
         if r.header("www-authenticate") != Some(challenge) {
             problems.push(format!(

@@ -1,0 +1,501 @@
+//! The OAuth provider's authorization-code flow: `oauth/authorize` with
+//! the browser's session, then `oauth/token` with PKCE; the negative cases
+//! of the OpenID conformance suite's kind.
+
+use integration_tests::auth::base::time::now;
+use integration_tests::auth::model::client::{Grant, OAuthClient};
+use integration_tests::auth::model::code::AuthorizationCode;
+use integration_tests::auth::store::ClientStore;
+use integration_tests::{TEST_ISSUER, spawn_app_with, token_header};
+
+use crate::helpers::*;
+use crate::oauth::{OAUTH_ON, register};
+
+/// RFC 7636 Appendix B's verifier and its S256 challenge.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const CALLBACK: &str = "https://client.example.com/callback";
+
+/// A first-party public client (a SPA) registered for the code flow.
+pub async fn spa(t: &TestApp, first_party: bool) -> String {
+    let client = OAuthClient {
+        client_id: integration_tests::auth::credentials::oauth::new_client_id(),
+        name: "Example app".into(),
+        secret_hash: None,
+        redirect_uris: vec![CALLBACK.into(), "com.example.app:/cb".into()],
+        first_party,
+        scopes: vec!["openid".into(), "profile".into(), "read".into()],
+        grants: vec![Grant::AuthorizationCode],
+        created: now(),
+    };
+    assert!(t.app.store.add_client(&client).await.unwrap());
+    client.client_id
+}
+
+/// An authorization request's parameters for `client`, with `changes`
+/// replacing (or, with an empty value, removing) the defaults.
+fn authorize_params<'a>(
+    client: &'a str,
+    changes: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", client),
+        ("redirect_uri", CALLBACK),
+        ("scope", "openid read"),
+        ("state", "af0ifjsldkj"),
+        ("nonce", "n-0S6_WzA2Mj"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    for (name, value) in changes {
+        params.retain(|(n, _)| n != name);
+        if !value.is_empty() {
+            params.push((name, value));
+        }
+    }
+    params
+}
+
+fn authorize(params: &[(&str, &str)], session: Option<&str>) -> Req {
+    let req = Req::get(OAUTH_AUTHORIZE).query(params);
+    match session {
+        Some(key) => req.cookie("sessionid", key),
+        None => req,
+    }
+}
+
+/// The query of a redirect's `Location`, after asserting where it goes.
+#[track_caller]
+fn redirected_to(r: &Resp, to: &str) -> Vec<(String, String)> {
+    assert_eq!(r.status, 302, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let location = r.header("location").expect("Location");
+    let (base, query) = location.split_once('?').expect("a query");
+    assert_eq!(base, to, "{location}");
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The code a logged-in alice gets for `client`.
+pub async fn code_for(t: &TestApp, client: &str, session: &str) -> String {
+    let r = call!(
+        oauth_authorize,
+        t,
+        authorize(&authorize_params(client, &[]), Some(session))
+    );
+    let query = redirected_to(&r, CALLBACK);
+    param(&query, "code").expect("a code").to_owned()
+}
+
+pub fn exchange(client: &str, code: &str, verifier: &str) -> Req {
+    Req::post(OAUTH_TOKEN).form(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", client),
+        ("code", code),
+        ("redirect_uri", CALLBACK),
+        ("code_verifier", verifier),
+    ])
+}
+
+#[track_caller]
+fn assert_invalid_grant(r: &Resp) {
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"], json!("invalid_grant"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_first_party_client_gets_a_code_for_the_session_and_redeems_it_with_pkce() {
+    let t = spawn_app_with(OAUTH_ON).await;
+    let client = spa(&t, true).await;
+    let (session, _) = session_of_alice(&t).await;
+    let logged_in = now();
+    let r = call!(
+        oauth_authorize,
+        t,
+        authorize(&authorize_params(&client, &[]), Some(&session))
+    );
+    let query = redirected_to(&r, CALLBACK);
+    assert_eq!(param(&query, "state"), Some("af0ifjsldkj"));
+    assert_eq!(param(&query, "iss"), Some(TEST_ISSUER));
+    let code = param(&query, "code").unwrap();
+    assert_eq!(code.len(), 43);
+
+    let r = call!(oauth_token, t, exchange(&client, code, VERIFIER));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let v = r.json();
+    assert_eq!(
+        (&v["token_type"], &v["expires_in"], &v["scope"]),
+        (&json!("Bearer"), &json!(300), &json!("openid read"))
+    );
+    assert!(v.get("refresh_token").is_none());
+    // The id_token: OpenID Connect Core §2, with the nonce sent.
+    let id_token = v["id_token"].as_str().unwrap();
+    assert_eq!(token_header(id_token).unwrap()["alg"], json!("ES256"));
+    let c = claims(id_token);
+    assert_eq!(
+        (&c["iss"], &c["sub"], &c["aud"], &c["nonce"], &c["amr"]),
+        (
+            &json!(TEST_ISSUER),
+            &json!("1"),
+            &json!(client),
+            &json!("n-0S6_WzA2Mj"),
+            &json!(["pwd"])
+        )
+    );
+    let auth_time = c["auth_time"].as_i64().unwrap();
+    assert!((logged_in - 2..=logged_in + 2).contains(&auth_time), "{c}");
+    assert!(
+        c.get("token_type").is_none(),
+        "an id_token is no access token"
+    );
+    // The access token: RFC 9068, and one of this service's own.
+    let access = v["access_token"].as_str().unwrap();
+    assert_eq!(token_header(access).unwrap()["typ"], json!("at+jwt"));
+    let a = claims(access);
+    assert_eq!(
+        (&a["sub"], &a["client_id"], &a["scope"], &a["iss"]),
+        (
+            &json!("1"),
+            &json!(client),
+            &json!("openid read"),
+            &json!(TEST_ISSUER)
+        )
+    );
+    call!(info, t, Req::get(INFO).bearer(access)).assert(200, ALICE);
+    // An id_token is not a Bearer credential.
+    let r = call!(info, t, Req::get(INFO).bearer(id_token));
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn a_redirect_uri_not_registered_exactly_is_refused_here_never_redirected() {
+    let t = spawn_app_with(OAUTH_ON).await;
+    let client = spa(&t, true).await;
+    let (session, _) = session_of_alice(&t).await;
+    for uri in [
+        "https://client.example.com/callbacK",
+        "https://client.example.com/callbac",
+        "HTTPS://CLIENT.EXAMPLE.COM/callback",
+        "https://client.example.com/callback?x=1",
+        "https://client.example.com/callback/",
+        "https://evil.example.com/callback",
+        "",
+    ] {
+        let params = authorize_params(&client, &[("redirect_uri", uri)]);
+        let r = call!(oauth_authorize, t, authorize(&params, Some(&session)));
+        assert_eq!(r.status, 400, "{uri}: {}", r.body);
+        assert_eq!(r.json()["error"], json!("invalid_request"));
+        assert_eq!(r.header("location"), None, "{uri}");
+    }
+    // An unknown or missing client, or a repeated parameter: the same.
+    let mut repeated = authorize_params(&client, &[]);
+    repeated.push(("redirect_uri", "https://evil.example.com/callback"));
+    for params in [
+        authorize_params("nobody", &[]),
+        authorize_params(&client, &[("client_id", "")]),
+        repeated,
+    ] {
+        let r = call!(oauth_authorize, t, authorize(&params, Some(&session)));
+        assert_eq!((r.status, r.header("location")), (400, None), "{}", r.body);
+    }
+    // The other registered URI, exactly, is fine.
+    let params = authorize_params(&client, &[("redirect_uri", "com.example.app:/cb")]);
+    let r = call!(oauth_authorize, t, authorize(&params, Some(&session)));
+    assert!(param(&redirected_to(&r, "com.example.app:/cb"), "code").is_some());
+}
+
+#[tokio::test]
+async fn refusals_go_back_to_the_client_with_state_and_iss() {
+    let t = spawn_app_with(OAUTH_ON).await;
+    let client = spa(&t, true).await;
+    let third_party = spa(&t, false).await;
+    let backend = register(&t, true, &[Grant::ClientCredentials], &["read"]).await;
+    let (session, _) = session_of_alice(&t).await;
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Option<&'a str>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            authorize_params(&client, &[("response_type", "token")]),
+            Some(&session),
+            "unsupported_response_type",
+        ),
+        (
+            authorize_params(&client, &[("response_type", "")]),
+            Some(&session),
+            "unsupported_response_type",
+        ),
+        (
+            authorize_params(&client, &[("code_challenge", "")]),
+            Some(&session),
+            "invalid_request",
+        ),
+        (
+            authorize_params(&client, &[("code_challenge_method", "plain")]),
+            Some(&session),
+            "invalid_request",
+        ),
+        (
+            authorize_params(&client, &[("code_challenge_method", "")]),
+            Some(&session),
+            "invalid_request",
+        ),
+        (
+            authorize_params(
+                &client,
+                &[
+                    ("code_challenge", VERIFIER),
+                    ("code_challenge_method", "plain"),
+                ],
+            ),
+            Some(&session),
+            "invalid_request",
+        ),
+        (
+            authorize_params(&client, &[("code_challenge", "short")]),
+            Some(&session),
+            "invalid_request",
+        ),
+        (
+            authorize_params(&client, &[("scope", "openid admin")]),
+            Some(&session),
+            "invalid_scope",
+        ),
+        (
+            authorize_params(&client, &[("prompt", "none login")]),
+            Some(&session),
+            "invalid_request",
+        ),
+        (
+            authorize_params(&client, &[("prompt", "sometimes")]),
+            Some(&session),
+            "invalid_request",
+        ),
+        (
+            authorize_params(&client, &[("max_age", "-1")]),
+            Some(&session),
+            "invalid_request",
+        ),
+        (
+            authorize_params(&client, &[("max_age", "soon")]),
+            Some(&session),
+            "invalid_request",
+        ),
+        (
+            authorize_params(&third_party, &[]),
+            Some(&session),
+            "consent_required",
+        ),
+        (
+            authorize_params(&client, &[("prompt", "none")]),
+            None,
+            "login_required",
+        ),
+        (authorize_params(&client, &[]), None, "login_required"),
+        (
+            authorize_params(&client, &[]),
+            Some("nosuchsessionnosuchsession000000"),
+            "login_required",
+        ),
+    ];
+    for (params, session, error) in cases {
+        let r = call!(oauth_authorize, t, authorize(&params, session));
+        let query = redirected_to(&r, CALLBACK);
+        assert_eq!(param(&query, "error"), Some(error), "{params:?}");
+        assert!(param(&query, "error_description").is_some());
+        assert_eq!(param(&query, "state"), Some("af0ifjsldkj"), "{params:?}");
+        assert_eq!(param(&query, "iss"), Some(TEST_ISSUER));
+        assert_eq!(param(&query, "code"), None);
+    }
+    // A client not registered for the code flow.
+    let backend_client = t
+        .app
+        .store
+        .oauth_client(&backend.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut with_uri = backend_client.clone();
+    with_uri.client_id = format!("{}-2", backend.id);
+    assert!(t.app.store.add_client(&with_uri).await.unwrap());
+    let params = authorize_params(
+        &with_uri.client_id,
+        &[("redirect_uri", "https://client.example.com/callback")],
+    );
+    let r = call!(oauth_authorize, t, authorize(&params, Some(&session)));
+    assert_eq!(
+        param(&redirected_to(&r, CALLBACK), "error"),
+        Some("unauthorized_client")
+    );
+}
+
+#[tokio::test]
+async fn without_a_session_the_browser_goes_to_login_url_with_next() {
+    let login_page = "https://app.example.com/login";
+    let vars = [OAUTH_ON, &[("LOGIN_URL", login_page)]].concat();
+    let t = spawn_app_with(&vars).await;
+    let client = spa(&t, true).await;
+    let r = call!(
+        oauth_authorize,
+        t,
+        authorize(&authorize_params(&client, &[]), None)
+    );
+    let query = redirected_to(&r, login_page);
+    let next = param(&query, "next").unwrap();
+    let (to, asked) = next.split_once('?').unwrap();
+    assert_eq!(to, format!("{TEST_ISSUER}/oauth/authorize"));
+    let asked: Vec<(String, String)> = url::form_urlencoded::parse(asked.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    assert_eq!(param(&asked, "state"), Some("af0ifjsldkj"));
+    assert_eq!(param(&asked, "code_challenge"), Some(CHALLENGE));
+    // prompt=none never shows a login page.
+    let params = authorize_params(&client, &[("prompt", "none")]);
+    let r = call!(oauth_authorize, t, authorize(&params, None));
+    assert_eq!(
+        param(&redirected_to(&r, CALLBACK), "error"),
+        Some("login_required")
+    );
+    // prompt=login: the login page even with a session, and `next` drops
+    // the prompt it has answered.
+    let (session, _) = session_of_alice(&t).await;
+    let params = authorize_params(&client, &[("prompt", "login")]);
+    let r = call!(oauth_authorize, t, authorize(&params, Some(&session)));
+    let next = param(&redirected_to(&r, login_page), "next")
+        .unwrap()
+        .to_owned();
+    assert!(!next.contains("prompt"), "{next}");
+    // max_age: a login older than it sends the browser to log in again.
+    let params = authorize_params(&client, &[("max_age", "3600")]);
+    let r = call!(oauth_authorize, t, authorize(&params, Some(&session)));
+    assert!(param(&redirected_to(&r, CALLBACK), "code").is_some());
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let params = authorize_params(&client, &[("max_age", "0")]);
+    let r = call!(oauth_authorize, t, authorize(&params, Some(&session)));
+    redirected_to(&r, login_page);
+}
+
+#[tokio::test]
+async fn the_token_endpoint_redeems_a_code_only_with_its_verifier_client_and_redirect_uri() {
+    let t = spawn_app_with(OAUTH_ON).await;
+    let client = spa(&t, true).await;
+    let other = spa(&t, true).await;
+    let (session, _) = session_of_alice(&t).await;
+    // A missing verifier: invalid_request, and the code still good.
+    let code = code_for(&t, &client, &session).await;
+    let mut no_verifier = exchange(&client, &code, VERIFIER);
+    no_verifier = no_verifier.form(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", &client),
+        ("code", &code),
+        ("redirect_uri", CALLBACK),
+    ]);
+    let r = call!(oauth_token, t, no_verifier);
+    assert_eq!(r.json()["error"], json!("invalid_request"), "{}", r.body);
+    call!(oauth_token, t, exchange(&client, &code, VERIFIER)).json()["access_token"]
+        .as_str()
+        .expect("redeemed");
+    // A wrong verifier, the challenge itself (plain), another client, or
+    // another redirect URI: invalid_grant.
+    for (by, verifier) in [
+        (&client, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx"),
+        (&client, CHALLENGE),
+        (&other, VERIFIER),
+    ] {
+        let code = code_for(&t, &client, &session).await;
+        assert_invalid_grant(&call!(oauth_token, t, exchange(by, &code, verifier)));
+    }
+    let code = code_for(&t, &client, &session).await;
+    let elsewhere = Req::post(OAUTH_TOKEN).form(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", &client),
+        ("code", &code),
+        ("redirect_uri", "com.example.app:/cb"),
+        ("code_verifier", VERIFIER),
+    ]);
+    assert_invalid_grant(&call!(oauth_token, t, elsewhere));
+    // Unknown and expired codes.
+    assert_invalid_grant(&call!(
+        oauth_token,
+        t,
+        exchange(&client, "garbage", VERIFIER)
+    ));
+    let expired = AuthorizationCode {
+        id: integration_tests::auth::credentials::oauth::code_item_id("expired-code"),
+        client_id: client.clone(),
+        user_id: 1,
+        generation: t.alice.generation,
+        redirect_uri: CALLBACK.into(),
+        scope: "openid".into(),
+        code_challenge: CHALLENGE.into(),
+        nonce: None,
+        auth_time: now() - 100,
+        amr: vec!["pwd".into()],
+        fam: "f-expired".into(),
+        expires_at: now() - 1,
+    };
+    t.app.store.put_code(&expired).await.unwrap();
+    assert_invalid_grant(&call!(
+        oauth_token,
+        t,
+        exchange(&client, "expired-code", VERIFIER)
+    ));
+}
+
+#[tokio::test]
+async fn a_code_used_twice_revokes_the_tokens_issued_from_it() {
+    let t = spawn_app_with(OAUTH_ON).await;
+    let client = spa(&t, true).await;
+    let backend = register(&t, true, &[Grant::ClientCredentials], &["read"]).await;
+    let (session, _) = session_of_alice(&t).await;
+    let code = code_for(&t, &client, &session).await;
+    let r = call!(oauth_token, t, exchange(&client, &code, VERIFIER));
+    let access = r.json()["access_token"].as_str().unwrap().to_owned();
+    call!(info, t, Req::get(INFO).bearer(&access)).assert(200, ALICE);
+    // The replay: refused, and the first redemption's token dies with it.
+    assert_invalid_grant(&call!(oauth_token, t, exchange(&client, &code, VERIFIER)));
+    let r = call!(info, t, Req::get(INFO).bearer(&access));
+    assert_eq!(r.status, 401, "{}", r.body);
+    let introspect = backend.basic(Req::post(OAUTH_INTROSPECT).form(&[("token", &access)]));
+    call!(oauth_tokens, t, introspect).assert(200, r#"{"active":false}"#);
+}
+
+#[tokio::test]
+async fn a_code_dies_with_logout_everywhere_and_its_token_with_revocation() {
+    let t = spawn_app_with(OAUTH_ON).await;
+    let client = spa(&t, true).await;
+    let (session, _) = session_of_alice(&t).await;
+    let code = code_for(&t, &client, &session).await;
+    let (_, access) = pair_of_alice(&t).await;
+    call!(logout_all, t, Req::post(LOGOUT_ALL).bearer(&access)).assert(200, "");
+    assert_invalid_grant(&call!(oauth_token, t, exchange(&client, &code, VERIFIER)));
+    // The session ended with it: flushed, and the client told to log in.
+    let r = call!(
+        oauth_authorize,
+        t,
+        authorize(&authorize_params(&client, &[]), Some(&session))
+    );
+    assert_eq!(
+        param(&redirected_to(&r, CALLBACK), "error"),
+        Some("login_required")
+    );
+    // A token revoked by its (public) client is refused everywhere.
+    let (session, _) = session_of_alice(&t).await;
+    let code = code_for(&t, &client, &session).await;
+    let r = call!(oauth_token, t, exchange(&client, &code, VERIFIER));
+    let access = r.json()["access_token"].as_str().unwrap().to_owned();
+    let revoke = Req::post(OAUTH_REVOKE).form(&[("token", &access), ("client_id", &client)]);
+    assert_eq!(call!(oauth_tokens, t, revoke).status, 200);
+    let r = call!(info, t, Req::get(INFO).bearer(&access));
+    assert_eq!(r.status, 401, "{}", r.body);
+    let r = call!(token_verify, t, verify_req(&access));
+    r.assert(400, r#"{"non_field_errors":["Token is blacklisted"]}"#);
+}
