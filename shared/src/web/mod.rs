@@ -4,7 +4,7 @@
 //! CORS ([`cors`]), the OAuth provider's parameters and client
 //! authentication ([`oauth`]), the second factor in the login flow
 //! ([`second_factor`]), passkeys' ceremonies ([`passkeys`]), sign-up's
-//! shared half ([`signup`]), who is calling ([`authn`]), what a view declares
+//! shared half ([`signup`]), a refresh token's renewal ([`refresh`]), who is calling ([`authn`]), what a view declares
 //! ([`view`]), the render step ([`render`]) and the one pipeline
 //! ([`pipeline`]).
 
@@ -16,6 +16,7 @@ pub mod fields;
 pub mod oauth;
 pub mod passkeys;
 pub mod pipeline;
+pub mod refresh;
 pub mod render;
 pub mod reply;
 pub mod request;
