@@ -30,7 +30,17 @@
 //!   and, with `openid` in the scope, `"id_token"`; audits
 //!   `oauth_token_issued`. The access token is a user's (RFC 9068, with
 //!   `client_id` and `scope`), good wherever this service's access tokens
-//!   are; no refresh token yet.
+//!   are. A client registered for `refresh_token` also gets
+//!   `"refresh_token"`: one of the user's refresh tokens with its
+//!   `client_id` and `scope`, in the code's family.
+//! * `grant_type=refresh_token` (RFC 6749 §6), with `refresh_token` (and
+//!   an optional narrower `scope`): a token issued to this client, renewed
+//!   as `login/simpleJWT/refresh` renews one (`web::refresh`: the family's
+//!   rate limit, reuse detection, logout everywhere and password changes)
+//!   and always rotated, single use: 200 with a new `access_token` and
+//!   `refresh_token`. A token refused for any reason (another client's,
+//!   a user's own, revoked, reused, expired) is `invalid_grant`; a reuse
+//!   revokes the family, as at `login/simpleJWT/refresh`.
 //!
 //! Errors are RFC 6749 §5.2's: 400 `{"error","error_description"}`
 //! (`invalid_request`, `unauthorized_client`, `unsupported_grant_type`,
@@ -49,6 +59,7 @@ use auth::serde_json::json;
 use auth::store::Store;
 use auth::web::contract::{OAuthError, oauth_words};
 use auth::web::oauth::{Params, authenticate_client, enabled};
+use auth::web::refresh::{Rotation, renew};
 use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
 use auth::{ApiError, App};
 
@@ -69,8 +80,68 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
     match grant {
         Grant::ClientCredentials => client_credentials(app, &client, &params),
         Grant::AuthorizationCode => authorization_code(app, &client, &params).await,
-        Grant::RefreshToken => Err(OAuthError::UnsupportedGrantType.into()),
+        Grant::RefreshToken => refresh_token(app, req, &client, &params).await,
     }
+}
+
+/// RFC 6749 §6 with OAuth 2.1's rotation: a refresh token issued to this
+/// client, renewed as `login/simpleJWT/refresh` renews one
+/// (`web::refresh::renew`), always rotated and single use. Any refusal of
+/// the token is `invalid_grant`.
+async fn refresh_token<S: Store>(
+    app: &App<S>,
+    req: &Request<'_>,
+    client: &OAuthClient,
+    params: &Params<'_>,
+) -> Answer {
+    let raw = params.require("refresh_token", oauth_words::NO_REFRESH_TOKEN)?;
+    let now = now();
+    let invalid = || ApiError::from(OAuthError::InvalidGrant(oauth_words::BAD_REFRESH_TOKEN));
+    let token = app.tokens.refresh(raw, now).map_err(|_| invalid())?;
+    if token.client_id() != Some(client.client_id.as_str()) {
+        return Err(invalid());
+    }
+    let scope = token
+        .claims
+        .get("scope")
+        .and_then(|s| s.as_str())
+        .unwrap_or_default();
+    if let Some(asked) = params.get("scope") {
+        // RFC 6749 §6: the scope granted, or less; the token keeps it all.
+        let granted: Vec<&str> = scope.split(' ').collect();
+        let narrower = parse_scope(asked).is_some_and(|a| a.iter().all(|s| granted.contains(s)));
+        if !narrower {
+            return Err(OAuthError::InvalidScope.into());
+        }
+    }
+    let rotation = Rotation {
+        rotate: true,
+        single_use: true,
+    };
+    let next = match renew(app, req, &token, rotation, now).await {
+        Ok(next) => next,
+        Err(ApiError::TokenNotValid(_) | ApiError::NoActiveAccountForToken) => {
+            return Err(invalid());
+        }
+        Err(e) => return Err(e),
+    };
+    let (access, expires_in) = token.oauth_access_token(now).ok_or_else(invalid)?;
+    let mut body = json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "scope": scope,
+    });
+    if let Some(next) = next {
+        body["refresh_token"] = next.into();
+    }
+    let subject = Subject::Client(&client.client_id);
+    audit::emit(
+        Event::OAuthTokenIssued,
+        subject,
+        Grant::RefreshToken.as_str(),
+    );
+    Ok(Reply::tokens(&body))
 }
 
 /// RFC 6749 §4.1.3 with RFC 7636 §4.6: a code, once, for its own client,
@@ -111,6 +182,7 @@ async fn authorization_code<S: Store>(
         auth_time: code.auth_time,
         nonce: code.nonce.as_deref(),
         amr: &code.amr,
+        refresh: client.may_use(Grant::RefreshToken),
     };
     let tokens = app.tokens.oauth_tokens(&user, &grant, now);
     audit::emit(
@@ -124,6 +196,9 @@ async fn authorization_code<S: Store>(
         "expires_in": tokens.expires_in,
         "scope": code.scope,
     });
+    if let Some(refresh) = tokens.refresh {
+        body["refresh_token"] = refresh.into();
+    }
     if let Some(id_token) = tokens.id_token {
         body["id_token"] = id_token.into();
     }

@@ -210,6 +210,9 @@ pub mod oauth_words {
     pub const BAD_CODE: &str = "The authorization code is invalid, expired or used.";
     pub const CODE_MISMATCH: &str = "The authorization code was not issued for this request.";
     pub const BAD_CODE_VERIFIER: &str = "The code_verifier does not match the code_challenge.";
+    pub const NO_REFRESH_TOKEN: &str = "The refresh_token parameter is required.";
+    pub const BAD_REFRESH_TOKEN: &str =
+        "The refresh token is invalid, expired, revoked or not this client's.";
 }
 
 impl From<OAuthError> for ApiError {

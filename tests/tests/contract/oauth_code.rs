@@ -16,8 +16,13 @@ pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const CALLBACK: &str = "https://client.example.com/callback";
 
-/// A first-party public client (a SPA) registered for the code flow.
+/// A public client (a SPA) registered for the code flow (no refresh tokens).
 pub async fn spa(t: &TestApp, first_party: bool) -> String {
+    spa_with(t, first_party, &[Grant::AuthorizationCode]).await
+}
+
+/// A public client (a SPA) registered for `grants`.
+pub async fn spa_with(t: &TestApp, first_party: bool, grants: &[Grant]) -> String {
     let client = OAuthClient {
         client_id: integration_tests::auth::credentials::oauth::new_client_id(),
         name: "Example app".into(),
@@ -25,7 +30,7 @@ pub async fn spa(t: &TestApp, first_party: bool) -> String {
         redirect_uris: vec![CALLBACK.into(), "com.example.app:/cb".into()],
         first_party,
         scopes: vec!["openid".into(), "profile".into(), "read".into()],
-        grants: vec![Grant::AuthorizationCode],
+        grants: grants.to_vec(),
         created: now(),
     };
     assert!(t.app.store.add_client(&client).await.unwrap());
@@ -498,4 +503,185 @@ async fn a_code_dies_with_logout_everywhere_and_its_token_with_revocation() {
     assert_eq!(r.status, 401, "{}", r.body);
     let r = call!(token_verify, t, verify_req(&access));
     r.assert(400, r#"{"non_field_errors":["Token is blacklisted"]}"#);
+}
+
+fn refresh_req(client: &str, token: &str, scope: Option<&str>) -> Req {
+    let mut pairs = vec![
+        ("grant_type", "refresh_token"),
+        ("client_id", client),
+        ("refresh_token", token),
+    ];
+    if let Some(scope) = scope {
+        pairs.push(("scope", scope));
+    }
+    Req::post(OAUTH_TOKEN).form(&pairs)
+}
+
+/// A client registered for refresh tokens, alice's code redeemed: its
+/// id, access token and refresh token.
+async fn refreshing_client(t: &TestApp) -> (String, String, String) {
+    let client = spa_with(t, true, &[Grant::AuthorizationCode, Grant::RefreshToken]).await;
+    let (session, _) = session_of_alice(t).await;
+    let code = code_for(t, &client, &session).await;
+    let r = call!(oauth_token, t, exchange(&client, &code, VERIFIER));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    let refresh = v["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+    let c = claims(&refresh);
+    assert_eq!(
+        (&c["token_type"], &c["client_id"], &c["scope"], &c["fam"]),
+        (
+            &json!("refresh"),
+            &json!(client),
+            &json!("openid read"),
+            &claims(v["access_token"].as_str().unwrap())["fam"]
+        )
+    );
+    (
+        client,
+        v["access_token"].as_str().unwrap().to_owned(),
+        refresh,
+    )
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_once_and_a_reuse_revokes_the_family() {
+    let t = spawn_app_with(OAUTH_ON).await;
+    let (client, access, refresh) = refreshing_client(&t).await;
+    let r = call!(oauth_token, t, refresh_req(&client, &refresh, None));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let v = r.json();
+    assert_eq!(
+        (&v["token_type"], &v["scope"]),
+        (&json!("Bearer"), &json!("openid read"))
+    );
+    assert!(v.get("id_token").is_none());
+    let (access2, refresh2) = (
+        v["access_token"].as_str().unwrap().to_owned(),
+        v["refresh_token"].as_str().unwrap().to_owned(),
+    );
+    assert_ne!(refresh2, refresh);
+    let a = claims(&access2);
+    assert_eq!(
+        (
+            &a["sub"],
+            &a["client_id"],
+            &a["scope"],
+            &token_header(&access2).unwrap()["typ"]
+        ),
+        (
+            &json!("1"),
+            &json!(client),
+            &json!("openid read"),
+            &json!("at+jwt")
+        )
+    );
+    call!(info, t, Req::get(INFO).bearer(&access2)).assert(200, ALICE);
+    // The first token again: a reuse. Refused, and the family with it.
+    assert_invalid_grant(&call!(oauth_token, t, refresh_req(&client, &refresh, None)));
+    assert_invalid_grant(&call!(
+        oauth_token,
+        t,
+        refresh_req(&client, &refresh2, None)
+    ));
+    for token in [&access, &access2] {
+        assert_eq!(call!(info, t, Req::get(INFO).bearer(token)).status, 401);
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_token_is_good_only_for_its_own_client_and_scope() {
+    let t = spawn_app_with(OAUTH_ON).await;
+    let (client, _, refresh) = refreshing_client(&t).await;
+    let other = spa_with(&t, true, &[Grant::AuthorizationCode, Grant::RefreshToken]).await;
+    assert_invalid_grant(&call!(oauth_token, t, refresh_req(&other, &refresh, None)));
+    // alice's own refresh token was issued to no client.
+    let (own, _) = pair_of_alice(&t).await;
+    assert_invalid_grant(&call!(oauth_token, t, refresh_req(&client, &own, None)));
+    assert_invalid_grant(&call!(
+        oauth_token,
+        t,
+        refresh_req(&client, "garbage", None)
+    ));
+    // A wider scope is refused; a narrower one is granted for the access
+    // token alone.
+    let r = call!(
+        oauth_token,
+        t,
+        refresh_req(&client, &refresh, Some("openid read admin"))
+    );
+    assert_eq!(r.json()["error"], json!("invalid_scope"), "{}", r.body);
+    let r = call!(oauth_token, t, refresh_req(&client, &refresh, Some("read")));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let next = r.json()["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(claims(&next)["scope"], json!("openid read"));
+    // A client not registered for refresh tokens gets none, and may not refresh.
+    let plain = spa(&t, true).await;
+    let (session, _) = session_of_alice(&t).await;
+    let code = code_for(&t, &plain, &session).await;
+    let r = call!(oauth_token, t, exchange(&plain, &code, VERIFIER));
+    assert!(r.json().get("refresh_token").is_none(), "{}", r.body);
+    let r = call!(oauth_token, t, refresh_req(&plain, &next, None));
+    assert_eq!(
+        r.json()["error"],
+        json!("unauthorized_client"),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn refresh_ends_with_logout_everywhere_and_with_revocation() {
+    let t = spawn_app_with(OAUTH_ON).await;
+    let (client, access, refresh) = refreshing_client(&t).await;
+    // Revoked by its client: the family ends, access tokens too.
+    let revoke = Req::post(OAUTH_REVOKE).form(&[("token", &refresh), ("client_id", &client)]);
+    assert_eq!(call!(oauth_tokens, t, revoke).status, 200);
+    assert_invalid_grant(&call!(oauth_token, t, refresh_req(&client, &refresh, None)));
+    assert_eq!(call!(info, t, Req::get(INFO).bearer(&access)).status, 401);
+    // Logout everywhere: the user's OAuth refresh tokens end as theirs do.
+    let (client, _, refresh) = refreshing_client(&t).await;
+    let (_, own) = pair_of_alice(&t).await;
+    call!(logout_all, t, Req::post(LOGOUT_ALL).bearer(&own)).assert(200, "");
+    assert_invalid_grant(&call!(oauth_token, t, refresh_req(&client, &refresh, None)));
+}
+
+#[tokio::test]
+async fn of_concurrent_refreshes_with_one_token_exactly_one_wins() {
+    let t = spawn_app_with(OAUTH_ON).await;
+    let (client, _, refresh) = refreshing_client(&t).await;
+    let results = futures::future::join_all(
+        (0..4).map(|_| async { call!(oauth_token, t, refresh_req(&client, &refresh, None)) }),
+    )
+    .await;
+    let won: Vec<&Resp> = results.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "{:?}",
+        results.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    for r in results.iter().filter(|r| r.status != 200) {
+        assert_invalid_grant(r);
+    }
+    // The losers were reuses: the family is revoked, the winner's too.
+    let next = won[0].json()["refresh_token"].as_str().unwrap().to_owned();
+    assert_invalid_grant(&call!(oauth_token, t, refresh_req(&client, &next, None)));
+}
+
+#[tokio::test]
+async fn a_retry_within_the_reuse_interval_gets_the_same_successor() {
+    let vars = [OAUTH_ON, &[("REFRESH_REUSE_INTERVAL", "30")]].concat();
+    let t = spawn_app_with(&vars).await;
+    let (client, _, refresh) = refreshing_client(&t).await;
+    let first = call!(oauth_token, t, refresh_req(&client, &refresh, None));
+    let retry = call!(oauth_token, t, refresh_req(&client, &refresh, None));
+    assert_eq!((first.status, retry.status), (200, 200), "{}", retry.body);
+    // The same successor (an ECDSA signature differs each time it is made).
+    let successor = |r: &Resp| claims(r.json()["refresh_token"].as_str().unwrap());
+    assert_eq!(successor(&first), successor(&retry));
 }

@@ -178,21 +178,13 @@ impl Tokens {
     pub fn oauth_tokens(&self, user: &User, grant: &OAuthGrant<'_>, now: i64) -> OAuthTokens {
         let s = &self.settings;
         let issuer = s.issuer.as_deref().unwrap_or_default();
-        let exp = s.access_token_lifetime.after(now);
         let sub = user.id.to_string();
-        let access = UserAccessToken {
-            token_type: TokenType::Access.as_str(),
-            exp,
-            iat: now,
-            jti: new_jti(),
+        let owner = TokenOwner {
             user_id: &sub,
             fam: grant.fam,
             generation: user.generation,
-            sub: &sub,
             client_id: grant.client_id,
             scope: grant.scope,
-            aud: s.audience.as_deref().unwrap_or(issuer),
-            iss: issuer,
         };
         let openid = grant.scope.split(' ').any(|scope| scope == "openid");
         let id_token = openid.then(|| {
@@ -200,18 +192,60 @@ impl Tokens {
                 iss: issuer,
                 sub: &sub,
                 aud: grant.client_id,
-                exp,
+                exp: s.access_token_lifetime.after(now),
                 iat: now,
                 auth_time: grant.auth_time,
                 nonce: grant.nonce,
                 amr: grant.amr,
             })
         });
+        let refresh = grant.refresh.then(|| {
+            let refresh_audience = self.refresh_audience();
+            self.jwt.sign(&OAuthRefreshToken {
+                token_type: TokenType::Refresh.as_str(),
+                exp: s
+                    .refresh_token_lifetime
+                    .after(now)
+                    .min(s.refresh_token_max_lifetime.after(now)),
+                iat: now,
+                jti: new_jti(),
+                user_id: &sub,
+                fam: grant.fam,
+                generation: user.generation,
+                auth_time: now,
+                client_id: grant.client_id,
+                scope: grant.scope,
+                aud: refresh_audience.as_deref().unwrap_or(issuer),
+                iss: issuer,
+            })
+        });
         OAuthTokens {
-            access: self.jwt.sign_typed(&access, "at+jwt"),
+            access: self.oauth_access(&owner, now),
             id_token,
+            refresh,
             expires_in: s.access_token_lifetime.get(),
         }
+    }
+
+    /// A user's access token for an OAuth client (RFC 9068 §2.2).
+    fn oauth_access(&self, owner: &TokenOwner<'_>, now: i64) -> String {
+        let s = &self.settings;
+        let issuer = s.issuer.as_deref().unwrap_or_default();
+        let access = UserAccessToken {
+            token_type: TokenType::Access.as_str(),
+            exp: s.access_token_lifetime.after(now),
+            iat: now,
+            jti: new_jti(),
+            user_id: owner.user_id,
+            fam: owner.fam,
+            generation: owner.generation,
+            sub: owner.user_id,
+            client_id: owner.client_id,
+            scope: owner.scope,
+            aud: s.audience.as_deref().unwrap_or(issuer),
+            iss: issuer,
+        };
+        self.jwt.sign_typed(&access, "at+jwt")
     }
 
     /// A `login/jwt` token for `user`.
@@ -337,6 +371,28 @@ impl Refresh<'_> {
         self.tokens.sign_access(&claims)
     }
 
+    /// The client a refresh token was issued to (its `client_id` claim),
+    /// if an OAuth client's.
+    pub fn client_id(&self) -> Option<&str> {
+        self.token.claims.get("client_id").and_then(Value::as_str)
+    }
+
+    /// An OAuth client's new access token from its refresh token: the
+    /// user, family, generation, client and scope it names (RFC 9068).
+    pub fn oauth_access_token(&self, now: i64) -> Option<(String, i64)> {
+        let claims = &self.token.claims;
+        let text = |name: &str| claims.get(name).and_then(Value::as_str);
+        let owner = TokenOwner {
+            user_id: text("user_id")?,
+            fam: text("fam")?,
+            generation: super::claims::claim_gen(claims).unwrap_or(0),
+            client_id: text("client_id")?,
+            scope: text("scope").unwrap_or_default(),
+        };
+        let access = self.tokens.oauth_access(&owner, now);
+        Some((access, self.tokens.settings.access_token_lifetime.get()))
+    }
+
     /// Rotation now: the successor's `jti`, `iat` and `exp` (a full refresh
     /// lifetime, but never past the family's end), in this token's family
     /// (or a new one named after it).
@@ -440,13 +496,46 @@ pub struct OAuthGrant<'a> {
     pub auth_time: i64,
     pub nonce: Option<&'a str>,
     pub amr: &'a [String],
+    /// Whether a refresh token comes with them (the client may use the
+    /// `refresh_token` grant).
+    pub refresh: bool,
 }
 
 /// An authorization-code grant's tokens.
 pub struct OAuthTokens {
     pub access: String,
     pub id_token: Option<String>,
+    pub refresh: Option<String>,
     pub expires_in: i64,
+}
+
+/// Whose an OAuth access token is.
+struct TokenOwner<'a> {
+    user_id: &'a str,
+    fam: &'a str,
+    generation: u64,
+    client_id: &'a str,
+    scope: &'a str,
+}
+
+/// A user's refresh token held by an OAuth client: simplejwt's refresh
+/// claims (so rotation, families and reuse detection treat it as any
+/// other), its client and scope.
+#[derive(Serialize)]
+struct OAuthRefreshToken<'a> {
+    token_type: &'static str,
+    exp: i64,
+    iat: i64,
+    jti: String,
+    user_id: &'a str,
+    fam: &'a str,
+    #[serde(rename = "gen")]
+    generation: u64,
+    auth_time: i64,
+    client_id: &'a str,
+    scope: &'a str,
+    aud: &'a str,
+    iss: &'a str,
 }
 
 /// A user's access token issued to an OAuth client (RFC 9068 §2.2).
