@@ -94,13 +94,14 @@ impl Route {
             Serves::Post => ["GET", "PUT", "DELETE"],
             Serves::Resource => ["POST", "PUT", "TRACE"],
             Serves::Item => ["GET", "POST", "PUT"],
+            Serves::GetOrPost => ["PUT", "PATCH", "DELETE"],
         }
     }
 
     /// The method it serves (a resource: the one reading it).
     pub fn method(&self) -> &'static str {
         match self.serves {
-            Serves::Get | Serves::Resource => "GET",
+            Serves::Get | Serves::Resource | Serves::GetOrPost => "GET",
             Serves::Post => "POST",
             Serves::Item => "PATCH",
         }
@@ -109,7 +110,7 @@ impl Route {
     /// The method whose body it reads (if it reads one).
     pub fn body_method(&self) -> &'static str {
         match self.serves {
-            Serves::Get | Serves::Post => "POST",
+            Serves::Get | Serves::Post | Serves::GetOrPost => "POST",
             Serves::Resource | Serves::Item => "PATCH",
         }
     }
@@ -151,6 +152,7 @@ pub mod paths {
     pub const OAUTH_TOKEN: &str = "/api/v1/users/oauth/token";
     pub const OAUTH_REVOKE: &str = "/api/v1/users/oauth/revoke";
     pub const OAUTH_INTROSPECT: &str = "/api/v1/users/oauth/introspect";
+    pub const OAUTH_USERINFO: &str = "/api/v1/users/oauth/userinfo";
     pub const JWKS: &str = "/api/v1/users/.well-known/jwks.json";
     pub const OPENID: &str = "/api/v1/users/.well-known/openid-configuration";
     pub const OAUTH_METADATA: &str = "/api/v1/users/.well-known/oauth-authorization-server";
@@ -202,6 +204,7 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!(OAUTH_TOKEN => oauth_token),
         route!(OAUTH_REVOKE => oauth_tokens),
         route!(OAUTH_INTROSPECT => oauth_tokens),
+        route!(OAUTH_USERINFO => oauth_userinfo),
         route!(JWKS => well_known),
         route!(OPENID => well_known),
         route!(OAUTH_METADATA => well_known),

@@ -35,6 +35,7 @@ fn methods(serves: Serves) -> &'static [&'static str] {
         Serves::Get => &["get", "head", "options"],
         Serves::Resource => &["get", "head", "patch", "delete", "options"],
         Serves::Item => &["patch", "delete", "options"],
+        Serves::GetOrPost => &["get", "head", "post", "options"],
     }
 }
 
@@ -110,7 +111,7 @@ fn every_response_carries_the_views_allow_and_vary() {
     for (route, method, op) in operations(&doc) {
         let vary: &[&str] = match route.family {
             Family::Tutorial => &["Accept, Cookie", "Accept, Cookie, Origin"],
-            Family::SimpleJwt | Family::OAuth => &[
+            Family::SimpleJwt | Family::OAuth | Family::OAuthResource => &[
                 "Accept",
                 "Accept, Origin",
                 "Accept, Cookie",

@@ -57,8 +57,9 @@ fn provider<S>(app: &App<S>) -> Value {
         "issuer": issuer,
         "authorization_endpoint": format!("{base}/oauth/authorize"),
         "token_endpoint": format!("{base}/oauth/token"),
+        "userinfo_endpoint": format!("{base}/oauth/userinfo"),
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
-        "scopes_supported": ["openid"],
+        "scopes_supported": ["openid", "profile", "email"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
@@ -72,7 +73,7 @@ fn provider<S>(app: &App<S>) -> Value {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [alg],
         "prompt_values_supported": ["none", "login"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "preferred_username", "name", "given_name", "family_name", "email", "email_verified"],
     })
 }
 

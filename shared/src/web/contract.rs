@@ -149,6 +149,11 @@ pub enum OAuthError {
     ConsentRequired,
     /// The authorization endpoint: the user declined.
     AccessDenied,
+    /// 401, a protected resource (RFC 6750 §3.1): no Bearer token, or one
+    /// that is invalid, expired or revoked.
+    InvalidToken,
+    /// 403, a protected resource: the token lacks the scope it needs.
+    InsufficientScope(&'static str),
 }
 
 impl OAuthError {
@@ -165,6 +170,8 @@ impl OAuthError {
             OAuthError::LoginRequired => "login_required",
             OAuthError::ConsentRequired => "consent_required",
             OAuthError::AccessDenied => "access_denied",
+            OAuthError::InvalidToken => "invalid_token",
+            OAuthError::InsufficientScope(_) => "insufficient_scope",
         }
     }
 
@@ -173,7 +180,8 @@ impl OAuthError {
         match self {
             OAuthError::InvalidRequest(why)
             | OAuthError::InvalidGrant(why)
-            | OAuthError::UnauthorizedClient(why) => why,
+            | OAuthError::UnauthorizedClient(why)
+            | OAuthError::InsufficientScope(why) => why,
             OAuthError::InvalidClient => "Client authentication failed.",
             OAuthError::UnsupportedGrantType => "The grant type is not supported.",
             OAuthError::InvalidScope => "The requested scope is invalid or not allowed.",
@@ -181,6 +189,7 @@ impl OAuthError {
             OAuthError::LoginRequired => "The user must log in.",
             OAuthError::ConsentRequired => "The user must consent to this client.",
             OAuthError::AccessDenied => "The user denied the request.",
+            OAuthError::InvalidToken => "The access token is missing, invalid, expired or revoked.",
         }
     }
 }
@@ -210,6 +219,7 @@ pub mod oauth_words {
     pub const BAD_CODE: &str = "The authorization code is invalid, expired or used.";
     pub const CODE_MISMATCH: &str = "The authorization code was not issued for this request.";
     pub const BAD_CODE_VERIFIER: &str = "The code_verifier does not match the code_challenge.";
+    pub const OPENID_SCOPE_NEEDED: &str = "The access token's scope does not include openid.";
     pub const NO_REFRESH_TOKEN: &str = "The refresh_token parameter is required.";
     pub const BAD_REFRESH_TOKEN: &str =
         "The refresh token is invalid, expired, revoked or not this client's.";
@@ -372,7 +382,8 @@ impl ApiError {
             // RFC 6749 §5.2; like a token response, never stored.
             ApiError::OAuth(e) => {
                 let status = match e {
-                    OAuthError::InvalidClient => S::UNAUTHORIZED,
+                    OAuthError::InvalidClient | OAuthError::InvalidToken => S::UNAUTHORIZED,
+                    OAuthError::InsufficientScope(_) => S::FORBIDDEN,
                     _ => S::BAD_REQUEST,
                 };
                 let body = json!({"error": e.code(), "error_description": e.description()});

@@ -18,11 +18,11 @@
 use crate::app::App;
 use crate::base::audit::{self, Event, Subject};
 use crate::credentials::tokens::{Refresh, TokenError, UserIdClaim};
-use crate::join;
 use crate::policy::families::charge_refresh;
 use crate::store::{Revocation, Store};
 use crate::web::contract::ApiError;
 use crate::web::request::Request;
+use futures_util::future::join;
 
 /// How a renewal treats the presented token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

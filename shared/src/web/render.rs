@@ -60,8 +60,10 @@ pub(crate) fn render<A>(
     let mut vary = match view.family {
         Family::Tutorial => "Accept, Cookie",
         // Django adds Cookie to Vary whenever it sets one.
-        Family::SimpleJwt | Family::OAuth if !set_cookies.is_empty() => "Accept, Cookie",
-        Family::SimpleJwt | Family::OAuth => "Accept",
+        Family::SimpleJwt | Family::OAuth | Family::OAuthResource if !set_cookies.is_empty() => {
+            "Accept, Cookie"
+        }
+        Family::SimpleJwt | Family::OAuth | Family::OAuthResource => "Accept",
     }
     .to_owned();
     if cors.enabled(settings) {
@@ -94,6 +96,7 @@ pub(crate) fn render<A>(
             Family::Tutorial => Some(r#"Basic realm="api""#),
             Family::SimpleJwt => Some(r#"Bearer realm="api""#),
             Family::OAuth => Some(r#"Basic realm="oauth""#),
+            Family::OAuthResource => Some(r#"Bearer realm="oauth", error="invalid_token""#),
         };
         if let Some(challenge) = challenge {
             builder = builder.header(header::WWW_AUTHENTICATE, challenge);

@@ -26,6 +26,8 @@ pub enum Serves {
     Resource,
     /// One item of a collection: PATCH changes it, DELETE removes it.
     Item,
+    /// GET (and HEAD) or POST, the same answer (OpenID Connect's userinfo).
+    GetOrPost,
 }
 
 impl Serves {
@@ -36,6 +38,7 @@ impl Serves {
             Serves::Get => "GET, HEAD, OPTIONS",
             Serves::Resource => "GET, PATCH, DELETE, HEAD, OPTIONS",
             Serves::Item => "PATCH, DELETE, OPTIONS",
+            Serves::GetOrPost => "GET, POST, HEAD, OPTIONS",
         }
     }
 
@@ -46,6 +49,7 @@ impl Serves {
             Serves::Get => matches!(method, "GET" | "HEAD"),
             Serves::Resource => matches!(method, "GET" | "HEAD" | "PATCH" | "DELETE"),
             Serves::Item => matches!(method, "PATCH" | "DELETE"),
+            Serves::GetOrPost => matches!(method, "GET" | "HEAD" | "POST"),
         }
     }
 }

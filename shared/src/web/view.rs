@@ -28,6 +28,10 @@ pub enum Family {
     /// endpoint authenticates the client itself), `Vary: Accept`, and a 401
     /// (`invalid_client`) challenges `Basic` (RFC 6749 §5.2).
     OAuth,
+    /// `oauth/userinfo`, a resource of the provider's: the endpoint checks
+    /// the client's Bearer token itself, `Vary: Accept`, and a 401
+    /// challenges `Bearer` with RFC 6750's `invalid_token`.
+    OAuthResource,
 }
 
 /// Whether a view authenticates its caller, as a value (for tests and docs).
@@ -192,6 +196,16 @@ impl View<Anonymous> {
     pub const fn oauth(name: &'static str, serves: Serves) -> Self {
         View {
             family: Family::OAuth,
+            ..View::simple_jwt(name, serves)
+        }
+    }
+
+    /// A resource of the OAuth provider's (`oauth/userinfo`): it checks
+    /// the Bearer token itself, and never reads a body.
+    pub const fn oauth_resource(name: &'static str, serves: Serves) -> Self {
+        View {
+            family: Family::OAuthResource,
+            reads_body: false,
             ..View::simple_jwt(name, serves)
         }
     }

@@ -164,6 +164,9 @@ async fn every_response_carries_the_security_and_vary_headers() {
                 Family::Tutorial => ("Accept, Cookie", r#"Basic realm="api""#),
                 Family::SimpleJwt => ("Accept", r#"Bearer realm="api""#),
                 Family::OAuth => ("Accept", r#"Basic realm="oauth""#),
+                Family::OAuthResource => {
+                    ("Accept", r#"Bearer realm="oauth", error="invalid_token""#)
+                }
             };
             assert_eq!(r.header("vary"), Some(vary), "{} {}", route.path, r.status);
             assert!(r.header("allow").is_some());
@@ -205,6 +208,7 @@ async fn options_describes_each_view() {
         ("oauth-authorize", "OAuth Authorize"),
         ("oauth-token", "OAuth Token"),
         ("oauth-tokens", "OAuth Tokens"),
+        ("oauth-userinfo", "OAuth Userinfo"),
     ];
     assert_covers_every_route(names.iter().map(|(f, _)| *f));
     for (function, name) in names {

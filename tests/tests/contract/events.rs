@@ -67,6 +67,10 @@ const EXPECTED: &[(&str, u16)] = &[
     ("oauth-tokens/off.json", 404),
     ("oauth-tokens/revoke-unknown-client.json", 401),
     ("oauth-tokens/wrong-method.json", 405),
+    ("oauth-userinfo/off.json", 404),
+    ("oauth-userinfo/own-token.json", 403),
+    ("oauth-userinfo/unauthenticated.json", 401),
+    ("oauth-userinfo/wrong-method.json", 405),
     ("passkeys/off.json", 404),
     ("passkeys/ok.json", 200),
     ("passkeys/register-invalid-credential.json", 400),
@@ -155,6 +159,8 @@ const WITH_OAUTH: &[&str] = &[
     "oauth-token/unsupported-grant.json",
     "oauth-tokens/introspect-unknown-client.json",
     "oauth-tokens/revoke-unknown-client.json",
+    "oauth-userinfo/own-token.json",
+    "oauth-userinfo/unauthenticated.json",
 ];
 
 fn event_files() -> BTreeSet<String> {

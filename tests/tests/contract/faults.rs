@@ -61,6 +61,16 @@ async fn app_at(endpoint: &str, vars: &[(&str, &str)]) -> TestApp {
 /// DynamoDB.
 fn requests(t: &TestApp) -> Vec<(&'static str, Req)> {
     let pair = t.app.tokens.pair_for(&t.alice, now(), "127.0.0.1");
+    let grant = integration_tests::auth::credentials::tokens::OAuthGrant {
+        client_id: "some-client",
+        scope: "openid",
+        fam: "some-family",
+        auth_time: now(),
+        nonce: None,
+        amr: &[],
+        refresh: false,
+    };
+    let oauth_access = t.app.tokens.oauth_tokens(&t.alice, &grant, now()).access;
     let creds = json!({"username":"alice","password":ALICE_PASSWORD});
     let mfa_token = t
         .app
@@ -141,6 +151,10 @@ fn requests(t: &TestApp) -> Vec<(&'static str, Req)> {
                 ("grant_type", "client_credentials"),
                 ("client_id", "some-client"),
             ]),
+        ),
+        (
+            "oauth-userinfo",
+            Req::get(OAUTH_USERINFO).bearer(&oauth_access),
         ),
         (
             "oauth-tokens",

@@ -98,7 +98,7 @@ async fn off_by_default_every_oauth_path_is_404() {
         .iter()
         .filter(|r| r.function.starts_with("oauth-"))
         .collect();
-    assert_eq!(oauth.len(), 4);
+    assert_eq!(oauth.len(), 5);
     let r = call!(well_known, t, Req::get(OAUTH_METADATA));
     r.assert(404, r#"{"detail":"Not found."}"#);
     for route in oauth {
@@ -372,8 +372,9 @@ async fn the_metadata_names_every_endpoint_and_what_it_supports() {
         "issuer": base,
         "authorization_endpoint": format!("{base}/oauth/authorize"),
         "token_endpoint": format!("{base}/oauth/token"),
+        "userinfo_endpoint": format!("{base}/oauth/userinfo"),
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
-        "scopes_supported": ["openid"],
+        "scopes_supported": ["openid", "profile", "email"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
@@ -387,7 +388,7 @@ async fn the_metadata_names_every_endpoint_and_what_it_supports() {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
         "prompt_values_supported": ["none", "login"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "preferred_username", "name", "given_name", "family_name", "email", "email_verified"],
     });
     // RFC 8414's document, and OpenID Connect Discovery's: the same.
     for path in [OAUTH_METADATA, OPENID] {

@@ -685,3 +685,112 @@ async fn a_retry_within_the_reuse_interval_gets_the_same_successor() {
     let successor = |r: &Resp| claims(r.json()["refresh_token"].as_str().unwrap());
     assert_eq!(successor(&first), successor(&retry));
 }
+
+fn userinfo(token: &str) -> Req {
+    Req::get(OAUTH_USERINFO).bearer(token)
+}
+
+/// alice's access token for a client, with `scope`.
+async fn access_with_scope(t: &TestApp, client: &str, scope: &str) -> String {
+    let (session, _) = session_of_alice(t).await;
+    let params = authorize_params(client, &[("scope", scope)]);
+    let r = call!(oauth_authorize, t, authorize(&params, Some(&session)));
+    let code = param(&redirected_to(&r, CALLBACK), "code")
+        .unwrap()
+        .to_owned();
+    let r = call!(oauth_token, t, exchange(client, &code, VERIFIER));
+    r.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn userinfo_answers_the_claims_the_scope_allows() {
+    use integration_tests::auth::store::{UserAdmin, UserChange, UserStore};
+    let t = spawn_app_with(OAUTH_ON).await;
+    let client = spa_with(&t, true, &[Grant::AuthorizationCode]).await;
+    let mut c = t.app.store.oauth_client(&client).await.unwrap().unwrap();
+    t.app.store.remove_client(&client).await.unwrap();
+    c.scopes.push("email".into());
+    assert!(t.app.store.add_client(&c).await.unwrap());
+    let alice = t.app.store.user_by_id(1).await.unwrap().unwrap();
+    let alice = t
+        .app
+        .store
+        .set_email(&alice, "alice@example.com", true)
+        .await
+        .unwrap();
+    let names = UserChange::Names {
+        first_name: Some("Alice".into()),
+        last_name: Some("Liddell".into()),
+    };
+    t.app.store.update_user(alice.id, names).await.unwrap();
+    let token = access_with_scope(&t, &client, "openid").await;
+    for req in [userinfo(&token), Req::post(OAUTH_USERINFO).bearer(&token)] {
+        let r = call!(oauth_userinfo, t, req);
+        r.assert(200, r#"{"sub":"1"}"#);
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+    }
+    let token = access_with_scope(&t, &client, "openid profile email").await;
+    let r = call!(oauth_userinfo, t, userinfo(&token));
+    assert_eq!(
+        r.json(),
+        json!({
+            "sub": "1", "preferred_username": "alice", "name": "Alice Liddell",
+            "given_name": "Alice", "family_name": "Liddell",
+            "email": "alice@example.com", "email_verified": true,
+        })
+    );
+}
+
+#[tokio::test]
+async fn userinfo_needs_a_live_openid_token_of_a_client() {
+    let t = spawn_app_with(OAUTH_ON).await;
+    let client = spa(&t, true).await;
+    let challenge = r#"Bearer realm="oauth", error="invalid_token""#;
+    let token = access_with_scope(&t, &client, "openid").await;
+    let no_openid = access_with_scope(&t, &client, "read").await;
+    let (_, own) = pair_of_alice(&t).await;
+    let backend = register(&t, true, &[Grant::ClientCredentials], &["read"]).await;
+    let r = call!(
+        oauth_token,
+        t,
+        backend.basic(Req::post(OAUTH_TOKEN).form(&[("grant_type", "client_credentials")]))
+    );
+    let clients_own = r.json()["access_token"].as_str().unwrap().to_owned();
+    for (req, status, error) in [
+        (Req::get(OAUTH_USERINFO), 401, "invalid_token"),
+        (userinfo("garbage"), 401, "invalid_token"),
+        (
+            Req::get(OAUTH_USERINFO).basic("alice", ALICE_PASSWORD),
+            401,
+            "invalid_token",
+        ),
+        (userinfo(&no_openid), 403, "insufficient_scope"),
+        (userinfo(&own), 403, "insufficient_scope"),
+        (userinfo(&clients_own), 403, "insufficient_scope"),
+    ] {
+        let r = call!(oauth_userinfo, t, req);
+        assert_eq!(
+            (r.status, &r.json()["error"]),
+            (status, &json!(error)),
+            "{}",
+            r.body
+        );
+        if status == 401 {
+            assert_eq!(r.header("www-authenticate"), Some(challenge));
+        }
+    }
+    // Revoked by its client: invalid from then on.
+    call!(oauth_userinfo, t, userinfo(&token)).assert(200, r#"{"sub":"1"}"#);
+    let revoke = Req::post(OAUTH_REVOKE).form(&[("token", &token), ("client_id", &client)]);
+    assert_eq!(call!(oauth_tokens, t, revoke).status, 200);
+    let r = call!(oauth_userinfo, t, userinfo(&token));
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some(challenge))
+    );
+    // And with logout everywhere.
+    let token = access_with_scope(&t, &client, "openid").await;
+    let (_, own) = pair_of_alice(&t).await;
+    call!(logout_all, t, Req::post(LOGOUT_ALL).bearer(&own)).assert(200, "");
+    assert_eq!(call!(oauth_userinfo, t, userinfo(&token)).status, 401);
+}

@@ -206,6 +206,7 @@ pub(super) async fn check(t: &TestApp, case: &Case, route: &Route, event: Value)
             Family::Tutorial => r#"Basic realm="api""#,
             Family::SimpleJwt => r#"Bearer realm="api""#,
             Family::OAuth => r#"Basic realm="oauth""#,
+            Family::OAuthResource => r#"Bearer realm="oauth", error="invalid_token""#,
         };
         if r.header("www-authenticate") != Some(challenge) {
             problems.push(format!(
