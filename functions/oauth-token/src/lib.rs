@@ -106,14 +106,19 @@ async fn refresh_token<S: Store>(
         .get("scope")
         .and_then(|s| s.as_str())
         .unwrap_or_default();
-    if let Some(asked) = params.get("scope") {
-        // RFC 6749 §6: the scope granted, or less; the token keeps it all.
-        let granted: Vec<&str> = scope.split(' ').collect();
-        let narrower = parse_scope(asked).is_some_and(|a| a.iter().all(|s| granted.contains(s)));
-        if !narrower {
-            return Err(OAuthError::InvalidScope.into());
+    // RFC 6749 §6: the scope granted, or less, for the access token; the
+    // refresh token keeps it all.
+    let scope = match params.get("scope") {
+        Some(asked) => {
+            let granted: Vec<&str> = scope.split(' ').collect();
+            let asked = parse_scope(asked).ok_or(OAuthError::InvalidScope)?;
+            if !asked.iter().all(|s| granted.contains(s)) {
+                return Err(OAuthError::InvalidScope.into());
+            }
+            asked.join(" ")
         }
-    }
+        None => scope.to_owned(),
+    };
     let rotation = Rotation {
         rotate: true,
         single_use: true,
@@ -125,7 +130,7 @@ async fn refresh_token<S: Store>(
         }
         Err(e) => return Err(e),
     };
-    let (access, expires_in) = token.oauth_access_token(now).ok_or_else(invalid)?;
+    let (access, expires_in) = (token.oauth_access_token(&scope, now)).ok_or_else(invalid)?;
     let mut body = json!({
         "access_token": access,
         "token_type": "Bearer",

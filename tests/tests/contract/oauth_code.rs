@@ -617,6 +617,11 @@ async fn a_refresh_token_is_good_only_for_its_own_client_and_scope() {
     assert_eq!(r.json()["error"], json!("invalid_scope"), "{}", r.body);
     let r = call!(oauth_token, t, refresh_req(&client, &refresh, Some("read")));
     assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["scope"], json!("read"));
+    assert_eq!(
+        claims(r.json()["access_token"].as_str().unwrap())["scope"],
+        json!("read")
+    );
     let next = r.json()["refresh_token"].as_str().unwrap().to_owned();
     assert_eq!(claims(&next)["scope"], json!("openid read"));
     // A client not registered for refresh tokens gets none, and may not refresh.

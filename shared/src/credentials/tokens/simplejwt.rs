@@ -378,8 +378,9 @@ impl Refresh<'_> {
     }
 
     /// An OAuth client's new access token from its refresh token: the
-    /// user, family, generation, client and scope it names (RFC 9068).
-    pub fn oauth_access_token(&self, now: i64) -> Option<(String, i64)> {
+    /// user, family, generation and client it names, for `scope` (its own
+    /// or less: RFC 9068).
+    pub fn oauth_access_token(&self, scope: &str, now: i64) -> Option<(String, i64)> {
         let claims = &self.token.claims;
         let text = |name: &str| claims.get(name).and_then(Value::as_str);
         let owner = TokenOwner {
@@ -387,7 +388,7 @@ impl Refresh<'_> {
             fam: text("fam")?,
             generation: super::claims::claim_gen(claims).unwrap_or(0),
             client_id: text("client_id")?,
-            scope: text("scope").unwrap_or_default(),
+            scope,
         };
         let access = self.tokens.oauth_access(&owner, now);
         Some((access, self.tokens.settings.access_token_lifetime.get()))
