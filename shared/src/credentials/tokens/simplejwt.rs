@@ -116,26 +116,23 @@ impl Tokens {
                 exp,
                 iat: now,
                 jti: new_jti(),
-                user_id: &id,
-                fam: &fam,
-                generation: user.generation,
+                user_id: Some(&id),
+                fam: Some(&fam),
+                generation: Some(user.generation),
                 auth_time: refresh.then_some(now),
                 bnd: bnd.as_deref().filter(|_| refresh),
                 scope: s.access_token_scope.as_deref().filter(|_| access),
                 aud,
                 iss: s.issuer.as_deref(),
+                ..NewToken::default()
             };
             match access {
                 true => self.sign_access(&claims),
                 false => self.jwt.sign(&claims),
             }
         };
-        let refresh_exp = s
-            .refresh_token_lifetime
-            .after(now)
-            .min(s.refresh_token_max_lifetime.after(now));
         Pair {
-            refresh: token(TokenType::Refresh, refresh_exp),
+            refresh: token(TokenType::Refresh, self.new_family_refresh_exp(now)),
             access: token(TokenType::Access, s.access_token_lifetime.after(now)),
         }
     }
@@ -148,23 +145,62 @@ impl Tokens {
     /// token. No `user_id`: it names no user. Its lifetime is
     /// `ACCESS_TOKEN_LIFETIME`'s, returned as `expires_in`.
     pub fn client_access_token(&self, client_id: &str, scope: &str, now: i64) -> (String, i64) {
+        let whose = NewToken {
+            sub: Some(client_id),
+            client_id: Some(client_id),
+            scope: Some(scope),
+            ..NewToken::default()
+        };
+        (
+            self.client_held_access(whose, now),
+            self.settings.access_token_lifetime.get(),
+        )
+    }
+
+    /// The `exp` of the first refresh token of a new family: a full
+    /// refresh lifetime, within the family's maximum.
+    fn new_family_refresh_exp(&self, now: i64) -> i64 {
+        let s = &self.settings;
+        (s.refresh_token_lifetime.after(now)).min(s.refresh_token_max_lifetime.after(now))
+    }
+
+    /// An access token held by an OAuth client (RFC 9068 §2.2), whose
+    /// claims `whose` gives (user, family, generation, `sub`, `client_id`,
+    /// `scope`): typed `at+jwt`, `aud` the configured audience (else the
+    /// issuer), `iss` the issuer, `ACCESS_TOKEN_LIFETIME`.
+    fn client_held_access(&self, whose: NewToken<'_>, now: i64) -> String {
         let s = &self.settings;
         let issuer = s.issuer.as_deref().unwrap_or_default();
-        let claims = ClientToken {
+        let claims = NewToken {
             token_type: TokenType::Access.as_str(),
             exp: s.access_token_lifetime.after(now),
             iat: now,
             jti: new_jti(),
-            sub: client_id,
-            client_id,
-            scope,
-            aud: s.audience.as_deref().unwrap_or(issuer),
-            iss: issuer,
+            aud: Some(s.audience.as_deref().unwrap_or(issuer)),
+            iss: Some(issuer),
+            ..whose
         };
-        (
-            self.jwt.sign_typed(&claims, "at+jwt"),
-            s.access_token_lifetime.get(),
-        )
+        self.jwt.sign_typed(&claims, "at+jwt")
+    }
+
+    /// The claims of a user's access token held by an OAuth client: the
+    /// user (also as `sub`), family and generation, the client and scope.
+    fn held_by<'a>(
+        user_id: &'a str,
+        fam: &'a str,
+        generation: u64,
+        client_id: &'a str,
+        scope: &'a str,
+    ) -> NewToken<'a> {
+        NewToken {
+            user_id: Some(user_id),
+            fam: Some(fam),
+            generation: Some(generation),
+            sub: Some(user_id),
+            client_id: Some(client_id),
+            scope: Some(scope),
+            ..NewToken::default()
+        }
     }
 
     /// The tokens of an authorization-code grant for `user`: an access
@@ -179,12 +215,14 @@ impl Tokens {
         let s = &self.settings;
         let issuer = s.issuer.as_deref().unwrap_or_default();
         let sub = user.id.to_string();
-        let owner = TokenOwner {
-            user_id: &sub,
-            fam: grant.fam,
-            generation: user.generation,
-            client_id: grant.client_id,
-            scope: grant.scope,
+        let whose = || {
+            Self::held_by(
+                &sub,
+                grant.fam,
+                user.generation,
+                grant.client_id,
+                grant.scope,
+            )
         };
         let openid = grant.scope.split(' ').any(|scope| scope == "openid");
         let id_token = openid.then(|| {
@@ -201,51 +239,26 @@ impl Tokens {
         });
         let refresh = grant.refresh.then(|| {
             let refresh_audience = self.refresh_audience();
-            self.jwt.sign(&OAuthRefreshToken {
+            self.jwt.sign(&NewToken {
                 token_type: TokenType::Refresh.as_str(),
-                exp: s
-                    .refresh_token_lifetime
-                    .after(now)
-                    .min(s.refresh_token_max_lifetime.after(now)),
+                exp: self.new_family_refresh_exp(now),
                 iat: now,
                 jti: new_jti(),
-                user_id: &sub,
-                fam: grant.fam,
-                generation: user.generation,
-                auth_time: now,
-                client_id: grant.client_id,
-                scope: grant.scope,
-                aud: refresh_audience.as_deref().unwrap_or(issuer),
-                iss: issuer,
+                // A refresh token names its user by `user_id` alone, as a
+                // pair's does.
+                sub: None,
+                auth_time: Some(now),
+                aud: Some(refresh_audience.as_deref().unwrap_or(issuer)),
+                iss: Some(issuer),
+                ..whose()
             })
         });
         OAuthTokens {
-            access: self.oauth_access(&owner, now),
+            access: self.client_held_access(whose(), now),
             id_token,
             refresh,
             expires_in: s.access_token_lifetime.get(),
         }
-    }
-
-    /// A user's access token for an OAuth client (RFC 9068 §2.2).
-    fn oauth_access(&self, owner: &TokenOwner<'_>, now: i64) -> String {
-        let s = &self.settings;
-        let issuer = s.issuer.as_deref().unwrap_or_default();
-        let access = UserAccessToken {
-            token_type: TokenType::Access.as_str(),
-            exp: s.access_token_lifetime.after(now),
-            iat: now,
-            jti: new_jti(),
-            user_id: owner.user_id,
-            fam: owner.fam,
-            generation: owner.generation,
-            sub: owner.user_id,
-            client_id: owner.client_id,
-            scope: owner.scope,
-            aud: s.audience.as_deref().unwrap_or(issuer),
-            iss: issuer,
-        };
-        self.jwt.sign_typed(&access, "at+jwt")
     }
 
     /// A `login/jwt` token for `user`.
@@ -383,14 +396,14 @@ impl Refresh<'_> {
     pub fn oauth_access_token(&self, scope: &str, now: i64) -> Option<(String, i64)> {
         let claims = &self.token.claims;
         let text = |name: &str| claims.get(name).and_then(Value::as_str);
-        let owner = TokenOwner {
-            user_id: text("user_id")?,
-            fam: text("fam")?,
-            generation: super::claims::claim_gen(claims).unwrap_or(0),
-            client_id: text("client_id")?,
+        let whose = Tokens::held_by(
+            text("user_id")?,
+            text("fam")?,
+            super::claims::claim_gen(claims).unwrap_or(0),
+            text("client_id")?,
             scope,
-        };
-        let access = self.tokens.oauth_access(&owner, now);
+        );
+        let access = self.tokens.client_held_access(whose, now);
         Some((access, self.tokens.settings.access_token_lifetime.get()))
     }
 
@@ -466,20 +479,36 @@ impl Refresh<'_> {
     }
 }
 
-#[derive(Serialize)]
+/// The claims of every token this service signs but the tutorial's and
+/// the id_token, in the one order they take: simplejwt's, then ours. Each
+/// kind sets its own (absent ones are left out):
+/// * a pair's: `user_id`, `fam`, `gen`; a refresh token's `auth_time` and
+///   `bnd`; an access token's configured `scope`; `aud`, `iss`;
+/// * an OAuth client's access token for a user: `user_id`, `fam`, `gen`,
+///   `sub`, `client_id`, `scope`, `aud`, `iss`; its refresh token the same
+///   without `sub`, with `auth_time`;
+/// * an OAuth client's own access token: `sub`, `client_id`, `scope`,
+///   `aud`, `iss`.
+#[derive(Serialize, Default)]
 struct NewToken<'a> {
     token_type: &'static str,
     exp: i64,
     iat: i64,
     jti: String,
-    user_id: &'a str,
-    fam: &'a str,
-    #[serde(rename = "gen")]
-    generation: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fam: Option<&'a str>,
+    #[serde(rename = "gen", skip_serializing_if = "Option::is_none")]
+    generation: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     auth_time: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     bnd: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -510,53 +539,6 @@ pub struct OAuthTokens {
     pub expires_in: i64,
 }
 
-/// Whose an OAuth access token is.
-struct TokenOwner<'a> {
-    user_id: &'a str,
-    fam: &'a str,
-    generation: u64,
-    client_id: &'a str,
-    scope: &'a str,
-}
-
-/// A user's refresh token held by an OAuth client: simplejwt's refresh
-/// claims (so rotation, families and reuse detection treat it as any
-/// other), its client and scope.
-#[derive(Serialize)]
-struct OAuthRefreshToken<'a> {
-    token_type: &'static str,
-    exp: i64,
-    iat: i64,
-    jti: String,
-    user_id: &'a str,
-    fam: &'a str,
-    #[serde(rename = "gen")]
-    generation: u64,
-    auth_time: i64,
-    client_id: &'a str,
-    scope: &'a str,
-    aud: &'a str,
-    iss: &'a str,
-}
-
-/// A user's access token issued to an OAuth client (RFC 9068 §2.2).
-#[derive(Serialize)]
-struct UserAccessToken<'a> {
-    token_type: &'static str,
-    exp: i64,
-    iat: i64,
-    jti: String,
-    user_id: &'a str,
-    fam: &'a str,
-    #[serde(rename = "gen")]
-    generation: u64,
-    sub: &'a str,
-    client_id: &'a str,
-    scope: &'a str,
-    aud: &'a str,
-    iss: &'a str,
-}
-
 /// OpenID Connect Core §2's ID Token.
 #[derive(Serialize)]
 struct IdToken<'a> {
@@ -569,20 +551,6 @@ struct IdToken<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     nonce: Option<&'a str>,
     amr: &'a [String],
-}
-
-/// An access token a client holds for itself (RFC 9068 §2.2).
-#[derive(Serialize)]
-struct ClientToken<'a> {
-    token_type: &'static str,
-    exp: i64,
-    iat: i64,
-    jti: String,
-    sub: &'a str,
-    client_id: &'a str,
-    scope: &'a str,
-    aud: &'a str,
-    iss: &'a str,
 }
 
 // ---------------------------------------------------------------------------
@@ -629,6 +597,78 @@ mod tests {
             next_exp,
             rotated_at: next_iat,
         }
+    }
+
+    #[test]
+    fn oauth_tokens_have_their_claims_in_order() {
+        let keys = |token: &str| -> Vec<String> {
+            let t = simple(token, None).unwrap();
+            t.claims.keys().cloned().collect()
+        };
+        let (own, _) = tokens().client_access_token("c", "read", NOW);
+        assert_eq!(
+            keys(&own),
+            [
+                "token_type",
+                "exp",
+                "iat",
+                "jti",
+                "sub",
+                "client_id",
+                "scope",
+                "aud",
+                "iss"
+            ]
+        );
+        let grant = OAuthGrant {
+            client_id: "c",
+            scope: "openid read",
+            fam: "f",
+            auth_time: NOW - 5,
+            nonce: Some("n"),
+            amr: &["pwd".to_owned()],
+            refresh: true,
+        };
+        let issued = tokens().oauth_tokens(&user(7, 3), &grant, NOW);
+        let access = [
+            "token_type",
+            "exp",
+            "iat",
+            "jti",
+            "user_id",
+            "fam",
+            "gen",
+            "sub",
+            "client_id",
+            "scope",
+            "aud",
+            "iss",
+        ];
+        assert_eq!(keys(&issued.access), access);
+        let refresh = issued.refresh.unwrap();
+        assert_eq!(
+            keys(&refresh),
+            [
+                "token_type",
+                "exp",
+                "iat",
+                "jti",
+                "user_id",
+                "fam",
+                "gen",
+                "auth_time",
+                "client_id",
+                "scope",
+                "aud",
+                "iss",
+            ]
+        );
+        // A refreshed access token has the first one's claims.
+        let t = tokens();
+        let presented = t.refresh(&refresh, NOW).unwrap();
+        let (again, _) = presented.oauth_access_token("read", NOW).unwrap();
+        assert_eq!(keys(&again), access);
+        assert!(issued.id_token.is_some());
     }
 
     #[test]
