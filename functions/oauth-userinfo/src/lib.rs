@@ -21,6 +21,7 @@
 use auth::base::time::now;
 use auth::serde_json::{Map, Value};
 use auth::store::Store;
+use auth::web::authn::bearer_holder;
 use auth::web::contract::{OAuthError, oauth_words};
 use auth::web::oauth::enabled;
 use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
@@ -43,11 +44,13 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
     if !issued_to_a_client || !scopes.contains(&"openid") {
         return Err(OAuthError::InsufficientScope(oauth_words::OPENID_SCOPE_NEEDED).into());
     }
-    let user_id = token.lookup_id().ok_or_else(invalid)?;
-    let state = token.state_in(&app.store).await?;
-    let user = (state.user.as_ref())
-        .filter(|u| u.is_active && !token.revoked_by(&state) && u.id == user_id)
-        .ok_or_else(invalid)?;
+    // The one Bearer check (the authentication chain's); its refusals
+    // are RFC 6750's `invalid_token` here.
+    let user = match bearer_holder(app, &token).await {
+        Ok(holder) => holder.user,
+        Err(ApiError::Bearer(_)) => return Err(invalid()),
+        Err(e) => return Err(e),
+    };
     let mut claims = Map::new();
     claims.insert("sub".into(), user.id.to_string().into());
     if scopes.contains(&"profile") {

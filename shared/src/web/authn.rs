@@ -20,7 +20,7 @@ use crate::base::time::now;
 pub use crate::credentials::mfa::Endpoint;
 use crate::credentials::password::{self, Verdict};
 use crate::credentials::session::new_session_key;
-use crate::credentials::tokens::{TokenError, UserIdClaim};
+use crate::credentials::tokens::{TokenError, UserIdClaim, ValidToken};
 use crate::mail::Job;
 use crate::policy::csrf::{self, CsrfRequest};
 use crate::policy::throttle;
@@ -608,6 +608,20 @@ async fn bearer<S: UserStore + TokenStore>(
         .tokens
         .access(&raw, now())
         .map_err(|e| Refused(BearerError::NotValid(e)))?;
+    bearer_holder(app, &token).await
+}
+
+/// The holder of a valid access token, as simplejwt's
+/// `JWTAuthentication` finds them, with our revocations: the user it
+/// names, live, active and at the token's generation, its family not
+/// revoked, and (a token issued to an OAuth client) the token itself not
+/// revoked. Every Bearer credential is checked here (the authentication
+/// chain; `oauth/userinfo`).
+pub async fn bearer_holder<S: UserStore + TokenStore>(
+    app: &App<S>,
+    token: &ValidToken,
+) -> Result<Caller, ApiError> {
+    use ApiError::Bearer as Refused;
     let id = match token
         .user_id()
         .map(crate::credentials::tokens::user_id_claim)
