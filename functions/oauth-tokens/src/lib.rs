@@ -112,37 +112,26 @@ async fn introspect<S: Store>(app: &App<S>, client: &OAuthClient, raw: &str) -> 
     if !live {
         return inactive();
     }
-    let mut answer = Map::new();
-    answer.insert("active".into(), true.into());
-    for claim in ["scope", "client_id"] {
-        if let Some(value) = token.claims.get(claim) {
-            answer.insert(claim.into(), value.clone());
-        }
-    }
-    if let Some(user) = user {
-        answer.insert("username".into(), user.username.clone().into());
-    }
-    if token.token_type() == Some(TokenType::Access.as_str()) {
-        answer.insert("token_type".into(), "Bearer".into());
-    }
-    for claim in ["exp", "iat"] {
-        if let Some(value) = token.claims.get(claim) {
-            answer.insert(claim.into(), value.clone());
-        }
-    }
-    let sub = match (token.claims.get("sub"), user) {
-        (Some(sub), _) => Some(sub.clone()),
-        (None, Some(user)) => Some(Value::String(user.id.to_string())),
-        (None, None) => None,
-    };
-    if let Some(sub) = sub {
-        answer.insert("sub".into(), sub);
-    }
-    for claim in ["aud", "iss", "jti"] {
-        if let Some(value) = token.claims.get(claim) {
-            answer.insert(claim.into(), value.clone());
-        }
-    }
+    // RFC 7662 §2.2's members, in this order, each only if the token has it.
+    let claim = |name: &str| token.claims.get(name).cloned();
+    let access = token.token_type() == Some(TokenType::Access.as_str());
+    let sub = claim("sub").or_else(|| user.map(|u| Value::String(u.id.to_string())));
+    let members = [
+        ("active", Some(Value::Bool(true))),
+        ("scope", claim("scope")),
+        ("client_id", claim("client_id")),
+        ("username", user.map(|u| u.username.clone().into())),
+        ("token_type", access.then(|| "Bearer".into())),
+        ("exp", claim("exp")),
+        ("iat", claim("iat")),
+        ("sub", sub),
+        ("aud", claim("aud")),
+        ("iss", claim("iss")),
+        ("jti", claim("jti")),
+    ];
+    let answer: Map<String, Value> = (members.into_iter())
+        .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v)))
+        .collect();
     Ok(Reply::tokens(&Value::Object(answer)))
 }
 
