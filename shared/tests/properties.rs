@@ -83,6 +83,7 @@ static VALID: LazyLock<Valid> = LazyLock::new(|| {
         last_name: String::new(),
         mfa: Default::default(),
         passkeys: Vec::new(),
+        consents: Vec::new(),
     };
     let pair = tokens.pair_for(&alice, n, "192.0.2.1");
     let tutorial = tokens.tutorial_for(&alice, n);

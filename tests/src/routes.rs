@@ -95,6 +95,7 @@ impl Route {
             Serves::Resource => ["POST", "PUT", "TRACE"],
             Serves::Item => ["GET", "POST", "PUT"],
             Serves::GetOrPost => ["PUT", "PATCH", "DELETE"],
+            Serves::Delete => ["GET", "POST", "PATCH"],
         }
     }
 
@@ -104,6 +105,7 @@ impl Route {
             Serves::Get | Serves::Resource | Serves::GetOrPost => "GET",
             Serves::Post => "POST",
             Serves::Item => "PATCH",
+            Serves::Delete => "DELETE",
         }
     }
 
@@ -112,6 +114,7 @@ impl Route {
         match self.serves {
             Serves::Get | Serves::Post | Serves::GetOrPost => "POST",
             Serves::Resource | Serves::Item => "PATCH",
+            Serves::Delete => "DELETE",
         }
     }
 }
@@ -153,6 +156,10 @@ pub mod paths {
     pub const OAUTH_REVOKE: &str = "/api/v1/users/oauth/revoke";
     pub const OAUTH_INTROSPECT: &str = "/api/v1/users/oauth/introspect";
     pub const OAUTH_USERINFO: &str = "/api/v1/users/oauth/userinfo";
+    pub const OAUTH_LOGIN: &str = "/api/v1/users/oauth/login";
+    pub const OAUTH_GRANTS: &str = "/api/v1/users/oauth/grants";
+    /// One grant: `{client_id}` is its client's id.
+    pub const OAUTH_GRANT: &str = "/api/v1/users/oauth/grants/{client_id}";
     pub const JWKS: &str = "/api/v1/users/.well-known/jwks.json";
     pub const OPENID: &str = "/api/v1/users/.well-known/openid-configuration";
     pub const OAUTH_METADATA: &str = "/api/v1/users/.well-known/oauth-authorization-server";
@@ -205,6 +212,9 @@ pub static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!(OAUTH_REVOKE => oauth_tokens),
         route!(OAUTH_INTROSPECT => oauth_tokens),
         route!(OAUTH_USERINFO => oauth_userinfo),
+        route!(OAUTH_LOGIN => oauth_authorize),
+        route!(OAUTH_GRANTS => oauth_grants),
+        route!(OAUTH_GRANT => oauth_grants),
         route!(JWKS => well_known),
         route!(OPENID => well_known),
         route!(OAUTH_METADATA => well_known),

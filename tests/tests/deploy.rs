@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use integration_tests::auth::web::{Family, Serves};
 use integration_tests::{ROUTES, workspace};
 use serde_yaml_ng::Value;
 
@@ -936,22 +937,38 @@ fn the_per_client_front_is_wired_to_the_api() {
     );
     let table: BTreeSet<String> = ROUTES.iter().map(|r| r.path.to_owned()).collect();
     assert!(paths.is_subset(&table), "{paths:?}");
-    // Basic credentials on any route but the OAuth provider's, whose
-    // clients authenticate with Basic and a random secret.
+    // Basic credentials on any route but those where OAuth clients
+    // authenticate with Basic and a random secret (the provider's POST
+    // endpoints); a user's Basic password counts everywhere else
+    // (`oauth/grants` too).
     let basic = scope
         .iter()
         .find_map(|s| s["AndStatement"]["Statements"].as_array())
-        .expect("Basic credentials, but not on oauth/");
+        .expect("Basic credentials, but not where OAuth clients use it");
     assert_eq!(
         basic[0]["ByteMatchStatement"]["FieldToMatch"],
         json!({"SingleHeader": {"Name": "authorization"}})
     );
     assert_eq!(basic[0]["ByteMatchStatement"]["SearchString"], "basic ");
-    let not = &basic[1]["NotStatement"]["Statement"]["ByteMatchStatement"];
-    assert_eq!(
-        (&not["PositionalConstraint"], &not["SearchString"]),
-        (&json!("STARTS_WITH"), &json!("/api/v1/users/oauth/"))
-    );
+    let exempt: BTreeSet<String> =
+        basic[1]["NotStatement"]["Statement"]["OrStatement"]["Statements"]
+            .as_array()
+            .expect("the client endpoints")
+            .iter()
+            .map(|s| {
+                assert_eq!(s["ByteMatchStatement"]["PositionalConstraint"], "EXACTLY");
+                s["ByteMatchStatement"]["SearchString"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+    let client_routes: BTreeSet<String> = ROUTES
+        .iter()
+        .filter(|r| r.family == Family::OAuth && r.serves == Serves::Post)
+        .map(|r| r.path.to_owned())
+        .collect();
+    assert_eq!(exempt, client_routes);
 
     // Attached to the distribution, whose one origin is the HTTP API.
     let front = &resources["FrontDistribution"];

@@ -36,6 +36,7 @@ fn methods(serves: Serves) -> &'static [&'static str] {
         Serves::Resource => &["get", "head", "patch", "delete", "options"],
         Serves::Item => &["patch", "delete", "options"],
         Serves::GetOrPost => &["get", "head", "post", "options"],
+        Serves::Delete => &["delete", "options"],
     }
 }
 

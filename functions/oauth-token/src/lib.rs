@@ -54,7 +54,7 @@ use auth::base::time::now;
 use auth::credentials::oauth::{code_item_id, parse_scope, pkce_matches};
 use auth::credentials::tokens::OAuthGrant;
 use auth::model::client::{Grant, OAuthClient};
-use auth::model::code::Redemption;
+use auth::model::code::{CODE_LIFETIME, Redemption};
 use auth::serde_json::json;
 use auth::store::Store;
 use auth::web::contract::{OAuthError, oauth_words};
@@ -123,7 +123,7 @@ async fn refresh_token<S: Store>(
         rotate: true,
         single_use: true,
     };
-    let next = match renew(app, req, &token, rotation, now).await {
+    let next = match renew(app, req, &token, rotation, Some(client), now).await {
         Ok(next) => next,
         Err(ApiError::TokenNotValid(_) | ApiError::NoActiveAccountForToken) => {
             return Err(invalid());
@@ -179,6 +179,7 @@ async fn authorization_code<S: Store>(
     }
     let user = (app.store.user_by_id(code.user_id).await?)
         .filter(|u| u.is_active && u.generation == code.generation)
+        .filter(|u| client.acts_for(u, code.expires_at - CODE_LIFETIME))
         .ok_or(OAuthError::InvalidGrant(oauth_words::BAD_CODE))?;
     let grant = OAuthGrant {
         client_id: &client.client_id,

@@ -98,17 +98,26 @@ async fn introspect<S: Store>(app: &App<S>, client: &OAuthClient, raw: &str) -> 
     let state = app
         .store
         .token_state(token.lookup_id(), Some(token.jti()), token.fam());
-    let issued_to = client_of(&token).filter(|id| *id != client.client_id);
+    let issued_to = client_of(&token);
     let owner = async {
         match issued_to {
-            Some(id) => app.store.oauth_client(id).await.map(|c| c.is_some()),
-            None => Ok(true),
+            Some(id) if id != client.client_id => app.store.oauth_client(id).await,
+            Some(_) => Ok(Some(client.clone())),
+            None => Ok(None),
         }
     };
     let (state, owner) = join(state, owner).await;
-    let (state, owner_exists) = (state?, owner?);
+    let (state, owner) = (state?, owner?);
     let user = state.user.as_ref().filter(|u| u.is_active);
-    let live = !token.revoked_by(&state) && owner_exists && (user.is_some() || !user_claim);
+    // A client's token stands while the client does and, for a user's,
+    // while it may act for them (a withdrawn consent ends it).
+    let owner_stands = match (issued_to, &owner, user) {
+        (None, _, _) => true,
+        (Some(_), None, _) => false,
+        (Some(_), Some(owner), Some(user)) if user_claim => owner.acts_for(user, token.iat()),
+        (Some(_), Some(_), _) => true,
+    };
+    let live = !token.revoked_by(&state) && owner_stands && (user.is_some() || !user_claim);
     if !live {
         return inactive();
     }

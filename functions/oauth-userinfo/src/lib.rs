@@ -5,7 +5,8 @@
 //! an access token issued to an OAuth client with `openid` in its scope.
 //! No token, or one that is invalid, expired, revoked (at `oauth/revoke`,
 //! its family, logout everywhere, a password change) or whose user is gone
-//! or inactive: 401 `{"error":"invalid_token",…}` with `WWW-Authenticate:
+//! or inactive, or whose client is gone or (third-party) no longer has
+//! the user's consent: 401 `{"error":"invalid_token",…}` with `WWW-Authenticate:
 //! Bearer realm="oauth", error="invalid_token"`. A valid token without
 //! `openid` (a user's own access token, a client's own from
 //! `client_credentials`): 403 `insufficient_scope`, before any read.
@@ -16,7 +17,7 @@
 //! when the user has an address, `email` and `email_verified`.
 //!
 //! DynamoDB: one BatchGetItem (the user, the token's blacklist entry and
-//! its family).
+//! its family) and, at the same time, one GetItem (the client).
 
 use auth::base::time::now;
 use auth::serde_json::{Map, Value};
@@ -25,7 +26,7 @@ use auth::web::authn::bearer_holder;
 use auth::web::contract::{OAuthError, oauth_words};
 use auth::web::oauth::enabled;
 use auth::web::{Anonymous, Answer, Reply, Request, Serves, View};
-use auth::{ApiError, App};
+use auth::{ApiError, App, join};
 
 pub static VIEW: View<Anonymous> = View::oauth_resource("oauth-userinfo", Serves::GetOrPost)
     .options(r#"{"name":"OAuth Userinfo","description":"OpenID Connect's UserInfo endpoint.","renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"]}"#);
@@ -40,17 +41,28 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
     let token = app.tokens.access(&raw, now()).map_err(|_| invalid())?;
     let scopes: Vec<&str> = (token.claims.get("scope").and_then(Value::as_str))
         .map_or(vec![], |s| s.split(' ').collect());
-    let issued_to_a_client = token.claims.contains_key("client_id");
-    if !issued_to_a_client || !scopes.contains(&"openid") {
+    let Some(client_id) = token.claims.get("client_id").and_then(Value::as_str) else {
+        return Err(OAuthError::InsufficientScope(oauth_words::OPENID_SCOPE_NEEDED).into());
+    };
+    if !scopes.contains(&"openid") {
         return Err(OAuthError::InsufficientScope(oauth_words::OPENID_SCOPE_NEEDED).into());
     }
     // The one Bearer check (the authentication chain's); its refusals
-    // are RFC 6750's `invalid_token` here.
-    let user = match bearer_holder(app, &token).await {
+    // are RFC 6750's `invalid_token` here. And the client, which must
+    // still act for the user (a withdrawn consent ends its tokens here).
+    let (holder, client) = join(
+        bearer_holder(app, &token),
+        app.store.oauth_client(client_id),
+    )
+    .await;
+    let user = match holder {
         Ok(holder) => holder.user,
         Err(ApiError::Bearer(_)) => return Err(invalid()),
         Err(e) => return Err(e),
     };
+    if !client?.is_some_and(|c| c.acts_for(&user, token.iat())) {
+        return Err(invalid());
+    }
     let mut claims = Map::new();
     claims.insert("sub".into(), user.id.to_string().into());
     if scopes.contains(&"profile") {

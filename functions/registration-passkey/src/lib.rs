@@ -123,6 +123,7 @@ async fn sign_up<S: Store>(app: &App<S>, req: &Request<'_>, rp: &RelyingParty) -
         last_name: String::new(),
         mfa: Default::default(),
         passkeys: vec![passkey],
+        consents: Vec::new(),
     };
     let created = app
         .store

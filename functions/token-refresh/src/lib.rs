@@ -49,7 +49,7 @@ pub async fn handler<S: Store>(app: &App<S>, req: &Request<'_>, _: ()) -> Answer
         rotate: s.rotate_refresh_tokens,
         single_use: s.blacklist_after_rotation,
     };
-    let successor = renew(app, req, &token, rotation, now).await?;
+    let successor = renew(app, req, &token, rotation, None, now).await?;
     let access = token.access_token(now);
     Ok(match successor {
         None => Reply::tokens(&json!({ "access": access })),

@@ -90,11 +90,15 @@ pub enum Event {
     /// A client revoked a token (`reason`: `access` or `refresh`, a
     /// refresh token's whole family).
     OAuthTokenRevoked,
+    /// A user consented to a third-party client (`reason`: its client id).
+    OAuthConsentGiven,
+    /// A user withdrew their consent to a client (`reason`: its client id).
+    OAuthConsentWithdrawn,
 }
 
 impl Event {
     /// Every kind, for tests and docs.
-    pub const ALL: [Event; 30] = [
+    pub const ALL: [Event; 32] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginThrottled,
@@ -125,6 +129,8 @@ impl Event {
         Event::OAuthTokenIssued,
         Event::OAuthCodeReused,
         Event::OAuthTokenRevoked,
+        Event::OAuthConsentGiven,
+        Event::OAuthConsentWithdrawn,
     ];
 
     /// The name in the log line (`fields.event`).
@@ -160,6 +166,8 @@ impl Event {
             Event::OAuthTokenIssued => "oauth_token_issued",
             Event::OAuthCodeReused => "oauth_code_reused",
             Event::OAuthTokenRevoked => "oauth_token_revoked",
+            Event::OAuthConsentGiven => "oauth_consent_given",
+            Event::OAuthConsentWithdrawn => "oauth_consent_withdrawn",
         }
     }
 

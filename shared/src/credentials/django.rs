@@ -111,6 +111,7 @@ fn record(index: usize, item: &Value) -> Record {
         last_name: name("last_name"),
         mfa: Default::default(),
         passkeys: Vec::new(),
+        consents: Vec::new(),
     }))
 }
 

@@ -76,6 +76,16 @@ impl OAuthClient {
         self.grants.contains(&grant)
     }
 
+    /// Whether what it was issued at `issued_at` for `user` stands: a
+    /// first-party client acts for its users; a third-party one only while
+    /// the user's consent, given by then, stands.
+    pub fn acts_for(&self, user: &crate::model::user::User, issued_at: i64) -> bool {
+        self.first_party
+            || user
+                .consent(&self.client_id)
+                .is_some_and(|c| c.stands_for(issued_at))
+    }
+
     /// Whether every scope of `asked` is one it may be granted.
     pub fn allows_scopes<'a>(&self, mut asked: impl Iterator<Item = &'a str>) -> bool {
         asked.all(|scope| self.scopes.iter().any(|s| s == scope))

@@ -37,6 +37,10 @@ pub struct User {
     /// the order they were added.
     #[serde(skip)]
     pub passkeys: Vec<crate::model::passkey::StoredPasskey>,
+    /// Their consents to third-party OAuth clients (attributes of the
+    /// user's item, read with it), by client id.
+    #[serde(skip)]
+    pub consents: Vec<crate::model::consent::Consent>,
 }
 
 /// A user's two-factor state: `totp_pending`, `totp`, `totp_step` and
@@ -61,6 +65,11 @@ pub struct MfaState {
 }
 
 impl User {
+    /// Their consent to OAuth client `client_id`, if they gave one.
+    pub fn consent(&self, client_id: &str) -> Option<&crate::model::consent::Consent> {
+        self.consents.iter().find(|c| c.client_id == client_id)
+    }
+
     /// Their passkey whose credential id is `id`, if any.
     pub fn passkey(&self, id: &str) -> Option<&crate::model::passkey::StoredPasskey> {
         self.passkeys.iter().find(|p| p.id == id)

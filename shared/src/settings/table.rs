@@ -237,7 +237,7 @@ settings! {
     OAuthSettings {
         /// The provider: the `oauth/…` endpoints, its clients (`authctl clients`) and its metadata (`.well-known/oauth-authorization-server`, and the OpenID document's OAuth members); needs ALGORITHM RS256, ES256 or EdDSA (clients verify its tokens with the published keys) and ISSUER; off: 404, and the discovery document as before.
         enabled: bool = "OAUTH_ENABLED" ("false");
-        /// Where `oauth/authorize` sends a browser that has no session, or must log in again (`prompt=login`, `max_age`), Django's name: your login page's absolute URL, to which `next=<the authorization request's URL>` is added; the page logs the user in with a session (`login`, `login/mfa`, `login/passkey`) and then opens `next`. Empty: the client is told `login_required`.
+        /// Where `oauth/authorize` sends a browser that has no session, or must log in again (`prompt=login`, `max_age`), Django's name: your login page's absolute URL, to which `next=<the authorization request's URL>` is added; the page logs the user in with a session (`login`, `login/mfa`, `login/passkey`) and then opens `next`. Empty: the hosted login page, `<ISSUER>/oauth/login`.
         login_url: Option<String> = "LOGIN_URL" ("");
     }
 

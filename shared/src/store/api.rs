@@ -7,6 +7,7 @@ use thiserror::Error;
 
 use crate::model::client::OAuthClient;
 use crate::model::code::{AuthorizationCode, Redemption};
+use crate::model::consent::Consent;
 use crate::model::counter::Counter;
 use crate::model::key::{AccountKey, KeyUse};
 use crate::model::mfa::{AfterProof, Charged, Proof, Redeemed};
@@ -454,6 +455,26 @@ pub trait ClientStore: Send + Sync {
         &self,
         code: &AuthorizationCode,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records `consent` on user `user_id`'s item by one conditional
+    /// write: a first one only if they have none for its client
+    /// (`replacing` `None`), a wider one only if the one they have is
+    /// still the one given at `replacing` (its `granted_at`); false if
+    /// not written (it changed meanwhile, or the user is gone).
+    fn give_consent(
+        &self,
+        user_id: u64,
+        consent: &Consent,
+        replacing: Option<i64>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Withdraws user `user_id`'s consent to client `client_id`; false
+    /// if they had none.
+    fn withdraw_consent(
+        &self,
+        user_id: u64,
+        client_id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Redeems the code item `id`: marked used by one conditional write if
     /// live and unused ([`Redemption::Fresh`]); a used one is

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use crate::base::time::now;
 use crate::model::client::OAuthClient;
 use crate::model::code::{AuthorizationCode, Redemption};
+use crate::model::consent::Consent;
 use crate::model::counter::Counter;
 use crate::model::key::{AccountKey, KeyUse};
 use crate::model::mfa::{AfterProof, Charged, MFA_TOKEN_ATTEMPTS, Proof, Redeemed};
@@ -250,6 +251,7 @@ impl UserAdmin for MemoryStore {
             last_name: String::new(),
             mfa: Default::default(),
             passkeys: Vec::new(),
+            consents: Vec::new(),
         };
         state.usernames.insert(user.username.clone(), user.id);
         if !email.is_empty() {
@@ -691,6 +693,40 @@ impl ClientStore for MemoryStore {
         }
         state.codes.insert(code.id.clone(), (code.clone(), false));
         Ok(())
+    }
+
+    async fn give_consent(
+        &self,
+        user_id: u64,
+        consent: &Consent,
+        replacing: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(user) = state.users.get_mut(&user_id) else {
+            return Ok(false);
+        };
+        let held = user
+            .consents
+            .iter()
+            .position(|c| c.client_id == consent.client_id);
+        match (held, replacing) {
+            (None, None) => user.consents.push(consent.clone()),
+            (Some(i), Some(since)) if user.consents[i].granted_at == since => {
+                user.consents[i] = consent.clone();
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    async fn withdraw_consent(&self, user_id: u64, client_id: &str) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(user) = state.users.get_mut(&user_id) else {
+            return Ok(false);
+        };
+        let before = user.consents.len();
+        user.consents.retain(|c| c.client_id != client_id);
+        Ok(user.consents.len() < before)
     }
 
     async fn redeem_code(&self, id: &str, now: i64) -> Result<Redemption, StoreError> {

@@ -221,6 +221,7 @@ pub mod oauth_words {
     pub const BAD_CODE_VERIFIER: &str = "The code_verifier does not match the code_challenge.";
     pub const OPENID_SCOPE_NEEDED: &str = "The access token's scope does not include openid.";
     pub const NO_REFRESH_TOKEN: &str = "The refresh_token parameter is required.";
+    pub const NO_CONSENT_ANSWER: &str = "The consent parameter must be allow or deny.";
     pub const BAD_REFRESH_TOKEN: &str =
         "The refresh token is invalid, expired, revoked or not this client's.";
 }

@@ -2,7 +2,7 @@
 //! once ([`request`]), what an endpoint answers ([`reply`]), body fields
 //! ([`fields`]), the contract's words for every refusal ([`contract`]),
 //! CORS ([`cors`]), the OAuth provider's parameters and client
-//! authentication ([`oauth`]), the second factor in the login flow
+//! authentication ([`oauth`]), server-rendered pages ([`page`]), the second factor in the login flow
 //! ([`second_factor`]), passkeys' ceremonies ([`passkeys`]), sign-up's
 //! shared half ([`signup`]), a refresh token's renewal ([`refresh`]), who is calling ([`authn`]), what a view declares
 //! ([`view`]), the render step ([`render`]) and the one pipeline
@@ -14,6 +14,7 @@ pub mod contract;
 pub mod cors;
 pub mod fields;
 pub mod oauth;
+pub mod page;
 pub mod passkeys;
 pub mod pipeline;
 pub mod refresh;

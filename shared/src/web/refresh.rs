@@ -18,6 +18,7 @@
 use crate::app::App;
 use crate::base::audit::{self, Event, Subject};
 use crate::credentials::tokens::{Refresh, TokenError, UserIdClaim};
+use crate::model::client::OAuthClient;
 use crate::policy::families::charge_refresh;
 use crate::store::{Revocation, Store};
 use crate::web::contract::ApiError;
@@ -36,12 +37,15 @@ pub struct Rotation {
 
 /// Renews `token`: `Ok(Some(successor))` when it is rotated (or a retry
 /// gets its successor again), `Ok(None)` when it stays; otherwise why not
-/// (simplejwt's 401s, 429, 503).
+/// (simplejwt's 401s, 429, 503). `client`: the OAuth client it was issued
+/// to, which must still act for its user (a third-party client: the
+/// user's consent, given before the token, stands).
 pub async fn renew<S: Store>(
     app: &App<S>,
     req: &Request<'_>,
     token: &Refresh<'_>,
     rotation: Rotation,
+    client: Option<&OAuthClient>,
     now: i64,
 ) -> Result<Option<String>, ApiError> {
     let (state, rate) = join(token.state_in(&app.store), charge_refresh(app, token)).await;
@@ -60,9 +64,11 @@ pub async fn renew<S: Store>(
     // simplejwt checks the user only when the token names one.
     let user_problem = match (token.user_claim(), &state.user) {
         (None, _) => None,
-        (Some(UserIdClaim::Id(_)), Some(user)) if user.is_active => (!token
-            .current_for(user.generation))
-        .then_some(ApiError::TokenNotValid(TokenError::Blacklisted)),
+        (Some(UserIdClaim::Id(_)), Some(user)) if user.is_active => {
+            let stands = client.is_none_or(|c| c.acts_for(user, token.iat()));
+            (!(token.current_for(user.generation) && stands))
+                .then_some(ApiError::TokenNotValid(TokenError::Blacklisted))
+        }
         (Some(_), _) => Some(ApiError::NoActiveAccountForToken),
     };
     if let Some(revocation) = &state.revoked {

@@ -54,8 +54,14 @@ pub(crate) fn render<A>(
     let set_cookies = cookies.headers(req, settings);
 
     let mut builder = Response::builder().status(reply.status);
-    if reply.body.is_some() {
-        builder = builder.header(header::CONTENT_TYPE, "application/json");
+    match (&reply.body, &reply.csp) {
+        (Some(_), Some(csp)) => {
+            builder = builder
+                .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+                .header("Content-Security-Policy", csp);
+        }
+        (Some(_), None) => builder = builder.header(header::CONTENT_TYPE, "application/json"),
+        (None, _) => {}
     }
     let mut vary = match view.family {
         Family::Tutorial => "Accept, Cookie",

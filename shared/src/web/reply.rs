@@ -19,7 +19,8 @@ pub use crate::credentials::device::DEVICE_COOKIE_AGE;
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
-    /// Compact JSON, or nothing (then no `Content-Type` either).
+    /// Compact JSON (an HTML page with [`Reply::csp`]), or nothing (then no
+    /// `Content-Type` either).
     pub body: Option<String>,
     /// Seconds for a `Retry-After` header (429, 503).
     pub retry_after: Option<u64>,
@@ -28,6 +29,9 @@ pub struct Reply {
     pub cache: Cache,
     /// A redirect's `Location`.
     pub location: Option<String>,
+    /// An HTML page's `Content-Security-Policy`: with it, the body is
+    /// `text/html` (the OAuth provider's login and consent pages).
+    pub csp: Option<String>,
 }
 
 /// A reply's `Cache-Control`.
@@ -50,6 +54,7 @@ impl Reply {
             cookies: Cookies::default(),
             cache: Cache::Unsaid,
             location: None,
+            csp: None,
         }
     }
 
@@ -81,6 +86,7 @@ impl Reply {
             cookies: Cookies::default(),
             cache: Cache::Unsaid,
             location: None,
+            csp: None,
         }
     }
 
@@ -90,6 +96,16 @@ impl Reply {
             cache: Cache::NoStore,
             location: Some(url),
             ..Self::empty(StatusCode::FOUND)
+        }
+    }
+
+    /// 200 with an HTML page under `csp`, never stored by a cache.
+    pub fn page(html: String, csp: String) -> Self {
+        Reply {
+            body: Some(html),
+            cache: Cache::NoStore,
+            csp: Some(csp),
+            ..Self::empty(StatusCode::OK)
         }
     }
 

@@ -28,6 +28,8 @@ pub enum Serves {
     Item,
     /// GET (and HEAD) or POST, the same answer (OpenID Connect's userinfo).
     GetOrPost,
+    /// One item of a collection that can only be removed (an OAuth grant).
+    Delete,
 }
 
 impl Serves {
@@ -39,6 +41,7 @@ impl Serves {
             Serves::Resource => "GET, PATCH, DELETE, HEAD, OPTIONS",
             Serves::Item => "PATCH, DELETE, OPTIONS",
             Serves::GetOrPost => "GET, POST, HEAD, OPTIONS",
+            Serves::Delete => "DELETE, OPTIONS",
         }
     }
 
@@ -50,6 +53,7 @@ impl Serves {
             Serves::Resource => matches!(method, "GET" | "HEAD" | "PATCH" | "DELETE"),
             Serves::Item => matches!(method, "PATCH" | "DELETE"),
             Serves::GetOrPost => matches!(method, "GET" | "HEAD" | "POST"),
+            Serves::Delete => method == "DELETE",
         }
     }
 }

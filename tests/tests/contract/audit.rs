@@ -599,11 +599,13 @@ async fn account_events_are_audited_without_their_links() {
 }
 
 /// The OAuth provider's events (`oauth_events_are_audited_without_secrets`).
-const OAUTH_EVENTS: [Event; 4] = [
+const OAUTH_EVENTS: [Event; 6] = [
     Event::OAuthClientFailed,
     Event::OAuthTokenIssued,
     Event::OAuthCodeReused,
     Event::OAuthTokenRevoked,
+    Event::OAuthConsentGiven,
+    Event::OAuthConsentWithdrawn,
 ];
 
 #[tokio::test]
@@ -689,6 +691,47 @@ async fn oauth_events_are_audited_without_secrets() {
         (&line["level"], &line["fields"]["client_id"]),
         (&json!("WARN"), &json!(spa))
     );
+    // A consent given on the consent page, then withdrawn.
+    let third = crate::oauth_code::spa(t, false).await;
+    let (session, csrf) = session_of_alice(t).await;
+    trail.secrets.extend([session.clone(), csrf.clone()]);
+    let params = crate::oauth_code::authorize_params(&third, &[]);
+    let page = call!(
+        oauth_authorize,
+        t,
+        crate::oauth_code::authorize(&params, Some(&session)).cookie("csrftoken", &csrf)
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    let allow = crate::oauth_consent::decide(&page, "allow", &session, &csrf);
+    let (r, line) = trail
+        .expect(
+            invoke("oauth-authorize", t, from(allow, c)),
+            Event::OAuthConsentGiven,
+            "oauth-authorize",
+            c,
+        )
+        .await;
+    assert_eq!(r.status, 302, "{}", r.body);
+    let code = r.header("location").unwrap().to_owned();
+    trail
+        .secrets
+        .push(code.split("code=").nth(1).unwrap()[..43].to_owned());
+    assert_eq!(
+        (&line["fields"]["user_id"], &line["fields"]["reason"]),
+        (&json!(t.alice.id), &json!(third))
+    );
+    let withdraw = Req::new("DELETE", &OAUTH_GRANT.replace("{client_id}", &third))
+        .session_with_csrf(&session, &csrf);
+    let (r, line) = trail
+        .expect(
+            invoke("oauth-grants", t, from(withdraw, c)),
+            Event::OAuthConsentWithdrawn,
+            "oauth-grants",
+            c,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(line["fields"]["reason"], json!(third));
     trail.assert_no_secret();
 }
 

@@ -209,6 +209,7 @@ async fn options_describes_each_view() {
         ("oauth-token", "OAuth Token"),
         ("oauth-tokens", "OAuth Tokens"),
         ("oauth-userinfo", "OAuth Userinfo"),
+        ("oauth-grants", "OAuth Grants"),
     ];
     assert_covers_every_route(names.iter().map(|(f, _)| *f));
     for (function, name) in names {

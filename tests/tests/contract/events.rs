@@ -56,9 +56,14 @@ const EXPECTED: &[(&str, u16)] = &[
     ("mfa/totp-ok.json", 200),
     ("mfa/totp-wrong-password.json", 400),
     ("mfa/unauthenticated.json", 401),
+    ("oauth-authorize/login-page.json", 200),
     ("oauth-authorize/off.json", 404),
     ("oauth-authorize/unknown-client.json", 400),
     ("oauth-authorize/wrong-method.json", 405),
+    ("oauth-grants/off.json", 404),
+    ("oauth-grants/ok.json", 200),
+    ("oauth-grants/unauthenticated.json", 401),
+    ("oauth-grants/withdraw-unknown.json", 404),
     ("oauth-token/off.json", 404),
     ("oauth-token/unknown-client.json", 401),
     ("oauth-token/unsupported-grant.json", 400),
@@ -154,7 +159,11 @@ const WITH_ACCOUNTS: &[&str] = &[
 
 /// The events that run with the OAuth provider on (`crate::oauth::OAUTH_ON`).
 const WITH_OAUTH: &[&str] = &[
+    "oauth-authorize/login-page.json",
     "oauth-authorize/unknown-client.json",
+    "oauth-grants/ok.json",
+    "oauth-grants/unauthenticated.json",
+    "oauth-grants/withdraw-unknown.json",
     "oauth-token/unknown-client.json",
     "oauth-token/unsupported-grant.json",
     "oauth-tokens/introspect-unknown-client.json",

@@ -48,6 +48,7 @@ async fn app_at(endpoint: &str, vars: &[(&str, &str)]) -> TestApp {
         last_name: String::new(),
         mfa: Default::default(),
         passkeys: Vec::new(),
+        consents: Vec::new(),
     };
     TestApp {
         app: App::new(settings(vars), store),
@@ -161,6 +162,7 @@ fn requests(t: &TestApp) -> Vec<(&'static str, Req)> {
             Req::post(OAUTH_INTROSPECT)
                 .form(&[("token", &pair.access), ("client_id", "some-client")]),
         ),
+        ("oauth-grants", Req::get(OAUTH_GRANTS).bearer(&pair.access)),
     ]
 }
 

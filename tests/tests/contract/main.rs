@@ -30,6 +30,7 @@ mod mail;
 mod mfa;
 mod oauth;
 mod oauth_code;
+mod oauth_consent;
 mod obtain;
 mod passkey_signup;
 mod passkeys;

@@ -98,12 +98,18 @@ async fn off_by_default_every_oauth_path_is_404() {
         .iter()
         .filter(|r| r.function.starts_with("oauth-"))
         .collect();
-    assert_eq!(oauth.len(), 5);
+    assert_eq!(oauth.len(), 8);
     let r = call!(well_known, t, Req::get(OAUTH_METADATA));
     r.assert(404, r#"{"detail":"Not found."}"#);
+    // A caller-only path (`oauth/grants`) authenticates first, as
+    // `passkeys` does: 404 to a caller.
+    let (_, access) = pair_of_alice(&t).await;
     for route in oauth {
-        let req =
+        let mut req =
             Req::new(route.method(), route.path).form(&[("grant_type", "client_credentials")]);
+        if route.auth == integration_tests::auth::web::Auth::Required {
+            req = req.bearer(&access);
+        }
         let r = route.invoke(&t.app, req.build()).await;
         let r = Resp::from_response(r);
         r.assert(404, r#"{"detail":"Not found."}"#);
@@ -387,7 +393,7 @@ async fn the_metadata_names_every_endpoint_and_what_it_supports() {
         "authorization_response_iss_parameter_supported": true,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
-        "prompt_values_supported": ["none", "login"],
+        "prompt_values_supported": ["none", "login", "consent"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "preferred_username", "name", "given_name", "family_name", "email", "email_verified"],
     });
     // RFC 8414's document, and OpenID Connect Discovery's: the same.

@@ -762,6 +762,7 @@ async fn passkey_users<S: Store + UserAdmin>(store: &S) {
         last_name: String::new(),
         mfa: Default::default(),
         passkeys: vec![passkey(key)],
+        consents: Vec::new(),
     };
     let alices_key = passkey("alices-key");
     assert!(matches!(

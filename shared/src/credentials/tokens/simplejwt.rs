@@ -586,6 +586,7 @@ mod tests {
             last_name: String::new(),
             mfa: Default::default(),
             passkeys: Vec::new(),
+            consents: Vec::new(),
         }
     }
 

@@ -31,6 +31,11 @@ impl ValidToken {
         self.claims.get("exp").and_then(py_int).unwrap_or(0)
     }
 
+    /// When it was issued (`iat`; 0 if it has none).
+    pub fn iat(&self) -> i64 {
+        self.claims.get("iat").and_then(py_int).unwrap_or(0)
+    }
+
     pub fn token_type(&self) -> Option<&str> {
         self.claims.get("token_type").and_then(Value::as_str)
     }

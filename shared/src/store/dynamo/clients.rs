@@ -2,6 +2,10 @@
 //! (`pk`), the client as serde writes it. Registration is a conditional
 //! put, so two clients never share an id.
 //!
+//! Consents: `oauth_grant#<client_id>` attributes of the user's `id#<n>`
+//! item (a map: `name`, `scope`, `granted_at`), read with the user; given
+//! and withdrawn by one conditional update of that item.
+//!
 //! Authorization codes: `code#<sha256>` items in the throttle table
 //! (`counter_key`), the code as serde writes it, `expires_at` its TTL;
 //! redeemed by one conditional update that marks it `used`.
@@ -11,9 +15,40 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use super::client::{
     DynamoStore, Item, TTL_ATTRIBUTE, internal, n, number, s, unavailable, written,
 };
+use super::update::UserUpdate;
 use crate::model::client::OAuthClient;
 use crate::model::code::{AuthorizationCode, Redemption};
+use crate::model::consent::Consent;
 use crate::store::api::{ClientStore, StoreError};
+
+/// The prefix of a consent's attribute on its user's item.
+const CONSENT_PREFIX: &str = "oauth_grant#";
+
+/// The consents on a user's item, oldest first (unreadable ones skipped:
+/// they authorize nothing).
+pub(super) fn consents_from_item(item: &Item) -> Vec<Consent> {
+    let mut found: Vec<Consent> = item
+        .iter()
+        .filter_map(|(name, value)| {
+            let client_id = name.strip_prefix(CONSENT_PREFIX)?;
+            let AttributeValue::M(m) = value else {
+                return None;
+            };
+            let text = |k: &str| match m.get(k) {
+                Some(AttributeValue::S(v)) => Some(v.clone()),
+                _ => None,
+            };
+            Some(Consent {
+                client_id: client_id.to_owned(),
+                name: text("name").unwrap_or_default(),
+                scope: text("scope")?,
+                granted_at: number(m, "granted_at")?,
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| (a.granted_at, &a.client_id).cmp(&(b.granted_at, &b.client_id)));
+    found
+}
 
 impl DynamoStore {
     fn client_from(&self, item: Item) -> Result<OAuthClient, StoreError> {
@@ -117,6 +152,42 @@ impl ClientStore for DynamoStore {
             true => Ok(()),
             false => Err(internal("put code", "an authorization code clash")),
         }
+    }
+
+    async fn give_consent(
+        &self,
+        user_id: u64,
+        consent: &Consent,
+        replacing: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let map = AttributeValue::M(
+            [
+                ("name".to_owned(), s(&consent.name)),
+                ("scope".to_owned(), s(&consent.scope)),
+                ("granted_at".to_owned(), n(consent.granted_at)),
+            ]
+            .into(),
+        );
+        let update = UserUpdate::of(self, user_id)
+            .set("#grant = :grant")
+            .name("#grant", &format!("{CONSENT_PREFIX}{}", consent.client_id))
+            .value(":grant", map);
+        let update = match replacing {
+            None => update.only_if("attribute_not_exists(#grant)"),
+            Some(since) => update
+                .only_if("#grant.granted_at = :since")
+                .value(":since", n(since)),
+        };
+        update.send(self).await
+    }
+
+    async fn withdraw_consent(&self, user_id: u64, client_id: &str) -> Result<bool, StoreError> {
+        UserUpdate::of(self, user_id)
+            .remove("#grant")
+            .name("#grant", &format!("{CONSENT_PREFIX}{client_id}"))
+            .only_if("attribute_exists(#grant)")
+            .send(self)
+            .await
     }
 
     async fn redeem_code(&self, id: &str, now: i64) -> Result<Redemption, StoreError> {

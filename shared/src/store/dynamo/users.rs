@@ -80,10 +80,12 @@ impl DynamoStore {
         }
         let mfa = mfa::state_from_item(&item);
         let passkeys = super::passkeys::passkeys_from_item(&item);
+        let consents = super::clients::consents_from_item(&item);
         let mut user: User = serde_dynamo::from_item(item)
             .map_err(|e| self.corrupt(&self.tables.users, e.to_string()))?;
         user.mfa = mfa;
         user.passkeys = passkeys;
+        user.consents = consents;
         Ok(Some(user))
     }
 
@@ -517,6 +519,7 @@ impl UserAdmin for DynamoStore {
                 last_name: String::new(),
                 mfa: Default::default(),
                 passkeys: Vec::new(),
+                consents: Vec::new(),
             };
             match self.put_new_user(&user, None).await? {
                 Ok(()) => return Ok(user),
