@@ -29,9 +29,15 @@
 #     open), WEBAUTHN_RP_ID=localhost and, for its http://localhost
 #     origin, MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN=true
 #     (WEBAUTHN_ALLOWED_ORIGINS empty: CORS_ALLOWED_ORIGINS on localhost,
-#     and the API's own origin).
+#     and the API's own origin),
+#   - with OAUTH_ENABLED=true, the OAuth / OpenID Connect provider (ES256
+#     with a dev key, ISSUER on localhost, unless set) and the partner app
+#     examples/oauth-client/ on http://localhost:3002, a third-party client
+#     registered with `authctl clients add` ("Log in with this service":
+#     the hosted login page, the consent page, the id_token, userinfo).
 # Ctrl-C stops everything it started.
 # Env: PORT (default 9000), SPA_PORT (default 3000), MOTO_PORT (default 8000),
+#      OAUTH_CLIENT_PORT (the partner app, default SPA_PORT + 2),
 #      SIGNING_KEYS or SIGNING_KEY (default: a dev key kept in .tools/; put
 #      into SSM, never given to the functions), AWS_ENDPOINT_URL_DYNAMODB,
 #      USERS_TABLE / SESSIONS_TABLE / BLACKLIST_TABLE, and every setting the
@@ -98,14 +104,35 @@ if port_busy "$port"; then
   exit 1
 fi
 
+dev_key=""
 if [ -z "${SIGNING_KEYS:-}" ] && [ -z "${SIGNING_KEY:-}" ]; then
   [ -s .tools/dev-signing-key ] || head -c 48 /dev/urandom | base64 | tr -d '\n' > .tools/dev-signing-key
   SIGNING_KEY="$(cat .tools/dev-signing-key)"
   export SIGNING_KEY
+  dev_key=1
 fi
 
 echo "serve: building the functions and authctl (first time: a few minutes)"
 cargo build --quiet --workspace --bins
+
+# The OAuth provider, with OAUTH_ENABLED=true (off unless set, as
+# deployed): it needs a public-key ALGORITHM and an ISSUER. Unless set,
+# ES256 with a dev key kept in .tools/ (in place of the HS256 dev key),
+# and ISSUER=http://localhost:$port/api/v1/users. The partner app
+# (examples/oauth-client/, a third-party client on its own origin,
+# http://localhost:$OAUTH_CLIENT_PORT, default SPA_PORT + 2) is
+# registered and served below.
+oauth="${OAUTH_ENABLED:-false}"
+partner_port="${OAUTH_CLIENT_PORT:-$((spa_port + 2))}"
+if [ "$oauth" = true ]; then
+  if [ -z "${ALGORITHM:-}" ] && [ -n "$dev_key" ]; then
+    [ -s .tools/dev-es256-key ] || ./target/debug/authctl keys generate --alg ES256 > .tools/dev-es256-key
+    SIGNING_KEYS="$(cat .tools/dev-es256-key)"
+    export ALGORITHM=ES256 SIGNING_KEYS
+    unset SIGNING_KEY
+  fi
+  export ISSUER="${ISSUER-http://localhost:$port/api/v1/users}"
+fi
 
 # moto, applying one write at a time: atomic, as DynamoDB applies each write.
 python3 tests/moto_server.py -H 127.0.0.1 -p "$moto_port" > ".tools/moto$tag.log" 2>&1 &
@@ -158,6 +185,25 @@ seed() {
 seed alice 'correct horse battery staple'
 seed bob 'hunter2-Secret!'
 
+# The partner app: a third-party client of the OAuth provider, registered
+# now (its secret stays in this process), on loopback. A busy port only
+# costs the app.
+partner=""
+if [ "$oauth" = true ]; then
+  if port_busy "$partner_port"; then
+    echo "serve: 127.0.0.1:$partner_port is taken: not serving the partner app (set OAUTH_CLIENT_PORT to use another port)." >&2
+  else
+    registered="$(./target/debug/authctl clients add "Partner app" \
+      --redirect-uri "http://localhost:$partner_port/callback" --scope "openid profile email")"
+    OAUTH_ISSUER="$ISSUER" PORT="$partner_port" \
+      OAUTH_CLIENT_ID="$(sed -n 's/^client_id=//p' <<< "$registered")" \
+      OAUTH_CLIENT_SECRET="$(sed -n 's/^client_secret=//p' <<< "$registered")" \
+      python3 examples/oauth-client/app.py > ".tools/partner$tag.log" 2>&1 &
+    pids+=("$!")
+    partner="http://localhost:$partner_port/"
+  fi
+fi
+
 # The demo frontend: static files, on loopback. A busy port only costs the page.
 page="http://localhost:$spa_port/"
 [ "$port" = 9000 ] || page="${page}?api=http://localhost:$port"
@@ -179,6 +225,7 @@ serve: MFA_SUPPORTED_TYPES=$MFA_SUPPORTED_TYPES MFA_PASSKEY_LOGIN_ENABLED=$MFA_P
 serve: authctl in another terminal: source $stack_dir/env
 BANNER
 [ -z "$page" ] || echo "serve: the demo frontend (examples/spa/) is at $page"
+[ -z "$partner" ] || echo "serve: the OAuth provider is on (ISSUER=$ISSUER); the partner app (examples/oauth-client/, \"Log in with this service\") is at $partner"
 echo
 # The functions as deployed: no key and no credentials of ours in their
 # environment; each reads the key from SSM (SIGNING_KEY_PARAMETER) and signs
