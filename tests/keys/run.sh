@@ -8,10 +8,26 @@
 #   3. on that stack, with the OAuth provider on, a confidential client
 #      registered by `authctl clients add` and driven by Python's Authlib:
 #      client_credentials, introspection, revocation
-#      (tests/oauth/authlib_client.py).
+#      (tests/oauth/authlib_client.py);
+#   4. on that stack, a confidential third-party client driven by panva's
+#      openid-client (Node.js) with headless Chromium (playwright-core)
+#      filling the hosted login and consent pages: discovery, the code
+#      flow with PKCE, the ID token (verified again by jose), userinfo,
+#      remembered consent, refresh rotation and reuse, introspection,
+#      revocation, prompt=none (tests/oauth/openid_client.mjs); then, in
+#      the same browser, the partner app tests/serve.sh serves
+#      (examples/oauth-client/, a third-party client on its own origin).
+# Installs the Python packages of tests/keys/requirements.txt into .tools/,
+# and the npm packages pinned by tests/oauth/package-lock.json into
+# .tools/oauth-node/ (npm ci; again only when the lock file changes).
+# Needs node and npm, and Chromium at /usr/bin/chromium or CHROMIUM
+# (Debian: apt-get install chromium; .ci/run installs it): never downloads
+# a browser.
 # Ports: moto 8300, API 9300 (SPA_PORT 3300), so a running tests/serve.sh
-# is left alone. Stops everything it started. KEYS_STACK_ONLY=1 skips
-# the contract suites.
+# is left alone; the openid-client script serves its redirect URI on
+# 127.0.0.1:3390. Stops everything it started. KEYS_STACK_ONLY=1 skips
+# the contract suites. Screenshots of a failed browser step:
+# target/oauth-artifacts/<alg>/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source tests/tools.sh
@@ -21,6 +37,24 @@ if [ "$(cat "$pip_stamp" 2>/dev/null)" != "$want" ]; then
   .tools/bin/pip install --disable-pip-version-check -q -r tests/keys/requirements.txt
   echo "$want" > "$pip_stamp"
 fi
+chromium="${CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ]; then
+  echo "keys: no Chromium at $chromium (Debian: apt-get install chromium; or set CHROMIUM)" >&2
+  exit 1
+fi
+node_dir=.tools/oauth-node
+node_stamp=.tools/.oauth-node.sha256
+node_want="$(cat tests/oauth/package.json tests/oauth/package-lock.json | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$node_stamp" 2>/dev/null)" != "$node_want" ] || [ ! -d "$node_dir/node_modules" ]; then
+  echo "keys: installing tests/oauth/package-lock.json's npm packages into $node_dir/"
+  mkdir -p "$node_dir"
+  cp tests/oauth/package.json tests/oauth/package-lock.json "$node_dir/"
+  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$node_want" > "$node_stamp"
+fi
+# Run from there, its imports resolve in $node_dir/node_modules.
+cp tests/oauth/openid_client.mjs "$node_dir/"
+rm -rf target/oauth-artifacts
 cargo build --quiet --workspace --bins
 
 pids=()
@@ -60,6 +94,17 @@ for alg in RS256 ES256; do
   python3 tests/oauth/authlib_client.py --base "$base" --scope "reports:read" \
     --client-id "$(sed -n 's/^client_id=//p' <<< "$client")" \
     --client-secret "$(sed -n 's/^client_secret=//p' <<< "$client")" \
+    || { tail -n 40 target/keys-serve.log >&2; exit 1; }
+  echo "keys: the OAuth provider with $alg, used by openid-client in Chromium"
+  redirect_uri=http://127.0.0.1:3390/cb
+  rp="$(source .tools/stack-9300/env && ./target/debug/authctl clients add "Relying party ($alg)" \
+    --redirect-uri "$redirect_uri" --scope "openid profile email")"
+  node "$node_dir/openid_client.mjs" --base "$base/api/v1/users" --alg "$alg" \
+    --client-id "$(sed -n 's/^client_id=//p' <<< "$rp")" \
+    --client-secret "$(sed -n 's/^client_secret=//p' <<< "$rp")" \
+    --redirect-uri "$redirect_uri" --username alice --password 'correct horse battery staple' \
+    --chromium "$chromium" --artifacts "target/oauth-artifacts/$alg" \
+    --partner http://localhost:3302/ \
     || { tail -n 40 target/keys-serve.log >&2; exit 1; }
   stop
 done
