@@ -16,7 +16,9 @@
 #      remembered consent, refresh rotation and reuse, introspection,
 #      revocation, prompt=none (tests/oauth/openid_client.mjs); then, in
 #      the same browser, the partner app tests/serve.sh serves
-#      (examples/oauth-client/, a third-party client on its own origin).
+#      (examples/oauth-client/, a third-party client on its own origin),
+#      and the login page's second step for bob, who turns TOTP on
+#      (otpauth computes his code).
 # Installs the Python packages of tests/keys/requirements.txt into .tools/,
 # and the npm packages pinned by tests/oauth/package-lock.json into
 # .tools/oauth-node/ (npm ci; again only when the lock file changes).
@@ -105,6 +107,7 @@ for alg in RS256 ES256; do
     --redirect-uri "$redirect_uri" --username alice --password 'correct horse battery staple' \
     --chromium "$chromium" --artifacts "target/oauth-artifacts/$alg" \
     --partner http://localhost:3302/ \
+    --mfa-username bob --mfa-password 'hunter2-Secret!' \
     || { tail -n 40 target/keys-serve.log >&2; exit 1; }
   stop
 done

@@ -49,6 +49,7 @@ import { parseArgs } from 'node:util';
 import * as client from 'openid-client';
 import * as jose from 'jose';
 import { chromium } from 'playwright-core';
+import * as OTPAuth from 'otpauth';
 
 const { values: args } = parseArgs({
   options: {
@@ -63,6 +64,9 @@ const { values: args } = parseArgs({
     artifacts: { type: 'string' },
     // The partner app of tests/serve.sh (examples/oauth-client/), if any.
     partner: { type: 'string' },
+    // A second user, who turns TOTP on for the hosted page's second step.
+    'mfa-username': { type: 'string' },
+    'mfa-password': { type: 'string' },
   },
 });
 for (const name of ['base', 'client-id', 'client-secret', 'redirect-uri', 'username', 'password']) {
@@ -489,6 +493,53 @@ async function main() {
       const shown = JSON.parse(await page.locator('#claims').innerText());
       check(shown.sub === claims.sub && Array.isArray(shown.amr), "the id_token's claims, shown", shown);
       return 'consent, code, id_token and userinfo, on its own origin';
+    });
+  }
+
+  if (args['mfa-username']) {
+    await step("k. the hosted login page's TOTP step (a recovery code), amr otp", async () => {
+      // The user turns TOTP on through the API (otpauth computes the code).
+      const post = async (path, body, bearer) => {
+        const r = await fetch(`${issuer}/${path}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...(bearer ? { Authorization: `Bearer ${bearer}` } : {}) },
+          body: JSON.stringify(body),
+        });
+        return { status: r.status, json: await r.json().catch(() => ({})) };
+      };
+      const password = args['mfa-password'];
+      const pair = await post('login/simpleJWT', { username: args['mfa-username'], password });
+      check(pair.status === 200 && pair.json.access, 'a token pair for the second user', pair);
+      const begun = await post('mfa/totp', { password }, pair.json.access);
+      check(begun.status === 200 && begun.json.secret, 'a TOTP secret', begun.status);
+      const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(begun.json.secret), algorithm: 'SHA1', digits: 6, period: 30 });
+      const confirmed = await post('mfa/totp/confirm', { password, code: totp.generate() }, pair.json.access);
+      check(confirmed.status === 200 && confirmed.json.recovery_codes?.length === 10, 'TOTP on, recovery codes', confirmed.status);
+      // A browser of its own (no session): the login page asks for the
+      // second step, and a recovery code (its time step is spent) passes.
+      const own = await browser.newContext();
+      own.setDefaultTimeout(BROWSER_TIMEOUT_MS);
+      const second = await own.newPage();
+      const request = await authorization(config);
+      await second.goto(request.url.href);
+      await second.fill('#username', args['mfa-username']);
+      await second.fill('#password', password);
+      await second.click('#login-submit');
+      await second.locator('#mfa-form').waitFor({ state: 'visible' });
+      check(await second.locator('#login-form').isHidden(), 'the password form gives way to the second step');
+      await second.fill('#code', confirmed.json.recovery_codes[0]);
+      await second.click('#mfa-submit');
+      await second.locator('#consent-allow').waitFor({ state: 'visible' });
+      const back = callbacks.next();
+      await second.click('#consent-allow');
+      const callback = await back;
+      checkCallback(callback, request.checks);
+      const t = await client.authorizationCodeGrant(config, callback, request.checks);
+      const c = t.claims();
+      check(c.sub !== claims.sub, 'another user', c);
+      check(Array.isArray(c.amr) && c.amr.includes('pwd') && c.amr.includes('otp'), 'amr: pwd and otp', c.amr);
+      await own.close();
+      return `amr ${c.amr.join(' ')}`;
     });
   }
 
