@@ -520,6 +520,9 @@ async function main() {
       const own = await browser.newContext();
       own.setDefaultTimeout(BROWSER_TIMEOUT_MS);
       const second = await own.newPage();
+      // A failure's evidence is this page's.
+      const previous = page;
+      page = second;
       const request = await authorization(config);
       await second.goto(request.url.href);
       await second.fill('#username', args['mfa-username']);
@@ -538,6 +541,7 @@ async function main() {
       const c = t.claims();
       check(c.sub !== claims.sub, 'another user', c);
       check(Array.isArray(c.amr) && c.amr.includes('pwd') && c.amr.includes('otp'), 'amr: pwd and otp', c.amr);
+      page = previous;
       await own.close();
       return `amr ${c.amr.join(' ')}`;
     });

@@ -78,13 +78,21 @@ impl<'r> Cors<'r> {
 
     /// Whether the request comes from a page that handles a 401 itself: an
     /// allowed origin, or (with `XHR_OMITS_BASIC_CHALLENGE`) a script that
-    /// says so with `X-Requested-With: XMLHttpRequest`.
+    /// says so with `X-Requested-With: XMLHttpRequest`, or (with the OAuth
+    /// provider on) the provider's own hosted login page, whose script
+    /// runs on the issuer's origin and shows the `mfa_required` step
+    /// itself (a browser's Basic dialog would hide it).
     pub(crate) fn handles_401_itself(&self, req: &Request<'_>, settings: &Settings) -> bool {
+        let hosted_page = || {
+            let issuer = settings.tokens.issuer.as_deref().map(origin_of);
+            settings.oauth.enabled && req.header("origin").is_some_and(|o| Some(&*o) == issuer)
+        };
         self.origin.is_some()
             || (settings.cors.xhr_omits_basic_challenge
                 && req
                     .header("x-requested-with")
                     .is_some_and(|v| v.trim().eq_ignore_ascii_case("XMLHttpRequest")))
+            || hosted_page()
     }
 
     /// The CORS headers of the response.
@@ -109,5 +117,14 @@ impl<'r> Cors<'r> {
             ));
         }
         headers
+    }
+}
+
+/// The origin (`scheme://host[:port]`) of an absolute URL.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(end) => &url[..after_scheme + end],
+        None => url,
     }
 }

@@ -503,3 +503,26 @@ async fn a_withdrawn_consent_stops_the_clients_refresh_tokens_and_codes() {
     // Not logged in: 401, as any caller-only endpoint.
     assert_eq!(call!(oauth_grants, t, Req::get(OAUTH_GRANTS)).status, 401);
 }
+
+#[tokio::test]
+async fn the_hosted_pages_own_script_gets_no_basic_dialog() {
+    // A 401 that would make a browser show its Basic dialog over the
+    // hosted login page (the `mfa_required` step is such a 401): none for
+    // a request from the issuer's own origin while the provider is on.
+    let issuer_origin = TEST_ISSUER.trim_end_matches("/api/v1/users");
+    let wrong = |origin: &str| {
+        Req::get(INFO)
+            .basic("alice", "not her password")
+            .header("origin", origin)
+    };
+    let t = spawn_app_with(OAUTH_ON).await;
+    let r = call!(info, t, wrong(issuer_origin));
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(r.header("www-authenticate"), None);
+    let r = call!(info, t, wrong("https://elsewhere.example"));
+    assert_eq!(r.header("www-authenticate"), Some(r#"Basic realm="api""#));
+    // Off, the contract's challenge, whatever the origin.
+    let off = spawn_app().await;
+    let r = call!(info, off, wrong(issuer_origin));
+    assert_eq!(r.header("www-authenticate"), Some(r#"Basic realm="api""#));
+}
