@@ -77,6 +77,23 @@ OPERATIONS = [
     ("passkey sign-up options", "registration-passkey", 1, 4,
      "TransactWriteItems of 1 update (sign-ups per client address) with GetItem (username) at once, "
      "UpdateItem (the user-id counter), PutItem (the ceremony's state)"),
+    # The OAuth provider (OAUTH_ENABLED): each endpoint's main job, from the
+    # functions' doc comments (functions/oauth-*/src/lib.rs) and counted
+    # through the harness's proxy (tests/BENCHMARKS.md section 17). A code
+    # item is under 1 KB (1 WRU).
+    ("OAuth authorize: a code (first-party client, a session)", "oauth-authorize:code", 3, 1,
+     "GetItem (session) + GetItem (user), GetItem (client), PutItem (the code)"),
+    ("OAuth authorize: the consent page (third-party client)", "oauth-authorize:consent-page", 3, 0,
+     "GetItem (session) + GetItem (user), GetItem (client)"),
+    ("OAuth token: a code exchanged (access, refresh, id_token)", "oauth-token:code", 2, 1,
+     "GetItem (client), conditional UpdateItem (the code redeemed), GetItem (user)"),
+    ("OAuth token: client_credentials", "oauth-token:client-credentials", 1, 0, "GetItem (client)"),
+    ("OAuth introspect (a user's token issued to another client)", "oauth-tokens:introspect", 5, 0,
+     "GetItem (the caller), then BatchGetItem of 3 keys (user, blacklist entry, family) and GetItem "
+     "(the token's client) at once"),
+    ("OAuth userinfo", "oauth-userinfo:ok", 4, 0,
+     "BatchGetItem of 3 keys (user, blacklist entry, family) and GetItem (client) at once"),
+    ("OAuth grants: the list (by Bearer)", "oauth-grants:list", 2, 0, "BatchGetItem (user, family)"),
 ]
 
 # The account functions share PasswordFunctionsMemory with the functions
@@ -86,8 +103,17 @@ SHARED_PASSWORD_SIZE = ["registration", "password-reset"]
 
 # Functions measured only through their variants at their template size,
 # which is fixed in template.yaml: the mailer (512 MB, tests/BENCHMARKS.md
-# section 11; its variants run the account jobs).
-TEMPLATE_SIZES = {"mailer": 512}
+# section 11; its variants run the account jobs), and the OAuth provider's
+# functions (the global 256 MB; their variants run each endpoint's main
+# job with the provider on, section 17).
+TEMPLATE_SIZES = {
+    "mailer": 512,
+    "oauth-authorize": 256,
+    "oauth-token": 256,
+    "oauth-tokens": 256,
+    "oauth-userinfo": 256,
+    "oauth-grants": 256,
+}
 
 # The account flows (issue 22): a request, and for those that send an
 # email the mailer's run of the job it queued. DynamoDB units per side from

@@ -6,12 +6,14 @@
 //!     cargo build --release -p login -p info …     # the function binaries (measure.sh builds them all)
 //!     cargo run --release -p integration-tests --bin lambda_emulate -- \
 //!         [--sizes 128,256,512,1024,1769,unrestricted] [--runs 11] [--warm 100] [--warm-budget 30] \
+//!         [--warm-gap-ms 0] \
 //!         [--key ssm|env] [--rtt-ms 0] [--handshake-rtts 2] [--bin-dir [NAME=]DIR]... \
 //!         [--out tests/cost/measurements.json] [CASE...]
 //!
 //! Every function under `functions/` that runs the Lambda runtime is a case
-//! (its `events/<fn>/ok.json`, else `bearer.json`, else its first event),
-//! and so are a few variants the cost model and the Django import need:
+//! (its `events/<fn>/ok.json`, else `bearer.json`, else its first event;
+//! not the OAuth provider's, see below), and so are a few variants the cost
+//! model and the Django import need:
 //! `info:session`, `token-refresh:rotate` (`ROTATE_REFRESH_TOKENS=true`),
 //! and `login:django-pbkdf2`, `login:django-argon2` (a user imported with a
 //! Django hash — pbkdf2_sha256 at 1,500,000 iterations, Django's argon2id
@@ -25,6 +27,25 @@
 //! mail queue is a real queue on moto, its URL in the settings parameter
 //! as the stack writes it; a case that queues checks the queue holds one
 //! job per invocation.
+//! The OAuth provider's functions (their sample events are refusals or
+//! need a registered client) are measured only doing their main job, with
+//! the provider on as deployed: `OAUTH_ENABLED=true`, `ALGORITHM=ES256`
+//! with an ES256 key (`shared/tests/fixtures/keys/ec.pem`) in the SSM
+//! parameter (`--key env`: `SIGNING_KEY`), `ISSUER`; three clients
+//! registered per case (a first-party SPA allowed the code and refresh
+//! grants, a third-party one, a confidential service with a secret).
+//! `oauth-authorize:code` (a live session, PKCE: 302 to the SPA with a
+//! code), `oauth-authorize:consent-page` (the third-party client, no
+//! consent yet: 200 HTML), `oauth-authorize:login-page` (the hosted login
+//! page), `oauth-token:code` (a code stored for the user, exchanged with
+//! its PKCE verifier: access, refresh and id_token),
+//! `oauth-token:client-credentials` (the service by Basic),
+//! `oauth-tokens:introspect` (the service introspecting a user's access
+//! token issued to the SPA), `oauth-userinfo:ok` (that token, `openid
+//! profile`), `oauth-grants:list` (a user with one consent, by Bearer);
+//! and `info:oauth-on`, `info` by Bearer on the same stack.
+//! Each checks every answer, not only its status: the redirect carries a
+//! code, the tokens are there, the token is active, and so on.
 //! Naming cases (or functions: `login` selects `login` and `login:…`) runs
 //! only those. Every invocation gets a fresh user and fresh credentials, so
 //! nothing one invocation does (a password change, logout everywhere, a
@@ -42,10 +63,17 @@
 //! take turns, so a noisy neighbour hits all of them alike), then one
 //! process serving `--warm` more invocations (fewer if they would take
 //! longer than `--warm-budget` seconds at that size's cold latency, at least
-//! 5). Reported: cold start (spawn → first response) p50/p99, Lambda's init
-//! (spawn → first `next`) p50, warm duration (event → response) p50/p99,
-//! peak RSS (VmHWM) and OOM kills; p99 of fewer than 100 values is the
-//! maximum. Results are merged, case by case, into `--out`
+//! 5), back to back (a small size's CFS quota then runs out within a
+//! period, and an invocation waits for the next one); `--warm-gap-ms N`
+//! hands each after the first out N ms after the function asked for it, a
+//! function idle between requests. Reported: cold start (spawn → first
+//! response) p50/p99, Lambda's init (spawn → first `next`) p50, warm
+//! duration (event → response) p50/p99, peak RSS (VmHWM) and OOM kills; p99
+//! of fewer than 100 values is the maximum. At a memory size also the CPU
+//! time used (the group's `cpuacct.usage`, every thread): by a cold start's
+//! first response ("cold CPU", p50), and per warm invocation (the mean;
+//! with the CFS periods the warm process ran out of quota in). Results are
+//! merged, case by case, into `--out`
 //! (`tests/cost/measurements.json`; `-` for none), which
 //! `tests/cost/cost.py` reads.
 //!
@@ -64,11 +92,19 @@ use std::time::Duration;
 
 use auth::App;
 use auth::accounts::{new_secret, secret_hash, uid_of};
+use auth::base::random::new_jti;
 use auth::base::time::now;
+use auth::credentials::oauth::{self, new_client_id, new_client_secret, new_code};
+use auth::credentials::tokens::OAuthGrant;
 use auth::fixtures::Credentials;
 use auth::mail::Job;
+use auth::model::client::{Grant, OAuthClient};
+use auth::model::code::{AuthorizationCode, CODE_LIFETIME};
+use auth::model::consent::Consent;
+use auth::secrecy::ExposeSecret;
 use auth::settings::Settings;
-use auth::store::{AccountKey, DynamoStore, KeyKind, KeyStore, User, UserAdmin};
+use auth::store::{AccountKey, ClientStore, DynamoStore, KeyKind, KeyStore, User, UserAdmin};
+use base64::Engine;
 use futures::StreamExt;
 use integration_tests::iam;
 use integration_tests::lambda::cgroup::{self, Cgroup};
@@ -77,7 +113,9 @@ use integration_tests::lambda::{self, Ended, Launch, Run, percentile};
 use integration_tests::stack::{
     function_env, make_mail_queue, own_keys, put_parameters, put_settings_with_queue,
 };
-use integration_tests::{ALICE_PASSWORD, fresh_store, moto_endpoint, password_hash, workspace};
+use integration_tests::{
+    ALICE_PASSWORD, TEST_ISSUER, fresh_store, moto_endpoint, password_hash, workspace,
+};
 use serde_json::{Value, json};
 
 const KEY: &str = "lambda-emulate-signing-key-0123456789abcdef";
@@ -98,9 +136,72 @@ struct Case {
     /// Whether each invocation puts one job on the mail queue (checked:
     /// the queue's depth after the case).
     queues_mail: bool,
-    /// Whether the answer should be a 2xx (else a 4xx).
-    succeeds: bool,
+    /// What every answer should be.
+    expects: Expects,
+    /// What every answer should also pass (the redirect carries a code…).
+    check: Option<fn(&Posted) -> bool>,
+    /// With the OAuth provider on (its key, issuer and clients).
+    oauth: bool,
     about: &'static str,
+}
+
+/// What a case's answers must be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expects {
+    /// A 2xx.
+    Success,
+    /// A 4xx.
+    Refusal,
+    /// A 302 (an OAuth authorization's answer).
+    Redirect,
+}
+
+impl Expects {
+    fn admits(self, status: u16) -> bool {
+        match self {
+            Expects::Success => (200..300).contains(&status),
+            Expects::Refusal => (400..500).contains(&status),
+            Expects::Redirect => status == 302,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Expects::Success => "2xx",
+            Expects::Refusal => "4xx",
+            Expects::Redirect => "302",
+        }
+    }
+}
+
+/// An answer as the function posted it (API Gateway's HTTP API payload
+/// 2.0: `statusCode`, `headers`, `body`, `isBase64Encoded`).
+struct Posted<'a>(&'a Value);
+
+impl Posted<'_> {
+    fn header(&self, name: &str) -> &str {
+        self.0["headers"][name].as_str().unwrap_or_default()
+    }
+
+    fn body(&self) -> String {
+        let body = self.0["body"].as_str().unwrap_or_default();
+        match self.0["isBase64Encoded"].as_bool() {
+            Some(true) => base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default(),
+            _ => body.to_owned(),
+        }
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body()).unwrap_or_default()
+    }
+
+    /// A page: HTML with a form.
+    fn is_form_page(&self) -> bool {
+        self.header("content-type").starts_with("text/html") && self.body().contains("<form")
+    }
 }
 
 /// What each invocation gets new, so that nothing one invocation did (a
@@ -124,6 +225,35 @@ enum Fresh {
     /// A user with an address and a live reset token, the body's `uid` and
     /// `token`, and a new password that passes the validators.
     ResetToken,
+    /// What an OAuth request needs, made new (a user for all but a
+    /// client's own request and the login page).
+    OAuth(OAuthStep),
+}
+
+/// An OAuth request, and what each invocation gets for it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OAuthStep {
+    /// The hosted login page: nothing.
+    LoginPage,
+    /// A user with a live session (the event's `{{SESSION_ID}}`); the
+    /// query an authorization request of the SPA (first party) or of the
+    /// third-party client, with a PKCE challenge.
+    Authorize { first_party: bool },
+    /// A user and a code stored for them and the SPA (as
+    /// `oauth/authorize` stores one); the form its exchange, with the
+    /// PKCE verifier.
+    Code,
+    /// The service's `client_credentials` by Basic (nothing new: a
+    /// client's token for itself).
+    ClientCredentials,
+    /// A user's access token issued to the SPA (`openid profile`),
+    /// introspected by the service (Basic).
+    Introspect,
+    /// The same token, the Bearer of a userinfo request.
+    Userinfo,
+    /// A user who consented to the third-party client; the event's
+    /// `{{ACCESS_TOKEN}}` theirs.
+    Grants,
 }
 
 /// A Django hash of `ALICE_PASSWORD` from the hasher fixtures.
@@ -154,7 +284,9 @@ fn cases() -> Vec<Case> {
         envs: vec![],
         fresh: Fresh::User,
         queues_mail: false,
-        succeeds: true,
+        expects: Expects::Success,
+        check: None,
+        oauth: false,
         about,
     };
     let functions = lambda::functions();
@@ -223,7 +355,7 @@ fn cases() -> Vec<Case> {
             );
             wrong.hash = hash.clone();
             wrong.password = Some("a wrong password");
-            wrong.succeeds = false;
+            wrong.expects = Expects::Refusal;
             all.extend([right, wrong]);
         }
     }
@@ -341,8 +473,145 @@ fn cases() -> Vec<Case> {
             c.about = "its sample event (a sign-up's options: the username read, the sign-up charged, an id reserved, the ceremony stored), passkey sign-up on";
         }
     }
+    // The OAuth provider's functions, doing their main job with the
+    // provider on as deployed (OauthEnabled, Algorithm=ES256, TokenIssuer;
+    // the ES256 key in the SSM parameter): their sample events are
+    // refusals, so they are measured only through these.
+    all.retain(|c| !c.function.starts_with("oauth-"));
+    let provider = |name: &str,
+                    event: &str,
+                    step: OAuthStep,
+                    expects: Expects,
+                    check: fn(&Posted) -> bool,
+                    about: &'static str| {
+        let function = name.split(':').next().unwrap_or(name);
+        let mut c = case(name, function, events.join(event), about);
+        c.oauth = true;
+        c.envs = accounts_on(OAUTH_ON);
+        c.fresh = Fresh::OAuth(step);
+        c.expects = expects;
+        c.check = Some(check);
+        c
+    };
+    if has("oauth-authorize") {
+        all.push(provider(
+            "oauth-authorize:code",
+            "oauth-authorize/unknown-client.json",
+            OAuthStep::Authorize { first_party: true },
+            Expects::Redirect,
+            |a| {
+                let to = a.header("location");
+                to.starts_with(&format!("{CALLBACK}?code=")) && !to.contains("error=")
+            },
+            "an authorization request (the event's query replaced) of a first-party client with PKCE, `openid profile`, for a user with a live session: the session and its user read, the client read, the code stored, 302 to the client with the code",
+        ));
+        all.push(provider(
+            "oauth-authorize:consent-page",
+            "oauth-authorize/unknown-client.json",
+            OAuthStep::Authorize { first_party: false },
+            Expects::Success,
+            |a| a.is_form_page(),
+            "the same request of a third-party client the user has not consented to: the session and its user read, the client read, 200 the consent page (HTML, a CSRF-protected form)",
+        ));
+        all.push(provider(
+            "oauth-authorize:login-page",
+            "oauth-authorize/login-page.json",
+            OAuthStep::LoginPage,
+            Expects::Success,
+            |a| a.is_form_page(),
+            "the hosted login page (oauth/login, LOGIN_URL's default): no read, 200 HTML",
+        ));
+    }
+    if has("oauth-token") {
+        all.push(provider(
+            "oauth-token:code",
+            "oauth-token/unsupported-grant.json",
+            OAuthStep::Code,
+            Expects::Success,
+            |a| {
+                let v = a.json();
+                ["access_token", "refresh_token", "id_token"]
+                    .iter()
+                    .all(|k| v[k].is_string())
+            },
+            "grant_type=authorization_code (the event's form replaced): a live code of the user's for a first-party public client allowed refresh tokens, redeemed with its PKCE verifier: the client read, the code redeemed (a conditional write), the user read, 200 with an access token, a refresh token and an id_token (ES256)",
+        ));
+        all.push(provider(
+            "oauth-token:client-credentials",
+            "oauth-token/unknown-client.json",
+            OAuthStep::ClientCredentials,
+            Expects::Success,
+            |a| a.json()["access_token"].is_string(),
+            "grant_type=client_credentials by a confidential client (Basic; the event's header replaced): the client read, its secret's SHA-256 compared, 200 with an access token (ES256)",
+        ));
+    }
+    if has("oauth-tokens") {
+        all.push(provider(
+            "oauth-tokens:introspect",
+            "oauth-tokens/introspect-unknown-client.json",
+            OAuthStep::Introspect,
+            Expects::Success,
+            |a| a.json()["active"] == json!(true),
+            "oauth/introspect by a confidential client (Basic) of a user's live access token issued to another (first-party) client: the caller read, then the token's user, blacklist entry and family and its client at once, 200 active",
+        ));
+    }
+    if has("oauth-userinfo") {
+        all.push(provider(
+            "oauth-userinfo:ok",
+            "oauth-userinfo/own-token.json",
+            OAuthStep::Userinfo,
+            Expects::Success,
+            |a| {
+                let v = a.json();
+                v["sub"].is_string() && v["preferred_username"].is_string()
+            },
+            "a user's access token issued to a first-party client for `openid profile` (the event's Bearer replaced): the user, the token's blacklist entry and family, and the client at once, 200 the claims",
+        ));
+    }
+    if has("info") {
+        // The baseline on the same stack: `info` by Bearer with the
+        // provider's key (ES256) and settings.
+        let mut on = case(
+            "info:oauth-on",
+            "info",
+            events.join("info/bearer.json"),
+            "by Bearer, with the OAuth provider on (ES256 key, ISSUER)",
+        );
+        on.oauth = true;
+        on.envs = accounts_on(OAUTH_ON);
+        all.push(on);
+    }
+    if has("oauth-grants") {
+        all.push(provider(
+            "oauth-grants:list",
+            "oauth-grants/ok.json",
+            OAuthStep::Grants,
+            Expects::Success,
+            |a| a.json().as_array().is_some_and(|l| l.len() == 1),
+            "GET oauth/grants by Bearer for a user with one consent: the user read (authentication), 200 the list",
+        ));
+    }
     all
 }
+
+/// The OAuth provider on, as an operator turns it on (template parameters
+/// OauthEnabled, Algorithm, TokenIssuer); the key is [`EC_KEY`].
+const OAUTH_ON: &[(&str, &str)] = &[
+    ("OAUTH_ENABLED", "true"),
+    ("ALGORITHM", "ES256"),
+    ("ISSUER", TEST_ISSUER),
+];
+
+/// The OAuth cases' signing key: an ES256 private key (PEM).
+const EC_KEY: &str = include_str!("../../../shared/tests/fixtures/keys/ec.pem");
+
+/// RFC 7636 Appendix B's PKCE verifier and its S256 challenge.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+/// The clients' registered redirect URI.
+const CALLBACK: &str = "https://client.example.com/callback";
+/// The scope the OAuth cases' users grant.
+const SCOPE: &str = "openid profile";
 
 /// The frontend pages the account emails link to (as the contract tests').
 const VERIFY_PAGE: &str = "https://app.example.test/verify-email?key={key}";
@@ -359,6 +628,63 @@ fn new_name() -> String {
 /// What the fresh users and their credentials are made with.
 struct Fixture {
     app: App<DynamoStore>,
+    /// The OAuth cases' clients.
+    clients: Option<Clients>,
+}
+
+/// The clients an OAuth case's requests come from, registered as an
+/// operator registers them (`authctl clients add`).
+struct Clients {
+    /// A first-party public client (a SPA): the code flow with PKCE and
+    /// refresh tokens, `openid profile read`.
+    spa: String,
+    /// A third-party public client, the same grants and scopes: the user
+    /// consents to it.
+    third_party: OAuthClient,
+    /// A confidential client (a service): `client_credentials`, and the
+    /// resource server that introspects; its id and secret.
+    service: (String, String),
+}
+
+impl Clients {
+    async fn register(app: &App<DynamoStore>) -> Self {
+        let client = |first_party: bool, grants: &[Grant], secret: Option<&str>| OAuthClient {
+            client_id: new_client_id(),
+            name: "Example app".into(),
+            secret_hash: secret.map(|s| oauth::secret_hash(&s.to_owned().into())),
+            redirect_uris: vec![CALLBACK.into()],
+            first_party,
+            scopes: ["openid", "profile", "read"].map(String::from).to_vec(),
+            grants: grants.to_vec(),
+            created: now(),
+        };
+        let code = [Grant::AuthorizationCode, Grant::RefreshToken];
+        let secret = new_client_secret().expose_secret().to_owned();
+        let spa = client(true, &code, None);
+        let third_party = client(false, &code, None);
+        let service = client(false, &[Grant::ClientCredentials], Some(&secret));
+        for c in [&spa, &third_party, &service] {
+            assert!(
+                app.store.add_client(c).await.expect("the client added"),
+                "client id taken"
+            );
+        }
+        Clients {
+            spa: spa.client_id,
+            third_party,
+            service: (service.client_id, secret),
+        }
+    }
+
+    /// `Authorization: Basic` of the service (client_secret_basic).
+    fn service_basic(&self) -> String {
+        let (id, secret) = &self.service;
+        let pair = format!("{id}:{secret}");
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
+    }
 }
 
 impl Fixture {
@@ -432,8 +758,10 @@ impl Fixture {
 
     async fn event(&self, case: &Case, template: &str) -> String {
         let user = match case.fresh {
-            Fresh::SignUp => None,
-            Fresh::User => Some(self.user(&case.hash, false).await),
+            Fresh::SignUp | Fresh::OAuth(OAuthStep::LoginPage | OAuthStep::ClientCredentials) => {
+                None
+            }
+            Fresh::User | Fresh::OAuth(_) => Some(self.user(&case.hash, false).await),
             Fresh::UserWithEmail | Fresh::Job(_) | Fresh::VerifyKey | Fresh::ResetToken => {
                 Some(self.user(&case.hash, true).await)
             }
@@ -451,6 +779,11 @@ impl Fixture {
             }
             _ => {}
         }
+        let template = match case.fresh {
+            Fresh::OAuth(step) => self.oauth(step, user.as_ref(), template).await,
+            _ => template.to_owned(),
+        };
+        let template = template.as_str();
         let filled = match &user {
             Some(user) if Credentials::needed(template) => Credentials::mint(&self.app, user)
                 .await
@@ -493,6 +826,119 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// `template` with what OAuth request `step` needs: its query, form or
+    /// `Authorization` header replaced; a code stored, a consent given.
+    async fn oauth(&self, step: OAuthStep, user: Option<&User>, template: &str) -> String {
+        let clients = self.clients.as_ref().expect("an OAuth case's clients");
+        let mut event: Value = serde_json::from_str(template).expect("a JSON event");
+        let form = |pairs: &[(&str, &str)]| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish()
+        };
+        let now = now();
+        let amr = vec!["pwd".to_owned()];
+        // A user's access token issued to the SPA for `SCOPE`, as
+        // `oauth/token` issues one for a code.
+        let user_token = |user: &User| {
+            let fam = new_jti();
+            let grant = OAuthGrant {
+                client_id: &clients.spa,
+                scope: SCOPE,
+                fam: &fam,
+                auth_time: now,
+                nonce: None,
+                amr: &amr,
+                refresh: false,
+            };
+            self.app.tokens.oauth_tokens(user, &grant, now).access
+        };
+        match step {
+            OAuthStep::LoginPage => {}
+            OAuthStep::Authorize { first_party } => {
+                let client = match first_party {
+                    true => clients.spa.as_str(),
+                    false => clients.third_party.client_id.as_str(),
+                };
+                event["rawQueryString"] = json!(form(&[
+                    ("response_type", "code"),
+                    ("client_id", client),
+                    ("redirect_uri", CALLBACK),
+                    ("scope", SCOPE),
+                    ("state", "af0ifjsldkj"),
+                    ("nonce", "n-0S6_WzA2Mj"),
+                    ("code_challenge", CHALLENGE),
+                    ("code_challenge_method", "S256"),
+                ]));
+            }
+            OAuthStep::Code => {
+                let user = user.expect("a user for the code");
+                let (code, id) = new_code();
+                (self.app.store)
+                    .put_code(&AuthorizationCode {
+                        id,
+                        client_id: clients.spa.clone(),
+                        user_id: user.id,
+                        generation: user.generation,
+                        redirect_uri: CALLBACK.into(),
+                        scope: SCOPE.into(),
+                        code_challenge: CHALLENGE.into(),
+                        nonce: Some("n-0S6_WzA2Mj".into()),
+                        auth_time: now,
+                        amr: amr.clone(),
+                        fam: new_jti(),
+                        // Live for its 60 s once served: a warm run's
+                        // events are all made before it starts, and
+                        // making a hundred takes longer than that.
+                        expires_at: now + CODE_LIFETIME + 600,
+                    })
+                    .await
+                    .expect("the code stored");
+                event["body"] = json!(form(&[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", &clients.spa),
+                    ("code", code.expose_secret()),
+                    ("redirect_uri", CALLBACK),
+                    ("code_verifier", VERIFIER),
+                ]));
+            }
+            OAuthStep::ClientCredentials => {
+                event["headers"]["authorization"] = json!(clients.service_basic());
+                event["body"] = json!(form(&[("grant_type", "client_credentials")]));
+            }
+            OAuthStep::Introspect => {
+                let token = user_token(user.expect("a user for the token"));
+                event["headers"]["authorization"] = json!(clients.service_basic());
+                event["body"] = json!(form(&[
+                    ("token", &token),
+                    ("token_type_hint", "access_token")
+                ]));
+            }
+            OAuthStep::Userinfo => {
+                let token = user_token(user.expect("a user for the token"));
+                event["headers"]["authorization"] = json!(format!("Bearer {token}"));
+            }
+            OAuthStep::Grants => {
+                let user = user.expect("a user for the consent");
+                let client = &clients.third_party;
+                let consent = Consent {
+                    client_id: client.client_id.clone(),
+                    name: client.name.clone(),
+                    scope: SCOPE.into(),
+                    granted_at: now,
+                };
+                let given = (self.app.store)
+                    .give_consent(user.id, &consent, None)
+                    .await
+                    .expect("the consent given");
+                assert!(given, "the consent given");
+            }
+        }
+        event.to_string()
+    }
+}
+
 /// A memory size in MB, or none (the whole machine).
 type Size = Option<u64>;
 
@@ -523,35 +969,49 @@ struct Tally {
     init: Vec<Duration>,
     first: Vec<Duration>,
     own_init_us: Vec<u64>,
+    /// CPU time by the first response, per cold start.
+    cold_cpu: Vec<Duration>,
     warm: Vec<Duration>,
+    /// The warm process's CPU time after its first response, and the CFS
+    /// periods it was throttled in meanwhile.
+    warm_cpu: Option<(Duration, u64)>,
     peak_rss_kib: u64,
     group_peak_bytes: u64,
     oom_kills: u64,
     throttled_ms: Vec<f64>,
     statuses: BTreeMap<u16, usize>,
     unexpected: usize,
+    /// The first unexpected answer, abridged (printed, not written).
+    first_unexpected: Option<String>,
     failures: Vec<String>,
 }
 
 impl Tally {
-    fn add(&mut self, run: &Run, group: Option<&Cgroup>, succeeds: bool, warm: bool) {
+    fn add(&mut self, run: &Run, group: Option<&Cgroup>, case: &Case, warm: bool) {
         if warm {
             self.warm.extend(run.durations.iter().skip(1));
+            if let (Some(first), Some(end)) = (run.cpu_first, run.cpu_end) {
+                self.warm_cpu = Some((
+                    end.cpu.saturating_sub(first.cpu),
+                    end.throttled_periods - first.throttled_periods,
+                ));
+            }
         } else {
+            self.cold_cpu.extend(run.cpu_first.map(|c| c.cpu));
             self.cold.extend(run.cold);
             self.init.extend(run.init);
             self.first.extend(run.durations.first());
             self.own_init_us.extend(run.own_init.map(|o| o.total_us));
         }
         self.peak_rss_kib = self.peak_rss_kib.max(run.peak_rss_kib.unwrap_or(0));
-        for s in &run.statuses {
+        for (s, answer) in run.statuses.iter().zip(&run.responses) {
             *self.statuses.entry(*s).or_default() += 1;
-            let ok = if succeeds {
-                (200..300).contains(s)
-            } else {
-                (400..500).contains(s)
-            };
+            let ok = case.expects.admits(*s) && case.check.is_none_or(|c| c(&Posted(answer)));
             self.unexpected += usize::from(!ok);
+            if !ok && self.first_unexpected.is_none() {
+                let text = answer.to_string();
+                self.first_unexpected = Some(text.chars().take(300).collect());
+            }
         }
         if let Some(g) = group {
             self.oom_kills += g.oom_kills();
@@ -565,6 +1025,12 @@ impl Tally {
             Ended::Exited(status) => self.failures.push(format!("exited: {status}")),
             Ended::TimedOut => self.failures.push("timed out".into()),
         }
+    }
+
+    /// The warm invocations' mean CPU time, ms.
+    fn warm_cpu_per_invocation(&self) -> Option<f64> {
+        let (cpu, _) = self.warm_cpu?;
+        (!self.warm.is_empty()).then(|| cpu.as_secs_f64() * 1000.0 / self.warm.len() as f64)
     }
 
     fn json(&self) -> Value {
@@ -585,6 +1051,9 @@ impl Tally {
             "first_invocation_ms": stats(&self.first),
             "warm_ms": stats(&self.warm),
             "own_init_p50_ms": own.get(own.len() / 2).map(|us| *us as f64 / 1000.0),
+            "cold_cpu_ms": stats(&self.cold_cpu),
+            "warm_cpu_ms_per_invocation": self.warm_cpu_per_invocation().map(|ms| (ms * 100.0).round() / 100.0),
+            "warm_throttled_periods": self.warm_cpu.map(|(_, periods)| periods),
             "cold_throttled_p50_ms": throttled.get(throttled.len() / 2),
             "peak_rss_kib": self.peak_rss_kib,
             "group_peak_kib": (self.group_peak_bytes > 0).then_some(self.group_peak_bytes / 1024),
@@ -601,6 +1070,8 @@ struct Options {
     runs: usize,
     warm: usize,
     warm_budget: Duration,
+    /// The pause before each warm invocation after the first.
+    warm_gap: Duration,
     key_from_ssm: bool,
     rtt: Duration,
     handshake_rtts: u32,
@@ -629,6 +1100,7 @@ fn options() -> Options {
         runs: 11,
         warm: 100,
         warm_budget: Duration::from_secs(30),
+        warm_gap: Duration::ZERO,
         key_from_ssm: true,
         rtt: Duration::ZERO,
         handshake_rtts: 2,
@@ -662,6 +1134,7 @@ fn options() -> Options {
             "--warm-budget" => {
                 o.warm_budget = Duration::from_secs(number(&a, value(&a, &mut args)))
             }
+            "--warm-gap-ms" => o.warm_gap = Duration::from_millis(number(&a, value(&a, &mut args))),
             "--timeout" => o.timeout = Duration::from_secs(number(&a, value(&a, &mut args))),
             "--key" => {
                 o.key_from_ssm = match value(&a, &mut args).as_str() {
@@ -736,6 +1209,7 @@ fn provenance(o: &Options) -> Value {
         "command": format!("cargo run --release -p integration-tests --bin lambda_emulate -- {}", args.join(" ")),
         "key_from": if o.key_from_ssm { "ssm" } else { "env" },
         "rtt_ms": o.rtt.as_secs_f64() * 1000.0,
+        "warm_gap_ms": o.warm_gap.as_secs_f64() * 1000.0,
         "handshake_rtts": o.handshake_rtts,
     })
 }
@@ -828,10 +1302,12 @@ async fn main() {
     // every table it holds, so thousands of users from earlier cases would
     // slow each write of the next to seconds (and past the SDK's timeout).
     let (moto, endpoint) = (&moto, &endpoint);
-    let fresh = |function: String| async move {
+    let fresh = |function: String, with_oauth: bool| async move {
         // IAM as deployed: the function signs as its own user (iam.rs).
         iam::reset(moto);
         let store = fresh_store().await;
+        // The OAuth provider signs with an ES256 key.
+        let key = if with_oauth { EC_KEY } else { KEY };
         let mut base: Vec<(String, String)> = function_env(endpoint, endpoint)
             .into_iter()
             .chain(own_keys(&function))
@@ -842,13 +1318,13 @@ async fn main() {
         // writes it.
         let queue = make_mail_queue(moto, store.tables()).await;
         if o.key_from_ssm {
-            put_parameters(moto, KEY, store.tables()).await;
+            put_parameters(moto, key, store.tables()).await;
             put_settings_with_queue(moto, store.tables(), &queue).await;
         } else {
             base.push(("MAIL_QUEUE_URL".into(), queue.clone()));
             integration_tests::stack::verify_sender(moto, None).await;
             base.retain(|(k, _)| k != "SIGNING_KEY_PARAMETER" && k != "SETTINGS_PARAMETER");
-            base.push(("SIGNING_KEY".into(), KEY.into()));
+            base.push(("SIGNING_KEY".into(), key.into()));
             let t = store.tables();
             for (k, v) in [
                 ("USERS_TABLE", &t.users),
@@ -871,9 +1347,23 @@ async fn main() {
             ]
             .map(|(k, v)| (k.to_owned(), v.to_owned())),
         );
-        let fixture = Fixture {
-            app: App::new(Settings::with_signing_key(KEY).unwrap(), store),
+        let settings = match with_oauth {
+            // As the functions read them (the environment over the
+            // settings parameter).
+            true => Settings::from_lookup(|name| match name {
+                "SIGNING_KEY" => Some(key.to_owned()),
+                _ => (OAUTH_ON.iter())
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string()),
+            }),
+            false => Settings::with_signing_key(key),
         };
+        let app = App::new(settings.expect("the fixture's settings"), store);
+        let clients = match with_oauth {
+            true => Some(Clients::register(&app).await),
+            false => None,
+        };
+        let fixture = Fixture { app, clients };
         (fixture, base, queue)
     };
     let meta = provenance(&o);
@@ -894,7 +1384,7 @@ async fn main() {
 
     let mut results = serde_json::Map::new();
     for case in selected {
-        let (fixture, base, queue) = fresh(case.function.clone()).await;
+        let (fixture, base, queue) = fresh(case.function.clone(), case.oauth).await;
         let envs_for = |size: Size| {
             let mut envs = base.clone();
             envs.extend(case.envs.iter().cloned());
@@ -904,21 +1394,21 @@ async fn main() {
             ));
             envs
         };
-        let run_in = |slot: &Slot, events: Vec<String>| {
+        let run_in = |slot: &Slot, events: Vec<String>, gap: Duration| {
             let binary = lambda::binary(slot.binaries.1.as_deref(), &case.function);
             let group = slot
                 .size
                 .map(|mb| Cgroup::create(mb).unwrap_or_else(|e| panic!("{e}")));
             let envs = envs_for(slot.size);
             async move {
-                let run = lambda::launch(Launch {
+                let launch = Launch {
                     binary: &binary,
                     envs: &envs,
                     events,
                     cgroup: group.as_ref(),
                     timeout: o.timeout,
-                })
-                .await;
+                };
+                let run = lambda::launch_paced(launch, gap).await;
                 (run, group)
             }
         };
@@ -927,21 +1417,21 @@ async fn main() {
         for _ in 0..o.runs {
             for (i, slot) in slots.iter().enumerate() {
                 let events = fixture.events(case, 1).await;
-                let (run, group) = run_in(slot, events).await;
-                tallies[i].add(&run, group.as_ref(), case.succeeds, false);
+                let (run, group) = run_in(slot, events, Duration::ZERO).await;
+                tallies[i].add(&run, group.as_ref(), case, false);
             }
         }
         // Then one warm process per slot.
         for (i, slot) in slots.iter().enumerate() {
-            let cold = percentile(&tallies[i].cold, 50.0).unwrap_or(o.warm_budget);
+            let cold = percentile(&tallies[i].cold, 50.0).unwrap_or(o.warm_budget) + o.warm_gap;
             let fit = (o.warm_budget.as_secs_f64() / cold.as_secs_f64().max(1e-3)) as usize;
             let n = fit.clamp(5, o.warm.max(5)).min(o.warm);
             if n == 0 {
                 continue;
             }
             let events = fixture.events(case, n + 1).await;
-            let (run, group) = run_in(slot, events).await;
-            tallies[i].add(&run, group.as_ref(), case.succeeds, true);
+            let (run, group) = run_in(slot, events, o.warm_gap).await;
+            tallies[i].add(&run, group.as_ref(), case, true);
         }
 
         // Every answered invocation's job, on the queue.
@@ -963,7 +1453,7 @@ async fn main() {
                 .display()
         );
         println!(
-            "  {:<20} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9}  notes",
+            "  {:<20} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9} {:>9} {:>9}  notes",
             "MemorySize",
             "cold p50",
             "cold p99",
@@ -971,7 +1461,9 @@ async fn main() {
             "warm p50",
             "warm p99",
             "peak RSS",
-            "×unrestr"
+            "×unrestr",
+            "cold CPU",
+            "warm CPU"
         );
         let mut sizes = serde_json::Map::new();
         for (slot, t) in slots.iter().zip(&tallies) {
@@ -990,8 +1482,10 @@ async fn main() {
             }
             if t.unexpected > 0 {
                 notes.push(format!(
-                    "{} unexpected statuses {:?}",
-                    t.unexpected, t.statuses
+                    "{} unexpected answers (statuses {:?}), the first: {}",
+                    t.unexpected,
+                    t.statuses,
+                    t.first_unexpected.as_deref().unwrap_or_default()
                 ));
             }
             if !t.failures.is_empty() {
@@ -1001,7 +1495,7 @@ async fn main() {
                 .size
                 .map_or("unrestricted".into(), |mb| format!("{mb} MB"));
             println!(
-                "  {:<20} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6} MiB {:>9}  {}",
+                "  {:<20} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6} MiB {:>9} {:>9} {:>9}  {}",
                 match several {
                     true => format!("{name} @{}", slot.binaries.0),
                     false => name,
@@ -1013,6 +1507,9 @@ async fn main() {
                 ms(percentile(&t.warm, 99.0)),
                 format!("{:.1}", t.peak_rss_kib as f64 / 1024.0),
                 ratio,
+                ms(percentile(&t.cold_cpu, 50.0)),
+                t.warm_cpu_per_invocation()
+                    .map_or("-".into(), |c| format!("{c:.2}")),
                 notes.join("; ")
             );
             sizes.insert(slot.label(several), t.json());
@@ -1030,7 +1527,7 @@ async fn main() {
                 "function": case.function,
                 "about": case.about,
                 "event": case.event.strip_prefix(workspace()).unwrap_or(&case.event).display().to_string(),
-                "expects": if case.succeeds { "2xx" } else { "4xx" },
+                "expects": case.expects.label(),
                 "mail_jobs_queued": queued.map(|q| json!({"queued": q, "invocations": invocations})),
                 "sizes": sizes,
                 "measured": meta,

@@ -4,7 +4,8 @@
 //! and the memory limit (`memory.limit_in_bytes` = MB MiB, and no swap).
 //!
 //! Each [`Cgroup`] is a new group, under the harness's own group in the
-//! `cpu` and `memory` hierarchies, named `lambda-emulate-<pid>-<n>`, and
+//! `cpu` and `memory` hierarchies (and `cpuacct`'s, where it has one of
+//! its own, for the CPU time used), named `lambda-emulate-<pid>-<n>`, and
 //! removed when dropped. A process is put in it between fork and exec, so
 //! its whole life counts. Groups left by a harness that was killed are
 //! removed by the next one ([`sweep_stale`]).
@@ -34,6 +35,7 @@ fn own_group(controller: &str) -> Result<PathBuf, String> {
     let mount = Path::new(ROOT).join(controller);
     let marker = match controller {
         "cpu" => "cpu.cfs_quota_us",
+        "cpuacct" => "cpuacct.usage",
         _ => "memory.limit_in_bytes",
     };
     if !mount.join(marker).exists() {
@@ -126,7 +128,7 @@ pub fn clean_up_on_panic() {
 
 /// Removes groups left by harnesses that are no longer running.
 pub fn sweep_stale() {
-    for controller in ["cpu", "memory"] {
+    for controller in ["cpu", "memory", "cpuacct"] {
         let Ok(parent) = own_group(controller) else {
             continue;
         };
@@ -171,6 +173,17 @@ impl Cgroup {
             LIVE_GROUPS.lock().unwrap().push(dir.clone());
             group.dirs.push(dir);
         }
+        // The CPU time used: in the `cpu` group where `cpuacct` shares its
+        // hierarchy, else in a `cpuacct` group (none: not counted).
+        if !group.dir("cpu").join("cpuacct.usage").exists()
+            && let Ok(parent) = own_group("cpuacct")
+        {
+            let dir = parent.join(&name);
+            if std::fs::create_dir(&dir).is_ok() {
+                LIVE_GROUPS.lock().unwrap().push(dir.clone());
+                group.dirs.push(dir);
+            }
+        }
         let bytes = (memory_mb * 1024 * 1024).to_string();
         group.set("cpu", "cpu.cfs_period_us", &PERIOD_US.to_string())?;
         group.set("cpu", "cpu.cfs_quota_us", &quota_us(memory_mb).to_string())?;
@@ -187,7 +200,11 @@ impl Cgroup {
     }
 
     fn dir(&self, controller: &str) -> &Path {
-        &self.dirs[usize::from(controller == "memory")]
+        match controller {
+            "memory" => &self.dirs[1],
+            "cpuacct" => self.dirs.get(2).unwrap_or(&self.dirs[0]),
+            _ => &self.dirs[0],
+        }
     }
 
     fn set(&self, controller: &str, file: &str, value: &str) -> Result<(), String> {
@@ -243,6 +260,19 @@ impl Cgroup {
     /// CPU time the group was throttled for (`cpu.stat` throttled_time), ns.
     pub fn throttled_ns(&self) -> u64 {
         self.counter("cpu", "cpu.stat", "throttled_time")
+    }
+
+    /// CFS periods in which the group ran out of quota (`cpu.stat`
+    /// nr_throttled).
+    pub fn throttled_periods(&self) -> u64 {
+        self.counter("cpu", "cpu.stat", "nr_throttled")
+    }
+
+    /// CPU time the group's processes used so far (`cpuacct.usage`), ns;
+    /// none without the `cpuacct` controller.
+    pub fn cpu_usage_ns(&self) -> Option<u64> {
+        self.read("cpuacct", "cpuacct.usage")
+            .and_then(|s| s.trim().parse().ok())
     }
 }
 

@@ -90,11 +90,14 @@ struct Seen {
     first_next: Option<Instant>,
     /// When each event was handed out, in order.
     handed_out: Vec<Instant>,
+    /// How long an event after the first waits before it is handed out.
+    gap: Duration,
 }
 
-/// One response (or error) the process posted: when, and its status code
-/// (999 for an invocation or init error).
-type Posted = (Instant, u16);
+/// One response (or error) the process posted: when, its status code
+/// (999 for an invocation or init error), and what it posted (its JSON;
+/// null if it was none).
+type Posted = (Instant, u16, serde_json::Value);
 
 /// Serves `seen.events` one per `next`; reports each posted response.
 async fn runtime_api(
@@ -114,15 +117,24 @@ async fn runtime_api(
                 while let Ok(Some((head, body))) = read_message(&mut socket).await {
                     let line = head.lines().next().unwrap_or_default().to_owned();
                     if line.starts_with("GET /2018-06-01/runtime/invocation/next") {
-                        let event = {
+                        let (event, gap) = {
                             let mut s = seen.lock().unwrap();
                             s.first_next.get_or_insert_with(Instant::now);
-                            s.events.pop_front()
+                            let gap = match s.handed_out.is_empty() {
+                                true => Duration::ZERO,
+                                false => s.gap,
+                            };
+                            (s.events.pop_front(), gap)
                         };
                         // No more events: the process waits, as an idle Lambda does.
                         let Some(event) = event else {
                             return std::future::pending::<()>().await;
                         };
+                        // Idle between requests, as a Lambda that is not
+                        // saturated is.
+                        if !gap.is_zero() {
+                            tokio::time::sleep(gap).await;
+                        }
                         n += 1;
                         let deadline = std::time::SystemTime::now()
                             .duration_since(std::time::UNIX_EPOCH)
@@ -142,20 +154,20 @@ async fn runtime_api(
                         // An HTTP response's status; an SQS batch response
                         // (the mailer) is a 200 when nothing was reported
                         // back, else a 500.
-                        let status = serde_json::from_slice::<serde_json::Value>(&body)
-                            .ok()
-                            .and_then(|v| {
-                                v["statusCode"].as_u64().or_else(|| {
-                                    let failures = v.get("batchItemFailures")?.as_array()?;
-                                    Some(if failures.is_empty() { 200 } else { 500 })
-                                })
+                        let response =
+                            serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default();
+                        let status = response["statusCode"]
+                            .as_u64()
+                            .or_else(|| {
+                                let failures = response.get("batchItemFailures")?.as_array()?;
+                                Some(if failures.is_empty() { 200 } else { 500 })
                             })
                             .unwrap_or(0) as u16;
                         let status = if line.contains("/error") { 999 } else { status };
                         let _ = socket
                             .write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
                             .await;
-                        let _ = posted.send((at, status));
+                        let _ = posted.send((at, status, response));
                     }
                 }
             });
@@ -204,10 +216,36 @@ pub struct Run {
     /// Each answered event, handed out → response: Lambda's Duration.
     pub durations: Vec<Duration>,
     pub statuses: Vec<u16>,
+    /// Each answered event's response as posted (for an HTTP event its
+    /// `statusCode`, `headers`, `body`, …), in order.
+    pub responses: Vec<serde_json::Value>,
     pub own_init: Option<OwnInit>,
     /// VmHWM before it was stopped.
     pub peak_rss_kib: Option<u64>,
+    /// In a cgroup: CPU time used (all threads) and CFS periods throttled,
+    /// by the first response (init and the first invocation) and by the
+    /// end.
+    pub cpu_first: Option<CpuUse>,
+    pub cpu_end: Option<CpuUse>,
     pub ended: Ended,
+}
+
+/// CPU time a process used, and the CFS periods in which it ran out of
+/// quota, as its cgroup counts them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuUse {
+    pub cpu: Duration,
+    pub throttled_periods: u64,
+}
+
+impl CpuUse {
+    fn of(group: Option<&cgroup::Cgroup>) -> Option<Self> {
+        let group = group?;
+        Some(CpuUse {
+            cpu: Duration::from_nanos(group.cpu_usage_ns()?),
+            throttled_periods: group.throttled_periods(),
+        })
+    }
 }
 
 fn vm_hwm(pid: u32) -> Option<u64> {
@@ -219,11 +257,20 @@ fn vm_hwm(pid: u32) -> Option<u64> {
 }
 
 /// Starts the process, serves it every event (one at a time, as Lambda
-/// does), stops it; what it did.
+/// does, each as soon as the last was answered), stops it; what it did.
 pub async fn launch(l: Launch<'_>) -> Run {
+    launch_paced(l, Duration::ZERO).await
+}
+
+/// As [`launch`], each event after the first handed out `gap` after the
+/// function asked for it: a function idle between requests rather than
+/// saturated (at a small memory size, back-to-back requests use up a CFS
+/// period's quota and the next waits for the period after).
+pub async fn launch_paced(l: Launch<'_>, gap: Duration) -> Run {
     let count = l.events.len();
     let seen = Arc::new(Mutex::new(Seen {
         events: l.events.into(),
+        gap,
         ..Seen::default()
     }));
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -284,9 +331,15 @@ pub async fn launch(l: Launch<'_>) -> Run {
 
     let mut posted = Vec::new();
     let mut ended = Ended::Answered;
+    let mut cpu_first = None;
     while posted.len() < count {
         tokio::select! {
-            p = rx.recv() => posted.push(p.expect("the Runtime API runs")),
+            p = rx.recv() => {
+                posted.push(p.expect("the Runtime API runs"));
+                if posted.len() == 1 {
+                    cpu_first = CpuUse::of(l.cgroup);
+                }
+            }
             status = child.wait() => {
                 // Responses posted just before exiting still count.
                 while let Ok(p) = rx.try_recv() {
@@ -307,6 +360,7 @@ pub async fn launch(l: Launch<'_>) -> Run {
         }
     }
     let peak_rss_kib = vm_hwm(pid);
+    let cpu_end = CpuUse::of(l.cgroup);
     let _ = child.kill().await;
     cgroup::untrack_child(pid);
     server.abort();
@@ -320,15 +374,18 @@ pub async fn launch(l: Launch<'_>) -> Run {
     let durations = posted
         .iter()
         .zip(&seen.handed_out)
-        .map(|((at, _), out)| at.saturating_duration_since(*out))
+        .map(|((at, _, _), out)| at.saturating_duration_since(*out))
         .collect();
     Run {
         init: seen.first_next.map(|t| t - started),
-        cold: posted.first().map(|(at, _)| *at - started),
+        cold: posted.first().map(|(at, _, _)| *at - started),
         durations,
-        statuses: posted.iter().map(|(_, s)| *s).collect(),
+        statuses: posted.iter().map(|(_, s, _)| *s).collect(),
+        responses: posted.into_iter().map(|(_, _, r)| r).collect(),
         own_init,
         peak_rss_kib,
+        cpu_first,
+        cpu_end,
         ended,
     }
 }
