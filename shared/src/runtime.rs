@@ -184,12 +184,23 @@ pub async fn init<const SENDS_MAIL: bool>() -> Result<App<DynamoStore>, Error> {
         }
         false => app,
     };
+    seed_crypto_rng();
     tracing::info!(
         sdk_config_us = config_done.as_micros() as u64,
         total_us = started.elapsed().as_micros() as u64,
         "init done"
     );
     Ok(app)
+}
+
+/// aws-lc seeds its generator on first use (CPU jitter entropy: about
+/// 20 ms of CPU, tests/BENCHMARKS.md §17). Deployed, the TLS handshake to
+/// SSM during init does it; here it is done during init whatever the key
+/// source (`SIGNING_KEY` in the environment, a local endpoint over plain
+/// http), so that no request pays it (the first ES256 signature would).
+fn seed_crypto_rng() {
+    use aws_lc_rs::rand::SecureRandom;
+    let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut [0u8; 1]);
 }
 
 /// For a function that serves no endpoint (the `mailer`): logging, the
