@@ -507,6 +507,18 @@ async function main() {
         });
         return { status: r.status, json: await r.json().catch(() => ({})) };
       };
+      // `cargo lambda watch` starts each function on its first call (a cold
+      // `cargo run`, answered 5xx by the emulator if slow under load); a
+      // deployed one is just there. Wait until the functions this step
+      // uses answer (OPTIONS: their metadata, nothing changed).
+      for (const path of ['mfa/totp', 'login/mfa']) {
+        for (let tries = 0; ; tries += 1) {
+          const r = await fetch(`${issuer}/${path}`, { method: 'OPTIONS' }).catch(() => null);
+          if (r && r.status < 500) break;
+          check(tries < 60, `${path} answers within a minute`, r?.status);
+          await new Promise((done) => setTimeout(done, 1000));
+        }
+      }
       const password = args['mfa-password'];
       const pair = await post('login/simpleJWT', { username: args['mfa-username'], password });
       check(pair.status === 200 && pair.json.access, 'a token pair for the second user', pair);
