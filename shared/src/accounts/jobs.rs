@@ -5,6 +5,7 @@
 //! that went out is ever used (a reset's replaces the earlier one).
 
 use super::keys::{new_secret, secret_hash, uid_of};
+use crate::base::url::origin_of;
 use crate::mail::{Email, Job};
 use crate::model::key::{AccountKey, KeyKind};
 use crate::model::user::{User, email_identity};
@@ -85,7 +86,7 @@ pub async fn run<S: UserAdmin + KeyStore>(
 fn page_of(accounts: &AccountSettings) -> String {
     (accounts.password_reset_confirm_url.0.as_deref())
         .or(accounts.activation_url.0.as_deref())
-        .map(origin_of)
+        .map(page_origin)
         .unwrap_or_default()
 }
 
@@ -166,12 +167,12 @@ async fn reset<S: UserAdmin + KeyStore>(
     }))
 }
 
-/// `scheme://host[:port]/` of an absolute URL.
-fn origin_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let scheme = url.split_once("://").map_or("https", |(s, _)| s);
-    format!("{scheme}://{host}/")
+/// `scheme://host[:port]/` of an absolute URL (`https` if it names none).
+fn page_origin(url: &str) -> String {
+    match url.contains("://") {
+        true => format!("{}/", origin_of(url)),
+        false => format!("https://{}/", origin_of(url)),
+    }
 }
 
 #[cfg(test)]
@@ -179,11 +180,11 @@ mod tests {
     #[test]
     fn origin_of_a_page() {
         assert_eq!(
-            super::origin_of("https://app.example/r/{uid}/{token}"),
+            super::page_origin("https://app.example/r/{uid}/{token}"),
             "https://app.example/"
         );
         assert_eq!(
-            super::origin_of("http://localhost:3000/?k={key}"),
+            super::page_origin("http://localhost:3000/?k={key}"),
             "http://localhost:3000/"
         );
     }

@@ -1,6 +1,6 @@
 //! Primitives every layer above uses: epoch time, randomness, the client
 //! address as throttling counts it, keyed MACs, the JWT key ring, the audit
-//! trail and the AWS SDK's configuration. Nothing here knows a user.
+//! trail, the AWS SDK's configuration and URLs' origins. Nothing here knows a user.
 
 pub mod address;
 pub mod audit;
@@ -9,3 +9,4 @@ pub mod jwt;
 pub mod mac;
 pub mod random;
 pub mod time;
+pub mod url;

@@ -16,6 +16,7 @@ use std::borrow::Cow;
 
 use lambda_http::http::StatusCode;
 
+use crate::base::url::origin_of;
 use crate::settings::Settings;
 use crate::web::reply::Reply;
 use crate::web::request::Request;
@@ -117,14 +118,5 @@ impl<'r> Cors<'r> {
             ));
         }
         headers
-    }
-}
-
-/// The origin (`scheme://host[:port]`) of an absolute URL.
-fn origin_of(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    match url[after_scheme..].find('/') {
-        Some(end) => &url[..after_scheme + end],
-        None => url,
     }
 }
