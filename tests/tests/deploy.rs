@@ -906,21 +906,25 @@ fn the_per_client_front_is_wired_to_the_api() {
     let scope = password["ScopeDownStatement"]["OrStatement"]["Statements"]
         .as_array()
         .unwrap();
-    let paths: BTreeSet<String> = scope
-        .iter()
-        .filter(|s| {
-            s["ByteMatchStatement"]["FieldToMatch"]
-                .get("UriPath")
-                .is_some()
-        })
-        .map(|s| {
-            assert_eq!(s["ByteMatchStatement"]["PositionalConstraint"], "EXACTLY");
-            s["ByteMatchStatement"]["SearchString"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    // The paths a list of statements matches exactly (the others skipped).
+    let exact_paths = |statements: &[serde_json::Value]| -> BTreeSet<String> {
+        statements
+            .iter()
+            .filter(|s| {
+                s["ByteMatchStatement"]["FieldToMatch"]
+                    .get("UriPath")
+                    .is_some()
+            })
+            .map(|s| {
+                assert_eq!(s["ByteMatchStatement"]["PositionalConstraint"], "EXACTLY");
+                s["ByteMatchStatement"]["SearchString"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let paths = exact_paths(scope);
     let api = resources
         .values()
         .find(|r| r["Type"] == "AWS::ApiGatewayV2::Stage")
@@ -950,19 +954,11 @@ fn the_per_client_front_is_wired_to_the_api() {
         json!({"SingleHeader": {"Name": "authorization"}})
     );
     assert_eq!(basic[0]["ByteMatchStatement"]["SearchString"], "basic ");
-    let exempt: BTreeSet<String> =
-        basic[1]["NotStatement"]["Statement"]["OrStatement"]["Statements"]
-            .as_array()
-            .expect("the client endpoints")
-            .iter()
-            .map(|s| {
-                assert_eq!(s["ByteMatchStatement"]["PositionalConstraint"], "EXACTLY");
-                s["ByteMatchStatement"]["SearchString"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect();
+    let exempt_statements = basic[1]["NotStatement"]["Statement"]["OrStatement"]["Statements"]
+        .as_array()
+        .expect("the client endpoints");
+    let exempt = exact_paths(exempt_statements);
+    assert_eq!(exempt.len(), exempt_statements.len(), "only exact paths");
     let client_routes: BTreeSet<String> = ROUTES
         .iter()
         .filter(|r| r.family == Family::OAuth && r.serves == Serves::Post)

@@ -36,16 +36,21 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The consent page's answer: its hidden fields and `consent`, posted
-/// without cookies.
-pub fn answer(page: &Resp, answer: &str) -> Req {
-    let mut fields = hidden_fields(&page.body);
-    fields.push(("consent".into(), answer.into()));
+/// A form of `fields` posted to the authorization endpoint, without cookies.
+fn post_fields(fields: &[(String, String)]) -> Req {
     let pairs: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     Req::post(OAUTH_AUTHORIZE).form(&pairs)
+}
+
+/// The consent page's answer: its hidden fields and `consent`, posted
+/// without cookies.
+pub fn answer(page: &Resp, answer: &str) -> Req {
+    let mut fields = hidden_fields(&page.body);
+    fields.push(("consent".into(), answer.into()));
+    post_fields(&fields)
 }
 
 /// The consent page's answer as its browser posts it: with the session
@@ -341,16 +346,10 @@ async fn the_consent_form_needs_its_csrf_token_and_a_no_stores_nothing() {
         ("consent".into(), "deny".into()),
         ("consent".into(), "allow".into()),
     ]);
-    let pairs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     let r = call!(
         oauth_authorize,
         t,
-        Req::post(OAUTH_AUTHORIZE)
-            .form(&pairs)
-            .session(&session, &csrf)
+        post_fields(&fields).session(&session, &csrf)
     );
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.json()["error"], json!("invalid_request"));
@@ -377,16 +376,10 @@ async fn the_consent_form_needs_its_csrf_token_and_a_no_stores_nothing() {
         }
     }
     fields.push(("consent".into(), "allow".into()));
-    let pairs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     let r = call!(
         oauth_authorize,
         t,
-        Req::post(OAUTH_AUTHORIZE)
-            .form(&pairs)
-            .session(&session, &csrf)
+        post_fields(&fields).session(&session, &csrf)
     );
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.header("location"), None);
